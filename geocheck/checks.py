@@ -1,0 +1,424 @@
+"""Registered checks: each measures one kind of indicator and judges it against a rule.
+
+A check is a function ``(Context, Rule) -> Outcome`` registered by name with the kinds of its
+parameters; a pack's rule names the check and gives the parameters. Thresholds are inclusive as
+written: "within 500 m" passes at 500 m, ">= 5 m" passes at 5 m. Distances are judged to the
+millimetre and ratios to the millionth, so that reprojection noise cannot flip a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import PackError
+from .measure import (
+    ENTRANCES,
+    INSIDE,
+    estate_origins,
+    features_in_estates,
+    green_area,
+    nearest_facility,
+    nearest_feature_distance,
+)
+from .normalise import Site
+from .packs import Rule
+from .schema import ROLES
+
+PASS, FAIL, NOT_APPLICABLE, NO_DATA = "pass", "fail", "not_applicable", "no_data"
+STATUSES = (PASS, FAIL, NOT_APPLICABLE, NO_DATA)
+DISTANCE_DECIMALS = 3  # judge distances to the millimetre
+RATIO_DECIMALS = 6
+REQUIRED = object()
+
+OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
+EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "decisive"]
+
+
+@dataclass
+class Outcome:
+    """What a check returns for every estate.
+
+    Attributes
+    ----------
+    table : indexed by estate position, columns :data:`OUTCOME_COLUMNS`.
+    evidence : geometries that decided verdicts (lines to facilities, uncovered buildings, ...),
+        columns :data:`EVIDENCE_COLUMNS` plus geometry; ``layer`` names the output layer.
+    """
+
+    table: pd.DataFrame
+    evidence: list[gpd.GeoDataFrame] = field(default_factory=list)
+
+
+class Context:
+    """A normalised site plus measures shared between checks (computed once, on demand)."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.estates = site.estates
+        self._nearest: dict[str, pd.DataFrame] = {}
+        self._to_buildings: dict[str, pd.DataFrame] = {}
+
+    @cached_property
+    def origins(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per estate: geometry distances are measured from, and ``entrances``/``boundary``."""
+        return estate_origins(self.estates, self.site.layer("entrances"))
+
+    def layer(self, role: str) -> gpd.GeoDataFrame | None:
+        """The normalised layer, or None when the input has none."""
+        return self.site.layer(role)
+
+    def nearest(self, role: str) -> pd.DataFrame | None:
+        """Nearest feature of ``role`` to each estate (see :func:`measure.nearest_facility`)."""
+        if self.layer(role) is None:
+            return None
+        if role not in self._nearest:
+            geoms, method = self.origins
+            self._nearest[role] = nearest_facility(self.estates, geoms, method, self.layer(role))
+        return self._nearest[role]
+
+    @cached_property
+    def residential(self) -> gpd.GeoDataFrame | None:
+        """Residential buildings that belong to an estate."""
+        b = self.layer("buildings")
+        if b is None:
+            return None
+        return b[b["residential"].to_numpy() & (b["estate_pos"].to_numpy() >= 0)]
+
+    def label(self, role: str, pos: np.ndarray) -> np.ndarray:
+        """'id name' labels of features of ``role`` at positions ``pos`` ('' for -1)."""
+        gdf = self.layer(role)
+        out = np.full(len(pos), "", dtype=object)
+        ok = pos >= 0
+        if gdf is None or not ok.any():
+            return out
+        ids = gdf["feature_id"].to_numpy()[pos[ok]]
+        names = (gdf["name"].to_numpy()[pos[ok]] if "name" in gdf.columns
+                 else np.full(ok.sum(), None))
+        out[ok] = [f"{i} {n}" if n else str(i) for i, n in zip(ids, names, strict=True)]
+        return out
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: its function and its parameters as ``name -> (kind, default)``."""
+
+    func: Callable[[Context, Rule], Outcome]
+    params: dict[str, tuple[str, Any]]
+    summary: str
+    validate: Callable[[str, dict[str, Any]], None] = lambda rid, params: None
+
+
+CHECKS: dict[str, CheckSpec] = {}
+
+
+def register(name: str, params: dict[str, tuple[str, Any]], summary: str,
+             validate: Callable[[str, dict[str, Any]], None] | None = None
+             ) -> Callable[[Callable[[Context, Rule], Outcome]], Callable[[Context, Rule], Outcome]]:
+    """Register a check function under ``name`` (decorator)."""
+    def deco(func: Callable[[Context, Rule], Outcome]) -> Callable[[Context, Rule], Outcome]:
+        CHECKS[name] = CheckSpec(func, params, summary, validate or (lambda rid, p: None))
+        return func
+    return deco
+
+
+def _m(d: float) -> str:
+    return f"{d:,.1f} m"
+
+
+def _frame(n: int, unit: str) -> pd.DataFrame:
+    return pd.DataFrame({"status": np.full(n, NO_DATA, dtype=object), "value": np.full(n, np.nan),
+                         "unit": unit, "threshold": "", "method": "",
+                         "evidence": np.full(n, "", dtype=object)})
+
+
+def _evidence(layer: str, rule: Rule, estate_pos: np.ndarray, labels: Any, dist: np.ndarray,
+              geoms: np.ndarray, crs: Any, decisive: Any = True) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"layer": layer, "estate_pos": estate_pos, "rule_id": rule.id,
+                             "label": labels, "distance_m": dist, "decisive": decisive},
+                            geometry=list(geoms), crs=crs)
+
+
+def _layer_missing(role: str) -> str:
+    return f"no data: layer {role} not provided"
+
+
+ORIGIN_TEXT = {ENTRANCES: "from the estate's entrances", "boundary": "from the estate boundary",
+               INSIDE: "facility inside the estate (0 m)"}
+
+
+@register("nearest_within",
+          {"max_m": ("metres_by_layer", REQUIRED)},
+          "Nearest facility of any listed layer within its distance (any one suffices).")
+def nearest_within(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when, for any listed layer, the nearest feature is within its distance in metres.
+
+    Distance is measured from the estate's entrances when it has any, else from its boundary;
+    a feature inside the estate is at 0 m. A layer that is absent is unknown: the estate passes
+    if another layer passes, else it is no data. A layer that is present but empty has none.
+    """
+    limits: dict[str, float] = rule.params["max_m"]
+    n = len(ctx.estates)
+    out = _frame(n, "m")
+    out["threshold"] = " or ".join(f"{ROLES[r].label_en} <= {v:g} m" for r, v in limits.items())
+    state = np.full((len(limits), n), np.nan)  # 1 pass, 0 fail, nan unknown
+    dists = np.full((len(limits), n), np.nan)
+    texts, methods, evidence = [], [], []
+    geoms, _ = ctx.origins
+    for k, (role, limit) in enumerate(limits.items()):
+        near = ctx.nearest(role)
+        if near is None:
+            texts.append(np.full(n, _layer_missing(role), dtype=object))
+            methods.append(np.full(n, "", dtype=object))
+            continue
+        d = near["distance_m"].to_numpy()
+        pos = near["facility_pos"].to_numpy()
+        dists[k] = d
+        state[k] = np.where(np.isnan(d), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
+        labels = ctx.label(role, pos)
+        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].label_en}: {lab} at {_m(x)}"
+                                         for lab, x in zip(labels, d, strict=True)],
+                              f"no {ROLES[role].label_en} in the data"))
+        methods.append(near["method"].map(ORIGIN_TEXT).to_numpy())
+        has = np.flatnonzero(pos >= 0)
+        if len(has):
+            fac = ctx.layer(role).geometry.to_numpy()[pos[has]]
+            inside = near["method"].to_numpy()[has] == INSIDE
+            start = geoms[has].copy()
+            start[inside & (ctx.origins[1][has] != ENTRANCES)] = shapely.point_on_surface(
+                ctx.estates.geometry.to_numpy()[has][inside & (ctx.origins[1][has] != ENTRANCES)])
+            lines = shapely.shortest_line(start, fac)
+            evidence.append((k, _evidence("evidence_lines", rule, has,
+                                          [f"{rule.id}: {lab} {_m(x)}" for lab, x
+                                           in zip(labels[has], d[has], strict=True)],
+                                          d[has], lines, ctx.site.crs)))
+    passed = (state == 1).any(axis=0)
+    failed = (state == 0).all(axis=0)
+    out["status"] = np.where(passed, PASS, np.where(failed, FAIL, NO_DATA))
+    first_pass = np.argmax(state == 1, axis=0)
+    first_known = np.argmax(~np.isnan(dists), axis=0)
+    decider = np.where(passed, first_pass, first_known)
+    out["value"] = dists[decider, np.arange(n)]
+    out["evidence"] = ["; ".join(t[i] for t in texts) for i in range(n)]
+    out["method"] = [
+        "; ".join(f"{r}: {m[i]}" for r, m in zip(limits, methods, strict=True) if m[i])
+        for i in range(n)
+    ]
+    lines_out = []
+    for k, ev in evidence:
+        ev["decisive"] = decider[ev["estate_pos"].to_numpy()] == k
+        lines_out.append(ev)
+    return Outcome(out, lines_out)
+
+
+@register("buildings_within",
+          {"layer": ("layer", REQUIRED), "max_m": ("metres", REQUIRED)},
+          "Every residential building of the estate within a distance of a facility.")
+def buildings_within(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when every residential building of the estate is within ``max_m`` metres of its
+    nearest feature of ``layer`` (any such feature, inside the estate or not), measured to the
+    building footprint. No residential building: no data. The layer present but empty: fail.
+    """
+    role, limit = rule.params["layer"], rule.params["max_m"]
+    n = len(ctx.estates)
+    out = _frame(n, "m")
+    out["threshold"] = f"every residential building <= {limit:g} m from a {ROLES[role].label_en}"
+    out["method"] = "distance from each building footprint to its nearest feature; value = largest"
+    res, targets = ctx.residential, ctx.layer(role)
+    if res is None or targets is None:
+        out["evidence"] = _layer_missing("buildings" if res is None else role)
+        return Outcome(out)
+    key = role
+    if key not in ctx._to_buildings:
+        ctx._to_buildings[key] = nearest_feature_distance(res, targets)
+    near = ctx._to_buildings[key]
+    d = near["distance_m"].to_numpy()
+    est = res["estate_pos"].to_numpy()
+    count = np.bincount(est, minlength=n)
+    out.loc[count == 0, "evidence"] = "no data: no residential building in the estate"
+    if targets.empty:
+        has = count > 0
+        out.loc[has, "status"] = FAIL
+        out.loc[has, "evidence"] = f"no {ROLES[role].label_en} in the data"
+        return Outcome(out)
+    beyond = np.round(d, DISTANCE_DECIMALS) > limit
+    n_beyond = np.bincount(est, weights=beyond, minlength=n).astype(int)
+    order = np.lexsort((-d, est))  # per estate, farthest building first
+    first = order[np.unique(est[order], return_index=True)[1]]
+    worst = np.full(n, -1)
+    worst[est[first]] = first
+    has = count > 0
+    out.loc[has, "value"] = d[worst[has]]
+    out.loc[has, "status"] = np.where(n_beyond[has] > 0, FAIL, PASS)
+    bids = res["feature_id"].to_numpy()
+    tlabels = ctx.label(role, near["target_pos"].to_numpy())
+    out.loc[has, "evidence"] = [
+        (f"{nb} of {c} residential buildings beyond {limit:g} m; " if nb else
+         f"all {c} residential buildings within {limit:g} m; ")
+        + f"farthest: building {bids[w]} at {_m(d[w])} from {tlabels[w]}"
+        for nb, c, w in zip(n_beyond[has], count[has], worst[has], strict=True)
+    ]
+    bad = np.flatnonzero(beyond)
+    ev = _evidence("uncovered_buildings", rule, est[bad],
+                   [f"building {b}: {_m(x)} to {t}" for b, x, t
+                    in zip(bids[bad], d[bad], tlabels[bad], strict=True)],
+                   d[bad], res.geometry.to_numpy()[bad], ctx.site.crs)
+    return Outcome(out, [ev])
+
+
+@register("setback_from_buildings",
+          {"layer": ("layer", REQUIRED), "min_m": ("metres", REQUIRED)},
+          "Every facility inside the estate at least a distance from the nearest building.")
+def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when every feature of ``layer`` inside the estate is at least ``min_m`` metres from
+    the nearest building (any building). None inside the estate: not applicable.
+    """
+    role, limit = rule.params["layer"], rule.params["min_m"]
+    n = len(ctx.estates)
+    out = _frame(n, "m")
+    out["threshold"] = f"every {ROLES[role].label_en} in the estate >= {limit:g} m from buildings"
+    out["method"] = "distance from each facility inside the estate to the nearest building; " \
+                    "value = smallest"
+    feats, buildings = ctx.layer(role), ctx.layer("buildings")
+    if feats is None or buildings is None or buildings.empty:
+        out["evidence"] = (_layer_missing(role) if feats is None
+                           else "no data: no buildings to measure from")
+        return Outcome(out)
+    pairs = features_in_estates(ctx.estates, feats)
+    near = nearest_feature_distance(feats, buildings)
+    est = pairs["estate_pos"].to_numpy()
+    fpos = pairs["feature_pos"].to_numpy()
+    d = near["distance_m"].to_numpy()[fpos]
+    count = np.bincount(est, minlength=n)
+    out.loc[count == 0, "status"] = NOT_APPLICABLE
+    out.loc[count == 0, "evidence"] = f"no {ROLES[role].label_en} inside the estate"
+    if len(est) == 0:
+        return Outcome(out)
+    close = np.round(d, DISTANCE_DECIMALS) < limit
+    n_close = np.bincount(est, weights=close, minlength=n).astype(int)
+    order = np.lexsort((d, est))
+    first = order[np.unique(est[order], return_index=True)[1]]
+    worst = np.full(n, -1)
+    worst[est[first]] = first
+    has = count > 0
+    out.loc[has, "value"] = d[worst[has]]
+    out.loc[has, "status"] = np.where(n_close[has] > 0, FAIL, PASS)
+    flabels = ctx.label(role, fpos)
+    blabels = ctx.label("buildings", near["target_pos"].to_numpy()[fpos])
+    out.loc[has, "evidence"] = [
+        (f"{nc} of {c} {ROLES[role].label_en} closer than {limit:g} m; " if nc else
+         f"all {c} {ROLES[role].label_en} at least {limit:g} m away; ")
+        + f"closest: {flabels[w]} at {_m(d[w])} from building {blabels[w]}"
+        for nc, c, w in zip(n_close[has], count[has], worst[has], strict=True)
+    ]
+    bad = np.flatnonzero(close)
+    geoms = feats.geometry.to_numpy()[fpos[bad]]
+    geoms = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
+    ev = _evidence("too_close_points", rule, est[bad],
+                   [f"{f}: {_m(x)} from building {b}" for f, x, b
+                    in zip(flabels[bad], d[bad], blabels[bad], strict=True)],
+                   d[bad], geoms, ctx.site.crs)
+    return Outcome(out, [ev])
+
+
+@register("facility_inside_by_households",
+          {"layer": ("layer", REQUIRED), "min_households": ("count", REQUIRED),
+           "report_nearest": ("layers", ())},
+          "An estate of at least N households has a facility of its own inside it.")
+def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when an estate of at least ``min_households`` households has a feature of ``layer``
+    inside it (value = how many). Smaller estates: not applicable, with the distances to the
+    nearest feature of each layer in ``report_nearest``. Households missing: no data.
+    """
+    role, minimum = rule.params["layer"], rule.params["min_households"]
+    n = len(ctx.estates)
+    out = _frame(n, "count")
+    out["threshold"] = f">= 1 {ROLES[role].label_en} inside when households >= {minimum}"
+    out["method"] = f"{ROLES[role].label_en} intersecting the estate polygon"
+    hh = ctx.estates["households"]
+    known = hh.notna().to_numpy()
+    big = known & (hh.fillna(0).to_numpy() >= minimum)
+    small = known & ~big
+    out.loc[~known, "evidence"] = "no data: households missing"
+    near_text = np.full(n, "", dtype=object)
+    for other in rule.params["report_nearest"]:
+        near = ctx.nearest(other)
+        if near is None:
+            part = np.full(n, f"{ROLES[other].label_en}: layer not provided", dtype=object)
+        else:
+            labels = ctx.label(other, near["facility_pos"].to_numpy())
+            part = np.array([f"nearest {ROLES[other].label_en}: {lab} at {_m(x)}" if lab else
+                             f"no {ROLES[other].label_en} in the data"
+                             for lab, x in zip(labels, near["distance_m"], strict=True)],
+                            dtype=object)
+        near_text = np.where(near_text == "", part, near_text + "; " + part)
+    hh_text = np.array([f"{int(h):,} households" if k else "" for h, k
+                        in zip(hh.fillna(0), known, strict=True)], dtype=object)
+    out.loc[small, "status"] = NOT_APPLICABLE
+    out.loc[small, "evidence"] = hh_text[small] + f" (< {minimum}); " + near_text[small]
+    feats = ctx.layer(role)
+    if feats is None:
+        out.loc[big, "evidence"] = _layer_missing(role)
+        return Outcome(out)
+    pairs = features_in_estates(ctx.estates, feats)
+    inside = np.bincount(pairs["estate_pos"].to_numpy(), minlength=n)
+    first = np.full(n, -1)
+    uniq, idx = np.unique(pairs["estate_pos"].to_numpy(), return_index=True)
+    first[uniq] = pairs["feature_pos"].to_numpy()[idx]
+    labels = ctx.label(role, first)
+    out.loc[big, "value"] = inside[big]
+    out.loc[big, "status"] = np.where(inside[big] > 0, PASS, FAIL)
+    out.loc[big, "evidence"] = [
+        f"{h}; {c} {ROLES[role].label_en} inside: {lab}" if c else
+        f"{h}; no {ROLES[role].label_en} inside; {nt}"
+        for h, c, lab, nt in zip(hh_text[big], inside[big], labels[big], near_text[big],
+                                 strict=True)
+    ]
+    return Outcome(out)
+
+
+def _one_ratio(rid: str, params: dict[str, Any]) -> None:
+    if (params["min_ratio"] is None) == (params["min_ratio_by_built"] is None):
+        raise PackError(f"rule {rid}: give exactly one of min_ratio and min_ratio_by_built")
+
+
+@register("green_ratio",
+          {"min_ratio": ("ratio", None), "min_ratio_by_built": ("ratio_by_built", None)},
+          "Green area inside the estate / estate area at least a ratio.", _one_ratio)
+def green_ratio(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when the union of green polygons clipped to the estate (holes kept) covers at least
+    ``min_ratio`` of the estate's area, or the ratio for the estate's ``built`` value.
+    """
+    n = len(ctx.estates)
+    out = _frame(n, "ratio")
+    out["method"] = "union of green_space polygons clipped to the estate, holes kept, / estate area"
+    by_built = rule.params["min_ratio_by_built"]
+    if by_built:
+        out["threshold"] = " / ".join(f">= {v:g} ({k})" for k, v in by_built.items())
+        limit = ctx.estates["built"].map(by_built).to_numpy(dtype=float)
+    else:
+        out["threshold"] = f">= {rule.params['min_ratio']:g}"
+        limit = np.full(n, rule.params["min_ratio"])
+    green = ctx.layer("green_space")
+    if green is None:
+        out["evidence"] = _layer_missing("green_space")
+        return Outcome(out)
+    area = ctx.estates.geometry.area.to_numpy()
+    gar = green_area(ctx.estates, green).to_numpy()
+    ratio = gar / area
+    out["value"] = ratio
+    ok = ~np.isnan(limit)
+    met = np.round(ratio, RATIO_DECIMALS) >= limit
+    out.loc[ok, "status"] = np.where(met[ok], PASS, FAIL)
+    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({r:.1%})"
+                       for g, a, r in zip(gar, area, ratio, strict=True)]
+    out.loc[~ok, "evidence"] = "no data: built (new / existing) missing; " + out.loc[~ok,
+                                                                                   "evidence"]
+    return Outcome(out)

@@ -1,0 +1,87 @@
+"""Write a :class:`~geocheck.findings.Result` to files: CSV tables, a GeoPackage and a map."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .findings import Result
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy in which no text cell can be read as a spreadsheet formula.
+
+    Text cells starting with ``= + - @``, tab or carriage return get a leading apostrophe, as
+    OWASP advises for CSV files opened in Excel. Numbers are left alone.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            text = out[col]
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+            out.loc[risky, col] = "'" + text[risky].astype(str)
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """Write a table as UTF-8 with a byte-order mark (so Excel reads Chinese text right)."""
+    defuse_formulas(df).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
+    """Estates with their overall status and one status column per rule."""
+    est = result.site.estates[["estate_id", "name", "households", "built", "geometry"]].copy()
+    wide = result.findings.pivot(index="estate_id", columns="rule_id", values="status")
+    wide = wide[[r.id for r in result.pack.rules]]
+    est["overall"] = est["estate_id"].map(result.overall())
+    for rid in wide.columns:
+        est[rid] = est["estate_id"].map(wide[rid])
+    counts = result.findings.groupby(["estate_id", "status"]).size().unstack(fill_value=0)
+    for status in ("pass", "fail", "not_applicable", "no_data"):
+        est[f"n_{status}"] = est["estate_id"].map(
+            counts[status] if status in counts else pd.Series(dtype=int)).fillna(0).astype(int)
+    est["pack"] = result.pack.id
+    return est
+
+
+def write_gpkg(result: Result, path: Path) -> Path:
+    """Write results.gpkg: ``estates`` with verdicts, evidence layers, ``findings``, ``rejects``.
+
+    Evidence layers: ``evidence_lines`` (estate to the facility that decided a distance rule),
+    ``uncovered_buildings``, ``too_close_points``. All in the working CRS.
+    """
+    if path.exists():
+        path.unlink()
+    est = estates_with_verdicts(result)
+    est.to_file(path, layer="estates", driver="GPKG")
+    ev = result.evidence
+    for layer in ("evidence_lines", "uncovered_buildings", "too_close_points"):
+        part = ev[ev["layer"] == layer].drop(columns="layer")
+        if len(part):
+            part.to_file(path, layer=layer, driver="GPKG")
+    import pyogrio
+
+    pyogrio.write_dataframe(defuse_formulas(result.findings), path, layer="findings",
+                            driver="GPKG")
+    rejects = result.site.ledger.rejects_frame()
+    if len(rejects):
+        pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG")
+    return path
+
+
+def write_all(result: Result, outdir: Path) -> dict[str, Path]:
+    """Write every output into ``outdir`` (created if needed); return their paths by name."""
+    from .webmap import write_map
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    return {
+        "findings": write_csv(result.findings, outdir / "findings.csv"),
+        "rejects": write_csv(result.site.ledger.rejects_frame(), outdir / "rejects.csv"),
+        "results": write_gpkg(result, outdir / "results.gpkg"),
+        "map": write_map(result, outdir / "map.html"),
+    }

@@ -1,0 +1,118 @@
+"""Judge a site against a pack: the long, tidy findings table (one row per estate x rule).
+
+Everything else (scorecards, maps, exports) is a view of :class:`Result`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .checks import (
+    CHECKS,
+    EVIDENCE_COLUMNS,
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+    Context,
+)
+from .normalise import Site
+from .packs import Pack
+
+FINDINGS_COLUMNS = [
+    "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
+    "title_en", "status", "value", "unit", "threshold", "method", "evidence", "citation",
+]
+VALUE_DECIMALS = {"m": 3, "ratio": 4, "count": 0}
+
+
+@dataclass
+class Result:
+    """The outcome of a check.
+
+    Attributes
+    ----------
+    site : the normalised input (layers in the working CRS, ledger).
+    pack : the rule pack applied.
+    findings : one row per estate x rule, columns :data:`FINDINGS_COLUMNS`.
+    evidence : evidence geometries in the working CRS, with ``layer``, ``estate_id``,
+        ``rule_id``, ``label``, ``distance_m``, ``decisive``.
+    """
+
+    site: Site
+    pack: Pack
+    findings: pd.DataFrame
+    evidence: gpd.GeoDataFrame
+
+    def overall(self) -> pd.Series:
+        """Each estate's overall status, indexed by estate_id.
+
+        ``fail`` if any rule fails; else ``no_data`` if any rule lacks data; else ``pass`` if any
+        rule passes; else ``not_applicable``.
+        """
+        return overall_status(self.findings)
+
+    def status_counts(self) -> pd.DataFrame:
+        """Counts of each status per rule (rules in pack order)."""
+        table = pd.crosstab(self.findings["rule_id"], self.findings["status"])
+        table = table.reindex(index=[r.id for r in self.pack.rules],
+                              columns=[PASS, FAIL, NOT_APPLICABLE, NO_DATA], fill_value=0)
+        return table.fillna(0).astype(int)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every finding passes or is not applicable, 1 otherwise (fail or no data)."""
+        return 0 if self.findings["status"].isin([PASS, NOT_APPLICABLE]).all() else 1
+
+
+def overall_status(findings: pd.DataFrame) -> pd.Series:
+    """Worst status per estate: fail > no_data > pass > not_applicable."""
+    rank = {NOT_APPLICABLE: 0, PASS: 1, NO_DATA: 2, FAIL: 3}
+    names = {v: k for k, v in rank.items()}
+    worst = findings["status"].map(rank).groupby(findings["estate_id"], sort=False).max()
+    return worst.map(names)
+
+
+def judge(site: Site, pack: Pack) -> Result:
+    """Apply every rule of ``pack`` to every estate of ``site``.
+
+    Returns
+    -------
+    Result
+        Findings for every estate x rule (none is skipped: a rule that cannot be measured for
+        an estate is ``no_data`` with the reason in ``evidence``).
+    """
+    ctx = Context(site)
+    est = site.estates
+    crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
+    tables, evidence = [], []
+    for rule in pack.rules:
+        outcome = CHECKS[rule.check].func(ctx, rule)
+        t = outcome.table
+        t.insert(0, "rule_id", rule.id)
+        t.insert(0, "estate_pos", np.arange(len(est)))
+        t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
+        t["title_zh"], t["title_en"], t["citation"] = rule.title_zh, rule.title_en, rule.citation
+        t["method"] = np.where(t["method"] != "", t["method"] + "; " + crs_note, crs_note)
+        decimals = t["unit"].map(VALUE_DECIMALS).fillna(3).astype(int)
+        t["value"] = [round(v, d) if np.isfinite(v) else np.nan
+                      for v, d in zip(t["value"].astype(float), decimals, strict=True)]
+        tables.append(t)
+        evidence.extend(e for e in outcome.evidence if len(e))
+    table = pd.concat(tables, ignore_index=True)
+    table["estate_id"] = est["estate_id"].to_numpy()[table["estate_pos"]]
+    table["estate_name"] = est["name"].to_numpy()[table["estate_pos"]]
+    table["pack"] = pack.id
+    table = table.sort_values(["estate_pos"], kind="stable").reset_index(drop=True)
+    if evidence:
+        ev = pd.concat(evidence, ignore_index=True)
+    else:
+        ev = gpd.GeoDataFrame(columns=[*EVIDENCE_COLUMNS, "geometry"], geometry="geometry",
+                              crs=site.crs)
+    ev["estate_id"] = est["estate_id"].to_numpy()[ev["estate_pos"].astype(int)]
+    ev = gpd.GeoDataFrame(ev.drop(columns="estate_pos"), geometry="geometry", crs=site.crs)
+    return Result(site, pack, table[FINDINGS_COLUMNS], ev)

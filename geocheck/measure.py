@@ -1,0 +1,136 @@
+"""Pure, vectorised measures on a normalised :class:`~geocheck.normalise.Site`.
+
+Every function takes GeoDataFrames in one projected CRS in metres and returns plain tables
+indexed by estate position (0..n-1) or by feature position. Nothing here knows thresholds or
+verdicts: that is :mod:`geocheck.checks`.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+ENTRANCES = "entrances"
+BOUNDARY = "boundary"
+INSIDE = "inside"
+
+
+def estate_origins(estates: gpd.GeoDataFrame,
+                   entrances: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Where distances from each estate are measured from.
+
+    Returns
+    -------
+    (geometries, method)
+        Per estate: the MultiPoint of its entrances (method ``"entrances"``) when it has any,
+        else its polygon (method ``"boundary"``; a point inside it is at 0 m).
+    """
+    geoms = estates.geometry.to_numpy().copy()
+    method = np.full(len(estates), BOUNDARY, dtype=object)
+    if entrances is not None and len(entrances):
+        linked = entrances[entrances["estate_pos"] >= 0]
+        if len(linked):
+            pos = linked["estate_pos"].to_numpy()
+            order = np.argsort(pos, kind="stable")
+            pos_sorted = pos[order]
+            uniq, starts = np.unique(pos_sorted, return_index=True)
+            multis = shapely.multipoints(linked.geometry.to_numpy()[order],
+                                         indices=np.searchsorted(uniq, pos_sorted))
+            geoms[uniq] = multis
+            method[uniq] = ENTRANCES
+            del starts
+    return geoms, method
+
+
+def nearest_facility(estates: gpd.GeoDataFrame, origins: np.ndarray, origin_method: np.ndarray,
+                     facilities: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Distance in metres from each estate to its nearest facility of one layer.
+
+    A facility intersecting the estate polygon is at 0 m (method ``"inside"``); otherwise the
+    distance is from the estate's origin (entrances or boundary, see :func:`estate_origins`).
+
+    Returns
+    -------
+    DataFrame indexed by estate position with ``distance_m`` (NaN when the layer is empty),
+    ``facility_pos`` (-1 when none) and ``method``.
+    """
+    n = len(estates)
+    out = pd.DataFrame({"distance_m": np.full(n, np.nan), "facility_pos": np.full(n, -1),
+                        "method": origin_method.copy()})
+    if facilities is None or facilities.empty:
+        return out
+    fgeoms = facilities.geometry.to_numpy()
+    tree = shapely.STRtree(fgeoms)
+    src, dst = tree.query_nearest(origins, return_distance=False, all_matches=False)
+    out.loc[src, "facility_pos"] = dst
+    out.loc[src, "distance_m"] = shapely.distance(origins[src], fgeoms[dst])
+    est, fac = tree.query(estates.geometry.to_numpy(), predicate="intersects")
+    if len(est):
+        first = np.unique(est, return_index=True)[1]
+        out.loc[est[first], "facility_pos"] = fac[first]
+        out.loc[est[first], "distance_m"] = 0.0
+        out.loc[est[first], "method"] = INSIDE
+    return out
+
+
+def nearest_feature_distance(features: gpd.GeoDataFrame,
+                             targets: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    """Distance in metres from each feature to the nearest target feature.
+
+    Returns
+    -------
+    DataFrame indexed like ``features`` by position, with ``distance_m`` (NaN when there is no
+    target) and ``target_pos`` (-1 when none).
+    """
+    n = len(features)
+    out = pd.DataFrame({"distance_m": np.full(n, np.nan), "target_pos": np.full(n, -1)})
+    if targets is None or targets.empty or n == 0:
+        return out
+    tgeoms = targets.geometry.to_numpy()
+    tree = shapely.STRtree(tgeoms)
+    src, dst = tree.query_nearest(features.geometry.to_numpy(), all_matches=False)
+    out.loc[src, "target_pos"] = dst
+    out.loc[src, "distance_m"] = shapely.distance(features.geometry.to_numpy()[src], tgeoms[dst])
+    return out
+
+
+def features_in_estates(estates: gpd.GeoDataFrame, features: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Pairs of (estate position, feature position) where the feature intersects the estate."""
+    if features is None or features.empty:
+        return pd.DataFrame({"estate_pos": [], "feature_pos": []}, dtype="int64")
+    tree = shapely.STRtree(features.geometry.to_numpy())
+    est, fea = tree.query(estates.geometry.to_numpy(), predicate="intersects")
+    return pd.DataFrame({"estate_pos": est, "feature_pos": fea})
+
+
+def green_area(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None) -> pd.Series:
+    """Green area inside each estate, in square metres.
+
+    The green polygons intersecting an estate are clipped to it and unioned, so overlapping
+    polygons count once and holes stay holes.
+
+    Returns
+    -------
+    Series indexed by estate position (0.0 where no green polygon touches the estate).
+    """
+    area = pd.Series(np.zeros(len(estates)))
+    if green is None or green.empty:
+        return area
+    pairs = features_in_estates(estates, green)
+    if pairs.empty:
+        return area
+    est = pairs["estate_pos"].to_numpy()
+    egeoms = estates.geometry.to_numpy()
+    pieces = shapely.intersection(egeoms[est], green.geometry.to_numpy()[pairs["feature_pos"]])
+    # Estates touched by a single green polygon need no union.
+    counts = np.bincount(est, minlength=len(estates))
+    single = counts[est] == 1
+    area.iloc[est[single]] = shapely.area(pieces[single])
+    multi = ~single
+    if multi.any():
+        merged = gpd.GeoSeries(pieces[multi]).groupby(est[multi]).agg(
+            lambda s: shapely.union_all(s.to_numpy()))
+        area.iloc[merged.index.to_numpy()] = shapely.area(merged.to_numpy())
+    return area

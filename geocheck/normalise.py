@@ -1,0 +1,340 @@
+"""Normalise role layers: fields, ids, geometry validity, CRS; link features to estates.
+
+Every feature read is either kept or recorded in the :class:`~geocheck.ledger.Ledger` with the
+reason it was rejected. The result is a :class:`Site` in one working CRS, in metres.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from ._errors import CRSError, InputError
+from .ledger import Ledger
+from .projection import choose_working_crs, lonlat_bounds
+from .read import RawLayers
+from .schema import (
+    BUILT_VALUES,
+    POINT,
+    POLYGON,
+    RESIDENTIAL_VALUES,
+    ROLES,
+    FieldMap,
+)
+
+ENTRANCE_SNAP_M = 20.0
+"""An entrance without ``estate_id`` belongs to the nearest estate within this many metres."""
+
+REPAIR_REPORT_SHARE = 0.01
+"""A repair that changes a polygon's area by more than this share is reported as a note."""
+
+_POINT_TYPES = {0, 4}  # Point, MultiPoint
+_POLYGON_TYPES = {3, 6}  # Polygon, MultiPolygon
+
+
+@dataclass
+class Site:
+    """The normalised layers of one input, in one working CRS (metres).
+
+    Attributes
+    ----------
+    estates : estates with ``estate_id``, ``name``, ``households`` (nullable Int64), ``built``
+        (``new`` / ``existing`` / missing); index 0..n-1.
+    layers : the other role layers present, each with ``feature_id`` and ``name``; buildings
+        have ``use``, ``residential`` and ``estate_pos``; entrances have ``estate_pos``
+        (position of their estate in ``estates``, -1 for none).
+    crs : the working CRS.
+    source : the file read.
+    ledger : features read and rejected, and notes.
+    """
+
+    estates: gpd.GeoDataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+    crs: CRS
+    source: Path
+    ledger: Ledger = field(default_factory=Ledger)
+
+    def layer(self, role: str) -> gpd.GeoDataFrame | None:
+        """Return the normalised layer for ``role``, or None when the input has none."""
+        return self.estates if role == "estates" else self.layers.get(role)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Field values as text (object dtype): integers without '.0', missing values as None."""
+    def one(v: object) -> str | None:
+        if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
+            return None
+        if isinstance(v, float) and v == int(v):
+            v = int(v)
+        text = str(v).strip()
+        return text or None
+
+    return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
+
+
+def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) -> pd.DataFrame:
+    """Return the role's fields under geocheck's names (missing fields are all-None)."""
+    out = pd.DataFrame(index=gdf.index)
+    for name in ROLES[role].fields:
+        src = fields.source(role, name)
+        if src in gdf.columns:
+            out[name] = gdf[src]
+        elif src != name:
+            have = [str(c) for c in gdf.columns if not str(c).startswith("_")
+                    and c != gdf.geometry.name]
+            raise InputError(f"{path}: layer {role!r} has no field {src!r} (mapped to {name!r}); "
+                             f"its fields are: {', '.join(have)}")
+        else:
+            out[name] = None
+    return out
+
+
+def _geometry_problems(geoms: np.ndarray, kinds: frozenset[str]) -> np.ndarray:
+    """Return a reason per geometry ('' when usable) for null, empty, non-finite, wrong type."""
+    reasons = np.full(len(geoms), "", dtype=object)
+    missing = shapely.is_missing(geoms)
+    reasons[missing] = "no geometry"
+    empty = ~missing & shapely.is_empty(geoms)
+    reasons[empty] = "empty geometry"
+    ok = ~missing & ~empty
+    bounds = shapely.bounds(geoms)
+    nonfinite = ok & ~np.isfinite(bounds).all(axis=1)
+    reasons[nonfinite] = "non-finite coordinates"
+    ok &= ~nonfinite
+    allowed = set()
+    if POINT in kinds:
+        allowed |= _POINT_TYPES
+    if POLYGON in kinds:
+        allowed |= _POLYGON_TYPES
+    type_ids = shapely.get_type_id(geoms)
+    wrong = ok & ~np.isin(type_ids, list(allowed))
+    want = " or ".join(sorted(kinds))
+    for i in np.flatnonzero(wrong):
+        reasons[i] = f"{geoms[i].geom_type} where {want} expected"
+    return reasons
+
+
+def _repair_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """make_valid the invalid polygons, keeping polygonal parts; return (geoms, area before)."""
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    before = shapely.area(geoms[invalid])
+    out = geoms.copy()
+    if len(invalid):
+        fixed = shapely.make_valid(geoms[invalid])
+        polys = []
+        for g in fixed:  # only the invalid few: the polygonal parts of each repaired geometry
+            parts = [p for p in shapely.get_parts(g) if shapely.get_type_id(p) in _POLYGON_TYPES]
+            polys.append(shapely.union_all(parts) if parts else shapely.Polygon())
+        out[invalid] = polys
+    return out, np.column_stack([invalid, before]) if len(invalid) else np.empty((0, 2))
+
+
+def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
+                 ledger: Ledger) -> gpd.GeoDataFrame:
+    """Map fields, name features, reject unusable geometries and repair invalid ones."""
+    spec = ROLES[role]
+    ledger.read[role] = len(gdf)
+    if gdf.crs is None:
+        raise CRSError(f"{path}: layer {role!r} has no CRS; assign one to the layer "
+                       "(for example with ogr2ogr -a_srs EPSG:4490)")
+    attrs = _map_fields(gdf, role, fields, path)
+    fid = "fid:" + gdf["_fid"].astype(str)
+    ids = _as_text(attrs[spec.id_field])
+    if role == "estates" and fields.source(role, "estate_id") not in gdf.columns:
+        raise InputError(f"{path}: layer 'estates' has no field 'estate_id'; map one with "
+                         "--field estate_id=YOURFIELD")
+    attrs["feature_id"] = ids.where(ids.notna(), fid)
+    geoms = shapely.force_2d(gdf.geometry.to_numpy())
+    reasons = _geometry_problems(geoms, spec.geometry)
+    if role == "estates":
+        reasons = np.where((reasons == "") & ids.isna().to_numpy(), "no estate_id", reasons)
+    bad = reasons != ""
+    ledger.reject(role, attrs["feature_id"][bad], reasons[bad])
+    keep = ~bad
+    geoms, attrs = geoms[keep], attrs[keep]
+    if POLYGON in spec.geometry:
+        geoms, repaired = _repair_polygons(geoms)
+        for pos, area_before in repaired:
+            after = shapely.area(geoms[int(pos)])
+            if abs(after - area_before) > REPAIR_REPORT_SHARE * max(area_before, after):
+                ledger.note(f"{role} {attrs['feature_id'].iloc[int(pos)]}: invalid geometry "
+                            f"repaired with make_valid; area {area_before:.6g} -> {after:.6g} "
+                            f"(in the layer's CRS units)")
+        is_poly = np.isin(shapely.get_type_id(geoms), list(_POLYGON_TYPES))
+        zero = is_poly & (shapely.area(geoms) <= 0)
+        unusable = zero | (~is_poly & ~np.isin(shapely.get_type_id(geoms), list(_POINT_TYPES)))
+        unusable |= shapely.is_empty(geoms)
+        ledger.reject(role, attrs["feature_id"][unusable],
+                      "polygon with no area (after make_valid)")
+        geoms, attrs = geoms[~unusable], attrs[~unusable]
+    out = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=list(geoms), crs=gdf.crs)
+    _check_coordinates_fit(out, role, path)
+    return out
+
+
+def _check_coordinates_fit(gdf: gpd.GeoDataFrame, role: str, path: Path) -> None:
+    """Refuse a layer whose coordinates cannot be in its CRS (e.g. metres claiming degrees)."""
+    if gdf.empty or not gdf.crs.is_geographic:
+        return
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise CRSError(f"{path}: layer {role!r} claims {gdf.crs.name} (degrees) but its "
+                       f"coordinates reach ({minx:.0f}, {miny:.0f})-({maxx:.0f}, {maxy:.0f}), "
+                       "which look like projected metres; set the layer's real CRS")
+
+
+def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd.GeoDataFrame:
+    """Parse households and built; reject duplicate estate ids."""
+    dup = estates["feature_id"].duplicated(keep=False)
+    if dup.any():
+        counts = estates.loc[dup, "feature_id"].map(estates["feature_id"].value_counts())
+        ledger.reject("estates", estates.loc[dup, "feature_id"],
+                      [f"duplicate estate_id ({n} features share it)" for n in counts])
+        estates = estates.loc[~dup].reset_index(drop=True)
+    estates["estate_id"] = estates["feature_id"]
+    estates["name"] = _as_text(estates["name"])
+    estates["households"] = _parse_households(estates, path)
+    built = _as_text(estates["built"])
+    parsed = pd.Series([None if v is None else BUILT_VALUES.get(v.lower()) for v in built],
+                       index=built.index, dtype=object)
+    unknown = built.notna() & parsed.isna()
+    if unknown.any():
+        i = np.flatnonzero(unknown)[0]
+        raise InputError(f"{path}: layer 'estates', estate {estates['estate_id'].iloc[i]!r}: "
+                         f"built = {built.iloc[i]!r} is not one of "
+                         f"{', '.join(sorted(BUILT_VALUES))}")
+    estates["built"] = parsed
+    return estates
+
+
+def _parse_households(estates: gpd.GeoDataFrame, path: Path) -> pd.Series:
+    """Households as nullable integers; a value that is not a whole number >= 0 is an error."""
+    raw = estates["households"]
+    text = raw.where(raw.notna(), None).map(
+        lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v)
+    num = pd.to_numeric(text, errors="coerce")
+    bad = (text.notna() & num.isna()) | (num < 0) | (num.notna() & (num != num.round()))
+    if bad.any():
+        i = np.flatnonzero(bad)[0]
+        raise InputError(f"{path}: layer 'estates', estate {estates['estate_id'].iloc[i]!r}: "
+                         f"households = {text.iloc[i]!r} is not a whole number of households")
+    return num.round().astype("Int64")
+
+
+def _note_duplicate_ids(gdf: gpd.GeoDataFrame, role: str, ledger: Ledger) -> gpd.GeoDataFrame:
+    """Make ids unique by appending '#N', noting the duplicates."""
+    dup = gdf["feature_id"].duplicated(keep=False)
+    if dup.any():
+        n = int(gdf.loc[dup, "feature_id"].nunique())
+        ledger.note(f"{role}: {n} id value(s) shared by {int(dup.sum())} features; they are "
+                    "named id#N in the findings")
+        rank = gdf.groupby("feature_id").cumcount() + 1
+        gdf.loc[dup, "feature_id"] = gdf.loc[dup, "feature_id"] + "#" + rank[dup].astype(str)
+    return gdf
+
+
+def _link_to_estates(gdf: gpd.GeoDataFrame, role: str, estates: gpd.GeoDataFrame,
+                     ledger: Ledger) -> gpd.GeoDataFrame:
+    """Set ``estate_pos`` from ``estate_id`` or, where it is missing, from location.
+
+    Buildings without an estate_id belong to the estate containing their representative point;
+    entrances to the nearest estate within :data:`ENTRANCE_SNAP_M`. A feature naming an
+    estate_id that is not in the estates layer is rejected.
+    """
+    pos_of = pd.Series(np.arange(len(estates)), index=estates["estate_id"].to_numpy())
+    eid = _as_text(gdf["estate_id"])
+    pos = eid.map(pos_of)
+    unknown = eid.notna() & pos.isna()
+    if unknown.any():
+        ledger.reject(role, gdf.loc[unknown, "feature_id"],
+                      [f"estate_id {v!r} is not in layer 'estates'" for v in eid[unknown]])
+        gdf, eid, pos = gdf.loc[~unknown], eid[~unknown], pos[~unknown]
+    untagged = np.flatnonzero(eid.isna().to_numpy())
+    pos = np.array(pos.to_numpy(dtype=float), copy=True)
+    if len(untagged):
+        tree = shapely.STRtree(estates.geometry.to_numpy())
+        geoms = gdf.geometry.to_numpy()[untagged]
+        if role == "entrances":
+            src, dst = tree.query_nearest(geoms, max_distance=ENTRANCE_SNAP_M)
+            far = np.setdiff1d(np.arange(len(untagged)), src)
+            if len(far):
+                ledger.reject(role, gdf["feature_id"].iloc[untagged[far]],
+                              f"no estate_id and no estate boundary within {ENTRANCE_SNAP_M:g} m")
+            ledger.note(f"entrances: {len(src)} without estate_id assigned to the nearest estate "
+                        f"within {ENTRANCE_SNAP_M:g} m")
+        else:
+            src, dst = tree.query(shapely.point_on_surface(geoms), predicate="within")
+        first = np.unique(src, return_index=True)[1]
+        pos[untagged[src[first]]] = dst[first]
+        if role == "entrances" and len(untagged) > len(first):
+            keep = np.ones(len(gdf), bool)
+            keep[untagged[np.setdiff1d(np.arange(len(untagged)), src)]] = False
+            gdf, pos = gdf.loc[keep], pos[keep]
+    gdf = gdf.copy()
+    gdf["estate_pos"] = np.nan_to_num(pos, nan=-1).astype("int64")
+    return gdf.reset_index(drop=True)
+
+
+def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
+              dst_crs: CRS | str | int | None = None) -> Site:
+    """Turn raw layers into a :class:`Site` in a working CRS in metres.
+
+    Parameters
+    ----------
+    raw : layers as read by :func:`geocheck.read.read_layers`.
+    fields : mapping of geocheck's field names onto the layers' names.
+    dst_crs : working CRS to use instead of the automatic choice (projected, metres).
+
+    Returns
+    -------
+    Site
+        Estates and other layers reprojected to the working CRS, with rejects in its ledger.
+    """
+    fields = fields or FieldMap()
+    ledger = Ledger()
+    for name, count in raw.ignored.items():
+        ledger.note(f"layer {name!r} ({count} features) is not a geocheck role and was ignored")
+    cleaned = {role: _clean_layer(gdf, role, fields, raw.path, ledger)
+               for role, gdf in raw.layers.items()}
+    estates = _parse_estates(cleaned.pop("estates"), raw.path, ledger)
+    if estates.empty:
+        raise InputError(f"{raw.path}: layer 'estates' has no usable feature")
+    extent = lonlat_bounds(tuple(estates.total_bounds), estates.crs)
+    crs = choose_working_crs(extent, dst_crs)
+    estates = estates.to_crs(crs)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for role, gdf in cleaned.items():
+        gdf = _note_duplicate_ids(gdf.to_crs(crs), role, ledger)
+        if role in ("buildings", "entrances"):
+            gdf = _link_to_estates(gdf, role, estates, ledger)
+        if role == "buildings":
+            use = _as_text(gdf["use"])
+            gdf["use"] = use.fillna("residential")
+            gdf["residential"] = [u is None or u.lower() in RESIDENTIAL_VALUES for u in use]
+        if "name" in gdf.columns:
+            gdf["name"] = _as_text(gdf["name"])
+        layers[role] = gdf
+    _check_layers_near(estates, layers, raw.path, ledger)
+    return Site(estates=estates, layers=layers, crs=crs, source=raw.path, ledger=ledger)
+
+
+FAR_KM = 50.0
+
+
+def _check_layers_near(estates: gpd.GeoDataFrame, layers: dict[str, gpd.GeoDataFrame],
+                       path: Path, ledger: Ledger) -> None:
+    """Note layers that lie far from every estate: usually a wrong CRS or offset coordinates."""
+    box = shapely.box(*estates.total_bounds)
+    for role, gdf in layers.items():
+        if gdf.empty:
+            continue
+        gap = shapely.distance(box, shapely.box(*gdf.total_bounds)) / 1000
+        if gap > FAR_KM:
+            ledger.note(f"{path}: layer {role!r} lies {gap:.0f} km from the estates; check its "
+                        "CRS (measured distances to it will be large)")

@@ -1,0 +1,133 @@
+"""Choose the working CRS: metres in a local projected CRS, never degrees or Web Mercator.
+
+In China the working CRS is the CGCS2000 3-degree Gauss-Kruger zone (EPSG:4534-4554) whose
+central meridian is nearest the data; elsewhere it is the WGS 84 UTM zone. Both are looked up in
+pyproj's database, not in a table kept here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from pyproj import CRS, Transformer
+from pyproj.aoi import AreaOfInterest
+from pyproj.database import query_crs_info, query_utm_crs_info
+from pyproj.enums import PJType
+
+from ._errors import CRSError
+
+CGCS2000_GK_PREFIX = "CGCS2000 / 3-degree Gauss-Kruger CM"
+WEB_MERCATOR_METHODS = ("Popular Visualisation Pseudo Mercator",)
+
+
+def central_meridian(crs: CRS) -> float | None:
+    """Return the longitude of natural origin of a projected CRS, in degrees, if it has one."""
+    op = crs.coordinate_operation
+    if op is None:
+        return None
+    for param in op.params:
+        if param.name in ("Longitude of natural origin", "Longitude of origin"):
+            return float(param.value)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _cgcs2000_zones() -> tuple[tuple[str, float, tuple[float, float, float, float]], ...]:
+    zones = []
+    for info in query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS):
+        if info.name.startswith(CGCS2000_GK_PREFIX) and info.area_of_use is not None:
+            cm = central_meridian(CRS.from_epsg(int(info.code)))
+            if cm is not None:
+                zones.append((info.code, cm, tuple(info.area_of_use.bounds)))
+    return tuple(zones)
+
+
+def cgcs2000_zone(lon: float, lat: float) -> CRS | None:
+    """Return the CGCS2000 3-degree Gauss-Kruger CRS for a lon/lat in China, else None.
+
+    "In China" means inside the area of use of one of the zones as recorded in the EPSG
+    database; among the zones that contain the point, the one with the nearest central meridian
+    is chosen.
+    """
+    best: tuple[float, str] | None = None
+    for code, cm, (west, south, east, north) in _cgcs2000_zones():
+        if west <= lon <= east and south <= lat <= north:
+            gap = abs(lon - cm)
+            if best is None or gap < best[0]:
+                best = (gap, code)
+    return CRS.from_epsg(int(best[1])) if best else None
+
+
+def utm_zone(lon: float, lat: float) -> CRS:
+    """Return the WGS 84 UTM CRS for a lon/lat."""
+    infos = query_utm_crs_info(
+        datum_name="WGS 84",
+        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
+    )
+    if not infos:
+        raise CRSError(f"no UTM zone found for lon {lon:.5f}, lat {lat:.5f}")
+    return CRS.from_authority(infos[0].auth_name, infos[0].code)
+
+
+def lonlat_bounds(bounds: tuple[float, float, float, float], crs: CRS) -> tuple[float, ...]:
+    """Transform ``(minx, miny, maxx, maxy)`` in ``crs`` to lon/lat degrees (EPSG:4326)."""
+    if crs.equals(CRS.from_epsg(4326)):
+        return tuple(float(b) for b in bounds)
+    t = Transformer.from_crs(crs, 4326, always_xy=True)
+    out = t.transform_bounds(*bounds, densify_pts=21)
+    if not np.all(np.isfinite(out)):
+        raise CRSError(f"the data's extent {tuple(round(b, 3) for b in bounds)} cannot be "
+                       f"transformed from {crs.to_string()} to longitude/latitude")
+    return tuple(float(b) for b in out)
+
+
+def check_working_crs(crs: CRS | str | int) -> CRS:
+    """Return ``crs`` as a CRS if it is projected in metres and not Web Mercator.
+
+    Raises
+    ------
+    CRSError
+        For a geographic CRS, Web Mercator, a CRS in units other than metres, or an unknown CRS.
+    """
+    try:
+        crs = CRS.from_user_input(crs)
+    except Exception:
+        raise CRSError(f"working CRS {crs!r} is not a CRS pyproj knows") from None
+    name = crs.name
+    if crs.is_geographic:
+        raise CRSError(f"working CRS {name} is geographic (degrees); distances and areas must be "
+                       "measured in metres in a projected CRS")
+    if not crs.is_projected:
+        raise CRSError(f"working CRS {name} is not a projected CRS")
+    op = crs.coordinate_operation
+    if op is not None and op.method_name in WEB_MERCATOR_METHODS:
+        raise CRSError(f"working CRS {name} is Web Mercator, whose scale error distorts distances "
+                       "and areas; use a local projected CRS")
+    units = {axis.unit_name for axis in crs.axis_info}
+    if units != {"metre"}:
+        raise CRSError(f"working CRS {name} has units {', '.join(sorted(units))}; "
+                       "geocheck measures in metres")
+    return crs
+
+
+def choose_working_crs(lonlat_extent: tuple[float, float, float, float],
+                       dst_crs: CRS | str | int | None = None) -> CRS:
+    """Choose the CRS to measure in.
+
+    Parameters
+    ----------
+    lonlat_extent : ``(west, south, east, north)`` of the estates in degrees.
+    dst_crs : a CRS the user asked for; checked with :func:`check_working_crs` and returned.
+
+    Returns
+    -------
+    CRS
+        ``dst_crs`` if given; else the CGCS2000 Gauss-Kruger zone of the extent's centre in
+        China; else the WGS 84 UTM zone there.
+    """
+    if dst_crs is not None:
+        return check_working_crs(dst_crs)
+    west, south, east, north = lonlat_extent
+    lon, lat = (west + east) / 2, (south + north) / 2
+    return cgcs2000_zone(lon, lat) or utm_zone(lon, lat)

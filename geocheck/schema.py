@@ -1,0 +1,116 @@
+"""The role layers geocheck reads, their geometry kinds and their fields.
+
+A GeoPackage given to ``geocheck check`` holds one layer per role, named by the role. Field names
+are the defaults below; other names (for example Chinese ones such as ``户数``) are mapped onto
+them with :class:`FieldMap`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ._errors import InputError
+
+POINT = "point"
+POLYGON = "polygon"
+
+
+@dataclass(frozen=True)
+class Role:
+    """One kind of layer geocheck understands.
+
+    Attributes
+    ----------
+    name : layer name in the GeoPackage, e.g. ``"bus_stops"``.
+    geometry : geometry kinds accepted (``"point"``, ``"polygon"``); multi-parts are accepted.
+    id_field : field holding the feature id; features without one are named ``fid:N``.
+    fields : the fields geocheck reads from this layer (after mapping).
+    label_en, label_zh : how the role is named in reports and maps.
+    """
+
+    name: str
+    geometry: frozenset[str]
+    id_field: str
+    fields: tuple[str, ...]
+    label_en: str
+    label_zh: str
+
+
+def _role(name: str, kinds: Iterable[str], id_field: str, fields: tuple[str, ...],
+          en: str, zh: str) -> Role:
+    return Role(name, frozenset(kinds), id_field, fields, en, zh)
+
+
+ROLES: dict[str, Role] = {
+    r.name: r
+    for r in (
+        _role("estates", [POLYGON], "estate_id", ("estate_id", "name", "households", "built"),
+              "estates", "小区"),
+        _role("buildings", [POLYGON], "building_id", ("building_id", "use", "estate_id"),
+              "buildings", "建筑"),
+        _role("entrances", [POINT], "entrance_id", ("entrance_id", "estate_id"),
+              "estate entrances", "小区出入口"),
+        _role("bus_stops", [POINT], "id", ("id", "name"), "bus stops", "公交站点"),
+        _role("rail_stations", [POINT], "id", ("id", "name"), "rail stations", "轨道交通站点"),
+        _role("garbage_points", [POINT, POLYGON], "id", ("id", "name"),
+              "garbage collection points", "垃圾收集点"),
+        _role("kindergartens", [POINT, POLYGON], "id", ("id", "name"), "kindergartens", "幼儿园"),
+        _role("schools", [POINT, POLYGON], "id", ("id", "name"), "schools", "学校"),
+        _role("green_space", [POLYGON], "id", ("id", "name"), "green space", "绿地"),
+    )
+}
+
+BUILT_VALUES: dict[str, str] = {
+    "new": "new",
+    "existing": "existing",
+    "新建": "new",
+    "已建": "existing",
+    "已建成": "existing",
+    "既有": "existing",
+}
+"""Accepted spellings of the estates' ``built`` field, mapped to ``new`` / ``existing``."""
+
+RESIDENTIAL = "residential"
+RESIDENTIAL_VALUES = frozenset({"residential", "住宅", "居住"})
+"""Values of the buildings' ``use`` field that mean residential (a missing value does too)."""
+
+
+class FieldMap:
+    """Maps geocheck's field names onto the names used in the user's layers.
+
+    Parameters
+    ----------
+    pairs : strings ``FIELD=SOURCE`` (every layer) or ``LAYER.FIELD=SOURCE`` (one layer),
+        e.g. ``"households=户数"`` or ``"estates.name=小区名称"``.
+
+    Examples
+    --------
+    >>> FieldMap(["households=户数"]).source("estates", "households")
+    '户数'
+    """
+
+    def __init__(self, pairs: Iterable[str] = ()) -> None:
+        self._map: dict[tuple[str | None, str], str] = {}
+        for pair in pairs:
+            target, sep, source = pair.partition("=")
+            target, source = target.strip(), source.strip()
+            if not sep or not target or not source:
+                raise InputError(f"field mapping {pair!r} is not of the form FIELD=SOURCE "
+                                 "or LAYER.FIELD=SOURCE")
+            layer, dot, field = target.rpartition(".")
+            if dot and layer not in ROLES:
+                raise InputError(f"field mapping {pair!r} names unknown layer {layer!r}; "
+                                 f"layers are: {', '.join(ROLES)}")
+            known = {f for r in ROLES.values() for f in r.fields}
+            if field not in known:
+                raise InputError(f"field mapping {pair!r} names unknown field {field!r}; "
+                                 f"fields are: {', '.join(sorted(known))}")
+            self._map[(layer or None, field)] = source
+
+    def source(self, layer: str, field: str) -> str:
+        """Return the user's name for ``field`` in ``layer`` (the default name when unmapped)."""
+        return self._map.get((layer, field), self._map.get((None, field), field))
+
+    def __bool__(self) -> bool:
+        return bool(self._map)

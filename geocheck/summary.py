@@ -1,0 +1,55 @@
+"""Plain-text summaries for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .findings import Result
+
+MAX_LISTED = 15
+
+
+def _table(rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.rjust(w) if i in right else c.ljust(w)
+                      for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+            for r in rows]
+
+
+def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
+    """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures."""
+    site, pack = result.site, result.pack
+    lines = [f"geocheck · pack {pack.id} ({pack.title_zh}) · {site.source}",
+             f"working CRS: {site.crs.to_string()} ({site.crs.name}), metres", ""]
+    counts = site.ledger.counts()
+    lines += _table([["layer", "read", "judged", "rejected"]]
+                    + [[str(v) for v in r] for r in counts.itertuples(index=False)], {1, 2, 3})
+    lines.append("")
+    sc = result.status_counts()
+    lines += _table([["rule", "pass", "fail", "n/a", "no data", "title"]]
+                    + [[rid, *(str(sc.at[rid, s]) for s in (PASS, FAIL, NOT_APPLICABLE, NO_DATA)),
+                        next(r.title_en for r in pack.rules if r.id == rid)]
+                       for rid in sc.index], {1, 2, 3, 4})
+    overall = result.overall()
+    tally = overall.value_counts()
+    lines += ["", f"estates: {len(overall)} · all rules met {tally.get(PASS, 0)}"
+                  f" · some rule failed {tally.get(FAIL, 0)} · missing data {tally.get(NO_DATA, 0)}"
+                  f" · nothing applicable {tally.get(NOT_APPLICABLE, 0)}"]
+    f = result.findings
+    bad = f[f["status"].isin([FAIL, NO_DATA])]
+    if len(bad):
+        lines.append("estates with failures or missing data:")
+        for eid, group in list(bad.groupby("estate_id", sort=False))[:MAX_LISTED]:
+            name = group["estate_name"].iloc[0] or ""
+            parts = ", ".join(f"{r.rule_id} {r.status}" for r in group.itertuples())
+            lines.append(f"  {eid} {name}: {parts}")
+        more = bad["estate_id"].nunique() - MAX_LISTED
+        if more > 0:
+            lines.append(f"  ... and {more} more (see findings.csv)")
+    if site.ledger.notes:
+        lines += ["", "notes:"] + [f"  {n}" for n in site.ledger.notes]
+    if written:
+        lines += ["", "wrote:"] + [f"  {p}" for p in written.values()]
+    return "\n".join(lines)
