@@ -119,11 +119,14 @@ class CheckSpec:
 CHECKS: dict[str, CheckSpec] = {}
 
 
+CheckFunc = Callable[[Context, Rule], Outcome]
+
+
 def register(name: str, params: dict[str, tuple[str, Any]], summary: str,
              validate: Callable[[str, dict[str, Any]], None] | None = None
-             ) -> Callable[[Callable[[Context, Rule], Outcome]], Callable[[Context, Rule], Outcome]]:
+             ) -> Callable[[CheckFunc], CheckFunc]:
     """Register a check function under ``name`` (decorator)."""
-    def deco(func: Callable[[Context, Rule], Outcome]) -> Callable[[Context, Rule], Outcome]:
+    def deco(func: CheckFunc) -> CheckFunc:
         CHECKS[name] = CheckSpec(func, params, summary, validate or (lambda rid, p: None))
         return func
     return deco

@@ -28,7 +28,9 @@ def rect(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
 
 
 def layer(rows: list[dict], crs: str = CRS) -> gpd.GeoDataFrame:
-    """A GeoDataFrame from dicts that each have a ``geometry`` key."""
+    """A GeoDataFrame from dicts that each have a ``geometry`` key (no rows: an empty layer)."""
+    if not rows:
+        return gpd.GeoDataFrame({"id": [], "name": []}, geometry=gpd.GeoSeries([], crs=crs))
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
 
 

@@ -1,0 +1,211 @@
+"""Time geocheck's full check against the lean baseline script on a synthetic city.
+
+Usage::
+
+    python bench/run.py --estates 3000 [--seed 42] [--repeat 3] [--keep DIR] [--only lean]
+
+Steps:
+
+1. Generate the city with ``bench/make_city.py`` into ``bench/_cache/`` (gitignored). The
+   file is cached by ``--estates``, ``--seed`` and a hash of ``make_city.py``.
+2. Run, as subprocesses, each ``--repeat`` times:
+
+   - ``lean``:     ``python bench/lean.py CITY -o OUT/lean.csv``
+   - ``geocheck``: ``python -m geocheck check CITY --pack guangxi -o OUT/geocheck``
+
+   recording wall-clock seconds and the peak resident set size (``ru_maxrss`` of the child,
+   from ``os.wait4``). geocheck exits 0 (all pass) or 1 (some fail) on success; anything
+   else is an error, and its stderr is printed.
+3. Print a table (best seconds, every run, peak MB) and the ratio geocheck / lean against
+   the target: a whole check takes at most 3x the lean script's time.
+
+Exit status: 0 when every run succeeded and the target is met (or only one tool ran),
+1 when the target is missed, 2 when a command failed. Outputs go to a temporary directory
+unless ``--keep DIR`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyogrio
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+CACHE = BENCH / "_cache"
+TARGET_RATIO = 3.0
+
+
+@dataclass
+class Result:
+    """Timings of one tool over its repeats."""
+
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    peak_mb: float = 0.0
+    exit_codes: list[int] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def best(self) -> float:
+        """Best (lowest) wall-clock time in seconds."""
+        return min(self.seconds) if self.seconds else float("nan")
+
+
+def city_path(estates: int, seed: int, cache: Path) -> Path:
+    """Cache path for a city: keyed by the arguments and the generator's source."""
+    digest = hashlib.sha256((BENCH / "make_city.py").read_bytes()).hexdigest()[:10]
+    return cache / f"city_e{estates}_s{seed}_{digest}.gpkg"
+
+
+def ensure_city(estates: int, seed: int, cache: Path) -> Path:
+    """Generate the city unless it is cached; returns its path."""
+    path = city_path(estates, seed, cache)
+    if path.exists():
+        print(f"city: {path} (cached)")
+        return path
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.gpkg")
+    cmd = [sys.executable, str(BENCH / "make_city.py"), "--estates", str(estates)]
+    cmd += ["--seed", str(seed), "-o", str(tmp), "-q"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    tmp.replace(path)
+    print(f"city: {path} (generated in {time.perf_counter() - t0:.1f} s)")
+    return path
+
+
+def layer_counts(path: Path) -> dict[str, int]:
+    """Feature count of every layer of a GeoPackage."""
+    return {
+        str(name): int(pyogrio.read_info(path, layer=str(name))["features"])
+        for name, _ in pyogrio.list_layers(path)
+    }
+
+
+def run_once(cmd: list[str], log_dir: Path) -> tuple[float, float, int, str]:
+    """Run ``cmd`` from the repository root; return (seconds, peak MB, exit code, stderr)."""
+    out_path, err_path = log_dir / "stdout.txt", log_dir / "stderr.txt"
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=REPO, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - t0
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    # Linux reports ru_maxrss in KiB.
+    return seconds, usage.ru_maxrss / 1024, code, err_path.read_text(errors="replace")
+
+
+def bench(name: str, cmd: list[str], output: Path, ok_codes: set[int], repeat: int) -> Result:
+    """Run one tool ``repeat`` times, clearing its output before each run."""
+    res = Result(name)
+    log_dir = output.parent / f"{name}_logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(repeat):
+        if output.is_dir():
+            shutil.rmtree(output)
+        output.unlink(missing_ok=True)
+        seconds, peak, code, stderr = run_once(cmd, log_dir)
+        res.exit_codes.append(code)
+        if code not in ok_codes:
+            res.error = f"exit code {code}\n{stderr.strip()}"
+        elif not output.exists():
+            res.error = f"exit code {code} but no output at {output}\n{stderr.strip()}"
+        if res.error:
+            return res
+        res.seconds.append(seconds)
+        res.peak_mb = max(res.peak_mb, peak)
+        print(f"  {name} run {i + 1}/{repeat}: {seconds:.2f} s, {peak:.0f} MB, exit {code}")
+    return res
+
+
+def geocheck_importable() -> str | None:
+    """None when ``python -m geocheck`` can start from the repo root, else the reason."""
+    probe = (
+        "import importlib.util, sys; "
+        "sys.exit(importlib.util.find_spec('geocheck.__main__') is None)"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True)
+    if proc.returncode == 0:
+        return None
+    return f"geocheck is not runnable as `python -m geocheck` from {REPO}\n{proc.stderr.strip()}"
+
+
+def report(results: list[Result], target: float) -> int:
+    """Print the table and the ratio; return the exit status."""
+    print()
+    print(f"{'tool':<10} {'best s':>8} {'peak MB':>8}  runs (s)")
+    for r in results:
+        runs = " ".join(f"{s:.2f}" for s in r.seconds) or "-"
+        print(f"{r.name:<10} {r.best:>8.2f} {r.peak_mb:>8.0f}  {runs}")
+    failed = [r for r in results if r.error]
+    for r in failed:
+        print(f"\nERROR: {r.name}: {r.error}", file=sys.stderr)
+    if failed:
+        return 2
+    by = {r.name: r for r in results}
+    if "lean" not in by or "geocheck" not in by:
+        print(f"\ntarget: geocheck / lean <= {target:g} (not measured: only {results[0].name} ran)")
+        return 0
+    ratio = by["geocheck"].best / by["lean"].best
+    mem = by["geocheck"].peak_mb / by["lean"].peak_mb
+    verdict = "met" if ratio <= target else "MISSED"
+    print(f"\nratio geocheck / lean: time {ratio:.2f}x, peak memory {mem:.2f}x")
+    print(f"target: time ratio <= {target:g}x -> {verdict}")
+    return 0 if ratio <= target else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--estates", type=int, default=3000, help="estates in the city (default 3000)")
+    ap.add_argument("--seed", type=int, default=42, help="city RNG seed (default 42)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per tool; best is kept (default 3)")
+    ap.add_argument("--keep", type=Path, help="keep outputs and logs in this directory")
+    ap.add_argument("--only", choices=["lean", "geocheck"], help="run one tool only")
+    ap.add_argument("--pack", default="guangxi", help="geocheck rule pack (default guangxi)")
+    ap.add_argument("--cache", type=Path, default=CACHE, help=f"city cache (default {CACHE})")
+    ap.add_argument("--target", type=float, default=TARGET_RATIO, help="max time ratio (3)")
+    args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
+
+    city = ensure_city(args.estates, args.seed, args.cache)
+    counts = layer_counts(city)
+    print(", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    n_est, n_bld = counts.get("estates", 0), counts.get("buildings", 0)
+    print(f"city has {n_est:,} estates and {n_bld:,} buildings")
+
+    with tempfile.TemporaryDirectory(prefix="geocheck-bench-") as tmp:
+        out = args.keep.resolve() if args.keep else Path(tmp)
+        out.mkdir(parents=True, exist_ok=True)
+        results: list[Result] = []
+        if args.only in (None, "lean"):
+            lean_csv = out / "lean.csv"
+            cmd = [sys.executable, str(BENCH / "lean.py"), str(city), "-o", str(lean_csv)]
+            results.append(bench("lean", cmd, lean_csv, {0}, args.repeat))
+        if args.only in (None, "geocheck"):
+            gc_dir = out / "geocheck"
+            reason = geocheck_importable()
+            if reason:
+                results.append(Result("geocheck", error=reason))
+            else:
+                cmd = [sys.executable, "-m", "geocheck", "check", str(city)]
+                cmd += ["--pack", args.pack, "-o", str(gc_dir)]
+                results.append(bench("geocheck", cmd, gc_dir, {0, 1}, args.repeat))
+        if args.keep:
+            print(f"outputs kept in {out}")
+        return report(results, args.target)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The command line end to end: outputs, exit codes, errors, escaping."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+from conftest import at, estate, rect
+from test_sample import SAMPLE
+
+from geocheck.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "geocheck", *args], capture_output=True,
+                          text=True, check=False)
+
+
+def test_check_sample_end_to_end(tmp_path) -> None:
+    out = tmp_path / "out"
+    proc = run("check", str(SAMPLE), "-o", str(out))
+    assert proc.returncode == 1, proc.stderr  # the sample has failures by design
+    assert "GX-53" in proc.stdout and "working CRS: EPSG:4545" in proc.stdout
+    assert "exit 1" in proc.stdout
+    raw = (out / "findings.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    findings = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    for col in ("estate_id", "estate_name", "pack", "rule_id", "status", "value", "unit",
+                "threshold", "method", "evidence", "citation"):
+        assert col in findings.columns
+    assert len(findings) == 12 * 5
+    assert set(findings["status"]) <= {"pass", "fail", "not_applicable", "no_data"}
+    layers = {name for name, _ in pyogrio.list_layers(out / "results.gpkg")}
+    assert {"estates", "evidence_lines", "uncovered_buildings", "too_close_points",
+            "findings"} <= layers
+    est = pyogrio.read_dataframe(out / "results.gpkg", layer="estates")
+    assert len(est) == 12 and {"overall", "GX-53", "GX-10-greening"} <= set(est.columns)
+    lines = pyogrio.read_dataframe(out / "results.gpkg", layer="evidence_lines")
+    nn002 = lines[(lines["estate_id"] == "NN-002") & lines["decisive"]]
+    assert len(nn002) == 1 and nn002.length.iloc[0] == pytest.approx(760.0, abs=0.01)
+    html = (out / "map.html").read_text(encoding="utf-8")
+    for text in ("estates 小区 (verdict)", "evidence lines", "uncovered buildings",
+                 "OpenStreetMap", "凤岭北保障房小区", "GX-06-garbage-setback"):
+        assert json.dumps(text)[1:-1] in html  # folium writes non-ASCII as \uXXXX
+    assert (out / "rejects.csv").exists()
+
+
+def test_nanhai_pack_and_exit_codes(tmp_path, gpkg) -> None:
+    path = gpkg(estates=[estate("A", rect(0, 0, 100, 100), built="new")],
+                green_space=[{"id": "g", "name": "园", "geometry": rect(0, 0, 100, 30)}])
+    assert main(["check", str(path), "--pack", "nanhai", "-o", str(tmp_path / "o"), "-q"]) == 0
+    assert main(["check", str(path), "-o", str(tmp_path / "o2"), "-q"]) == 1  # guangxi: 30 < 35
+
+
+def test_hostile_names_are_inert(tmp_path, gpkg) -> None:
+    hostile = "<img src=x onerror=alert(1)>${alert(2)}</script>"
+    path = gpkg(estates=[estate("A", rect(0, 0, 100, 100), name=hostile),
+                         estate("=HYPERLINK(\"http://x\")", rect(200, 0, 300, 100),
+                                name="@SUM(1)")],
+                bus_stops=[{"id": "s", "name": "<b>站</b>", "geometry": at(50, 200)}])
+    out = tmp_path / "out"
+    assert main(["check", str(path), "-o", str(out), "-q"]) == 1
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<img" not in html and "<b>站" not in html and "onerror=alert(1)>" not in html
+    assert html.count("</script>") == html.count("<script")  # nothing closes a script early
+    # The popup text was HTML-escaped by geocheck (&lt;img) before folium's JSON escaping
+    # (\u003c): Leaflet inserts popup strings as HTML, so the first is what keeps it inert.
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+    text = (out / "findings.csv").read_text(encoding="utf-8-sig")
+    cells = pd.read_csv(out / "findings.csv", encoding="utf-8-sig", dtype=str)
+    assert not cells.map(lambda v: isinstance(v, str) and v[:1] in "=+-@").any().any()
+    assert "'=HYPERLINK" in text and "'@SUM(1)" in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["check", "no/such.gpkg"], "no/such.gpkg: no such file"),
+    (["check", "{}", "--pack", "atlantis"], "no pack 'atlantis'"),
+    (["check", "SAMPLE", "--dst-crs", "EPSG:3857"], "Web Mercator"),
+    (["check", "SAMPLE", "--field", "households"], "not of the form FIELD=SOURCE"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_one_line_exit_2(args, message) -> None:
+    args = [str(SAMPLE) if a == "SAMPLE" else a for a in args]
+    proc = run(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_packs_and_info_commands(capsys) -> None:
+    assert main(["packs", "list"]) == 0
+    assert "guangxi" in capsys.readouterr().out
+    assert main(["packs", "show", "guangxi"]) == 0
+    shown = capsys.readouterr().out
+    assert "GX-06-garbage-radius" in shown and "服务半径≤70米" in shown
+    assert main(["info", str(SAMPLE)]) == 0
+    info = capsys.readouterr().out
+    assert "estates" in info and "EPSG:4545" in info and "12 features" in info
+
+
+def test_dst_crs_option_gives_same_verdicts(tmp_path) -> None:
+    a = main(["check", str(SAMPLE), "-o", str(tmp_path / "a"), "-q"])
+    b = main(["check", str(SAMPLE), "-o", str(tmp_path / "b"), "-q", "--dst-crs", "EPSG:32649"])
+    assert a == b == 1
+    fa = pd.read_csv(Path(tmp_path / "a" / "findings.csv"), encoding="utf-8-sig")
+    fb = pd.read_csv(Path(tmp_path / "b" / "findings.csv"), encoding="utf-8-sig")
+    assert (fa["status"] == fb["status"]).all()
+    assert "EPSG:32649" in fb["method"].iloc[0]

@@ -1,0 +1,207 @@
+"""Every shipped rule on hand-computable layouts: just inside, exactly at, just outside.
+
+The estate is the 100 m x 100 m square (0, 0)-(100, 100) in local metres unless a case says
+otherwise, so every distance and area below can be checked on paper.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+from conftest import at, estate, layer, rect, write_gpkg
+from shapely.geometry import Polygon
+
+import geocheck
+from geocheck.packs import load_pack, shipped_packs
+
+SQUARE = rect(0, 0, 100, 100)
+
+
+def stops(*points) -> list[dict]:
+    return [{"id": f"f{i}", "name": f"设施{i}", "geometry": p} for i, p in enumerate(points)]
+
+
+def building(bid: str, geom, use: str | None = None, eid: str | None = "E") -> dict:
+    return {"building_id": bid, "use": use, "estate_id": eid, "geometry": geom}
+
+
+def holed(outer: Polygon, hole: Polygon) -> Polygon:
+    """``outer`` with ``hole`` cut out as an interior ring."""
+    return Polygon(outer.exterior.coords, [hole.exterior.coords])
+
+
+def green(*geoms) -> list[dict]:
+    return [{"id": f"g{i}", "name": "绿地", "geometry": g} for i, g in enumerate(geoms)]
+
+
+@dataclass
+class Case:
+    name: str
+    pack: str
+    rule: str
+    status: str
+    value: float | None  # expected value (m, ratio or count); None when there is none
+    layers: dict
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def one(households: int | None = 800, built: str | None = "existing", geom=SQUARE) -> list:
+    return [estate("E", geom, households, built)]
+
+
+B1 = rect(10, 10, 20, 20)  # a residential building; its east face is x = 20
+CASES = [
+    # GX-53: bus stop <= 500 m or rail station <= 800 m, from the boundary (no entrances)
+    Case("bus just inside", "guangxi", "GX-53", "pass", 499.99,
+         {"estates": one(), "bus_stops": stops(at(50, 599.99))}),
+    Case("bus exactly 500", "guangxi", "GX-53", "pass", 500.0,
+         {"estates": one(), "bus_stops": stops(at(50, 600))}),
+    Case("bus just outside, no rail layer", "guangxi", "GX-53", "no_data", 500.01,
+         {"estates": one(), "bus_stops": stops(at(50, 600.01))}),
+    Case("bus just outside, rail too far", "guangxi", "GX-53", "fail", 500.01,
+         {"estates": one(), "bus_stops": stops(at(50, 600.01)),
+          "rail_stations": stops(at(50, 900.01))}),
+    Case("rail exactly 800 saves it", "guangxi", "GX-53", "pass", 800.0,
+         {"estates": one(), "bus_stops": stops(at(50, 700)),
+          "rail_stations": stops(at(-800, 50))}),
+    Case("rail just outside 800", "guangxi", "GX-53", "fail", 500.5,
+         {"estates": one(), "bus_stops": stops(at(50, 600.5)),
+          "rail_stations": stops(at(-800.01, 50))}),
+    Case("diagonal distance to a corner", "guangxi", "GX-53", "pass", 500.0,
+         {"estates": one(), "bus_stops": stops(at(400, 500))}),  # 3-4-5 from (100, 100)
+    Case("bus stop inside is 0 m", "guangxi", "GX-53", "pass", 0.0,
+         {"estates": one(), "bus_stops": stops(at(50, 50)), "rail_stations": []}),
+    Case("entrances decide: 450 m from boundary, 550 m from the gate", "guangxi", "GX-53",
+         "fail", 550.0,
+         {"estates": one(), "entrances": [{"estate_id": "E", "geometry": at(100, 50)}],
+          "bus_stops": stops(at(-450, 50)), "rail_stations": []}),
+    Case("nearest gate of two", "guangxi", "GX-53", "pass", 450.0,
+         {"estates": one(), "entrances": [{"estate_id": "E", "geometry": at(100, 50)},
+                                          {"estate_id": "E", "geometry": at(0, 50)}],
+          "bus_stops": stops(at(-450, 50)), "rail_stations": []}),
+    Case("no stop layers at all", "guangxi", "GX-53", "no_data", None, {"estates": one()}),
+    Case("empty stop layers mean none", "guangxi", "GX-53", "fail", None,
+         {"estates": one(), "bus_stops": [], "rail_stations": []}),
+    # GX-06-garbage-radius: every residential building <= 70 m from a garbage point
+    Case("building exactly 70 m", "guangxi", "GX-06-garbage-radius", "pass", 70.0,
+         {"estates": one(), "buildings": [building("b1", B1)],
+          "garbage_points": stops(at(90, 15))}),
+    Case("building just outside 70 m", "guangxi", "GX-06-garbage-radius", "fail", 70.01,
+         {"estates": one(), "buildings": [building("b1", B1)],
+          "garbage_points": stops(at(90.01, 15))}),
+    Case("worst of two buildings decides: hypot(60, 65)", "guangxi", "GX-06-garbage-radius",
+         "fail", round(math.hypot(60, 65), 3),
+         {"estates": one(), "buildings": [building("b1", B1), building("b2", rect(10, 80, 20, 90))],
+          "garbage_points": stops(at(80, 15))}),
+    Case("commercial building is not counted", "guangxi", "GX-06-garbage-radius", "pass", 60.0,
+         {"estates": one(), "buildings": [building("b1", B1),
+                                          building("shop", rect(10, 80, 20, 90), "commercial")],
+          "garbage_points": stops(at(80, 15))}),
+    Case("point across the road serves", "guangxi", "GX-06-garbage-radius", "pass", 69.5,
+         {"estates": one(), "buildings": [building("b1", rect(80, 40, 90, 60))],
+          "garbage_points": stops(at(159.5, 50))}),
+    Case("untagged building placed by location", "guangxi", "GX-06-garbage-radius", "fail",
+         80.0, {"estates": one(), "buildings": [building("b1", B1, eid=None)],
+                "garbage_points": stops(at(100, 15))}),
+    Case("no residential building", "guangxi", "GX-06-garbage-radius", "no_data", None,
+         {"estates": one(), "buildings": [building("b1", B1, "commercial")],
+          "garbage_points": stops(at(90, 15))}),
+    Case("no garbage point anywhere", "guangxi", "GX-06-garbage-radius", "fail", None,
+         {"estates": one(), "buildings": [building("b1", B1)], "garbage_points": []}),
+    Case("garbage layer not provided", "guangxi", "GX-06-garbage-radius", "no_data", None,
+         {"estates": one(), "buildings": [building("b1", B1)]}),
+    # GX-06-garbage-setback: every garbage point in the estate >= 5 m from the nearest building
+    Case("point exactly 5 m", "guangxi", "GX-06-garbage-setback", "pass", 5.0,
+         {"estates": one(), "buildings": [building("b1", B1)],
+          "garbage_points": stops(at(25, 15))}),
+    Case("point just inside 5 m", "guangxi", "GX-06-garbage-setback", "fail", 4.99,
+         {"estates": one(), "buildings": [building("b1", B1)],
+          "garbage_points": stops(at(24.99, 15))}),
+    Case("building outside the estate counts", "guangxi", "GX-06-garbage-setback", "fail", 3.0,
+         {"estates": one(), "buildings": [building("out", rect(103, 40, 120, 60), eid=None)],
+          "garbage_points": stops(at(100, 50))}),
+    Case("closest of two points decides", "guangxi", "GX-06-garbage-setback", "fail", 2.0,
+         {"estates": one(), "buildings": [building("b1", B1)],
+          "garbage_points": stops(at(25, 15), at(15, 22))}),
+    Case("point outside the estate: not applicable", "guangxi", "GX-06-garbage-setback",
+         "not_applicable", None,
+         {"estates": one(), "buildings": [building("b1", B1)],
+          "garbage_points": stops(at(150, 15))}),
+    Case("no buildings layer", "guangxi", "GX-06-garbage-setback", "no_data", None,
+         {"estates": one(), "garbage_points": stops(at(25, 15))}),
+    # GX-06-kindergarten: 1500+ households -> a kindergarten inside
+    Case("1500 households with kindergarten inside", "guangxi", "GX-06-kindergarten", "pass",
+         1, {"estates": one(1500), "kindergartens": stops(at(50, 50))}),
+    Case("kindergarten on the boundary counts", "guangxi", "GX-06-kindergarten", "pass", 1,
+         {"estates": one(2000), "kindergartens": stops(at(100, 50))}),
+    Case("1500 households, kindergarten outside", "guangxi", "GX-06-kindergarten", "fail", 0,
+         {"estates": one(1500), "kindergartens": stops(at(100.01, 50))}),
+    Case("1499 households: not applicable", "guangxi", "GX-06-kindergarten", "not_applicable",
+         None, {"estates": one(1499), "kindergartens": stops(at(300, 50))}),
+    Case("households missing", "guangxi", "GX-06-kindergarten", "no_data", None,
+         {"estates": one(None), "kindergartens": stops(at(50, 50))}),
+    Case("1500 households, no kindergarten layer", "guangxi", "GX-06-kindergarten", "no_data",
+         None, {"estates": one(1500)}),
+    # GX-10-greening: green area clipped to the estate >= 35 %
+    Case("green exactly 35 %", "guangxi", "GX-10-greening", "pass", 0.35,
+         {"estates": one(), "green_space": green(rect(0, 0, 100, 35))}),
+    Case("green just under 35 %", "guangxi", "GX-10-greening", "fail", 0.3499,
+         {"estates": one(), "green_space": green(rect(0, 0, 100, 34.99))}),
+    Case("overlapping green counts once", "guangxi", "GX-10-greening", "pass", 0.375,
+         {"estates": one(), "green_space": green(rect(0, 0, 50, 50), rect(25, 0, 75, 50))}),
+    Case("overlap that would pass if double counted", "guangxi", "GX-10-greening", "fail", 0.3,
+         {"estates": one(), "green_space": green(rect(0, 0, 60, 50), rect(0, 0, 60, 50))}),
+    Case("green partly outside is clipped", "guangxi", "GX-10-greening", "pass", 0.35,
+         {"estates": one(), "green_space": green(rect(-50, 0, 50, 70))}),
+    Case("a hole is not green: (4000 - 400) / 10000", "guangxi", "GX-10-greening", "pass",
+         0.36, {"estates": one(), "green_space": green(holed(rect(0, 0, 100, 40),
+                                                            rect(10, 10, 30, 30)))}),
+    Case("a hole is not green: (4000 - 600) / 10000", "guangxi", "GX-10-greening", "fail",
+         0.34, {"estates": one(), "green_space": green(holed(rect(0, 0, 100, 40),
+                                                            rect(10, 10, 40, 30)))}),
+    Case("estate with a courtyard: (3500 - 10 x 50 in the hole) / 7500", "guangxi",
+         "GX-10-greening", "pass", 3000 / 7500,
+         {"estates": one(geom=holed(SQUARE, rect(25, 25, 75, 75))),
+          "green_space": green(rect(0, 0, 100, 35))}),
+    Case("no green layer", "guangxi", "GX-10-greening", "no_data", None, {"estates": one()}),
+    # Nanhai
+    Case("NH new estate at 30 %", "nanhai", "NH-greening", "pass", 0.3,
+         {"estates": one(built="new"), "green_space": green(rect(0, 0, 100, 30))}),
+    Case("NH new estate at 27 %", "nanhai", "NH-greening", "fail", 0.27,
+         {"estates": one(built="new"), "green_space": green(rect(0, 0, 100, 27))}),
+    Case("NH existing estate at 25 %", "nanhai", "NH-greening", "pass", 0.25,
+         {"estates": one(built="existing"), "green_space": green(rect(0, 0, 100, 25))}),
+    Case("NH existing estate at 24.99 %", "nanhai", "NH-greening", "fail", 0.2499,
+         {"estates": one(built="existing"), "green_space": green(rect(0, 0, 100, 24.99))}),
+    Case("NH built missing", "nanhai", "NH-greening", "no_data", 0.27,
+         {"estates": one(built=None), "green_space": green(rect(0, 0, 100, 27))}),
+    Case("NH green space exactly 500 m", "nanhai", "NH-green-500", "pass", 500.0,
+         {"estates": one(), "green_space": green(rect(600, 0, 700, 100))}),
+    Case("NH green space 500.01 m", "nanhai", "NH-green-500", "fail", 500.01,
+         {"estates": one(), "green_space": green(rect(600.01, 0, 700, 100))}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_rule_case(case: Case, tmp_path) -> None:
+    path = write_gpkg(tmp_path / "in.gpkg", {k: layer(v) for k, v in case.layers.items()})
+    result = geocheck.check(path, pack=case.pack)
+    row = result.findings.set_index("rule_id").loc[case.rule]
+    assert row["status"] == case.status, row["evidence"]
+    if case.value is None:
+        assert math.isnan(row["value"])
+    else:
+        assert row["value"] == pytest.approx(case.value, abs=1e-3)
+    assert row["citation"] and row["method"] and row["threshold"]
+
+
+def test_every_shipped_rule_has_pass_and_fail_cases() -> None:
+    covered = {(c.pack, c.rule, c.status) for c in CASES}
+    for pack_id in shipped_packs():
+        for rule in load_pack(pack_id).rules:
+            for status in ("pass", "fail"):
+                assert (pack_id, rule.id, status) in covered, f"{pack_id} {rule.id}: no {status}"
