@@ -21,9 +21,11 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col]
-            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
-            out.loc[risky, col] = "'" + text[risky].astype(str)
+            text = out[col].astype("string")
+            risky = text.str[:1].isin(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+            if risky.any():
+                out[col] = out[col].astype(object)
+                out.loc[risky, col] = "'" + text[risky].astype(str)
     return out
 
 

@@ -66,16 +66,14 @@ class Site:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Field values as text (object dtype): integers without '.0', missing values as None."""
-    def one(v: object) -> str | None:
-        if v is None or (isinstance(v, float) and not np.isfinite(v)) or v is pd.NA:
-            return None
-        if isinstance(v, float) and v == int(v):
-            v = int(v)
-        text = str(v).strip()
-        return text or None
-
-    return pd.Series([one(v) for v in values.astype(object)], index=values.index, dtype=object)
+    """Field values as stripped text (object dtype): whole floats without '.0', blanks None."""
+    if pd.api.types.is_float_dtype(values):
+        finite = values.notna() & np.isfinite(values.fillna(0))
+        if (values[finite] % 1 == 0).all():
+            values = values.where(finite).astype("Int64")
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    return text.astype(object).where(text.notna(), None)
 
 
 def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) -> pd.DataFrame:

@@ -1,21 +1,30 @@
 """The interactive map (folium / Leaflet): estates by verdict, facilities, radii and evidence.
 
-Everything taken from the data is HTML-escaped in Python before it reaches the page: folium's
-popups and tooltips insert property values as HTML. Passing buildings are left out so that a
-city of thousands of estates stays usable.
+Layers are serialised to GeoJSON by GDAL (through pyogrio) and drawn by ``L.geoJSON`` with
+styles, tooltips and popups built in the page from feature properties, so a city of thousands
+of estates stays quick to write and to open. Passing buildings are left out.
+
+Escaping: every text from the data is HTML-escaped in Python before it is written, because
+Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are written as JSON
+``\\u`` escapes, so nothing in the data can close the page's script.
 """
 
 from __future__ import annotations
 
 import html
+import io
+import json
+import re
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
+import pyogrio
 from branca.element import Element
+from jinja2 import Template
 
 from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from .findings import Result
@@ -28,84 +37,166 @@ ROLE_COLOURS = {
     "bus_stops": "#1f78b4", "rail_stations": "#6a3d9a", "garbage_points": "#b15928",
     "kindergartens": "#e7298a", "schools": "#ff7f00", "entrances": "#000000",
 }
-DISPLAY_DECIMALS = 6  # about 0.1 m in degrees
+EVIDENCE_COLOUR = "#d73027"
+COORDINATE_DECIMALS = 6  # about 0.1 m
 
 
-def _esc(value: object) -> str:
-    """Escape any value for HTML ('' for missing values)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return html.escape(str(value), quote=True)
+def js_literal(obj: Any) -> str:
+    """JSON for a ``<script>``: ``<``, ``>``, ``&`` and line separators as ``\\u`` escapes."""
+    return _script_safe(json.dumps(obj, ensure_ascii=False))
 
 
-def _to_display(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Reproject to lon/lat for Leaflet and round coordinates to about 0.1 m."""
-    out = gdf.to_crs(4326)
-    out["geometry"] = shapely.transform(out.geometry.to_numpy(),
-                                        lambda c: np.round(c, DISPLAY_DECIMALS))
+def _script_safe(text: str) -> str:
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def escape_all(values: Any) -> np.ndarray:
+    """HTML-escape each value (missing values become '')."""
+    return np.array(["" if v is None or (isinstance(v, float) and np.isnan(v))
+                     else html.escape(str(v), quote=True) for v in values], dtype=object)
+
+
+def geojson_text(gdf: gpd.GeoDataFrame) -> str:
+    """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script."""
+    buf = io.BytesIO()
+    pyogrio.write_dataframe(gdf.to_crs(4326), buf, driver="GeoJSON",
+                            layer_options={"COORDINATE_PRECISION": COORDINATE_DECIMALS,
+                                           "RFC7946": "YES"})
+    return _script_safe(buf.getvalue().decode("utf-8"))
+
+
+class GeoJsonLayer(folium.map.Layer):
+    """A toggleable ``L.geoJSON`` layer from GeoJSON text and JavaScript options.
+
+    ``options_js`` is JavaScript written by geocheck (never from the data). The GeoJSON text is
+    held back from template rendering and put in place by :func:`render_html` (rendering tens
+    of megabytes through Jinja is slow); ``share`` draws the data of another layer again.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {%- if this.share is none %}
+        var {{ this.get_name() }}_data = {{ this.token }};
+        {%- endif %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data_name }}, {{ this.options_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, gdf: gpd.GeoDataFrame | None, name: str, options_js: str,
+                 show: bool = True, share: GeoJsonLayer | None = None) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoJsonLayer"
+        self.share = share
+        self.data = geojson_text(gdf) if share is None else ""
+        self.token = f"__GEOCHECK_DATA_{self.get_name()}__"
+        self.data_name = f"{(share or self).get_name()}_data"
+        self.options_js = options_js
+
+
+_TOKEN = re.compile(r"__GEOCHECK_DATA_(\w+?)__")
+
+
+def render_html(m: folium.Map) -> str:
+    """Render the map page, then put each layer's GeoJSON text in place of its token."""
+    data = {child.get_name(): child.data for child in m._children.values()
+            if isinstance(child, GeoJsonLayer) and child.share is None}
+    return _TOKEN.sub(lambda match: data[match.group(1)], m.get_root().render())
+
+
+def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
+    out = []
+    for v, u in zip(values, units, strict=True):
+        if not np.isfinite(v):
+            out.append("")
+        elif u == "ratio":
+            out.append(f"{v:.1%}")
+        elif u == "count":
+            out.append(f"{int(v)}")
+        else:
+            out.append(f"{v:,.1f} {u}")
     return out
 
 
-def _value_text(value: float, unit: str) -> str:
-    if not np.isfinite(value):
-        return ""
-    if unit == "ratio":
-        return f"{value:.1%}"
-    if unit == "count":
-        return f"{int(value)}"
-    return f"{value:,.1f} {unit}"
-
-
-def estate_popups(result: Result) -> pd.Series:
-    """HTML popup per estate (indexed by estate_id): its rules, values, thresholds, citations."""
+def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
+    """Estates with escaped display properties: ``overall``, ``tip``, ``h`` (popup header) and,
+    per rule i in pack order, ``s{i}`` status, ``v{i}`` value text, ``e{i}`` evidence."""
+    est = result.site.estates
+    overall = est["estate_id"].map(result.overall()).to_numpy()
+    names, ids = escape_all(est["name"]), escape_all(est["estate_id"])
+    shown = np.where(names != "", names, ids)
+    out = gpd.GeoDataFrame({"overall": overall}, geometry=est.geometry.to_numpy(),
+                           crs=est.crs)
+    out["tip"] = shown + " (" + ids + "): " + overall
+    hh, built = escape_all(est["households"].astype(object)), escape_all(est["built"])
+    out["h"] = ("<h4>" + shown + "</h4><div>" + ids + " · households " + hh + " · built "
+                + built + " · overall <b class='gc-" + overall + "'>" + overall + "</b></div>")
     f = result.findings
-    rows = [
-        f'<tr><td><b>{_esc(r.rule_id)}</b><br><small>{_esc(r.title_zh)}</small></td>'
-        f'<td style="color:{STATUS_COLOURS[r.status]}"><b>{_esc(r.status)}</b></td>'
-        f"<td>{_esc(_value_text(r.value, r.unit))}</td><td>{_esc(r.threshold)}</td></tr>"
-        f'<tr><td colspan="4" style="font-size:11px;color:#555">{_esc(r.evidence)}<br>'
-        f"<i>{_esc(r.citation)}</i></td></tr>"
-        for r in f.itertuples(index=False)
-    ]
-    body = pd.Series(rows, index=f["estate_id"].to_numpy()).groupby(level=0, sort=False).agg(
-        "".join)
-    est = result.site.estates.set_index("estate_id")
-    overall = result.overall()
-    head = {
-        eid: (f"<h4 style='margin:0'>{_esc(est.at[eid, 'name']) or _esc(eid)}</h4>"
-              f"<div>{_esc(eid)} · households {_esc(est.at[eid, 'households'])} · "
-              f"built {_esc(est.at[eid, 'built'])} · overall "
-              f"<b style='color:{STATUS_COLOURS[overall[eid]]}'>{_esc(overall[eid])}</b></div>")
-        for eid in body.index
-    }
-    return pd.Series({
-        eid: f"<div style='max-width:520px'>{head[eid]}<table style='font-size:12px'>"
-             "<tr><th>rule</th><th>status</th><th>value</th><th>threshold</th></tr>"
-             f"{rows}</table></div>"
-        for eid, rows in body.items()
-    })
+    pos = pd.Series(np.arange(len(est)), index=est["estate_id"].to_numpy())
+    for i, rule in enumerate(result.pack.rules):
+        part = f[f["rule_id"] == rule.id]
+        order = np.argsort(pos[part["estate_id"].to_numpy()].to_numpy())
+        part = part.iloc[order]
+        out[f"s{i}"] = part["status"].to_numpy()
+        out[f"v{i}"] = escape_all(_value_text(part["value"].to_numpy(dtype=float),
+                                              part["unit"].to_numpy()))
+        out[f"e{i}"] = escape_all(part["evidence"])
+    return out
+
+
+POPUP_JS = """
+function geocheckPopup(p) {
+  var rows = '';
+  for (var i = 0; i < GEOCHECK.rules.length; i++) {
+    var r = GEOCHECK.rules[i], s = p['s' + i];
+    rows += '<tr><td><b>' + r.id + '</b><br><small>' + r.title + '</small></td>'
+      + '<td class="gc-' + s + '"><b>' + s + '</b></td><td>' + p['v' + i] + '</td><td>'
+      + r.threshold + '</td></tr><tr><td colspan="4" class="gc-ev">' + p['e' + i]
+      + '<br><i>' + r.citation + '</i></td></tr>';
+  }
+  return '<div class="gc-pop">' + p.h + '<table><tr><th>rule</th><th>status</th>'
+    + '<th>value</th><th>threshold</th></tr>' + rows + '</table></div>';
+}
+"""
+
+
+def _head(result: Result) -> str:
+    rules = [{"id": html.escape(r.id), "title": html.escape(f"{r.title_zh} / {r.title_en}"),
+              "threshold": html.escape(str(result.findings.loc[
+                  result.findings["rule_id"] == r.id, "threshold"].iloc[0])),
+              "citation": html.escape(r.citation)} for r in result.pack.rules]
+    css = "".join(f".gc-{s}{{color:{c}}}" for s, c in STATUS_COLOURS.items())
+    return (
+        "<style>.gc-pop{max-width:540px;font:12px sans-serif}.gc-pop h4{margin:0 0 4px}"
+        ".gc-pop table{border-collapse:collapse}.gc-pop td,.gc-pop th{padding:2px 4px;"
+        "vertical-align:top;text-align:left}.gc-ev{font-size:11px;color:#555;"
+        f"border-bottom:1px solid #ddd}}{css}</style>"
+        f"<script>var GEOCHECK = {js_literal({'rules': rules, 'colours': STATUS_COLOURS})};"
+        f"{POPUP_JS}</script>"
+    )
 
 
 def _legend(result: Result) -> str:
     items = "".join(
         f"<div><span style='background:{c};width:12px;height:12px;display:inline-block;"
-        f"margin-right:4px'></span>{_esc(STATUS_LABELS[s])}</div>"
+        f"margin-right:4px'></span>{html.escape(STATUS_LABELS[s])}</div>"
         for s, c in STATUS_COLOURS.items()
     )
     roles = "".join(
         f"<div><span style='background:{c};width:10px;height:10px;border-radius:5px;"
-        f"display:inline-block;margin-right:4px'></span>{_esc(ROLES[r].label_en)} "
-        f"{_esc(ROLES[r].label_zh)}</div>"
+        f"display:inline-block;margin-right:4px'></span>{html.escape(ROLES[r].label_en)} "
+        f"{html.escape(ROLES[r].label_zh)}</div>"
         for r, c in ROLE_COLOURS.items() if result.site.layer(r) is not None
     )
     return (
-        "<div style='position:fixed;bottom:24px;left:10px;z-index:9999;background:white;"
-        "padding:8px;border:1px solid #999;font:12px sans-serif;max-width:260px'>"
-        f"<b>geocheck · {_esc(result.pack.id)}</b><br>{_esc(result.pack.title_zh)}"
+        "<div id='geocheck-legend' style='position:fixed;bottom:24px;left:10px;z-index:9999;"
+        "background:white;padding:8px;border:1px solid #999;font:12px sans-serif;"
+        f"max-width:260px'><b>geocheck · {html.escape(result.pack.id)}</b><br>"
+        f"{html.escape(result.pack.title_zh)}"
         f"<div style='margin-top:4px'><b>estates 小区</b>{items}</div>"
         f"<div style='margin-top:4px'><b>facilities 设施</b>{roles}</div>"
-        "<div style='margin-top:4px'><span style='color:#d73027'>▬</span> evidence line / "
-        "uncovered building / too-close point</div></div>"
+        f"<div style='margin-top:4px'><span style='color:{EVIDENCE_COLOUR}'>▬</span> "
+        "evidence line / uncovered building / too-close point</div></div>"
     )
 
 
@@ -120,66 +211,67 @@ def _service_radii(result: Result) -> dict[str, float]:
     return radii
 
 
-def _point_layer(gdf: gpd.GeoDataFrame, role: str, name: str, colour: str) -> folium.GeoJson:
-    disp = _to_display(gdf[["feature_id", "name", "geometry"]])
-    disp["tip"] = [f"{_esc(ROLES[role].label_zh)} {_esc(i)} {_esc(n)}"
-                   for i, n in zip(disp["feature_id"], disp["name"], strict=True)]
-    return folium.GeoJson(
-        disp[["tip", "geometry"]], name=name,
-        marker=folium.CircleMarker(radius=4, color=colour, fill=True, fill_opacity=0.9,
-                                   weight=1),
-        style_function=lambda _f, c=colour: {"color": c, "fillColor": c, "weight": 1},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-    )
+def _opts(style: dict[str, Any] | None = None, point: str | None = None,
+          tooltip: bool = True, popup: bool = False) -> str:
+    """JavaScript options for L.geoJSON; ``point`` is a JS expression of ``ll`` (a LatLng)."""
+    parts = []
+    if style is not None:
+        parts.append(f"style: function(f) {{ return {js_literal(style)}; }}")
+    if point is not None:
+        parts.append(f"pointToLayer: function(f, ll) {{ return {point}; }}")
+    binds = []
+    if tooltip:
+        binds.append("l.bindTooltip(f.properties.tip, {sticky: true});")
+    if popup:
+        binds.append("l.bindPopup(function() { return geocheckPopup(f.properties); },"
+                     " {maxWidth: 560});")
+    if binds:
+        parts.append(f"onEachFeature: function(f, l) {{ {' '.join(binds)} }}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _tips(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
+    label = html.escape(ROLES[role].label_zh)
+    names = escape_all(gdf["name"]) if "name" in gdf.columns else ""
+    return gpd.GeoDataFrame({"tip": label + " " + escape_all(gdf["feature_id"]) + " " + names},
+                            geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 
 def build_map(result: Result) -> folium.Map:
-    """Build the folium map of a result (see module docstring for what it shows)."""
-    est = _to_display(result.site.estates[["estate_id", "name", "geometry"]])
-    west, south, east, north = est.total_bounds
+    """Build the folium map of a result (see the module docstring for what it shows)."""
+    site = result.site
+    west, south, east, north = site.estates.to_crs(4326).total_bounds
     m = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
-    popups = estate_popups(result)
-    overall = result.overall()
-    est["overall"] = est["estate_id"].map(overall)
-    est["popup"] = est["estate_id"].map(popups)
-    est["tip"] = [f"{_esc(n) or _esc(i)} ({_esc(i)}): {_esc(s)}"
-                  for n, i, s in zip(est["name"], est["estate_id"], est["overall"], strict=True)]
-    green = result.site.layer("green_space")
+    m.get_root().header.add_child(Element(_head(result)))
+    green = site.layer("green_space")
     if green is not None and len(green):
-        g = green[["geometry"]].copy()
-        g["geometry"] = g.geometry.simplify(0.5)
-        folium.GeoJson(_to_display(g), name="green space 绿地", style_function=lambda _f: {
-            "color": "#66bd63", "fillColor": "#a6d96a", "weight": 0.5, "fillOpacity": 0.5},
-        ).add_to(m)
-    folium.GeoJson(
-        est[["estate_id", "overall", "tip", "popup", "geometry"]], name="estates 小区 (verdict)",
-        style_function=lambda f: {"color": STATUS_COLOURS[f["properties"]["overall"]],
-                                  "fillColor": STATUS_COLOURS[f["properties"]["overall"]],
-                                  "weight": 2, "fillOpacity": 0.25},
-        highlight_function=lambda _f: {"weight": 4},
-        tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, localize=False,
-                                  max_width=560),
-    ).add_to(m)
+        g = gpd.GeoDataFrame(geometry=green.geometry.simplify(0.5).to_numpy(), crs=green.crs)
+        GeoJsonLayer(g, "green space 绿地", _opts(
+            {"color": "#66bd63", "fillColor": "#a6d96a", "weight": 0.5, "fillOpacity": 0.5},
+            tooltip=False)).add_to(m)
+    estates_opts = (
+        "{style: function(f) { var c = GEOCHECK.colours[f.properties.overall]; return "
+        "{color: c, fillColor: c, weight: 2, fillOpacity: 0.25}; }, "
+        "onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, {sticky: true}); "
+        "l.bindPopup(function() { return geocheckPopup(f.properties); }, {maxWidth: 560}); }}"
+    )
+    GeoJsonLayer(estate_layer_frame(result), "estates 小区 (verdict)", estates_opts).add_to(m)
     radii = _service_radii(result)
     for role, colour in ROLE_COLOURS.items():
-        gdf = result.site.layer(role)
+        gdf = site.layer(role)
         if gdf is None or gdf.empty:
             continue
-        if role in radii:
-            pts = gdf[["geometry"]].copy()
-            pts["geometry"] = pts.geometry.representative_point()
-            folium.GeoJson(
-                _to_display(pts), name=f"service radius {radii[role]:g} m: {ROLES[role].label_en}",
-                marker=folium.Circle(radius=radii[role], color=colour, weight=1, fill=True,
-                                     fill_opacity=0.05),
-                show=False,
-            ).add_to(m)
-        name = f"{ROLES[role].label_en} {ROLES[role].label_zh}"
-        if role == "entrances":
-            gdf = gdf.assign(name=None)
-        _point_layer(gdf, role, name, colour).add_to(m)
+        style = {"color": colour, "fillColor": colour, "weight": 1, "radius": 4,
+                 "fillOpacity": 0.9}
+        points = GeoJsonLayer(_tips(gdf, role), f"{ROLES[role].label_en} {ROLES[role].label_zh}",
+                              _opts(style, point=f"L.circleMarker(ll, {js_literal(style)})"))
+        points.add_to(m)
+        if role in radii:  # a circle around each point; polygon facilities show their outline
+            circle = {"radius": radii[role], "color": colour, "weight": 1, "fillOpacity": 0.05}
+            GeoJsonLayer(None, f"service radius {radii[role]:g} m: {ROLES[role].label_en}",
+                         _opts(point=f"L.circle(ll, {js_literal(circle)})", tooltip=False),
+                         show=False, share=points).add_to(m)
     _add_evidence(m, result)
     folium.LayerControl(collapsed=False).add_to(m)
     m.get_root().html.add_child(Element(_legend(result)))
@@ -190,30 +282,26 @@ def _add_evidence(m: folium.Map, result: Result) -> None:
     ev = result.evidence
     if ev.empty:
         return
-    ev = ev.copy()
-    ev["tip"] = [_esc(t) for t in ev["label"]]
-    lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"].astype(bool)]
+    ev = gpd.GeoDataFrame({"tip": escape_all(ev["label"]), "layer": ev["layer"].to_numpy(),
+                           "decisive": ev["decisive"].astype(bool).to_numpy()},
+                          geometry=ev.geometry.to_numpy(), crs=ev.crs)
+    lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"]]
+    red = {"color": EVIDENCE_COLOUR, "fillColor": EVIDENCE_COLOUR}
     if len(lines):
-        folium.GeoJson(_to_display(lines[["tip", "geometry"]]), name="evidence lines (distance)",
-                       style_function=lambda _f: {"color": "#d73027", "weight": 2,
-                                                  "dashArray": "4 4"},
-                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+        GeoJsonLayer(lines[["tip", "geometry"]], "evidence lines (distance)",
+                     _opts({**red, "weight": 2, "dashArray": "4 4"})).add_to(m)
     bld = ev[ev["layer"] == "uncovered_buildings"]
     if len(bld):
-        folium.GeoJson(_to_display(bld[["tip", "geometry"]]), name="uncovered buildings",
-                       style_function=lambda _f: {"color": "#d73027", "fillColor": "#d73027",
-                                                  "weight": 1, "fillOpacity": 0.6},
-                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+        GeoJsonLayer(bld[["tip", "geometry"]], "uncovered buildings",
+                     _opts({**red, "weight": 1, "fillOpacity": 0.6})).add_to(m)
     pts = ev[ev["layer"] == "too_close_points"]
     if len(pts):
-        folium.GeoJson(_to_display(pts[["tip", "geometry"]]),
-                       name="garbage points too close to a building",
-                       marker=folium.CircleMarker(radius=7, color="#d73027", weight=3,
-                                                  fill=False),
-                       tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False)).add_to(m)
+        ring = {**red, "radius": 7, "weight": 3, "fill": False}
+        GeoJsonLayer(pts[["tip", "geometry"]], "garbage points too close to a building",
+                     _opts(ring, point=f"L.circleMarker(ll, {js_literal(ring)})")).add_to(m)
 
 
 def write_map(result: Result, path: Path) -> Path:
-    """Write the map to ``path`` as a standalone HTML file."""
-    build_map(result).save(str(path))
+    """Write the map to ``path`` as a standalone HTML file (Leaflet from its CDN)."""
+    path.write_text(render_html(build_map(result)), encoding="utf-8")
     return path
