@@ -8,7 +8,7 @@ Steps:
 
 1. Generate the city with ``bench/make_city.py`` into ``bench/_cache/`` (gitignored). The
    file is cached by ``--estates``, ``--seed`` and a hash of ``make_city.py``.
-2. Run, as subprocesses, each ``--repeat`` times:
+2. Run, as subprocesses, each ``--repeat`` times, interleaved (lean, geocheck, lean, ...):
 
    - ``lean``:     ``python bench/lean.py CITY -o OUT/lean.csv``
    - ``geocheck``: ``python -m geocheck check CITY --pack guangxi -o OUT/geocheck``
@@ -105,27 +105,43 @@ def run_once(cmd: list[str], log_dir: Path) -> tuple[float, float, int, str]:
     return seconds, usage.ru_maxrss / 1024, code, err_path.read_text(errors="replace")
 
 
-def bench(name: str, cmd: list[str], output: Path, ok_codes: set[int], repeat: int) -> Result:
-    """Run one tool ``repeat`` times, clearing its output before each run."""
-    res = Result(name)
-    log_dir = output.parent / f"{name}_logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
+@dataclass
+class Tool:
+    """A command to time, the output it must write, and the exit codes that mean success."""
+
+    name: str
+    cmd: list[str]
+    output: Path
+    ok_codes: set[int]
+
+
+def bench(tools: list[Tool], repeat: int) -> list[Result]:
+    """Run the tools ``repeat`` times, interleaved (lean, geocheck, lean, ...), so that a change
+    in the machine's load touches both alike; each output is cleared before its run."""
+    results = {t.name: Result(t.name) for t in tools}
     for i in range(repeat):
-        if output.is_dir():
-            shutil.rmtree(output)
-        output.unlink(missing_ok=True)
-        seconds, peak, code, stderr = run_once(cmd, log_dir)
-        res.exit_codes.append(code)
-        if code not in ok_codes:
-            res.error = f"exit code {code}\n{stderr.strip()}"
-        elif not output.exists():
-            res.error = f"exit code {code} but no output at {output}\n{stderr.strip()}"
-        if res.error:
-            return res
-        res.seconds.append(seconds)
-        res.peak_mb = max(res.peak_mb, peak)
-        print(f"  {name} run {i + 1}/{repeat}: {seconds:.2f} s, {peak:.0f} MB, exit {code}")
-    return res
+        for tool in tools:
+            res = results[tool.name]
+            if res.error:
+                continue
+            log_dir = tool.output.parent / f"{tool.name}_logs"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            if tool.output.is_dir():
+                shutil.rmtree(tool.output)
+            tool.output.unlink(missing_ok=True)
+            seconds, peak, code, stderr = run_once(tool.cmd, log_dir)
+            res.exit_codes.append(code)
+            if code not in tool.ok_codes:
+                res.error = f"exit code {code}\n{stderr.strip()}"
+            elif not tool.output.exists():
+                res.error = f"exit code {code} but no output at {tool.output}\n{stderr.strip()}"
+            if res.error:
+                continue
+            res.seconds.append(seconds)
+            res.peak_mb = max(res.peak_mb, peak)
+            print(f"  {tool.name} run {i + 1}/{repeat}: {seconds:.2f} s, {peak:.0f} MB, "
+                  f"exit {code}")
+    return list(results.values())
 
 
 def geocheck_importable() -> str | None:
@@ -188,20 +204,22 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="geocheck-bench-") as tmp:
         out = args.keep.resolve() if args.keep else Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        results: list[Result] = []
+        tools: list[Tool] = []
+        errors: list[Result] = []
         if args.only in (None, "lean"):
             lean_csv = out / "lean.csv"
             cmd = [sys.executable, str(BENCH / "lean.py"), str(city), "-o", str(lean_csv)]
-            results.append(bench("lean", cmd, lean_csv, {0}, args.repeat))
+            tools.append(Tool("lean", cmd, lean_csv, {0}))
         if args.only in (None, "geocheck"):
             gc_dir = out / "geocheck"
             reason = geocheck_importable()
             if reason:
-                results.append(Result("geocheck", error=reason))
+                errors.append(Result("geocheck", error=reason))
             else:
                 cmd = [sys.executable, "-m", "geocheck", "check", str(city)]
                 cmd += ["--pack", args.pack, "-o", str(gc_dir)]
-                results.append(bench("geocheck", cmd, gc_dir, {0, 1}, args.repeat))
+                tools.append(Tool("geocheck", cmd, gc_dir, {0, 1}))
+        results = bench(tools, args.repeat) + errors
         if args.keep:
             print(f"outputs kept in {out}")
         return report(results, args.target)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from .findings import Result
 
@@ -60,19 +61,17 @@ def write_gpkg(result: Result, path: Path) -> Path:
     if path.exists():
         path.unlink()
     est = estates_with_verdicts(result)
-    est.to_file(path, layer="estates", driver="GPKG")
+    pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
     ev = result.evidence
     for layer in ("evidence_lines", "uncovered_buildings", "too_close_points"):
         part = ev[ev["layer"] == layer].drop(columns="layer")
         if len(part):
-            part.to_file(path, layer=layer, driver="GPKG")
-    import pyogrio
-
+            pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
     pyogrio.write_dataframe(defuse_formulas(result.findings), path, layer="findings",
-                            driver="GPKG")
+                            driver="GPKG", use_arrow=True)
     rejects = result.site.ledger.rejects_frame()
     if len(rejects):
-        pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG")
+        pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG", use_arrow=True)
     return path
 
 

@@ -7,14 +7,44 @@ verdicts: that is :mod:`geocheck.checks`.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+PARALLEL_MIN = 20_000
+"""Nearest-neighbour queries over at least this many geometries are split across threads
+(shapely's STRtree releases the GIL)."""
+
 ENTRANCES = "entrances"
 BOUNDARY = "boundary"
 INSIDE = "inside"
+
+
+def query_nearest(tree: shapely.STRtree, geoms: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest tree item to each geometry: ``(input index, tree index, distance)``.
+
+    One nearest item per input (ties: the first). Missing or empty inputs get no row. Large
+    inputs are split into chunks queried in parallel threads.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    if len(geoms) < PARALLEL_MIN or workers == 1:
+        (src, dst), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
+        return src, dst, dist
+    bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
+
+    def one(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        (src, dst), dist = tree.query_nearest(geoms[bounds[i]:bounds[i + 1]],
+                                              return_distance=True, all_matches=False)
+        return src + bounds[i], dst, dist
+
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(one, range(workers)))
+    return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
 def estate_origins(estates: gpd.GeoDataFrame,
@@ -63,9 +93,9 @@ def nearest_facility(estates: gpd.GeoDataFrame, origins: np.ndarray, origin_meth
         return out
     fgeoms = facilities.geometry.to_numpy()
     tree = shapely.STRtree(fgeoms)
-    src, dst = tree.query_nearest(origins, return_distance=False, all_matches=False)
+    src, dst, dist = query_nearest(tree, origins)
     out.loc[src, "facility_pos"] = dst
-    out.loc[src, "distance_m"] = shapely.distance(origins[src], fgeoms[dst])
+    out.loc[src, "distance_m"] = dist
     est, fac = tree.query(estates.geometry.to_numpy(), predicate="intersects")
     if len(est):
         first = np.unique(est, return_index=True)[1]
@@ -90,9 +120,9 @@ def nearest_feature_distance(features: gpd.GeoDataFrame,
         return out
     tgeoms = targets.geometry.to_numpy()
     tree = shapely.STRtree(tgeoms)
-    src, dst = tree.query_nearest(features.geometry.to_numpy(), all_matches=False)
+    src, dst, dist = query_nearest(tree, features.geometry.to_numpy())
     out.loc[src, "target_pos"] = dst
-    out.loc[src, "distance_m"] = shapely.distance(features.geometry.to_numpy()[src], tgeoms[dst])
+    out.loc[src, "distance_m"] = dist
     return out
 
 
@@ -122,15 +152,14 @@ def green_area(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None) -> pd.
     if pairs.empty:
         return area
     est = pairs["estate_pos"].to_numpy()
-    egeoms = estates.geometry.to_numpy()
-    pieces = shapely.intersection(egeoms[est], green.geometry.to_numpy()[pairs["feature_pos"]])
-    # Estates touched by a single green polygon need no union.
-    counts = np.bincount(est, minlength=len(estates))
-    single = counts[est] == 1
-    area.iloc[est[single]] = shapely.area(pieces[single])
-    multi = ~single
-    if multi.any():
-        merged = gpd.GeoSeries(pieces[multi]).groupby(est[multi]).agg(
-            lambda s: shapely.union_all(s.to_numpy()))
-        area.iloc[merged.index.to_numpy()] = shapely.area(merged.to_numpy())
+    pieces = shapely.intersection(estates.geometry.to_numpy()[est],
+                                  green.geometry.to_numpy()[pairs["feature_pos"]])
+    # Pad the pieces into an (estate x piece) array and union each row in one call.
+    order = np.argsort(est, kind="stable")
+    est, pieces = est[order], pieces[order]
+    uniq, start, count = np.unique(est, return_index=True, return_counts=True)
+    grid = np.full((len(uniq), count.max()), None, dtype=object)
+    grid[np.repeat(np.arange(len(uniq)), count), np.arange(len(est)) - np.repeat(start, count)] \
+        = pieces
+    area.iloc[uniq] = shapely.area(shapely.union_all(grid, axis=1))
     return area

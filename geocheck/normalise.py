@@ -71,9 +71,11 @@ def _as_text(values: pd.Series) -> pd.Series:
         finite = values.notna() & np.isfinite(values.fillna(0))
         if (values[finite] % 1 == 0).all():
             values = values.where(finite).astype("Int64")
-    text = values.astype("string").str.strip()
-    text = text.mask(text == "")
-    return text.astype(object).where(text.notna(), None)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # strip each distinct value once
+    text = pd.Series(uniques).astype("string").str.strip()
+    text = text.mask(text == "").astype(object)
+    table = np.append(text.where(text.notna(), None).to_numpy(dtype=object), None)
+    return pd.Series(table[codes], index=values.index, dtype=object)  # code -1 -> None
 
 
 def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) -> pd.DataFrame:
@@ -148,7 +150,9 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         raise InputError(f"{path}: layer 'estates' has no field 'estate_id'; map one with "
                          "--field estate_id=YOURFIELD")
     attrs["feature_id"] = ids.where(ids.notna(), fid)
-    geoms = shapely.force_2d(gdf.geometry.to_numpy())
+    geoms = gdf.geometry.to_numpy()
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
     reasons = _geometry_problems(geoms, spec.geometry)
     if role == "estates":
         reasons = np.where((reasons == "") & ids.isna().to_numpy(), "no estate_id", reasons)

@@ -7,8 +7,6 @@ pyproj's database, not in a table kept here.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from pyproj import CRS, Transformer
 from pyproj.aoi import AreaOfInterest
@@ -32,31 +30,24 @@ def central_meridian(crs: CRS) -> float | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _cgcs2000_zones() -> tuple[tuple[str, float, tuple[float, float, float, float]], ...]:
-    zones = []
-    for info in query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS):
-        if info.name.startswith(CGCS2000_GK_PREFIX) and info.area_of_use is not None:
-            cm = central_meridian(CRS.from_epsg(int(info.code)))
-            if cm is not None:
-                zones.append((info.code, cm, tuple(info.area_of_use.bounds)))
-    return tuple(zones)
-
-
 def cgcs2000_zone(lon: float, lat: float) -> CRS | None:
     """Return the CGCS2000 3-degree Gauss-Kruger CRS for a lon/lat in China, else None.
 
-    "In China" means inside the area of use of one of the zones as recorded in the EPSG
-    database; among the zones that contain the point, the one with the nearest central meridian
-    is chosen.
+    "In China" means inside the area of use of one of the zones (EPSG:4534-4554, named
+    "CGCS2000 / 3-degree Gauss-Kruger CM ...") as recorded in the EPSG database; among the
+    zones whose area contains the point, the one with the nearest central meridian is chosen.
     """
-    best: tuple[float, str] | None = None
-    for code, cm, (west, south, east, north) in _cgcs2000_zones():
-        if west <= lon <= east and south <= lat <= north:
-            gap = abs(lon - cm)
-            if best is None or gap < best[0]:
-                best = (gap, code)
-    return CRS.from_epsg(int(best[1])) if best else None
+    best: tuple[float, CRS] | None = None
+    infos = query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS,
+                           area_of_interest=AreaOfInterest(lon, lat, lon, lat))
+    for info in infos:
+        if not info.name.startswith(CGCS2000_GK_PREFIX):
+            continue
+        crs = CRS.from_epsg(int(info.code))
+        cm = central_meridian(crs)
+        if cm is not None and (best is None or abs(lon - cm) < best[0]):
+            best = (abs(lon - cm), crs)
+    return best[1] if best else None
 
 
 def utm_zone(lon: float, lat: float) -> CRS:

@@ -89,7 +89,7 @@ def read_layers(path: str | Path) -> RawLayers:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                gdf = pyogrio.read_dataframe(p, layer=name, fid_as_index=True)
+                gdf = pyogrio.read_dataframe(p, layer=name, fid_as_index=True, use_arrow=True)
         except Exception as exc:  # pyogrio/GEOS raise several types for a broken layer
             raise InputError(f"{p}: layer {name!r} cannot be read ({exc})") from None
         if not isinstance(gdf, gpd.GeoDataFrame):

@@ -12,7 +12,6 @@ Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are w
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from pathlib import Path
@@ -22,7 +21,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
+import shapely
 from branca.element import Element
 from jinja2 import Template
 
@@ -58,12 +57,25 @@ def escape_all(values: Any) -> np.ndarray:
 
 
 def geojson_text(gdf: gpd.GeoDataFrame) -> str:
-    """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script."""
-    buf = io.BytesIO()
-    pyogrio.write_dataframe(gdf.to_crs(4326), buf, driver="GeoJSON",
-                            layer_options={"COORDINATE_PRECISION": COORDINATE_DECIMALS,
-                                           "RFC7946": "YES"})
-    return _script_safe(buf.getvalue().decode("utf-8"))
+    """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
+
+    Geometries are written by GEOS (``shapely.to_geojson``) and properties by pandas' JSON
+    writer, both vectorised.
+    """
+    lonlat = gdf.to_crs(4326)
+    geoms = shapely.to_geojson(shapely.transform(lonlat.geometry.to_numpy(),
+                                                 lambda c: np.round(c, COORDINATE_DECIMALS)))
+    props = pd.DataFrame(lonlat.drop(columns=lonlat.geometry.name))
+    if props.columns.empty:
+        prop_json = ["{}"] * len(geoms)
+    else:
+        # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
+        # which would also split at U+2028 and the like inside a value.
+        prop_json = props.to_json(orient="records", lines=True,
+                                  force_ascii=False).rstrip("\n").split("\n")
+    features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
+                        for p, g in zip(prop_json, geoms, strict=True))
+    return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
 
 
 class GeoJsonLayer(folium.map.Layer):
