@@ -149,6 +149,15 @@ def _evidence(layer: str, rule: Rule, estate_pos: np.ndarray, labels: Any, dist:
                             geometry=list(geoms), crs=crs)
 
 
+def worst_per_estate(est: np.ndarray, values: np.ndarray, n: int, *, largest: bool) -> np.ndarray:
+    """Position (into ``values``) of each estate's largest or smallest value; -1 for none."""
+    order = np.lexsort((-values if largest else values, est))
+    first = order[np.unique(est[order], return_index=True)[1]]
+    worst = np.full(n, -1)
+    worst[est[first]] = first
+    return worst
+
+
 def _layer_missing(role: str) -> str:
     return f"no data: layer {role} not provided"
 
@@ -253,25 +262,23 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
         return Outcome(out)
     beyond = np.round(d, DISTANCE_DECIMALS) > limit
     n_beyond = np.bincount(est, weights=beyond, minlength=n).astype(int)
-    order = np.lexsort((-d, est))  # per estate, farthest building first
-    first = order[np.unique(est[order], return_index=True)[1]]
-    worst = np.full(n, -1)
-    worst[est[first]] = first
     has = count > 0
-    out.loc[has, "value"] = d[worst[has]]
+    worst = worst_per_estate(est, d, n, largest=True)[has]
+    out.loc[has, "value"] = d[worst]
     out.loc[has, "status"] = np.where(n_beyond[has] > 0, FAIL, PASS)
     bids = res["feature_id"].to_numpy()
-    tlabels = ctx.label(role, near["target_pos"].to_numpy())
+    target_pos = near["target_pos"].to_numpy()
+    wlabels = ctx.label(role, target_pos[worst])
     out.loc[has, "evidence"] = [
         (f"{nb} of {c} residential buildings beyond {limit:g} m; " if nb else
          f"all {c} residential buildings within {limit:g} m; ")
-        + f"farthest: building {bids[w]} at {_m(d[w])} from {tlabels[w]}"
-        for nb, c, w in zip(n_beyond[has], count[has], worst[has], strict=True)
+        + f"farthest: building {bids[w]} at {_m(d[w])} from {lab}"
+        for nb, c, w, lab in zip(n_beyond[has], count[has], worst, wlabels, strict=True)
     ]
     bad = np.flatnonzero(beyond)
     ev = _evidence("uncovered_buildings", rule, est[bad],
                    [f"building {b}: {_m(x)} to {t}" for b, x, t
-                    in zip(bids[bad], d[bad], tlabels[bad], strict=True)],
+                    in zip(bids[bad], d[bad], ctx.label(role, target_pos[bad]), strict=True)],
                    d[bad], res.geometry.to_numpy()[bad], ctx.site.crs)
     return Outcome(out, [ev])
 
@@ -306,11 +313,8 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
         return Outcome(out)
     close = np.round(d, DISTANCE_DECIMALS) < limit
     n_close = np.bincount(est, weights=close, minlength=n).astype(int)
-    order = np.lexsort((d, est))
-    first = order[np.unique(est[order], return_index=True)[1]]
-    worst = np.full(n, -1)
-    worst[est[first]] = first
     has = count > 0
+    worst = worst_per_estate(est, d, n, largest=False)
     out.loc[has, "value"] = d[worst[has]]
     out.loc[has, "status"] = np.where(n_close[has] > 0, FAIL, PASS)
     flabels = ctx.label(role, fpos)
@@ -343,7 +347,7 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     role, minimum = rule.params["layer"], rule.params["min_households"]
     n = len(ctx.estates)
     out = _frame(n, "count")
-    out["threshold"] = f">= 1 {ROLES[role].label_en} inside when households >= {minimum}"
+    out["threshold"] = f"one or more {ROLES[role].label_en} inside when households >= {minimum}"
     out["method"] = f"{ROLES[role].label_en} intersecting the estate polygon"
     hh = ctx.estates["households"]
     known = hh.notna().to_numpy()
@@ -379,7 +383,7 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     out.loc[big, "value"] = inside[big]
     out.loc[big, "status"] = np.where(inside[big] > 0, PASS, FAIL)
     out.loc[big, "evidence"] = [
-        f"{h}; {c} {ROLES[role].label_en} inside: {lab}" if c else
+        f"{h}; {ROLES[role].label_en} inside: {c} ({lab})" if c else
         f"{h}; no {ROLES[role].label_en} inside; {nt}"
         for h, c, lab, nt in zip(hh_text[big], inside[big], labels[big], near_text[big],
                                  strict=True)

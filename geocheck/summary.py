@@ -34,7 +34,7 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
                        for rid in sc.index], {1, 2, 3, 4})
     overall = result.overall()
     tally = overall.value_counts()
-    lines += ["", f"estates: {len(overall)} · all rules met {tally.get(PASS, 0)}"
+    lines += ["", f"estates: {len(overall)} · all applicable rules met {tally.get(PASS, 0)}"
                   f" · some rule failed {tally.get(FAIL, 0)} · missing data {tally.get(NO_DATA, 0)}"
                   f" · nothing applicable {tally.get(NOT_APPLICABLE, 0)}"]
     f = result.findings

@@ -201,7 +201,7 @@ def _legend(result: Result) -> str:
         for r, c in ROLE_COLOURS.items() if result.site.layer(r) is not None
     )
     return (
-        "<div id='geocheck-legend' style='position:fixed;bottom:24px;left:10px;z-index:9999;"
+        "<div id='geocheck-legend' style='position:fixed;bottom:28px;right:10px;z-index:9999;"
         "background:white;padding:8px;border:1px solid #999;font:12px sans-serif;"
         f"max-width:260px'><b>geocheck · {html.escape(result.pack.id)}</b><br>"
         f"{html.escape(result.pack.title_zh)}"
@@ -223,8 +223,12 @@ def _service_radii(result: Result) -> dict[str, float]:
     return radii
 
 
+PERMANENT_LABELS_MAX = 300
+"""Evidence lines show their distance as a permanent label up to this many; beyond, on hover."""
+
+
 def _opts(style: dict[str, Any] | None = None, point: str | None = None,
-          tooltip: bool = True, popup: bool = False) -> str:
+          tooltip: bool = True, popup: bool = False, permanent: bool = False) -> str:
     """JavaScript options for L.geoJSON; ``point`` is a JS expression of ``ll`` (a LatLng)."""
     parts = []
     if style is not None:
@@ -233,7 +237,11 @@ def _opts(style: dict[str, Any] | None = None, point: str | None = None,
         parts.append(f"pointToLayer: function(f, ll) {{ return {point}; }}")
     binds = []
     if tooltip:
-        binds.append("l.bindTooltip(f.properties.tip, {sticky: true});")
+        if permanent:  # short label always shown, the whole text on click
+            binds.append("l.bindTooltip(f.properties.short, {permanent: true, "
+                         "direction: 'center', opacity: 0.8}); l.bindPopup(f.properties.tip);")
+        else:
+            binds.append("l.bindTooltip(f.properties.tip, {sticky: true});")
     if popup:
         binds.append("l.bindPopup(function() { return geocheckPopup(f.properties); },"
                      " {maxWidth: 560});")
@@ -297,11 +305,13 @@ def _add_evidence(m: folium.Map, result: Result) -> None:
     ev = gpd.GeoDataFrame({"tip": escape_all(ev["label"]), "layer": ev["layer"].to_numpy(),
                            "decisive": ev["decisive"].astype(bool).to_numpy()},
                           geometry=ev.geometry.to_numpy(), crs=ev.crs)
+    ev["short"] = [f"{d:,.0f} m" for d in result.evidence["distance_m"]]
     lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"]]
     red = {"color": EVIDENCE_COLOUR, "fillColor": EVIDENCE_COLOUR}
     if len(lines):
-        GeoJsonLayer(lines[["tip", "geometry"]], "evidence lines (distance)",
-                     _opts({**red, "weight": 2, "dashArray": "4 4"})).add_to(m)
+        GeoJsonLayer(lines[["tip", "short", "geometry"]], "evidence lines (distance)",
+                     _opts({**red, "weight": 2, "dashArray": "4 4"},
+                           permanent=len(lines) <= PERMANENT_LABELS_MAX)).add_to(m)
     bld = ev[ev["layer"] == "uncovered_buildings"]
     if len(bld):
         GeoJsonLayer(bld[["tip", "geometry"]], "uncovered buildings",
