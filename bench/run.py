@@ -156,6 +156,21 @@ def geocheck_importable() -> str | None:
     return f"geocheck is not runnable as `python -m geocheck` from {REPO}\n{proc.stderr.strip()}"
 
 
+def compare_verdicts(lean_csv: Path, findings_csv: Path) -> None:
+    """Print how many estate x rule verdicts lean and geocheck share (two independent codes)."""
+    import pandas as pd
+
+    lean = pd.read_csv(lean_csv, dtype={"estate_id": str})
+    gc = pd.read_csv(findings_csv, encoding="utf-8-sig", dtype={"estate_id": str})
+    both = lean.merge(gc, on=["estate_id", "rule_id"], suffixes=("_lean", "_gc"))
+    same = int((both["status_lean"] == both["status_gc"]).sum())
+    print(f"\nverdicts: lean {len(lean):,}, geocheck {len(gc):,}, matched {len(both):,}, "
+          f"same status {same:,}")
+    for row in both[both["status_lean"] != both["status_gc"]].head(10).itertuples():
+        print(f"  differs: {row.estate_id} {row.rule_id}: lean {row.status_lean}, "
+              f"geocheck {row.status_gc}")
+
+
 def report(results: list[Result], target: float) -> int:
     """Print the table and the ratio; return the exit status."""
     print()
@@ -220,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                 cmd += ["--pack", args.pack, "-o", str(gc_dir)]
                 tools.append(Tool("geocheck", cmd, gc_dir, {0, 1}))
         results = bench(tools, args.repeat) + errors
+        if not any(r.error for r in results) and len(tools) == 2:
+            compare_verdicts(out / "lean.csv", out / "geocheck" / "findings.csv")
         if args.keep:
             print(f"outputs kept in {out}")
         return report(results, args.target)
