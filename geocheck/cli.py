@@ -56,7 +56,11 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_check(args: argparse.Namespace) -> int:
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs)
-    written = write_outputs(result, args.output)
+    try:
+        written = write_outputs(result, args.output)
+    except OSError as exc:
+        raise GeocheckError(f"cannot write the outputs to {args.output}: "
+                            f"{exc.strerror or exc}") from None
     code = result.exit_code
     if not args.quiet:
         print(summarise(result, written))

@@ -306,7 +306,9 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
                for role, gdf in raw.layers.items()}
     estates = _parse_estates(cleaned.pop("estates"), raw.path, ledger)
     if estates.empty:
-        raise InputError(f"{raw.path}: layer 'estates' has no usable feature")
+        reasons = ledger.rejects_frame().query("layer == 'estates'")["reason"].value_counts()
+        why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "the layer is empty"
+        raise InputError(f"{raw.path}: layer 'estates' has no usable feature ({why})")
     extent = lonlat_bounds(tuple(estates.total_bounds), estates.crs)
     crs = choose_working_crs(extent, dst_crs)
     estates = estates.to_crs(crs)

@@ -52,7 +52,7 @@ def _script_safe(text: str) -> str:
 
 def escape_all(values: Any) -> np.ndarray:
     """HTML-escape each value (missing values become '')."""
-    return np.array(["" if v is None or (isinstance(v, float) and np.isnan(v))
+    return np.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                      else html.escape(str(v), quote=True) for v in values], dtype=object)
 
 

@@ -84,6 +84,7 @@ def test_hostile_names_are_inert(tmp_path, gpkg) -> None:
     (["check", "SAMPLE", "--dst-crs", "EPSG:3857"], "Web Mercator"),
     (["check", "SAMPLE", "--field", "households"], "not of the form FIELD=SOURCE"),
     (["frobnicate"], "invalid choice"),
+    (["check", "SAMPLE", "-o", "SAMPLE"], "cannot write the outputs to"),
 ])
 def test_bad_input_one_line_exit_2(args, message) -> None:
     args = [str(SAMPLE) if a == "SAMPLE" else a for a in args]

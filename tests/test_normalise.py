@@ -141,3 +141,10 @@ def test_z_coordinates_are_dropped(gpkg) -> None:
     result = geocheck.check(path)
     assert not result.site.layer("bus_stops").has_z.any()
     assert result.findings.set_index("rule_id").loc["GX-53", "value"] == 200.0
+
+
+def test_estates_all_rejected_says_why(gpkg) -> None:
+    path = gpkg(estates=[{"estate_id": "A", "geometry": at(0, 0)},
+                         {"estate_id": "B", "geometry": at(5, 5)}])
+    with pytest.raises(InputError, match=r"no usable feature \(2 x Point where polygon expected"):
+        geocheck.check(path)
