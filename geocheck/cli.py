@@ -116,6 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GeocheckError as exc:
         print(f"geocheck: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head or the like: stop quietly
+        sys.stderr.close()
+        return 1 if args.command == "check" else 0
     except KeyboardInterrupt:
         print("geocheck: interrupted", file=sys.stderr)
         return 130

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
+
 from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from .findings import Result
 
@@ -42,7 +44,8 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
     if len(bad):
         lines.append("estates with failures or missing data:")
         for eid, group in list(bad.groupby("estate_id", sort=False))[:MAX_LISTED]:
-            name = group["estate_name"].iloc[0] or ""
+            name = group["estate_name"].iloc[0]
+            name = "" if pd.isna(name) else name
             parts = ", ".join(f"{r.rule_id} {r.status}" for r in group.itertuples())
             lines.append(f"  {eid} {name}: {parts}")
         more = bad["estate_id"].nunique() - MAX_LISTED

@@ -113,3 +113,14 @@ def test_dst_crs_option_gives_same_verdicts(tmp_path) -> None:
     fb = pd.read_csv(Path(tmp_path / "b" / "findings.csv"), encoding="utf-8-sig")
     assert (fa["status"] == fb["status"]).all()
     assert "EPSG:32649" in fb["method"].iloc[0]
+
+
+def test_summary_names_estates_without_a_name(gpkg) -> None:
+    from geocheck import check
+    from geocheck.summary import summarise
+
+    rows = [estate("A", rect(0, 0, 100, 100))]
+    rows[0]["name"] = None
+    text = summarise(check(gpkg(estates=rows)))
+    assert "  A : GX-53 no_data" in text and "nan" not in text
+    assert "estates: 1 · all applicable rules met 0 · some rule failed 0 · missing data 1" in text
