@@ -71,6 +71,14 @@ class Context:
         """Per estate: geometry distances are measured from, and ``entrances``/``boundary``."""
         return estate_origins(self.estates, self.site.layer("entrances"))
 
+    @cached_property
+    def anchors(self) -> np.ndarray:
+        """Per estate, where an evidence line to a facility inside it starts: the entrances,
+        else a point on the estate's surface."""
+        geoms, method = self.origins
+        return np.where(method == ENTRANCES, geoms,
+                        shapely.point_on_surface(self.estates.geometry.to_numpy()))
+
     def layer(self, role: str) -> gpd.GeoDataFrame | None:
         """The normalised layer, or None when the input has none."""
         return self.site.layer(role)
@@ -203,10 +211,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
         if len(has):
             fac = ctx.layer(role).geometry.to_numpy()[pos[has]]
             inside = near["method"].to_numpy()[has] == INSIDE
-            start = geoms[has].copy()
-            start[inside & (ctx.origins[1][has] != ENTRANCES)] = shapely.point_on_surface(
-                ctx.estates.geometry.to_numpy()[has][inside & (ctx.origins[1][has] != ENTRANCES)])
-            lines = shapely.shortest_line(start, fac)
+            lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
             evidence.append((k, _evidence("evidence_lines", rule, has,
                                           [f"{rule.id}: {lab} {_m(x)}" for lab, x
                                            in zip(labels[has], d[has], strict=True)],

@@ -263,21 +263,21 @@ def _link_to_estates(gdf: gpd.GeoDataFrame, role: str, estates: gpd.GeoDataFrame
         tree = shapely.STRtree(estates.geometry.to_numpy())
         geoms = gdf.geometry.to_numpy()[untagged]
         if role == "entrances":
-            src, dst = tree.query_nearest(geoms, max_distance=ENTRANCE_SNAP_M)
-            far = np.setdiff1d(np.arange(len(untagged)), src)
-            if len(far):
-                ledger.reject(role, gdf["feature_id"].iloc[untagged[far]],
-                              f"no estate_id and no estate boundary within {ENTRANCE_SNAP_M:g} m")
-            ledger.note(f"entrances: {len(src)} without estate_id assigned to the nearest estate "
-                        f"within {ENTRANCE_SNAP_M:g} m")
+            src, dst = tree.query_nearest(geoms, max_distance=ENTRANCE_SNAP_M, all_matches=False)
         else:
             src, dst = tree.query(shapely.point_on_surface(geoms), predicate="within")
-        first = np.unique(src, return_index=True)[1]
+        first = np.unique(src, return_index=True)[1]  # one estate each (ties: the first)
         pos[untagged[src[first]]] = dst[first]
-        if role == "entrances" and len(untagged) > len(first):
-            keep = np.ones(len(gdf), bool)
-            keep[untagged[np.setdiff1d(np.arange(len(untagged)), src)]] = False
-            gdf, pos = gdf.loc[keep], pos[keep]
+        if role == "entrances":
+            ledger.note(f"entrances: {len(first)} without estate_id assigned to the nearest "
+                        f"estate within {ENTRANCE_SNAP_M:g} m")
+            far = untagged[np.setdiff1d(np.arange(len(untagged)), src)]
+            if len(far):
+                ledger.reject(role, gdf["feature_id"].iloc[far],
+                              f"no estate_id and no estate boundary within {ENTRANCE_SNAP_M:g} m")
+                keep = np.ones(len(gdf), bool)
+                keep[far] = False
+                gdf, pos = gdf.loc[keep], pos[keep]
     gdf = gdf.copy()
     gdf["estate_pos"] = np.nan_to_num(pos, nan=-1).astype("int64")
     return gdf.reset_index(drop=True)
