@@ -223,6 +223,10 @@ def _service_radii(result: Result) -> dict[str, float]:
     return radii
 
 
+SHOWN_POINTS_MAX = 1000
+"""A facility layer with more points than this starts switched off (one click in the layer
+control turns it on), so that a city's estate verdicts are not buried under markers."""
+
 PERMANENT_LABELS_MAX = 300
 """Evidence lines show their distance as a permanent label up to this many; beyond, on hover."""
 
@@ -285,7 +289,8 @@ def build_map(result: Result) -> folium.Map:
         style = {"color": colour, "fillColor": colour, "weight": 1, "radius": 4,
                  "fillOpacity": 0.9}
         points = GeoJsonLayer(_tips(gdf, role), f"{ROLES[role].label_en} {ROLES[role].label_zh}",
-                              _opts(style, point=f"L.circleMarker(ll, {js_literal(style)})"))
+                              _opts(style, point=f"L.circleMarker(ll, {js_literal(style)})"),
+                              show=len(gdf) <= SHOWN_POINTS_MAX)
         points.add_to(m)
         if role in radii:  # a circle around each point; polygon facilities show their outline
             circle = {"radius": radii[role], "color": colour, "weight": 1, "fillOpacity": 0.05}
