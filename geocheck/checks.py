@@ -33,7 +33,6 @@ from .packs import Rule
 from .schema import ROLES
 
 PASS, FAIL, NOT_APPLICABLE, NO_DATA = "pass", "fail", "not_applicable", "no_data"
-STATUSES = (PASS, FAIL, NOT_APPLICABLE, NO_DATA)
 DISTANCE_DECIMALS = 3  # judge distances to the millimetre
 RATIO_DECIMALS = 6
 REQUIRED = object()

@@ -14,6 +14,7 @@ import pyogrio
 
 from . import __version__, check, write_outputs
 from ._errors import GeocheckError
+from .checks import CHECKS
 from .packs import DEFAULT_PACK, load_pack, shipped_packs
 from .read import check_local_file
 from .schema import ROLES, FieldMap
@@ -83,7 +84,7 @@ def _cmd_packs(args: argparse.Namespace) -> int:
         params = ", ".join(f"{k}={v}" for k, v in r.params.items() if v not in (None, ()))
         where = " ".join(x for x in (r.standard, r.requirement) if x)
         print(f"\n{r.id}  {r.title_zh} / {r.title_en}" + (f"  [{where}]" if where else ""))
-        print(f"  check: {r.check}({params})")
+        print(f"  check: {r.check}({params}): {CHECKS[r.check].summary}")
         print(f"  citation: {r.citation}")
     return 0
 
