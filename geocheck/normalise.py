@@ -103,8 +103,11 @@ def _geometry_problems(geoms: np.ndarray, kinds: frozenset[str]) -> np.ndarray:
     empty = ~missing & shapely.is_empty(geoms)
     reasons[empty] = "empty geometry"
     ok = ~missing & ~empty
-    bounds = shapely.bounds(geoms)
-    nonfinite = ok & ~np.isfinite(bounds).all(axis=1)
+    # Every vertex, not the bounds: GEOS's envelope skips a NaN vertex inside a ring.
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    nonfinite = np.zeros(len(geoms), bool)
+    nonfinite[owner[~np.isfinite(coords).all(axis=1)]] = True
+    nonfinite &= ok
     reasons[nonfinite] = "non-finite coordinates"
     ok &= ~nonfinite
     allowed = set()
@@ -164,14 +167,13 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         geoms, repaired = _repair_polygons(geoms)
         for pos, area_before in repaired:
             after = shapely.area(geoms[int(pos)])
-            if abs(after - area_before) > REPAIR_REPORT_SHARE * max(area_before, after):
+            change = abs(after - area_before) / max(area_before, after, 1e-300)
+            if change > REPAIR_REPORT_SHARE:
                 ledger.note(f"{role} {attrs['feature_id'].iloc[int(pos)]}: invalid geometry "
-                            f"repaired with make_valid; area {area_before:.6g} -> {after:.6g} "
-                            f"(in the layer's CRS units)")
+                            f"repaired with make_valid; its area changed by {change:.0%}")
+        # make_valid leaves polygons, or an empty polygon where nothing polygonal was left
         is_poly = np.isin(shapely.get_type_id(geoms), list(_POLYGON_TYPES))
-        zero = is_poly & (shapely.area(geoms) <= 0)
-        unusable = zero | (~is_poly & ~np.isin(shapely.get_type_id(geoms), list(_POINT_TYPES)))
-        unusable |= shapely.is_empty(geoms)
+        unusable = is_poly & (shapely.is_empty(geoms) | (shapely.area(geoms) <= 0))
         ledger.reject(role, attrs["feature_id"][unusable],
                       "polygon with no area (after make_valid)")
         geoms, attrs = geoms[~unusable], attrs[~unusable]

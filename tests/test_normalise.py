@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from conftest import X0, Y0, at, estate, layer, rect, write_gpkg
 from shapely.geometry import LineString, Point, Polygon
@@ -31,6 +32,7 @@ def test_rejects_are_listed_and_counts_add_up(gpkg) -> None:
                    {"building_id": "b4", "use": None, "estate_id": None,
                     "geometry": Polygon()}],
         bus_stops=[{"id": "s1", "name": "站", "geometry": at(50, 150)},
+                   {"id": "s3", "name": "NaN", "geometry": Point(X0, float("nan"))},
                    {"id": "s2", "name": "线", "geometry": LineString([at(0, 0), at(1, 1)])}],
     )
     result = geocheck.check(path)
@@ -42,6 +44,7 @@ def test_rejects_are_listed_and_counts_add_up(gpkg) -> None:
     assert "not in layer 'estates'" in rejects[("buildings", "b2")]
     assert "empty geometry" in rejects[("buildings", "b4")]
     assert "LineString" in rejects[("bus_stops", "s2")]
+    assert "non-finite coordinates" in rejects[("bus_stops", "s3")]
     counts = ledger.counts().set_index("layer")
     assert (counts["judged"] + counts["rejected"] == counts["read"]).all()
     assert counts.loc["estates", "read"] == 5 and counts.loc["estates", "judged"] == 2
@@ -148,3 +151,12 @@ def test_estates_all_rejected_says_why(gpkg) -> None:
                          {"estate_id": "B", "geometry": at(5, 5)}])
     with pytest.raises(InputError, match=r"no usable feature \(2 x Point where polygon expected"):
         geocheck.check(path)
+
+
+def test_nan_vertex_inside_a_ring_is_rejected() -> None:
+    from geocheck.normalise import _geometry_problems
+
+    with pytest.warns(RuntimeWarning):  # shapely warns when it builds such a ring
+        ring = Polygon([(0, 0), (1, float("nan")), (1, 1), (0, 1)])
+    reasons = _geometry_problems(np.array([ring, rect(0, 0, 1, 1)]), frozenset({"polygon"}))
+    assert list(reasons) == ["non-finite coordinates", ""]
