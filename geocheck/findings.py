@@ -13,11 +13,13 @@ import pandas as pd
 
 from .checks import (
     CHECKS,
+    DISTANCE_DECIMALS,
     EVIDENCE_COLUMNS,
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
     PASS,
+    RATIO_DECIMALS,
     Context,
 )
 from .normalise import Site
@@ -27,7 +29,9 @@ FINDINGS_COLUMNS = [
     "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
     "title_en", "status", "value", "unit", "threshold", "method", "evidence", "citation",
 ]
-VALUE_DECIMALS = {"m": 3, "ratio": 4, "count": 0}
+VALUE_DECIMALS = {"m": DISTANCE_DECIMALS, "ratio": RATIO_DECIMALS, "count": 0}
+"""Values are reported to the precision they are judged at, so a shown value never seems to
+contradict its verdict (a ratio of 0.34996 is not shown as 0.35 next to a fail)."""
 
 
 @dataclass
@@ -98,9 +102,7 @@ def judge(site: Site, pack: Pack) -> Result:
         t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
         t["title_zh"], t["title_en"], t["citation"] = rule.title_zh, rule.title_en, rule.citation
         t["method"] = np.where(t["method"] != "", t["method"] + "; " + crs_note, crs_note)
-        decimals = t["unit"].map(VALUE_DECIMALS).fillna(3).astype(int)
-        t["value"] = [round(v, d) if np.isfinite(v) else np.nan
-                      for v, d in zip(t["value"].astype(float), decimals, strict=True)]
+        t["value"] = t["value"].astype(float).round(VALUE_DECIMALS[t["unit"].iloc[0]])
         tables.append(t)
         evidence.extend(e for e in outcome.evidence if len(e))
     table = pd.concat(tables, ignore_index=True)

@@ -151,6 +151,8 @@ CASES = [
          {"estates": one(), "green_space": green(rect(0, 0, 100, 35))}),
     Case("green just under 35 %", "guangxi", "GX-10-greening", "fail", 0.3499,
          {"estates": one(), "green_space": green(rect(0, 0, 100, 34.99))}),
+    Case("green 0.34996 is reported as such, not as 0.35", "guangxi", "GX-10-greening", "fail",
+         0.34996, {"estates": one(), "green_space": green(rect(0, 0, 100, 34.996))}),
     Case("overlapping green counts once", "guangxi", "GX-10-greening", "pass", 0.375,
          {"estates": one(), "green_space": green(rect(0, 0, 50, 50), rect(25, 0, 75, 50))}),
     Case("overlap that would pass if double counted", "guangxi", "GX-10-greening", "fail", 0.3,
@@ -195,7 +197,7 @@ def test_rule_case(case: Case, tmp_path) -> None:
     if case.value is None:
         assert math.isnan(row["value"])
     else:
-        assert row["value"] == pytest.approx(case.value, abs=1e-3)
+        assert row["value"] == pytest.approx(case.value, abs=1e-3 if row["unit"] == "m" else 1e-6)
     assert row["citation"] and row["method"] and row["threshold"]
 
 
