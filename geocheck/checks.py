@@ -63,7 +63,7 @@ class Context:
         self.site = site
         self.estates = site.estates
         self._nearest: dict[str, pd.DataFrame] = {}
-        self._to_buildings: dict[str, pd.DataFrame] = {}
+        self._from_residential: dict[str, pd.DataFrame] = {}
 
     @cached_property
     def origins(self) -> tuple[np.ndarray, np.ndarray]:
@@ -90,6 +90,14 @@ class Context:
             geoms, method = self.origins
             self._nearest[role] = nearest_facility(self.estates, geoms, method, self.layer(role))
         return self._nearest[role]
+
+    def nearest_to_residential(self, role: str) -> pd.DataFrame:
+        """Nearest feature of ``role`` to each of :attr:`residential` (see
+        :func:`measure.nearest_feature_distance`); call only when both layers exist."""
+        if role not in self._from_residential:
+            self._from_residential[role] = nearest_feature_distance(self.residential,
+                                                                    self.layer(role))
+        return self._from_residential[role]
 
     @cached_property
     def residential(self) -> gpd.GeoDataFrame | None:
@@ -251,10 +259,7 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     if res is None or targets is None:
         out["evidence"] = _layer_missing("buildings" if res is None else role)
         return Outcome(out)
-    key = role
-    if key not in ctx._to_buildings:
-        ctx._to_buildings[key] = nearest_feature_distance(res, targets)
-    near = ctx._to_buildings[key]
+    near = ctx.nearest_to_residential(role)
     d = near["distance_m"].to_numpy()
     est = res["estate_pos"].to_numpy()
     count = np.bincount(est, minlength=n)
