@@ -17,7 +17,8 @@ from pyproj import CRS
 from ._errors import CRSError, GeocheckError, InputError, PackError
 from .findings import Result, judge
 from .normalise import Site, normalise
-from .packs import Pack, load_pack, shipped_packs
+from .packs import DEFAULT_PACK, Pack, load_pack, shipped_packs
+from .project import parse_project, read_project
 from .read import read_layers
 from .schema import FieldMap
 
@@ -41,15 +42,17 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def check(path: str | Path, *, pack: str | Path | Pack = "guangxi",
+def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           fields: FieldMap | list[str] | None = None,
           dst_crs: CRS | str | int | None = None) -> Result:
-    """Read a GeoPackage of role layers and judge every estate against a rule pack.
+    """Read role layers and judge every estate against a rule pack.
 
     Parameters
     ----------
-    path : GeoPackage with layers named by role (``estates`` required).
-    pack : shipped pack id (``guangxi``, ``nanhai``), a pack file path, or a loaded Pack.
+    path : a GeoPackage with layers named by role (``estates`` required), or a project file
+        (``.toml``) naming each role's own source file (see :mod:`geocheck.project`).
+    pack : shipped pack id (``guangxi``, ``nanhai``), a pack file path, or a loaded Pack;
+        default: the project file's pack, else ``guangxi``.
     fields : field-name mapping, e.g. ``["households=户数"]``.
     dst_crs : working CRS (projected, metres); by default the CGCS2000 3-degree Gauss-Kruger
         zone of the estates in China, else their UTM zone.
@@ -59,11 +62,18 @@ def check(path: str | Path, *, pack: str | Path | Pack = "guangxi",
     Result
         Findings (one row per estate x rule), evidence geometries and the normalised site.
     """
-    if not isinstance(pack, Pack):
-        pack = load_pack(pack)
     if not isinstance(fields, FieldMap):
         fields = FieldMap(fields or [])
-    site = normalise(read_layers(path), fields=fields, dst_crs=dst_crs)
+    if Path(path).suffix.lower() == ".toml":
+        project = parse_project(path)
+        raw = read_project(project)
+        pack = pack if pack is not None else project.pack
+        dst_crs = dst_crs if dst_crs is not None else project.dst_crs
+    else:
+        raw = read_layers(path)
+    if not isinstance(pack, Pack):
+        pack = load_pack(pack if pack is not None else DEFAULT_PACK)
+    site = normalise(raw, fields=fields, dst_crs=dst_crs)
     return judge(site, pack)
 
 

@@ -375,8 +375,11 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
                              for lab, x in zip(labels, near["distance_m"], strict=True)],
                             dtype=object)
         near_text = np.where(near_text == "", part, near_text + "; " + part)
-    hh_text = np.array([f"{int(h):,} households" if k else "" for h, k
-                        in zip(hh.fillna(0), known, strict=True)], dtype=object)
+    guessed = ctx.estates.get("households_estimated", pd.Series(False, index=hh.index))
+    hh_text = np.array([f"{int(h):,} households" + (" (an estimate from residential floor "
+                        "area, not a record)" if g else "") if k else ""
+                        for h, k, g in zip(hh.fillna(0), known, guessed, strict=True)],
+                       dtype=object)
     out.loc[small, "status"] = NOT_APPLICABLE
     out.loc[small, "evidence"] = hh_text[small] + f" (< {minimum}); " + near_text[small]
     feats = ctx.layer(role)

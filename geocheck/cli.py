@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pyogrio
 
@@ -33,10 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="judge every estate against a rule pack")
-    c.add_argument("input", help="GeoPackage with layers named estates, buildings, bus_stops ...")
-    c.add_argument("--pack", default=DEFAULT_PACK,
+    c.add_argument("input", help="GeoPackage with layers named estates, buildings, bus_stops "
+                   "..., or a project .toml naming each layer's own file")
+    c.add_argument("--pack",
                    help=f"pack id ({', '.join(shipped_packs())}) or a pack .toml file "
-                        f"(default {DEFAULT_PACK})")
+                        f"(default: the project's, else {DEFAULT_PACK})")
     c.add_argument("-o", "--output", default="geocheck-out", help="output folder")
     c.add_argument("--dst-crs", help="working CRS (projected, metres), e.g. EPSG:4545; "
                    "default: the CGCS2000 3-degree Gauss-Kruger zone, or UTM outside China")
@@ -51,7 +53,75 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("pack", help="pack id or .toml file")
     info = sub.add_parser("info", help="list the layers of a file: role, geometry, CRS, count")
     info.add_argument("input")
+    _import_parser(sub)
     return p
+
+
+def _import_parser(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser("import", help="convert OSM, planners' files or CAD site plans into a "
+                         "GeoPackage of role layers")
+    isub = imp.add_subparsers(dest="import_command", required=True, parser_class=_Parser)
+    osm = isub.add_parser("osm", help="OpenStreetMap .osm / .osm.pbf to role layers")
+    osm.add_argument("input", help="an .osm (XML) or .osm.pbf file")
+    osm.add_argument("-o", "--output", required=True, help="GeoPackage to write (replaced)")
+    osm.add_argument("--households", metavar="SHEET",
+                     help="CSV/Excel sheet of households per estate, joined by id or name")
+    osm.add_argument("--households-key", choices=["estate_id", "name"],
+                     help="join the sheet by this column (default: detected)")
+    osm.add_argument("--households-field", help="the sheet's households column "
+                     "(default: households or 户数)")
+    osm.add_argument("--sheet", help="the Excel sheet to read (default: the first)")
+    osm.add_argument("--floor-area-per-household", type=float, default=90.0, metavar="M2",
+                     help="m2 of residential floor area per household for estimates "
+                          "(default 90; an assumption, not from the standards)")
+    f = isub.add_parser("file", help="one role layer from a Shapefile, GeoJSON, GeoPackage, "
+                        "CSV or Excel point list")
+    f.add_argument("input")
+    f.add_argument("--role", required=True, choices=list(ROLES), help="the role it provides")
+    f.add_argument("-o", "--output", required=True,
+                   help="GeoPackage to write the layer into (other layers are kept)")
+    f.add_argument("--layer", help="layer of a multi-layer file, or sheet of a workbook")
+    f.add_argument("--src-crs", help="CRS of the coordinates, e.g. EPSG:4490 or EPSG:4545 "
+                   "(required when the file has none)")
+    f.add_argument("--coords", help="lon/lat system: wgs84, cgcs2000, gcj02 (Amap/Gaode, "
+                   "Tencent) or bd09 (Baidu); gcj02 and bd09 are converted to WGS 84")
+    f.add_argument("--encoding", help="text encoding of a shapefile without .cpg or a CSV, "
+                   "e.g. gbk")
+    f.add_argument("--x-field", help="longitude/easting column of a CSV/Excel point list "
+                   "(default: lon, lng, longitude, 经度, x ...)")
+    f.add_argument("--y-field", help="latitude/northing column (default: lat, latitude, 纬度, "
+                   "y ...)")
+    f.add_argument("--field", action="append", default=[], metavar="FIELD=SOURCE",
+                   help="copy SOURCE into geocheck's FIELD, e.g. households=户数 (repeatable)")
+    d = isub.add_parser("dxf", help="CAD site plan (DXF) layers to role layers")
+    d.add_argument("input", help="a .dxf file (DWG cannot be read: save as DXF)")
+    d.add_argument("--src-crs", help="CRS of the drawing's coordinates, e.g. EPSG:4545 "
+                   "(required: a DXF has none)")
+    d.add_argument("--map", action="append", default=[], metavar="CADLAYER=ROLE",
+                   help="e.g. 用地红线=estates, 建筑=buildings (repeatable)")
+    d.add_argument("-o", "--output", required=True,
+                   help="GeoPackage to write the layers into (other layers are kept)")
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .imports import import_dxf, import_file, import_osm, parse_mapping
+    from .sources import Source
+
+    if args.import_command == "osm":
+        report = import_osm(args.input, args.output, households=args.households,
+                            key=args.households_key, households_field=args.households_field,
+                            sheet=args.sheet,
+                            floor_area_per_household=args.floor_area_per_household)
+    elif args.import_command == "file":
+        report = import_file(Source(Path(args.input), args.role, layer=args.layer,
+                                    src_crs=args.src_crs, coords=args.coords,
+                                    encoding=args.encoding, x_field=args.x_field,
+                                    y_field=args.y_field, fields=tuple(args.field)),
+                             args.output)
+    else:
+        report = import_dxf(args.input, parse_mapping(args.map), args.src_crs, args.output)
+    print("\n".join(report.lines()))
+    return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -91,6 +161,13 @@ def _cmd_packs(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     path = check_local_file(args.input)
+    if path.suffix.lower() in (".dxf", ".dwg"):
+        from .dxf import list_dxf_layers
+
+        print(f"{path} (CAD drawing; map its layers with geocheck import dxf --map LAYER=ROLE)")
+        for name, n in list_dxf_layers(path).items():
+            print(f"  {name:24} {n:>8} entities")
+        return 0
     try:
         layers = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
@@ -111,7 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the geocheck command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    commands = {"check": _cmd_check, "packs": _cmd_packs, "info": _cmd_info}
+    commands = {"check": _cmd_check, "packs": _cmd_packs, "info": _cmd_info,
+                "import": _cmd_import}
     try:
         return commands[args.command](args)
     except GeocheckError as exc:

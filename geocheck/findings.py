@@ -23,7 +23,8 @@ from .checks import (
     Context,
 )
 from .normalise import Site
-from .packs import Pack
+from .packs import Pack, Rule
+from .schema import ROLES
 
 FINDINGS_COLUMNS = [
     "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
@@ -81,6 +82,16 @@ def overall_status(findings: pd.DataFrame) -> pd.Series:
     return worst.map(names)
 
 
+def roles_of(rule: Rule) -> set[str]:
+    """The layers a rule reads: those named in its parameters, plus estates, entrances and
+    buildings (which every rule may measure from)."""
+    roles = {"estates", "entrances", "buildings"}
+    for value in rule.params.values():
+        items = value if isinstance(value, list | tuple | dict) else [value]
+        roles.update(str(v) for v in items if str(v) in ROLES)
+    return roles
+
+
 def judge(site: Site, pack: Pack) -> Result:
     """Apply every rule of ``pack`` to every estate of ``site``.
 
@@ -101,7 +112,10 @@ def judge(site: Site, pack: Pack) -> Result:
         t.insert(0, "estate_pos", np.arange(len(est)))
         t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
         t["title_zh"], t["title_en"], t["citation"] = rule.title_zh, rule.title_en, rule.citation
-        t["method"] = np.where(t["method"] != "", t["method"] + "; " + crs_note, crs_note)
+        note = crs_note + "".join(f"; {role} coordinates converted {conv} on import"
+                                  for role, conv in site.conversions.items()
+                                  if role in roles_of(rule))
+        t["method"] = np.where(t["method"] != "", t["method"] + "; " + note, note)
         t["value"] = t["value"].astype(float).round(VALUE_DECIMALS[t["unit"].iloc[0]])
         tables.append(t)
         evidence.extend(e for e in outcome.evidence if len(e))

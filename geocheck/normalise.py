@@ -16,6 +16,7 @@ import shapely
 from pyproj import CRS
 
 from ._errors import CRSError, InputError
+from .coordfit import check_fit, feature_centres
 from .ledger import Ledger
 from .projection import choose_working_crs, lonlat_bounds
 from .read import RawLayers
@@ -45,13 +46,15 @@ class Site:
     Attributes
     ----------
     estates : estates with ``estate_id``, ``name``, ``households`` (nullable Int64), ``built``
-        (``new`` / ``existing`` / missing); index 0..n-1.
+        (``new`` / ``existing`` / missing), ``households_estimated`` (bool: an estimate from
+        floor area, not a record); index 0..n-1.
     layers : the other role layers present, each with ``feature_id`` and ``name``; buildings
         have ``use``, ``residential`` and ``estate_pos``; entrances have ``estate_pos``
         (position of their estate in ``estates``, -1 for none).
     crs : the working CRS.
     source : the file read.
     ledger : features read and rejected, and notes.
+    conversions : role -> coordinate conversion applied on import (e.g. GCJ-02 -> WGS 84).
     """
 
     estates: gpd.GeoDataFrame
@@ -59,6 +62,7 @@ class Site:
     crs: CRS
     source: Path
     ledger: Ledger = field(default_factory=Ledger)
+    conversions: dict[str, str] = field(default_factory=dict)
 
     def layer(self, role: str) -> gpd.GeoDataFrame | None:
         """Return the normalised layer for ``role``, or None when the input has none."""
@@ -147,16 +151,26 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         raise CRSError(f"{path}: layer {role!r} has no CRS; assign one to the layer "
                        "(for example with ogr2ogr -a_srs EPSG:4490)")
     attrs = _map_fields(gdf, role, fields, path)
+    if role == "estates":
+        est = gdf["households_estimated"] if "households_estimated" in gdf.columns else False
+        attrs["households_estimated"] = pd.Series(est, index=gdf.index).fillna(False).astype(bool)
     fid = "fid:" + gdf["_fid"].astype(str)
     ids = _as_text(attrs[spec.id_field])
     if role == "estates" and fields.source(role, "estate_id") not in gdf.columns:
         raise InputError(f"{path}: layer 'estates' has no field 'estate_id'; map one with "
                          "--field estate_id=YOURFIELD")
+    if "source_ref" in gdf.columns:  # a sheet row or CAD handle named by the importer
+        ref = _as_text(gdf["source_ref"])
+        fid = ref.where(ref.notna(), fid)
     attrs["feature_id"] = ids.where(ids.notna(), fid)
     geoms = gdf.geometry.to_numpy()
     if shapely.has_z(geoms).any():
         geoms = shapely.force_2d(geoms)
     reasons = _geometry_problems(geoms, spec.geometry)
+    if "source_problem" in gdf.columns:  # why the importer could not build a geometry
+        problem = _as_text(gdf["source_problem"]).to_numpy()
+        use = (reasons == "no geometry") & pd.notna(problem)
+        reasons[use] = "no geometry: " + problem[use].astype(str)
     if role == "estates":
         reasons = np.where((reasons == "") & ids.isna().to_numpy(), "no estate_id", reasons)
     bad = reasons != ""
@@ -177,20 +191,16 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         ledger.reject(role, attrs["feature_id"][unusable],
                       "polygon with no area (after make_valid)")
         geoms, attrs = geoms[~unusable], attrs[~unusable]
-    out = gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=list(geoms), crs=gdf.crs)
-    _check_coordinates_fit(out, role, path)
-    return out
-
-
-def _check_coordinates_fit(gdf: gpd.GeoDataFrame, role: str, path: Path) -> None:
-    """Refuse a layer whose coordinates cannot be in its CRS (e.g. metres claiming degrees)."""
-    if gdf.empty or not gdf.crs.is_geographic:
-        return
-    minx, miny, maxx, maxy = gdf.total_bounds
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise CRSError(f"{path}: layer {role!r} claims {gdf.crs.name} (degrees) but its "
-                       f"coordinates reach ({minx:.0f}, {miny:.0f})-({maxx:.0f}, {maxy:.0f}), "
-                       "which look like projected metres; set the layer's real CRS")
+    misfit = check_fit(geoms, gdf.crs, f"{path}: layer {role!r}")
+    if misfit.any():
+        lon, lat = feature_centres(geoms[misfit])
+        area = gdf.crs.area_of_use
+        ledger.reject(role, attrs["feature_id"][misfit],
+                      [f"lies at ({a:.6g}, {b:.6g}) in {gdf.crs.to_string()}, outside that CRS's "
+                       f"area of use ({area.name.rstrip('.')})" for a, b in zip(lon, lat,
+                                                                               strict=True)])
+        geoms, attrs = geoms[~misfit], attrs[~misfit]
+    return gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=list(geoms), crs=gdf.crs)
 
 
 def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd.GeoDataFrame:
@@ -304,13 +314,15 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
     ledger = Ledger()
     for name, count in raw.ignored.items():
         ledger.note(f"layer {name!r} ({count} features) is not a geocheck role and was ignored")
-    cleaned = {role: _clean_layer(gdf, role, fields, raw.path, ledger)
+    conversions = _note_sources(raw.sources, ledger)
+    cleaned = {role: _clean_layer(gdf, role, fields, raw.path_of(role), ledger)
                for role, gdf in raw.layers.items()}
-    estates = _parse_estates(cleaned.pop("estates"), raw.path, ledger)
+    estates = _parse_estates(cleaned.pop("estates"), raw.path_of("estates"), ledger)
     if estates.empty:
         reasons = ledger.rejects_frame().query("layer == 'estates'")["reason"].value_counts()
         why = "; ".join(f"{n} x {r}" for r, n in reasons.items()) or "the layer is empty"
-        raise InputError(f"{raw.path}: layer 'estates' has no usable feature ({why})")
+        raise InputError(f"{raw.path_of('estates')}: layer 'estates' has no usable feature "
+                         f"({why})")
     extent = lonlat_bounds(tuple(estates.total_bounds), estates.crs)
     crs = choose_working_crs(extent, dst_crs)
     estates = estates.to_crs(crs)
@@ -327,7 +339,22 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
             gdf["name"] = _as_text(gdf["name"])
         layers[role] = gdf
     _check_layers_near(estates, layers, raw.path, ledger)
-    return Site(estates=estates, layers=layers, crs=crs, source=raw.path, ledger=ledger)
+    return Site(estates=estates, layers=layers, crs=crs, source=raw.path, ledger=ledger,
+                conversions=conversions)
+
+
+def _note_sources(sources: pd.DataFrame, ledger: Ledger) -> dict[str, str]:
+    """Note where imported layers came from; return role -> conversion applied (if any)."""
+    conversions: dict[str, str] = {}
+    for rec in sources.to_dict("records"):
+        role, conv = str(rec.get("role", "")), str(rec.get("converted") or "")
+        what = f"{role}: read from {rec.get('source', '?')}"
+        if conv:
+            conversions[role] = conv
+            what += f", coordinates converted {conv}"
+        extra = str(rec.get("notes") or "")
+        ledger.note(what + (f" ({extra})" if extra and extra != "nan" else ""))
+    return conversions
 
 
 FAR_KM = 50.0

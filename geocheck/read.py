@@ -11,10 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from ._errors import InputError
 from .schema import ROLES
+
+SOURCES_TABLE = "geocheck_sources"
+"""Provenance table written by ``geocheck import`` beside the role layers."""
 
 
 @dataclass
@@ -26,11 +30,20 @@ class RawLayers:
     path : the file read.
     layers : role name -> GeoDataFrame, in the file's own CRS and field names.
     ignored : layers in the file that are not a geocheck role, with their feature counts.
+    sources : provenance of layers written by ``geocheck import`` (table ``geocheck_sources``):
+        role, source, crs, coords, converted, notes.
+    paths : the source file of each role when the layers come from different files.
     """
 
     path: Path
     layers: dict[str, gpd.GeoDataFrame]
     ignored: dict[str, int] = field(default_factory=dict)
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def path_of(self, role: str) -> Path:
+        """The file a role layer was read from (the GeoPackage, or its own source file)."""
+        return self.paths.get(role, self.path)
 
 
 def check_local_file(path: str | Path) -> Path:
@@ -82,7 +95,11 @@ def read_layers(path: str | Path) -> RawLayers:
     p = check_local_file(path)
     layers: dict[str, gpd.GeoDataFrame] = {}
     ignored: dict[str, int] = {}
+    sources = pd.DataFrame()
     for name, _geom_type, count in list_layers(p):
+        if name == SOURCES_TABLE:
+            sources = pd.DataFrame(pyogrio.read_dataframe(p, layer=name, read_geometry=False))
+            continue
         if name not in ROLES:
             ignored[name] = count
             continue
@@ -100,4 +117,4 @@ def read_layers(path: str | Path) -> RawLayers:
     if "estates" not in layers:
         raise InputError(f"{p}: no layer named 'estates' (layers found: "
                          f"{', '.join(sorted(set(layers) | set(ignored))) or 'none'})")
-    return RawLayers(p, layers, ignored)
+    return RawLayers(p, layers, ignored, sources)
