@@ -64,6 +64,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     """
     if not isinstance(fields, FieldMap):
         fields = FieldMap(fields or [])
+    if pack is not None and not isinstance(pack, Pack):
+        pack = load_pack(pack)  # a wrong pack is reported before any data is read
     if Path(path).suffix.lower() == ".toml":
         project = parse_project(path)
         raw = read_project(project)

@@ -50,7 +50,7 @@ def _bad_geometries(loaded: Loaded) -> int:
 def _write(report: ImportReport, loaded: Loaded) -> None:
     write_role(loaded, report.out)
     report.counts[loaded.record["role"]] = (len(loaded.frame), _bad_geometries(loaded))
-    report.notes += loaded.notes
+    report.notes += [n for n in loaded.notes if n not in report.notes]
 
 
 def import_file(source: Source, out: str | Path) -> ImportReport:

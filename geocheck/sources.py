@@ -304,14 +304,14 @@ def load_source(src: Source) -> Loaded:
         raise InputError(f"{src.path}: an OpenStreetMap file; import it with "
                          "`geocheck import osm`")
     if suffix in CAD_SUFFIXES:
-        from .dxf import list_dxf_layers, read_dxf
+        from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
 
+        if suffix == ".dwg":
+            raise InputError(f"{src.path}: {DWG_ADVICE}")
         if not src.cad_layers:
-            if suffix == ".dxf":
-                have = ", ".join(list_dxf_layers(src.path))
-                raise InputError(f"{where}: name the CAD layers that hold it (--map "
-                                 f"LAYER={src.role}); the file's layers are: {have}")
-            read_dxf(src.path, {}, src.src_crs or "")  # raises the DWG message
+            have = ", ".join(list_dxf_layers(src.path))
+            raise InputError(f"{where}: name the CAD layers that hold it (cad_layers, or "
+                             f"--map LAYER={src.role}); the file's layers are: {have}")
         if not src.src_crs:
             raise CRSError(f"{where}: a DXF has no coordinate reference system: give "
                            "--src-crs, e.g. EPSG:4545 for CGCS2000 3-degree zone CM 108E")
