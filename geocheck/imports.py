@@ -122,9 +122,10 @@ def import_osm(path: str | Path, out: str | Path, *, households: str | Path | No
         frame = frame.copy()
         if "_fid" not in frame.columns:
             frame["_fid"] = np.arange(1, len(frame) + 1)
+        mine = [n for n in notes if n.startswith(f"{role}:")]
         record = {"role": role, "source": str(p), "layer": "", "crs": "EPSG:4326",
                   "coords": "wgs84", "encoding": "", "converted": "",
-                  "features": str(len(frame)), "notes": ""}
+                  "features": str(len(frame)), "notes": "; ".join(mine)}
         _write(report, Loaded(frame, [], record))
     report.notes += notes
     return report
