@@ -164,8 +164,9 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         fid = ref.where(ref.notna(), fid)
     attrs["feature_id"] = ids.where(ids.notna(), fid)
     geoms = gdf.geometry.to_numpy()
-    if shapely.has_z(geoms).any():
-        geoms = shapely.force_2d(geoms)
+    has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1 keeps M values
+    if shapely.has_z(geoms).any() or (has_m is not None and has_m(geoms).any()):
+        geoms = shapely.force_2d(geoms)  # drops Z and M: geocheck measures in the plane
     reasons = _geometry_problems(geoms, spec.geometry)
     if "source_problem" in gdf.columns:  # why the importer could not build a geometry
         problem = _as_text(gdf["source_problem"]).to_numpy()

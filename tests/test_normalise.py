@@ -160,3 +160,21 @@ def test_nan_vertex_inside_a_ring_is_rejected() -> None:
         ring = Polygon([(0, 0), (1, float("nan")), (1, 1), (0, 1)])
     reasons = _geometry_problems(np.array([ring, rect(0, 0, 1, 1)]), frozenset({"polygon"}))
     assert list(reasons) == ["non-finite coordinates", ""]
+
+
+def test_m_values_are_dropped(tmp_path) -> None:
+    """A measured (M) geometry, as CAD and linear-referencing tools write, is judged in 2D."""
+    import shapely
+
+    from geocheck.normalise import normalise
+    from geocheck.read import RawLayers
+
+    x, y = X0, Y0
+    poly = shapely.from_wkt(f"POLYGON M (({x} {y} 1, {x + 100} {y} 2, {x + 100} {y + 100} 3, "
+                            f"{x} {y + 100} 4, {x} {y} 1))")
+    estates = gpd.GeoDataFrame({"estate_id": ["A"], "_fid": [1]}, geometry=[poly],
+                               crs="EPSG:4545")
+    site = normalise(RawLayers(tmp_path / "m.gpkg", {"estates": estates}))
+    geom = site.estates.geometry.iloc[0]
+    assert not shapely.has_m(geom) and not shapely.has_z(geom)
+    assert geom.area == pytest.approx(10_000.0)
