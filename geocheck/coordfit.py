@@ -121,6 +121,10 @@ def _diagnose(x: np.ndarray, y: np.ndarray, crs: CRS, lon: np.ndarray, lat: np.n
     head = (f"coordinates x {_range(x)}, y {_range(y)} in {name} fall at {where}, far outside "
             f"its area of use ({area.name.rstrip('.')}: lon {area.west:g}..{area.east:g}, "
             f"lat {area.south:g}..{area.north:g})")
+    if not crs.is_geographic and (np.abs(x) <= 180).all() and (np.abs(y) <= 180).all():
+        return (head + "; they look like longitude/latitude degrees, not metres: declare a "
+                "geographic CRS (e.g. --src-crs EPSG:4490, or --coords wgs84|cgcs2000|gcj02|"
+                "bd09)")
     if not crs.is_geographic:
         slon, slat = _to_lonlat(y, x, crs)
         m = AREA_MARGIN_DEG

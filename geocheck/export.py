@@ -38,7 +38,8 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
 
 def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
     """Estates with their overall status and one status column per rule."""
-    est = result.site.estates[["estate_id", "name", "households", "built", "geometry"]].copy()
+    est = result.site.estates[["estate_id", "name", "households", "households_estimated", "built",
+                               "geometry"]].copy()
     wide = result.findings.pivot(index="estate_id", columns="rule_id", values="status")
     wide = wide[[r.id for r in result.pack.rules]]
     est["overall"] = est["estate_id"].map(result.overall())

@@ -152,6 +152,10 @@ def _shapefile_encoding(path: Path, given: str | None, what: str) -> tuple[str |
     decided = _decode_check(raw, f"{what}: shapefile without .cpg", enc)
     if decided == "utf-8" and not given:
         return "utf-8", f"{path.name}: no .cpg; its text is valid UTF-8 and was read as UTF-8"
+    if given and not raw.isascii():
+        words = [w for w in raw.decode(given).split("\x00") if not w.isascii()][:3]
+        return decided, (f"{path.name}: text read as {given}, e.g. "
+                         + ", ".join(repr(w[:20]) for w in words))
     return decided, ""
 
 
@@ -159,8 +163,9 @@ def _read_vector(src: Source, where: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     notes: list[str] = []
     try:
         names = [str(n) for n, _ in pyogrio.list_layers(src.path)]
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputError(f"{src.path}: cannot be opened as a vector file ({exc})") from None
+    except pyogrio.errors.DataSourceError:
+        raise InputError(f"{src.path}: not a file geocheck can read (GeoPackage, Shapefile, "
+                         "GeoJSON, KML, FlatGeobuf, CSV, Excel, DXF, OSM ...)") from None
     layer = src.layer
     if layer is None:
         if len(names) == 1:
@@ -248,7 +253,7 @@ def points_from_table(table: pd.DataFrame, rows: list[str], x_field: str, y_fiel
     xy = []
     for name in (x_field, y_field):
         text = table[name].astype("string").str.strip()
-        num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        num = pd.to_numeric(text, errors="coerce")  # "108,32" is refused, not read as 10832
         blank = text.isna() | (text == "")
         bad = ~blank & num.isna()
         is_bad = bad.to_numpy(dtype=bool) & pd.isna(problem)

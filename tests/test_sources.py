@@ -277,3 +277,22 @@ def test_rejects_of_bad_rows_reach_rejects_csv(tmp_path) -> None:
         {"layer": "garbage_points", "feature_id": "GP-X2",
          "reason": "no geometry: 经度 = '108.3x' is not a number"},
     ]
+
+
+def test_degrees_declared_as_projected_metres_are_refused_with_the_fix() -> None:
+    with pytest.raises(CRSError, match="look like longitude/latitude degrees, not metres"):
+        load_source(Source(PLANNER / "swapped.csv", "bus_stops", src_crs="EPSG:4545",
+                           x_field="lat", y_field="lng"))
+
+
+def test_decimal_comma_is_a_reject_not_a_guess(tmp_path) -> None:
+    (tmp_path / "p.csv").write_text('name,lon,lat\na,"108,32",22.81\nb,108.33,22.81\n',
+                                    encoding="utf-8")
+    frame = load_source(Source(tmp_path / "p.csv", "bus_stops", coords="wgs84")).frame
+    assert frame.geometry.isna().tolist() == [True, False]
+    assert frame["source_problem"].iloc[0] == "lon = '108,32' is not a number"
+
+
+def test_given_single_byte_encoding_shows_what_it_read() -> None:
+    notes = load_source(Source(PLANNER / "小区范围.shp", "estates", encoding="latin1")).notes
+    assert any("text read as latin1, e.g." in n for n in notes)
