@@ -116,5 +116,7 @@ def read_layers(path: str | Path) -> RawLayers:
         layers[name] = gdf.reset_index(drop=True)
     if "estates" not in layers:
         raise InputError(f"{p}: no layer named 'estates' (layers found: "
-                         f"{', '.join(sorted(set(layers) | set(ignored))) or 'none'})")
+                         f"{', '.join(sorted(set(layers) | set(ignored))) or 'none'}); for your "
+                         "own files write a project .toml naming each role's file, or convert "
+                         "them with geocheck import file|dxf|osm")
     return RawLayers(p, layers, ignored, sources)
