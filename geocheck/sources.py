@@ -319,7 +319,8 @@ def load_source(src: Source) -> Loaded:
                              f"--map LAYER={src.role}); the file's layers are: {have}")
         if not src.src_crs:
             raise CRSError(f"{where}: a DXF has no coordinate reference system: give "
-                           "--src-crs, e.g. EPSG:4545 for CGCS2000 3-degree zone CM 108E")
+                           "--src-crs (src_crs in a project file), e.g. EPSG:4545 for CGCS2000 "
+                           "3-degree zone CM 108E")
         imp = read_dxf(src.path, {name: src.role for name in src.cad_layers}, src.src_crs)
         gdf = imp.layers[src.role]
         notes += imp.notes
@@ -355,7 +356,8 @@ def load_source(src: Source) -> Loaded:
     else:
         raise CRSError(f"{where}: no CRS; give --src-crs (e.g. EPSG:4490 for CGCS2000 "
                        "lon/lat, EPSG:4545 for zone CM 108E) or --coords wgs84|cgcs2000|gcj02|"
-                       "bd09 (points copied from Amap/Tencent are gcj02, from Baidu bd09)")
+                       "bd09 (points copied from Amap/Tencent are gcj02, from Baidu bd09); in a "
+                       "project file: src_crs or coords")
     if coords in ("gcj02", "bd09") and not crs.is_geographic:
         raise CRSError(f"{where}: {coords} coordinates are longitude/latitude, but --src-crs "
                        f"{crs.to_string()} is projected")

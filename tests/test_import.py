@@ -113,3 +113,22 @@ def test_import_errors_are_one_line_exit_2(tmp_path, capsys, args, message) -> N
     err = capsys.readouterr().err
     assert code == 2, err
     assert err.count("\n") == 1 and message in err
+
+
+def test_project_reads_a_utf8_dxf_directly(tmp_path) -> None:
+    """A project names CAD layers of an R2018 (UTF-8) plan; no import step is needed."""
+    plan = Path(__file__).resolve().parent / "fixtures" / "site_plan_r2018_utf8.dxf"
+    (tmp_path / "project.toml").write_text(
+        f'[layers.estates]\npath = "{plan.as_posix()}"\ncad_layers = ["用地红线", "小区名称"]\n'
+        'src_crs = "EPSG:4545"\n\n'
+        f'[layers.buildings]\npath = "{plan.as_posix()}"\ncad_layers = ["建筑"]\n'
+        'src_crs = "EPSG:4545"\n', encoding="utf-8")
+    result = geocheck.check(tmp_path / "project.toml")
+    _accounted(result)
+    assert result.site.crs.to_epsg() == 4545
+    assert len(result.site.estates) == 1 and len(result.site.layers["buildings"]) == 1
+    with pytest.raises(geocheck.CRSError, match="give --src-crs"):
+        (tmp_path / "p2.toml").write_text(
+            f'[layers.estates]\npath = "{plan.as_posix()}"\ncad_layers = ["用地红线"]\n',
+            encoding="utf-8")
+        geocheck.check(tmp_path / "p2.toml")
