@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from ._errors import InputError
+from ._errors import CRSError, InputError
 from .read import check_local_file
 from .schema import ROLES
-from .sources import Loaded, Source, _read_table, load_source, write_role
+from .sources import Loaded, Source, load_source, place, read_table, write_role
 
 
 @dataclass
@@ -77,13 +77,20 @@ def import_dxf(path: str | Path, mapping: Mapping[str, str], src_crs: str | None
             have = ", ".join(f"{k} ({v})" for k, v in list_dxf_layers(p).items())
             raise InputError(f"{p}: say which CAD layers hold which role with --map "
                              f"LAYER=ROLE; the file's layers (entities) are: {have}")
-    by_role: dict[str, list[str]] = {}
-    for cad, role in mapping.items():
-        by_role.setdefault(role, []).append(cad)
+    from .dxf import DWG_ADVICE, read_dxf
+
+    p = check_local_file(path)
+    if p.suffix.lower() == ".dwg":
+        raise InputError(f"{p}: {DWG_ADVICE}")
+    if not src_crs:
+        raise CRSError(f"{p}: a DXF has no coordinate reference system: give --src-crs, e.g. "
+                       "EPSG:4545 for CGCS2000 3-degree zone CM 108E")
+    imp = read_dxf(p, dict(mapping), src_crs)  # the file is read once for every role
     report = ImportReport(Path(out))
-    for role, cads in by_role.items():
-        _write(report, load_source(Source(Path(path), role, src_crs=src_crs,
-                                          cad_layers=tuple(cads))))
+    for role, frame in imp.layers.items():
+        cads = tuple(c for c, r in mapping.items() if r == role)
+        mine = [n for n in imp.notes if n.split(":")[0] not in ROLES or n.startswith(role)]
+        _write(report, place(frame, Source(p, role, src_crs=src_crs, cad_layers=cads), mine))
     return report
 
 
@@ -107,7 +114,7 @@ def import_osm(path: str | Path, out: str | Path, *, households: str | Path | No
     notes = list(imp.notes)
     if households is not None:
         src = Source(check_local_file(households), "estates", layer=sheet)
-        table, _rows, _ = _read_table(src, f"{src.path}")
+        table, _rows, _ = read_table(src, f"{src.path}")
         estates, joined = join_households(imp.layers["estates"], table, key=key,
                                           households_field=households_field)
         imp.layers["estates"] = estates

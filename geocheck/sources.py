@@ -197,7 +197,7 @@ def _read_vector(src: Source, where: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     return gdf.reset_index(drop=True), notes
 
 
-def _read_table(src: Source, where: str) -> tuple[pd.DataFrame, list[str], list[str]]:
+def read_table(src: Source, where: str) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Read a CSV/Excel sheet as text cells; return (table, row labels, notes)."""
     suffix = src.path.suffix.lower()
     notes: list[str] = []
@@ -296,13 +296,14 @@ def load_source(src: Source) -> Loaded:
         missing layer or column, no CRS, coordinates that do not fit the CRS (swapped, metres
         claiming degrees, outside the CRS's area, outside China for GCJ-02/BD-09).
     """
-    from .coords import check_coord_system, convert_geometries
+    from .coords import check_coord_system
 
     if src.role not in ROLES:
         raise InputError(f"unknown role {src.role!r}; roles are: {', '.join(ROLES)}")
     src.path = check_local_file(src.path)
     where = _where(src)
-    coords = check_coord_system(src.coords) if src.coords else None
+    if src.coords:
+        check_coord_system(src.coords)  # a wrong name is refused before the file is read
     suffix = src.path.suffix.lower()
     notes: list[str] = []
     if suffix in OSM_SUFFIXES:
@@ -325,7 +326,7 @@ def load_source(src: Source) -> Loaded:
         gdf = imp.layers[src.role]
         notes += imp.notes
     elif suffix in TABLE_SUFFIXES:
-        table, rows, notes = _read_table(src, where)
+        table, rows, notes = read_table(src, where)
         if table.empty:
             raise InputError(f"{where}: the table has no rows")
         x = _find_column(table, src.x_field, X_NAMES, "x", where)
@@ -335,6 +336,17 @@ def load_source(src: Source) -> Loaded:
         gdf = points_from_table(table, rows, x, y)
     else:
         gdf, notes = _read_vector(src, where)
+    return place(gdf, src, notes)
+
+
+def place(gdf: gpd.GeoDataFrame, src: Source, notes: list[str]) -> Loaded:
+    """Give a layer read from ``src`` its CRS, check that its coordinates fit, convert GCJ-02 /
+    BD-09 to WGS 84 and copy mapped fields; ``notes`` are the reader's so far."""
+    from .coords import check_coord_system, convert_geometries
+
+    where = _where(src)
+    coords = check_coord_system(src.coords) if src.coords else None
+    notes = list(notes)
     file_crs = gdf.crs
     if src.src_crs:
         try:
