@@ -66,8 +66,10 @@ def _import_parser(sub: argparse._SubParsersAction) -> None:
     osm.add_argument("-o", "--output", required=True, help="GeoPackage to write (replaced)")
     osm.add_argument("--households", metavar="SHEET",
                      help="CSV/Excel sheet of households per estate, joined by id or name")
-    osm.add_argument("--households-key", choices=["estate_id", "name"],
-                     help="join the sheet by this column (default: detected)")
+    osm.add_argument("--households-key", metavar="COLUMN",
+                     help="the sheet's column to join by: an id column (estate_id, 小区编号) "
+                          "matches estate ids, a name column (name, 小区名称) estate names "
+                          "(default: the first such column found)")
     osm.add_argument("--households-field", help="the sheet's households column "
                      "(default: households or 户数)")
     osm.add_argument("--sheet", help="the Excel sheet to read (default: the first)")

@@ -132,3 +132,14 @@ def test_project_reads_a_utf8_dxf_directly(tmp_path) -> None:
             f'[layers.estates]\npath = "{plan.as_posix()}"\ncad_layers = ["用地红线"]\n',
             encoding="utf-8")
         geocheck.check(tmp_path / "p2.toml")
+
+
+def test_import_osm_households_key_names_the_sheet_column(tmp_path) -> None:
+    """--households-key is the sheet's own column (小区名称), not a fixed word."""
+    sheet = tmp_path / "户数.csv"
+    sheet.write_text("编号,小区名称,户数\n1,双泉嘉苑,900\n", encoding="utf-8")
+    out = tmp_path / "bj.gpkg"
+    assert main(["import", "osm", str(BEIJING), "-o", str(out), "--households", str(sheet),
+                 "--households-key", "小区名称", "--households-field", "户数"]) == 0
+    est = pyogrio.read_dataframe(out, layer="estates").set_index("name")
+    assert est.loc["双泉嘉苑", "households"] == 900
