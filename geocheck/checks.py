@@ -25,14 +25,17 @@ from .measure import (
     estate_origins,
     features_in_estates,
     green_area,
+    green_patches,
     nearest_facility,
     nearest_feature_distance,
 )
 from .normalise import Site
-from .packs import Rule
+from .packs import Pack, Rule
 from .schema import ROLES
 
 PASS, FAIL, NOT_APPLICABLE, NO_DATA = "pass", "fail", "not_applicable", "no_data"
+SCORE_CHECKS = ("score_points", "score_from_rate")
+"""Checks whose value is points towards a pack's score (see :mod:`geocheck.records`)."""
 DISTANCE_DECIMALS = 3  # judge distances to the millimetre
 RATIO_DECIMALS = 6
 REQUIRED = object()
@@ -59,8 +62,9 @@ class Outcome:
 class Context:
     """A normalised site plus measures shared between checks (computed once, on demand)."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, pack: Pack) -> None:
         self.site = site
+        self.pack = pack
         self.estates = site.estates
         self._nearest: dict[str, pd.DataFrame] = {}
         self._from_residential: dict[str, pd.DataFrame] = {}
@@ -128,7 +132,8 @@ class CheckSpec:
     func: Callable[[Context, Rule], Outcome]
     params: dict[str, tuple[str, Any]]
     summary: str
-    validate: Callable[[str, dict[str, Any]], None] = lambda rid, params: None
+    validate: Callable[[str, dict[str, Any], dict[str, Any]], None] = \
+        lambda rid, params, attributes: None
 
 
 CHECKS: dict[str, CheckSpec] = {}
@@ -138,11 +143,16 @@ CheckFunc = Callable[[Context, Rule], Outcome]
 
 
 def register(name: str, params: dict[str, tuple[str, Any]], summary: str,
-             validate: Callable[[str, dict[str, Any]], None] | None = None
+             validate: Callable[[str, dict[str, Any], dict[str, Any]], None] | None = None
              ) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function under ``name`` (decorator)."""
+    """Register a check function under ``name`` (decorator).
+
+    ``validate(rule_id, params, attributes)`` checks the parameters together, with the pack's
+    attributes by key, and raises :class:`PackError` naming the rule.
+    """
     def deco(func: CheckFunc) -> CheckFunc:
-        CHECKS[name] = CheckSpec(func, params, summary, validate or (lambda rid, p: None))
+        CHECKS[name] = CheckSpec(func, params, summary,
+                                 validate or (lambda rid, p, attributes: None))
         return func
     return deco
 
@@ -403,7 +413,7 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out)
 
 
-def _one_ratio(rid: str, params: dict[str, Any]) -> None:
+def _one_ratio(rid: str, params: dict[str, Any], attributes: dict[str, Any]) -> None:
     if (params["min_ratio"] is None) == (params["min_ratio_by_built"] is None):
         raise PackError(f"rule {rid}: give exactly one of min_ratio and min_ratio_by_built")
 
@@ -441,3 +451,45 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     out.loc[~ok, "evidence"] = "no data: built (new / existing) missing; " + out.loc[~ok,
                                                                                    "evidence"]
     return Outcome(out)
+
+
+@register("green_patch",
+          {"min_width_m": ("metres", REQUIRED), "min_area_m2": ("number", 0.0)},
+          "A contiguous green patch inside the estate, at least a width across (and an area).")
+def green_patch(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when the estate's green (green_space polygons clipped to it and unioned) has one
+    contiguous patch at least ``min_width_m`` metres across (a disc of that diameter fits in it)
+    and of at least ``min_area_m2`` square metres. Value: the largest such patch, in m2.
+    """
+    width, area_min = rule.params["min_width_m"], rule.params["min_area_m2"]
+    n = len(ctx.estates)
+    out = _frame(n, "m2")
+    out["threshold"] = (f"a contiguous green patch >= {width:g} m across"
+                        + (f" and >= {area_min:g} m2" if area_min else ""))
+    out["method"] = ("green_space polygons clipped to the estate and unioned; each contiguous "
+                     f"patch tested for a {width:g} m disc inside it")
+    green = ctx.layer("green_space")
+    if green is None:
+        out["evidence"] = _layer_missing("green_space")
+        return Outcome(out)
+    patches = green_patches(ctx.estates, green, width)
+    ok = patches["wide"].to_numpy() & (np.round(patches["area_m2"].to_numpy(), 1) >= area_min)
+    est = patches["estate_pos"].to_numpy()
+    best = np.zeros(n)
+    np.maximum.at(best, est[ok], patches["area_m2"].to_numpy()[ok])
+    largest = np.zeros(n)
+    np.maximum.at(largest, est, patches["area_m2"].to_numpy())
+    count = np.bincount(est, minlength=n)
+    good = np.bincount(est[ok], minlength=n)
+    out["value"] = np.where(good > 0, best, largest)
+    out["status"] = np.where(good > 0, PASS, FAIL)
+    out["evidence"] = [
+        f"{g} of {c} green patches qualify; largest qualifying {b:,.1f} m2" if g else
+        (f"no green patch qualifies ({c} patches, largest {lg:,.1f} m2)" if c else
+         "no green inside the estate")
+        for g, c, b, lg in zip(good, count, best, largest, strict=True)
+    ]
+    return Outcome(out)
+
+
+from . import records  # noqa: E402, F401  (registers the record-based checks)

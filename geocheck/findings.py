@@ -30,7 +30,8 @@ FINDINGS_COLUMNS = [
     "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
     "title_en", "status", "value", "unit", "threshold", "method", "evidence", "citation",
 ]
-VALUE_DECIMALS = {"m": DISTANCE_DECIMALS, "ratio": RATIO_DECIMALS, "count": 0}
+VALUE_DECIMALS = {"m": DISTANCE_DECIMALS, "ratio": RATIO_DECIMALS, "count": 0, "m2": 1,
+                  "yes/no": 0, "number": 6, "points": 6, "per 100 households": 6}
 """Values are reported to the precision they are judged at, so a shown value never seems to
 contradict its verdict (a ratio of 0.34996 is not shown as 0.35 next to a fail)."""
 
@@ -101,7 +102,7 @@ def judge(site: Site, pack: Pack) -> Result:
         Findings for every estate x rule (none is skipped: a rule that cannot be measured for
         an estate is ``no_data`` with the reason in ``evidence``).
     """
-    ctx = Context(site)
+    ctx = Context(site, pack)
     est = site.estates
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []

@@ -135,22 +135,20 @@ def features_in_estates(estates: gpd.GeoDataFrame, features: gpd.GeoDataFrame) -
     return pd.DataFrame({"estate_pos": est, "feature_pos": fea})
 
 
-def green_area(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None) -> pd.Series:
-    """Green area inside each estate, in square metres.
-
-    The green polygons intersecting an estate are clipped to it and unioned, so overlapping
-    polygons count once and holes stay holes.
+def green_inside(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None) -> np.ndarray:
+    """The green inside each estate: the green polygons intersecting it, clipped to it and
+    unioned, so overlapping polygons count once and holes stay holes.
 
     Returns
     -------
-    Series indexed by estate position (0.0 where no green polygon touches the estate).
+    Array of geometries by estate position (None where no green polygon touches the estate).
     """
-    area = pd.Series(np.zeros(len(estates)))
+    out = np.full(len(estates), None, dtype=object)
     if green is None or green.empty:
-        return area
+        return out
     pairs = features_in_estates(estates, green)
     if pairs.empty:
-        return area
+        return out
     est = pairs["estate_pos"].to_numpy()
     pieces = shapely.intersection(estates.geometry.to_numpy()[est],
                                   green.geometry.to_numpy()[pairs["feature_pos"]])
@@ -161,5 +159,37 @@ def green_area(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None) -> pd.
     grid = np.full((len(uniq), count.max()), None, dtype=object)
     grid[np.repeat(np.arange(len(uniq)), count), np.arange(len(est)) - np.repeat(start, count)] \
         = pieces
-    area.iloc[uniq] = shapely.area(shapely.union_all(grid, axis=1))
-    return area
+    out[uniq] = shapely.union_all(grid, axis=1)
+    return out
+
+
+def green_area(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None) -> pd.Series:
+    """Green area inside each estate, in square metres (see :func:`green_inside`).
+
+    Returns
+    -------
+    Series indexed by estate position (0.0 where no green polygon touches the estate).
+    """
+    return pd.Series(shapely.area(green_inside(estates, green))).fillna(0.0)
+
+
+def green_patches(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None,
+                  min_width_m: float) -> pd.DataFrame:
+    """Contiguous green patches inside each estate and whether each is at least a width across.
+
+    A patch is one polygon of the estate's green (see :func:`green_inside`); it is at least
+    ``min_width_m`` metres wide when a disc of that diameter fits inside it (its inward buffer
+    by half the width is not empty), so a narrow verge never counts as a patch.
+
+    Returns
+    -------
+    DataFrame with ``estate_pos``, ``area_m2``, ``wide`` (bool), ``geometry`` (one row per patch).
+    """
+    inside = green_inside(estates, green)
+    parts, idx = shapely.get_parts(inside, return_index=True)
+    polys = shapely.get_type_id(parts) == 3
+    parts, idx = parts[polys], idx[polys]
+    wide = ~shapely.is_empty(shapely.buffer(parts, -min_width_m / 2)) if min_width_m > 0 else \
+        np.ones(len(parts), dtype=bool)
+    return pd.DataFrame({"estate_pos": idx, "area_m2": shapely.area(parts), "wide": wide,
+                         "geometry": parts})

@@ -55,6 +55,11 @@ class Site:
     source : the file read.
     ledger : features read and rejected, and notes.
     conversions : role -> coordinate conversion applied on import (e.g. GCJ-02 -> WGS 84).
+    attributes : record-based indicators per estate from the attributes sheet (see
+        :mod:`geocheck.attributes`), indexed by estate position, one float column per
+        attribute key (percentages as ratios, yes/no as 1/0, blank as NaN) and ``in_sheet``;
+        None when no sheet was given.
+    attributes_source : the sheet read, for messages.
     """
 
     estates: gpd.GeoDataFrame
@@ -63,6 +68,8 @@ class Site:
     source: Path
     ledger: Ledger = field(default_factory=Ledger)
     conversions: dict[str, str] = field(default_factory=dict)
+    attributes: pd.DataFrame | None = None
+    attributes_source: str = ""
 
     def layer(self, role: str) -> gpd.GeoDataFrame | None:
         """Return the normalised layer for ``role``, or None when the input has none."""

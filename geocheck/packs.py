@@ -45,9 +45,132 @@ class Rule:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+ATTRIBUTE_KINDS = {
+    "count": "a whole number >= 0",
+    "number": "a number >= 0",
+    "area": "an area in m2 (a number >= 0)",
+    "percent": "a percentage 0-100 (kept as a ratio 0-1)",
+    "yesno": "是 / 否",
+    "points": "points awarded, 0 to the item's maximum",
+}
+"""Kinds of record-based indicators read from the attributes sheet, and what a cell holds."""
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A record-based indicator: one column of the attributes sheet.
+
+    Attributes
+    ----------
+    key : column key, e.g. ``gx16_staff``.
+    title_zh, title_en : what the column holds.
+    kind : one of :data:`ATTRIBUTE_KINDS`.
+    unit : unit shown in the header (Chinese), e.g. ``人``, ``m²``, ``%``.
+    standard : the standard it serves, shown in the header, e.g. ``GX-16``.
+    max : largest allowed value (points items: the item's full marks).
+    help_zh : how to fill it (a cell comment in the template).
+    """
+
+    key: str
+    title_zh: str
+    title_en: str
+    kind: str
+    unit: str = ""
+    standard: str = ""
+    max: float | None = None
+    help_zh: str = ""
+
+    @property
+    def header(self) -> str:
+        """The sheet's column header, e.g. ``GX-16 社区专职工作人员（人）``."""
+        unit = {"yesno": "是/否", "percent": "%"}.get(self.kind, self.unit)
+        if self.kind == "points" and self.max is not None:
+            unit = f"分，满分{self.max:g}"
+        text = f"{self.standard} {self.title_zh}".strip()
+        return f"{text}（{unit}）" if unit else text
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of a standard document (Guangxi: 政府职责 ... 满意调查)."""
+
+    id: str
+    title_zh: str
+    title_en: str
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A requirement (Guangxi: R01 ... R24) under a category."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    category: str
+
+
+@dataclass(frozen=True)
+class Standard:
+    """A standard (Guangxi: GX-01 ... GX-65) under a requirement; its rules are its indicators."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    requirement: str
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """Who may declare (seed 001): compliance = standards passed / standards applicable at least
+    ``min_compliance``, and, when ``every_requirement``, one standard passed per requirement."""
+
+    min_compliance: float
+    every_requirement: bool
+    citation: str
+
+
+@dataclass(frozen=True)
+class ScorePart:
+    """A part of a points score: its full marks and the rules whose points add up to it."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    max: float
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Star:
+    """A star rating: at least ``min_total`` points and satisfaction at least ``min_satisfaction``
+    (a ratio 0-1)."""
+
+    stars: int
+    min_total: float
+    min_satisfaction: float
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """A points score (Gongshu: 300 points in five parts) and its star ratings.
+
+    ``satisfaction`` is the attribute the star floors read; below ``floor`` (a ratio) an estate
+    fails outright, whatever its points.
+    """
+
+    total: float
+    parts: tuple[ScorePart, ...]
+    stars: tuple[Star, ...]
+    satisfaction: str
+    floor: float
+    citation: str
+
+
 @dataclass(frozen=True)
 class Pack:
-    """A rule pack: an ordered list of rules for one jurisdiction's document."""
+    """A rule pack: an ordered list of rules for one jurisdiction's document, with the document's
+    structure (categories, requirements, standards), the record-based indicators it reads from
+    the attributes sheet, and its declaration rule or points score when it has one."""
 
     id: str
     title_zh: str
@@ -55,6 +178,27 @@ class Pack:
     document: str
     rules: tuple[Rule, ...]
     reference: bool = False
+    extends: str = ""
+    categories: tuple[Category, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    standards: tuple[Standard, ...] = ()
+    attributes: tuple[Attribute, ...] = ()
+    declaration: Declaration | None = None
+    scoring: Scoring | None = None
+
+    def attribute(self, key: str) -> Attribute:
+        """The attribute with this key (KeyError when the pack has none)."""
+        for a in self.attributes:
+            if a.key == key:
+                return a
+        raise KeyError(key)
+
+    def rule(self, rid: str) -> Rule:
+        """The rule with this id (KeyError when the pack has none)."""
+        for r in self.rules:
+            if r.id == rid:
+                return r
+        raise KeyError(rid)
 
 
 def _kind_error(rule: str, name: str, kind: str, value: Any) -> PackError:
@@ -70,7 +214,9 @@ def validate_param(rule: str, name: str, kind: str, value: Any) -> Any:
 
     Kinds: ``metres`` (number >= 0), ``ratio`` (number in 0..1), ``count`` (integer >= 0),
     ``layer`` (a role name), ``layers`` (list of role names), ``metres_by_layer`` (table of role
-    name -> metres), ``ratio_by_built`` (table with ``new`` and ``existing`` ratios), ``text``.
+    name -> metres), ``ratio_by_built`` (table with ``new`` and ``existing`` ratios), ``text``,
+    ``number`` (any number >= 0), ``number_by_built`` (table with ``new`` and ``existing``
+    numbers), ``attribute`` (an attribute key of the pack).
     """
     if kind == "metres":
         if not _is_number(value) or value < 0:
@@ -102,6 +248,18 @@ def validate_param(rule: str, name: str, kind: str, value: Any) -> Any:
         if not isinstance(value, dict) or set(value) != {"new", "existing"}:
             raise _kind_error(rule, name, "a table with keys new and existing", value)
         return {k: validate_param(rule, f"{name}.{k}", "ratio", v) for k, v in value.items()}
+    if kind == "number":
+        if not _is_number(value) or value < 0:
+            raise _kind_error(rule, name, "a number >= 0", value)
+        return float(value)
+    if kind == "number_by_built":
+        if not isinstance(value, dict) or set(value) != {"new", "existing"}:
+            raise _kind_error(rule, name, "a table with keys new and existing", value)
+        return {k: validate_param(rule, f"{name}.{k}", "number", v) for k, v in value.items()}
+    if kind == "attribute":
+        if not isinstance(value, str) or not value:
+            raise _kind_error(rule, name, "an attribute key", value)
+        return value
     if kind == "text":
         if not isinstance(value, str):
             raise _kind_error(rule, name, "text", value)
@@ -109,17 +267,27 @@ def validate_param(rule: str, name: str, kind: str, value: Any) -> Any:
     raise PackError(f"rule {rule}: parameter {name} has unknown kind {kind!r}")
 
 
-def _parse_rule(raw: dict[str, Any], where: str) -> Rule:
+RULE_KEYS = {"id", "standard", "requirement", "title_zh", "title_en", "citation", "check",
+             "params"}
+
+
+def _text(table: dict[str, Any], key: str, what: str, required: bool = True) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise PackError(f"{what} has no {key}" if required or not isinstance(value, str)
+                        else f"{what}: {key} is not text")
+    return value
+
+
+def _parse_rule(raw: dict[str, Any], where: str, attributes: dict[str, Attribute]) -> Rule:
     from .checks import CHECKS, REQUIRED  # checks import Rule from here: avoid a cycle
 
     rid = raw.get("id")
     if not isinstance(rid, str) or not rid.strip():
         raise PackError(f"{where}: a rule has no id")
     for key in ("title_zh", "title_en", "citation", "check"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            raise PackError(f"{where}: rule {rid} has no {key}")
-    unknown_keys = set(raw) - {"id", "standard", "requirement", "title_zh", "title_en",
-                               "citation", "check", "params"}
+        _text(raw, key, f"{where}: rule {rid}")
+    unknown_keys = set(raw) - RULE_KEYS
     if unknown_keys:
         raise PackError(f"{where}: rule {rid} has unknown keys: {', '.join(sorted(unknown_keys))}")
     spec = CHECKS.get(raw["check"])
@@ -127,6 +295,8 @@ def _parse_rule(raw: dict[str, Any], where: str) -> Rule:
         raise PackError(f"{where}: rule {rid} names unknown check {raw['check']!r}; checks are: "
                         f"{', '.join(sorted(CHECKS))}")
     given = raw.get("params", {})
+    if not isinstance(given, dict):
+        raise PackError(f"{where}: rule {rid}: params is not a table")
     extra = set(given) - set(spec.params)
     if extra:
         raise PackError(f"{where}: rule {rid}: check {raw['check']} takes no parameter "
@@ -135,36 +305,202 @@ def _parse_rule(raw: dict[str, Any], where: str) -> Rule:
     for name, (kind, default) in spec.params.items():
         if name in given:
             params[name] = validate_param(rid, name, kind, given[name])
+            if kind == "attribute" and params[name] not in attributes:
+                raise PackError(f"{where}: rule {rid}: parameter {name} names attribute "
+                                f"{params[name]!r}, which the pack's [[attributes]] lack")
         elif default is REQUIRED:
             raise PackError(f"{where}: rule {rid}: check {raw['check']} needs parameter {name}")
         else:
             params[name] = default
-    spec.validate(rid, params)
+    try:
+        spec.validate(rid, params, attributes)
+    except PackError as exc:
+        raise PackError(f"{where}: {exc}") from None
     return Rule(id=rid, standard=str(raw.get("standard", "")),
                 requirement=str(raw.get("requirement", "")), title_zh=raw["title_zh"],
                 title_en=raw["title_en"], citation=raw["citation"], check=raw["check"],
                 params=params)
 
 
+def _table_list(data: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    items = data.get(name, [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise PackError(f"{where}: {name} must be a list of tables ([[{name}]])")
+    return items
+
+
+def _unique(items: list[Any], attr: str, what: str, where: str) -> None:
+    seen: set[str] = set()
+    for item in items:
+        key = getattr(item, attr)
+        if key in seen:
+            raise PackError(f"{where}: {what} {key} appears twice")
+        seen.add(key)
+
+
+def _parse_attribute(raw: dict[str, Any], where: str) -> Attribute:
+    key = raw.get("key")
+    if not isinstance(key, str) or not key.isidentifier():
+        raise PackError(f"{where}: an attribute has no key (letters, digits and _): {key!r}")
+    what = f"{where}: attribute {key}"
+    unknown = set(raw) - {"key", "title_zh", "title_en", "kind", "unit", "standard", "max",
+                          "help_zh"}
+    if unknown:
+        raise PackError(f"{what} has unknown keys: {', '.join(sorted(unknown))}")
+    kind = _text(raw, "kind", what)
+    if kind not in ATTRIBUTE_KINDS:
+        raise PackError(f"{what}: kind {kind!r} is not one of {', '.join(ATTRIBUTE_KINDS)}")
+    top = raw.get("max")
+    if top is not None and (not _is_number(top) or top <= 0):
+        raise PackError(f"{what}: max = {top!r} is not a number > 0")
+    if kind == "points" and top is None:
+        raise PackError(f"{what}: a points attribute needs max (the item's full marks)")
+    return Attribute(key=key, title_zh=_text(raw, "title_zh", what),
+                     title_en=_text(raw, "title_en", what), kind=kind,
+                     unit=_text(raw, "unit", what, required=False),
+                     standard=_text(raw, "standard", what, required=False),
+                     max=None if top is None else float(top),
+                     help_zh=_text(raw, "help_zh", what, required=False))
+
+
+def _parse_structure(data: dict[str, Any], where: str
+                     ) -> tuple[tuple[Category, ...], tuple[Requirement, ...],
+                                tuple[Standard, ...]]:
+    cats = tuple(Category(_text(c, "id", f"{where}: a category"),
+                          _text(c, "title_zh", f"{where}: category {c.get('id')}"),
+                          _text(c, "title_en", f"{where}: category {c.get('id')}"))
+                 for c in _table_list(data, "categories", where))
+    reqs = tuple(Requirement(_text(r, "id", f"{where}: a requirement"),
+                             _text(r, "title_zh", f"{where}: requirement {r.get('id')}"),
+                             _text(r, "title_en", f"{where}: requirement {r.get('id')}"),
+                             _text(r, "category", f"{where}: requirement {r.get('id')}"))
+                 for r in _table_list(data, "requirements", where))
+    stds = tuple(Standard(_text(s, "id", f"{where}: a standard"),
+                          _text(s, "title_zh", f"{where}: standard {s.get('id')}"),
+                          _text(s, "title_en", f"{where}: standard {s.get('id')}"),
+                          _text(s, "requirement", f"{where}: standard {s.get('id')}"))
+                 for s in _table_list(data, "standards", where))
+    for items, attr, what in ((cats, "id", "category"), (reqs, "id", "requirement"),
+                              (stds, "id", "standard")):
+        _unique(list(items), attr, what, where)
+    cat_ids = {c.id for c in cats}
+    for r in reqs:
+        if r.category not in cat_ids:
+            raise PackError(f"{where}: requirement {r.id} names unknown category {r.category}")
+    req_ids = {r.id for r in reqs}
+    for s in stds:
+        if s.requirement not in req_ids:
+            raise PackError(f"{where}: standard {s.id} names unknown requirement {s.requirement}")
+    return cats, reqs, stds
+
+
+def _parse_declaration(data: dict[str, Any], where: str, has_standards: bool
+                       ) -> Declaration | None:
+    raw = data.get("declaration")
+    if raw is None:
+        return None
+    what = f"{where}: [declaration]"
+    if not isinstance(raw, dict):
+        raise PackError(f"{what} is not a table")
+    if not has_standards:
+        raise PackError(f"{what} needs [[standards]] to count")
+    rate = validate_param("[declaration]", "min_compliance", "ratio",
+                          raw.get("min_compliance"))
+    every = raw.get("every_requirement", False)
+    if not isinstance(every, bool):
+        raise PackError(f"{what}: every_requirement is not true/false")
+    return Declaration(rate, every, _text(raw, "citation", what))
+
+
+def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
+                   attributes: dict[str, Attribute]) -> Scoring | None:
+    from .checks import SCORE_CHECKS
+
+    raw = data.get("scoring")
+    if raw is None:
+        return None
+    what = f"{where}: [scoring]"
+    if not isinstance(raw, dict):
+        raise PackError(f"{what} is not a table")
+    by_id = {r.id: r for r in rules}
+    parts = []
+    for p in _table_list(raw, "parts", what):
+        pid = _text(p, "id", f"{what}: a part")
+        ids = p.get("rules")
+        if not isinstance(ids, list) or not ids:
+            raise PackError(f"{what}: part {pid} lists no rules")
+        for rid in ids:
+            if rid not in by_id:
+                raise PackError(f"{what}: part {pid} names unknown rule {rid}")
+            if by_id[rid].check not in SCORE_CHECKS:
+                raise PackError(f"{what}: part {pid}: rule {rid} gives no points (its check "
+                                f"{by_id[rid].check} is not one of {', '.join(SCORE_CHECKS)})")
+        top = validate_param(f"[scoring] part {pid}", "max", "metres", p.get("max"))
+        full = sum(by_id[rid].params["max_points"] for rid in ids)
+        if abs(full - top) > 1e-9:
+            raise PackError(f"{what}: part {pid} has max {top:g} but its rules give {full:g}")
+        parts.append(ScorePart(pid, _text(p, "title_zh", f"{what}: part {pid}"),
+                               _text(p, "title_en", f"{what}: part {pid}"), top, tuple(ids)))
+    if not parts:
+        raise PackError(f"{what} has no [[scoring.parts]]")
+    total = validate_param("[scoring]", "total", "metres", raw.get("total"))
+    if abs(sum(p.max for p in parts) - total) > 1e-9:
+        raise PackError(f"{what}: total {total:g} is not the sum of its parts "
+                        f"({sum(p.max for p in parts):g})")
+    sat = _text(raw, "satisfaction", what)
+    if sat not in attributes or attributes[sat].kind != "percent":
+        raise PackError(f"{what}: satisfaction = {sat!r} is not a percent attribute of the pack")
+    stars = []
+    for st in _table_list(raw, "stars", what):
+        n = validate_param("[scoring] stars", "stars", "count", st.get("stars"))
+        stars.append(Star(n, validate_param(f"[scoring] {n} stars", "min_total", "metres",
+                                            st.get("min_total")),
+                          validate_param(f"[scoring] {n} stars", "min_satisfaction", "ratio",
+                                         st.get("min_satisfaction"))))
+    stars.sort(key=lambda s: -s.stars)
+    floor = validate_param("[scoring]", "floor", "ratio", raw.get("floor", 0.0))
+    return Scoring(total, tuple(parts), tuple(stars), sat, floor, _text(raw, "citation", what))
+
+
 def parse_pack(data: dict[str, Any], where: str) -> Pack:
-    """Build a :class:`Pack` from parsed TOML, validating every rule."""
+    """Build a :class:`Pack` from parsed TOML (with any ``extends`` already merged in),
+    validating every rule and the document structure."""
     head = data.get("pack")
     if not isinstance(head, dict):
         raise PackError(f"{where}: no [pack] table")
     for key in ("id", "title_zh", "title_en", "document"):
-        if not isinstance(head.get(key), str) or not head[key].strip():
-            raise PackError(f"{where}: [pack] has no {key}")
-    raw_rules = data.get("rules")
-    if not isinstance(raw_rules, list) or not raw_rules:
+        _text(head, key, f"{where}: [pack]")
+    attributes = tuple(_parse_attribute(a, where) for a in _table_list(data, "attributes", where))
+    _unique(list(attributes), "key", "attribute", where)
+    by_key = {a.key: a for a in attributes}
+    cats, reqs, stds = _parse_structure(data, where)
+    raw_rules = _table_list(data, "rules", where)
+    if not raw_rules:
         raise PackError(f"{where}: no [[rules]]")
-    rules = tuple(_parse_rule(r, where) for r in raw_rules)
-    seen: set[str] = set()
-    for r in rules:
-        if r.id in seen:
-            raise PackError(f"{where}: rule id {r.id} appears twice")
-        seen.add(r.id)
+    rules = tuple(_parse_rule(r, where, by_key) for r in raw_rules)
+    _unique(list(rules), "id", "rule id", where)
+    std_req = {s.id: s.requirement for s in stds}
+    if stds:
+        for r in rules:
+            if r.standard not in std_req:
+                raise PackError(f"{where}: rule {r.id} names standard {r.standard!r}, which is "
+                                "not in the pack's [[standards]]")
+            if r.requirement and r.requirement != std_req[r.standard]:
+                raise PackError(f"{where}: rule {r.id}: standard {r.standard} is under "
+                                f"{std_req[r.standard]}, not {r.requirement}")
+        ruled = {r.standard for r in rules}
+        bare = [s.id for s in stds if s.id not in ruled]
+        if bare:
+            raise PackError(f"{where}: standards without rules: {', '.join(bare)}")
+        rules = tuple(r if r.requirement else Rule(**{**r.__dict__,
+                                                      "requirement": std_req[r.standard]})
+                      for r in rules)
     return Pack(id=head["id"], title_zh=head["title_zh"], title_en=head["title_en"],
-                document=head["document"], rules=rules, reference=bool(head.get("reference")))
+                document=head["document"], rules=rules, reference=bool(head.get("reference")),
+                extends=str(head.get("extends", "")), categories=cats, requirements=reqs,
+                standards=stds, attributes=attributes,
+                declaration=_parse_declaration(data, where, bool(stds)),
+                scoring=_parse_scoring(data, where, rules, by_key))
 
 
 def shipped_packs() -> list[str]:
@@ -174,27 +510,96 @@ def shipped_packs() -> list[str]:
                   if p.name.endswith(".toml"))
 
 
+def _read_toml(name_or_path: str | Path, base: Path | None = None) -> tuple[str, dict[str, Any],
+                                                                          Path | None]:
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        path = Path(text)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        if not path.is_file():
+            raise PackError(f"pack file {path} not found")
+        where, body, folder = str(path), path.read_bytes(), path.parent
+    else:
+        if text not in shipped_packs():
+            raise PackError(f"no pack {text!r}; packs are: {', '.join(shipped_packs())}")
+        res = resources.files("geocheck").joinpath(PACKS_DIR, f"{text}.toml")
+        where, body, folder = f"pack {text}", res.read_bytes(), None
+    try:
+        return where, tomllib.loads(body.decode("utf-8")), folder
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PackError(f"{where}: not valid UTF-8 TOML ({exc})") from None
+
+
+KEYED_LISTS = {"categories": "id", "requirements": "id", "standards": "id", "attributes": "key",
+               "rules": "id"}
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any], where: str) -> dict[str, Any]:
+    """The child's tables over the parent's: list items with the same id are merged key by key
+    (a rule's ``params`` too, unless the child changes its check); new ids are appended;
+    ``[pack] remove`` drops parent rules by id."""
+    out = dict(parent)
+    head = {**parent.get("pack", {}), **child.get("pack", {})}
+    head.pop("remove", None)
+    out["pack"] = head
+    for name, key in KEYED_LISTS.items():
+        items = [dict(i) for i in parent.get(name, [])]
+        index = {i.get(key): n for n, i in enumerate(items)}
+        for item in _table_list(child, name, where):
+            if item.get(key) in index:
+                old = items[index[item.get(key)]]
+                merged = {**old, **item}
+                if name == "rules" and "params" in item and item.get("check",
+                                                                     old.get("check")) == \
+                        old.get("check"):
+                    merged["params"] = {**old.get("params", {}), **item["params"]}
+                items[index[item.get(key)]] = merged
+            else:
+                index[item.get(key)] = len(items)
+                items.append(dict(item))
+        out[name] = items
+    remove = child.get("pack", {}).get("remove", [])
+    if not isinstance(remove, list):
+        raise PackError(f"{where}: [pack] remove must be a list of rule ids")
+    ids = {r.get("id") for r in out["rules"]}
+    unknown = [r for r in remove if r not in ids]
+    if unknown:
+        raise PackError(f"{where}: [pack] remove names rules the base pack lacks: "
+                        f"{', '.join(map(str, unknown))}")
+    out["rules"] = [r for r in out["rules"] if r.get("id") not in set(remove)]
+    for name in ("declaration", "scoring"):
+        if name in child:
+            out[name] = child[name]
+    return out
+
+
+def _resolve(name_or_path: str | Path, base: Path | None, chain: tuple[str, ...]
+             ) -> tuple[str, dict[str, Any]]:
+    where, data, folder = _read_toml(name_or_path, base)
+    if where in chain:
+        raise PackError(f"{where}: extends itself ({' -> '.join([*chain, where])})")
+    head = data.get("pack")
+    parent = head.get("extends") if isinstance(head, dict) else None
+    if parent is None:
+        return where, data
+    if not isinstance(parent, str) or not parent.strip():
+        raise PackError(f"{where}: [pack] extends must name a pack id or file")
+    _, base_data = _resolve(parent, folder, (*chain, where))
+    return where, _merge(base_data, data, where)
+
+
 def load_pack(name_or_path: str | Path = DEFAULT_PACK) -> Pack:
-    """Load a shipped pack by id, or a pack file by path.
+    """Load a shipped pack by id, or a pack file by path, resolving ``extends``.
+
+    A pack with ``extends = "guangxi"`` (an id, or a file path relative to the pack file) starts
+    from that pack: its rules, standards and attributes with the same id are overridden key by
+    key, new ones are added, and ``remove = [ids]`` drops rules.
 
     Raises
     ------
     PackError
         When no such pack exists, the TOML cannot be parsed, or a rule is malformed.
     """
-    text = str(name_or_path)
-    if text.endswith(".toml") or "/" in text or "\\" in text:
-        path = Path(text)
-        if not path.is_file():
-            raise PackError(f"pack file {path} not found")
-        where, body = str(path), path.read_bytes()
-    else:
-        if text not in shipped_packs():
-            raise PackError(f"no pack {text!r}; packs are: {', '.join(shipped_packs())}")
-        res = resources.files("geocheck").joinpath(PACKS_DIR, f"{text}.toml")
-        where, body = f"pack {text}", res.read_bytes()
-    try:
-        data = tomllib.loads(body.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PackError(f"{where}: not valid UTF-8 TOML ({exc})") from None
+    where, data = _resolve(name_or_path, None, ())
     return parse_pack(data, where)

@@ -1,0 +1,355 @@
+"""Record-based checks: indicators read from the attributes sheet, not measured on the map.
+
+Each check reads one or two attribute columns (see :mod:`geocheck.attributes`) and judges them
+against a rule. A blank cell, an estate missing from the sheet, or no sheet at all is no data,
+never a pass. Percentages are held as ratios (95 % is 0.95), yes/no as 1/0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._errors import PackError
+from .checks import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+    RATIO_DECIMALS,
+    REQUIRED,
+    Context,
+    Outcome,
+    register,
+)
+from .packs import Attribute, Rule
+
+UNIT_OF_KIND = {"count": "count", "number": "number", "area": "m2", "percent": "ratio",
+                "yesno": "yes/no", "points": "points"}
+NUMBER_DECIMALS = 6
+
+
+def attribute_values(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """One attribute for every estate: ``(values, why_missing)``.
+
+    ``values`` are floats (NaN when missing); ``why_missing`` holds the no-data reason where a
+    value is missing ('' elsewhere): no sheet given, the estate not in the sheet, or a blank.
+    """
+    n = len(ctx.estates)
+    table = ctx.site.attributes
+    if table is None:
+        return (np.full(n, np.nan),
+                np.full(n, "no data: no attributes sheet given (geocheck template makes one; "
+                           "pass it with --attributes)", dtype=object))
+    values = table[key].to_numpy(dtype=float) if key in table else np.full(n, np.nan)
+    why = np.where(~table["in_sheet"].to_numpy(dtype=bool),
+                   f"no data: estate not in the attributes sheet {ctx.site.attributes_source}",
+                   f"no data: {key} blank in the attributes sheet")
+    return values, np.where(np.isnan(values), why, "").astype(object)
+
+
+def _fmt(value: float, kind: str) -> str:
+    if np.isnan(value):
+        return "blank"
+    if kind == "percent":
+        return f"{value * 100:g} %"
+    if kind == "yesno":
+        return "是 (yes)" if value else "否 (no)"
+    if kind == "area":
+        return f"{value:,.1f} m2"
+    return f"{value:g}"
+
+
+def _frame(n: int, unit: str, threshold: str, method: str) -> pd.DataFrame:
+    return pd.DataFrame({"status": np.full(n, NO_DATA, dtype=object), "value": np.full(n, np.nan),
+                         "unit": unit, "threshold": threshold, "method": method,
+                         "evidence": np.full(n, "", dtype=object)})
+
+
+def _method(attr: Attribute) -> str:
+    return f"from the attributes sheet, column {attr.header}"
+
+
+def _attr(ctx: Context, key: str) -> Attribute:
+    return ctx.pack.attribute(key)
+
+
+def _judge(out: pd.DataFrame, values: np.ndarray, why: np.ndarray, met: np.ndarray,
+           text: list[str]) -> None:
+    known = ~np.isnan(values)
+    out["value"] = values
+    out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
+    out["evidence"] = np.where(known, np.asarray(text, dtype=object), why)
+
+
+def _kind_is(rid: str, attr: Attribute, kinds: tuple[str, ...], param: str) -> None:
+    if attr.kind not in kinds:
+        raise PackError(f"rule {rid}: {param} names attribute {attr.key} of kind {attr.kind}; "
+                        f"this check needs {' or '.join(kinds)}")
+
+
+def _threshold_fits(rid: str, name: str, value: float, attr: Attribute) -> None:
+    if attr.kind == "count" and value != int(value):
+        raise PackError(f"rule {rid}: parameter {name} = {value:g} is not a whole number, but "
+                        f"{attr.key} is a count")
+    if attr.kind == "percent" and not 0 <= value <= 1:
+        raise PackError(f"rule {rid}: parameter {name} = {value:g} is not a ratio between 0 and "
+                        f"1, but {attr.key} is a percentage (95 % is 0.95)")
+    if attr.max is not None and value > attr.max:
+        raise PackError(f"rule {rid}: parameter {name} = {value:g} is above {attr.key}'s "
+                        f"maximum {attr.max:g}")
+
+
+def _validate_bound(name: str) -> Any:
+    def validate(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
+        attr = attributes[params["attribute"]]
+        _kind_is(rid, attr, ("count", "number", "area", "percent", "points"), "attribute")
+        _threshold_fits(rid, name, params[name], attr)
+    return validate
+
+
+def _validate_yes(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
+    _kind_is(rid, attributes[params["attribute"]], ("yesno",), "attribute")
+    if params["only_built"] not in ("", "new", "existing"):
+        raise PackError(f"rule {rid}: only_built = {params['only_built']!r} is not new or "
+                        "existing")
+
+
+@register("attribute_yes",
+          {"attribute": ("attribute", REQUIRED), "only_built": ("text", ""),
+           "min_estate_area_m2": ("number", 0.0)},
+          "A yes/no item of the attributes sheet is yes (optionally only for new or existing "
+          "estates, or estates of at least an area).", _validate_yes)
+def attribute_yes(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when the estate's yes/no cell is 是 (yes); fail when 否 (no); blank: no data.
+
+    With ``only_built`` (``new`` / ``existing``) other estates are not applicable (built
+    missing: no data); with ``min_estate_area_m2`` estates smaller than that (area of the
+    estate polygon in the working CRS) are not applicable.
+    """
+    attr = _attr(ctx, rule.params["attribute"])
+    values, why = attribute_values(ctx, attr.key)
+    n = len(values)
+    only, min_area = rule.params["only_built"], rule.params["min_estate_area_m2"]
+    conditions = ([f"{only} estates"] if only else []) + \
+        ([f"estates of >= {min_area:,.0f} m2"] if min_area else [])
+    out = _frame(n, "yes/no", "是 (yes)" + (f", for {' and '.join(conditions)}"
+                                            if conditions else ""), _method(attr))
+    _judge(out, values, why, values == 1,
+           [f"{attr.title_zh}: {_fmt(v, 'yesno')}" for v in values])
+    if min_area:
+        area = ctx.estates.geometry.area.to_numpy()
+        small = np.round(area, 1) < min_area
+        out.loc[small, "status"] = NOT_APPLICABLE
+        out.loc[small, "evidence"] = [f"estate area {a:,.0f} m2 < {min_area:,.0f} m2"
+                                      for a in area[small]]
+        out["method"] += "; estate area measured in the working CRS"
+    if only:
+        built = ctx.estates["built"].to_numpy(dtype=object)
+        missing = pd.isna(built) & (out["status"] != NOT_APPLICABLE).to_numpy()
+        other = ~pd.isna(built) & (built != only)
+        out.loc[other, "status"] = NOT_APPLICABLE
+        out.loc[other, "evidence"] = f"applies to {only} estates only"
+        out.loc[missing, "status"] = NO_DATA
+        out.loc[missing, "evidence"] = "no data: built (new / existing) missing"
+    return Outcome(out)
+
+
+def _bound(ctx: Context, rule: Rule, name: str, sign: int) -> Outcome:
+    attr = _attr(ctx, rule.params["attribute"])
+    limit = rule.params[name]
+    values, why = attribute_values(ctx, attr.key)
+    op = ">=" if sign > 0 else "<="
+    out = _frame(len(values), UNIT_OF_KIND[attr.kind], f"{op} {_fmt(limit, attr.kind)}",
+                 _method(attr))
+    v = np.round(values, NUMBER_DECIMALS)
+    met = v >= limit if sign > 0 else v <= limit
+    _judge(out, values, why, met, [f"{attr.title_zh}: {_fmt(x, attr.kind)}" for x in values])
+    return Outcome(out)
+
+
+@register("attribute_at_least", {"attribute": ("attribute", REQUIRED),
+                                 "min": ("number", REQUIRED)},
+          "A number of the attributes sheet is at least a threshold (percentages as ratios).",
+          _validate_bound("min"))
+def attribute_at_least(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when the estate's value is at least ``min`` (inclusive); a percentage attribute is
+    compared as a ratio (``min = 0.95`` for 95 %)."""
+    return _bound(ctx, rule, "min", +1)
+
+
+@register("attribute_at_most", {"attribute": ("attribute", REQUIRED),
+                                "max": ("number", REQUIRED)},
+          "A number of the attributes sheet is at most a threshold.", _validate_bound("max"))
+def attribute_at_most(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when the estate's value is at most ``max`` (inclusive)."""
+    return _bound(ctx, rule, "max", -1)
+
+
+def _validate_per_households(rid: str, params: dict[str, Any],
+                             attributes: dict[str, Attribute]) -> None:
+    _kind_is(rid, attributes[params["attribute"]], ("area", "number", "count"), "attribute")
+    if (params["min_per_100"] is None) == (params["min_per_100_by_built"] is None):
+        raise PackError(f"rule {rid}: give exactly one of min_per_100 and min_per_100_by_built")
+
+
+@register("attribute_per_households",
+          {"attribute": ("attribute", REQUIRED), "min_per_100": ("number", None),
+           "min_per_100_by_built": ("number_by_built", None)},
+          "An amount per 100 households (e.g. m2 of rooms) at least a threshold.",
+          _validate_per_households)
+def attribute_per_households(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when attribute / households x 100 is at least ``min_per_100`` (or the value for the
+    estate's ``built``: new / existing). Households from the estates layer or the sheet; missing
+    households: no data; no households: not applicable."""
+    attr = _attr(ctx, rule.params["attribute"])
+    values, why = attribute_values(ctx, attr.key)
+    n = len(values)
+    hh = ctx.estates["households"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    by_built = rule.params["min_per_100_by_built"]
+    unit = f"{attr.unit or UNIT_OF_KIND[attr.kind]}/100 households"
+    if by_built:
+        threshold = " / ".join(f">= {v:g} {unit} ({k})" for k, v in by_built.items())
+        limit = ctx.estates["built"].map(by_built).to_numpy(dtype=float)
+    else:
+        threshold = f">= {rule.params['min_per_100']:g} {unit}"
+        limit = np.full(n, rule.params["min_per_100"])
+    out = _frame(n, "per 100 households", threshold,
+                 _method(attr) + " / households x 100")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = values / hh * 100
+    known = ~np.isnan(values) & ~np.isnan(hh) & (hh > 0) & ~np.isnan(limit)
+    met = np.round(per, NUMBER_DECIMALS) >= limit
+    out["value"] = np.where(known, per, np.nan)
+    out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
+    text = [f"{attr.title_zh} {_fmt(v, attr.kind)} for {h:,.0f} households = {p:.2f} per 100"
+            for v, h, p in zip(values, hh, per, strict=True)]
+    reason = np.where(np.isnan(values), why,
+                      np.where(np.isnan(hh), "no data: households missing",
+                               np.where(np.isnan(limit), "no data: built (new / existing) "
+                                        "missing", "")))
+    out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)
+    none = ~np.isnan(hh) & (hh == 0)
+    out.loc[none, "status"] = NOT_APPLICABLE
+    out.loc[none, "evidence"] = "no households"
+    return Outcome(out)
+
+
+def _validate_share(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
+    a, b = attributes[params["attribute"]], attributes[params["of"]]
+    _kind_is(rid, a, ("area", "number", "count"), "attribute")
+    _kind_is(rid, b, ("area", "number", "count"), "of")
+
+
+@register("attribute_share",
+          {"attribute": ("attribute", REQUIRED), "of": ("attribute", REQUIRED),
+           "min_ratio": ("ratio", REQUIRED)},
+          "One amount of the attributes sheet as a share of another at least a ratio.",
+          _validate_share)
+def attribute_share(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when ``attribute / of`` is at least ``min_ratio`` (e.g. commercial floor area /
+    total floor area >= 0.10). Either blank, or ``of`` zero: no data."""
+    a, b = _attr(ctx, rule.params["attribute"]), _attr(ctx, rule.params["of"])
+    num, why_a = attribute_values(ctx, a.key)
+    den, why_b = attribute_values(ctx, b.key)
+    n = len(num)
+    out = _frame(n, "ratio", f">= {rule.params['min_ratio']:g}",
+                 f"from the attributes sheet: {a.header} / {b.header}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = num / den
+    known = ~np.isnan(num) & ~np.isnan(den) & (den > 0)
+    met = np.round(ratio, RATIO_DECIMALS) >= rule.params["min_ratio"]
+    out["value"] = np.where(known, ratio, np.nan)
+    out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
+    text = [f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} {_fmt(y, b.kind)} = {r:.1%}"
+            for x, y, r in zip(num, den, ratio, strict=True)]
+    reason = np.where(np.isnan(num), why_a,
+                      np.where(np.isnan(den), why_b, f"no data: {b.key} is 0"))
+    out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)
+    return Outcome(out)
+
+
+def _validate_points(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
+    attr = attributes[params["attribute"]]
+    _kind_is(rid, attr, ("points",), "attribute")
+    if attr.max != params["max_points"]:
+        raise PackError(f"rule {rid}: max_points = {params['max_points']:g} but attribute "
+                        f"{attr.key} has max {attr.max:g}")
+
+
+@register("score_points", {"attribute": ("attribute", REQUIRED),
+                           "max_points": ("number", REQUIRED)},
+          "Points awarded for an item (from the sheet), out of its full marks.",
+          _validate_points)
+def score_points(ctx: Context, rule: Rule) -> Outcome:
+    """Value: the points awarded (0 to ``max_points``). Pass at full marks; fail when points
+    were deducted (some part of the item is not met); blank: no data."""
+    attr = _attr(ctx, rule.params["attribute"])
+    top = rule.params["max_points"]
+    values, why = attribute_values(ctx, attr.key)
+    out = _frame(len(values), "points", f"{top:g} points (full marks)", _method(attr))
+    _judge(out, values, why, np.round(values, NUMBER_DECIMALS) >= top,
+           [f"{v:g} of {top:g} points" + (f" ({top - v:g} deducted)" if v < top else "")
+            for v in values])
+    return Outcome(out)
+
+
+def _validate_rate(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
+    _kind_is(rid, attributes[params["attribute"]], ("percent",), "attribute")
+    if params["deduct_per_point"] <= 0:
+        raise PackError(f"rule {rid}: deduct_per_point must be > 0")
+
+
+@register("score_from_rate",
+          {"attribute": ("attribute", REQUIRED), "max_points": ("number", REQUIRED),
+           "deduct_per_point": ("number", REQUIRED)},
+          "Points from a rate: full marks at 100 %, less a deduction per percentage point below.",
+          _validate_rate)
+def score_from_rate(ctx: Context, rule: Rule) -> Outcome:
+    """Value: ``max_points - deduct_per_point x (100 - rate in %)``, not below 0. Pass at full
+    marks (a rate of 100 %); fail when points were deducted; blank: no data."""
+    attr = _attr(ctx, rule.params["attribute"])
+    top, per = rule.params["max_points"], rule.params["deduct_per_point"]
+    values, why = attribute_values(ctx, attr.key)
+    points = np.clip(top - per * (100 - values * 100), 0, top)
+    out = _frame(len(values), "points", f"{top:g} points at 100 %, less {per:g} per point below",
+                 _method(attr))
+    points = np.round(points, NUMBER_DECIMALS)
+    _judge(out, points, why, points >= top,
+           [f"{attr.title_zh} {_fmt(v, 'percent')}: {p:g} of {top:g} points"
+            for v, p in zip(values, points, strict=True)])
+    return Outcome(out)
+
+
+def _validate_households_per(rid: str, params: dict[str, Any],
+                             attributes: dict[str, Attribute]) -> None:
+    _kind_is(rid, attributes[params["attribute"]], ("count",), "attribute")
+
+
+@register("households_per",
+          {"attribute": ("attribute", REQUIRED), "max": ("number", REQUIRED)},
+          "Households per unit of a count (e.g. per grid cell) at most a number.",
+          _validate_households_per)
+def households_per(ctx: Context, rule: Rule) -> Outcome:
+    """Pass when households / attribute (e.g. grid cells) is at most ``max``. Households missing
+    or the count blank: no data; a count of 0: fail (no unit at all)."""
+    attr = _attr(ctx, rule.params["attribute"])
+    units, why = attribute_values(ctx, attr.key)
+    top = rule.params["max"]
+    hh = ctx.estates["households"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    n = len(units)
+    out = _frame(n, "number", f"<= {top:g} households per {attr.title_en}",
+                 _method(attr) + "; households / count")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(units > 0, hh / units, np.inf)
+    known = ~np.isnan(units) & ~np.isnan(hh)
+    met = np.round(per, NUMBER_DECIMALS) <= top
+    out["value"] = np.where(known & np.isfinite(per), per, np.nan)
+    out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
+    text = [f"{h:,.0f} households / {u:g} {attr.title_zh} = {p:,.1f}" if u > 0 else
+            f"{attr.title_zh}: 0" for h, u, p in zip(hh, units, per, strict=True)]
+    reason = np.where(np.isnan(units), why, "no data: households missing")
+    out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)
+    return Outcome(out)
