@@ -15,6 +15,7 @@ from pathlib import Path
 from pyproj import CRS
 
 from ._errors import CRSError, GeocheckError, InputError, PackError
+from .attributes import apply_attributes
 from .findings import Result, judge
 from .normalise import Site, normalise
 from .packs import DEFAULT_PACK, Pack, load_pack, shipped_packs
@@ -44,7 +45,8 @@ __version__ = "0.1.0"
 
 def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           fields: FieldMap | list[str] | None = None,
-          dst_crs: CRS | str | int | None = None) -> Result:
+          dst_crs: CRS | str | int | None = None,
+          attributes: str | Path | None = None, sheet: str | None = None) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -56,6 +58,10 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     fields : field-name mapping, e.g. ``["households=户数"]``.
     dst_crs : working CRS (projected, metres); by default the CGCS2000 3-degree Gauss-Kruger
         zone of the estates in China, else their UTM zone.
+    attributes : the attributes sheet (``.xlsx`` or ``.csv``, see :mod:`geocheck.attributes`)
+        with the record-based indicators per estate; default: the project file's, else none
+        (those rules are then no data).
+    sheet : the workbook's sheet to read (default: the first).
 
     Returns
     -------
@@ -71,16 +77,21 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         raw = read_project(project)
         pack = pack if pack is not None else project.pack
         dst_crs = dst_crs if dst_crs is not None else project.dst_crs
+        attributes = attributes if attributes is not None else project.attributes
     else:
         raw = read_layers(path)
     if not isinstance(pack, Pack):
         pack = load_pack(pack if pack is not None else DEFAULT_PACK)
     site = normalise(raw, fields=fields, dst_crs=dst_crs)
+    if attributes is not None:
+        apply_attributes(site, pack, attributes, sheet)
     return judge(site, pack)
 
 
 def write_outputs(result: Result, outdir: str | Path) -> dict[str, Path]:
-    """Write findings.csv, rejects.csv, results.gpkg and map.html into ``outdir``."""
+    """Write findings.csv, rejects.csv, results.gpkg and map.html into ``outdir``, and, when the
+    pack has them, scorecard.csv (standards) and summary.csv (eligibility or points and stars).
+    """
     from .export import write_all
 
     return write_all(result, Path(outdir))

@@ -45,7 +45,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--field", action="append", default=[], metavar="[LAYER.]FIELD=SOURCE",
                    help="read FIELD from the layer's SOURCE field, e.g. households=户数 "
                         "(repeatable)")
+    c.add_argument("--attributes", metavar="SHEET",
+                   help="attributes sheet (.xlsx or .csv) with the record-based indicators per "
+                        "estate (make one with geocheck template); blank cells are no data")
+    c.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
     c.add_argument("-q", "--quiet", action="store_true", help="print only the exit status line")
+    t = sub.add_parser("template", help="write the attributes sheet to fill in: one row per "
+                       "estate, one column per record-based indicator of a pack")
+    t.add_argument("input", nargs="?", help="layers (GeoPackage or project .toml) whose estates "
+                   "become the rows (default: blank rows)")
+    t.add_argument("--pack", default=None, help=f"pack id or .toml file (default: the project's, "
+                   f"else {DEFAULT_PACK})")
+    t.add_argument("-o", "--output", required=True, help="the sheet to write (.xlsx or .csv)")
+    t.add_argument("--field", action="append", default=[], metavar="[LAYER.]FIELD=SOURCE",
+                   help="as for check: read estate_id, households ... from other fields")
     packs = sub.add_parser("packs", help="list rule packs or show one")
     psub = packs.add_subparsers(dest="packs_command", required=True, parser_class=_Parser)
     psub.add_parser("list", help="list the shipped packs")
@@ -128,7 +141,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
-                   dst_crs=args.dst_crs)
+                   dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet)
     try:
         written = write_outputs(result, args.output)
     except OSError as exc:
@@ -141,6 +154,31 @@ def _cmd_check(args: argparse.Namespace) -> int:
                1: "some rules fail or lack data"}[code]
     print(f"geocheck: {verdict}; exit {code}")
     return code
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from .normalise import normalise
+    from .project import parse_project, read_project
+    from .read import read_layers
+    from .template import write_template
+
+    pack_name, estates = args.pack, None
+    if args.input:
+        if Path(args.input).suffix.lower() == ".toml":
+            project = parse_project(args.input)
+            pack_name = pack_name or project.pack
+            raw = read_project(project)
+        else:
+            raw = read_layers(args.input)
+        pack = load_pack(pack_name or DEFAULT_PACK)
+        estates = normalise(raw, fields=FieldMap(args.field)).estates
+    else:
+        pack = load_pack(pack_name or DEFAULT_PACK)
+    path = write_template(pack, args.output, estates)
+    rows = f"{len(estates)} estates" if estates is not None else "blank rows"
+    print(f"wrote {path}: {len(pack.attributes)} indicators of pack {pack.id}, {rows}; "
+          "blank cells are read as no data")
+    return 0
 
 
 def _cmd_packs(args: argparse.Namespace) -> int:
@@ -191,7 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     commands = {"check": _cmd_check, "packs": _cmd_packs, "info": _cmd_info,
-                "import": _cmd_import}
+                "import": _cmd_import, "template": _cmd_template}
     try:
         return commands[args.command](args)
     except GeocheckError as exc:

@@ -50,6 +50,14 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
         est[f"n_{status}"] = est["estate_id"].map(
             counts[status] if status in counts else pd.Series(dtype=int)).fillna(0).astype(int)
     est["pack"] = result.pack.id
+    from .scorecard import declaration, scores
+
+    for table, cols in ((declaration(result), ["compliance_rate", "eligible",
+                                               "blocking_requirements", "verdict"]),
+                        (scores(result), ["total", "stars", "rating"])):
+        if table is not None:
+            for col in cols:
+                est[col] = est["estate_id"].map(table.set_index("estate_id")[col])
     return est
 
 
@@ -77,13 +85,28 @@ def write_gpkg(result: Result, path: Path) -> Path:
 
 
 def write_all(result: Result, outdir: Path) -> dict[str, Path]:
-    """Write every output into ``outdir`` (created if needed); return their paths by name."""
+    """Write every output into ``outdir`` (created if needed); return their paths by name.
+
+    Always findings.csv, rejects.csv, results.gpkg, map.html; scorecard.csv when the pack has
+    standards; summary.csv when it has a declaration rule (compliance and eligibility) or a
+    points score (total, parts, stars).
+    """
+    from .scorecard import declaration, scorecard, scores
     from .webmap import write_map
 
     outdir.mkdir(parents=True, exist_ok=True)
-    return {
+    written = {
         "findings": write_csv(result.findings, outdir / "findings.csv"),
         "rejects": write_csv(result.site.ledger.rejects_frame(), outdir / "rejects.csv"),
-        "results": write_gpkg(result, outdir / "results.gpkg"),
-        "map": write_map(result, outdir / "map.html"),
     }
+    card = scorecard(result)
+    if card is not None:
+        written["scorecard"] = write_csv(card, outdir / "scorecard.csv")
+    summary = declaration(result, card)
+    if summary is None:
+        summary = scores(result)
+    if summary is not None:
+        written["summary"] = write_csv(summary, outdir / "summary.csv")
+    written["results"] = write_gpkg(result, outdir / "results.gpkg")
+    written["map"] = write_map(result, outdir / "map.html")
+    return written

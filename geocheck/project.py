@@ -5,6 +5,7 @@ Example::
 
     pack = "guangxi"                 # optional; --pack on the command line wins
     dst_crs = "EPSG:4545"            # optional working CRS
+    attributes = "指标填报表.xlsx"    # optional attributes sheet; --attributes wins
 
     [layers.estates]
     path = "小区范围.shp"            # relative to this file
@@ -41,7 +42,7 @@ from .sources import Source, load_source
 
 LAYER_KEYS = {"path", "layer", "sheet", "src_crs", "coords", "encoding", "x_field", "y_field",
               "cad_layers", "fields"}
-TOP_KEYS = {"pack", "dst_crs", "layers", "title"}
+TOP_KEYS = {"pack", "dst_crs", "layers", "title", "attributes"}
 
 
 @dataclass
@@ -54,12 +55,14 @@ class Project:
     sources : one :class:`~geocheck.sources.Source` per role.
     pack : the pack named in the file (None: the command line's or the default).
     dst_crs : the working CRS named in the file, if any.
+    attributes : the attributes sheet named in the file (relative to it), if any.
     """
 
     path: Path
     sources: list[Source]
     pack: str | None = None
     dst_crs: str | None = None
+    attributes: Path | None = None
 
 
 def _text(value: Any, where: str) -> str:
@@ -126,8 +129,10 @@ def parse_project(path: str | Path) -> Project:
         raise InputError(f"{p}: no [layers.estates]; geocheck judges estates")
     pack = doc.get("pack")
     dst = doc.get("dst_crs")
+    sheet = doc.get("attributes")
     return Project(p, sources, None if pack is None else _text(pack, f"{p}: pack"),
-                   None if dst is None else _text(dst, f"{p}: dst_crs"))
+                   None if dst is None else _text(dst, f"{p}: dst_crs"),
+                   None if sheet is None else p.parent / _text(sheet, f"{p}: attributes"))
 
 
 def read_project(project: Project) -> RawLayers:

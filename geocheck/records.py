@@ -43,10 +43,14 @@ def attribute_values(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray]:
         return (np.full(n, np.nan),
                 np.full(n, "no data: no attributes sheet given (geocheck template makes one; "
                            "pass it with --attributes)", dtype=object))
-    values = table[key].to_numpy(dtype=float) if key in table else np.full(n, np.nan)
+    if key not in table:
+        header = ctx.pack.attribute(key).header
+        return (np.full(n, np.nan),
+                np.full(n, f"no data: the attributes sheet has no column {header}", dtype=object))
+    values = table[key].to_numpy(dtype=float)
     why = np.where(~table["in_sheet"].to_numpy(dtype=bool),
                    f"no data: estate not in the attributes sheet {ctx.site.attributes_source}",
-                   f"no data: {key} blank in the attributes sheet")
+                   f"no data: {ctx.pack.attribute(key).header} blank in the attributes sheet")
     return values, np.where(np.isnan(values), why, "").astype(object)
 
 

@@ -20,6 +20,57 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
             for r in rows]
 
 
+def _name(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _declaration_lines(result: Result) -> list[str]:
+    from .scorecard import declaration
+
+    table = declaration(result)
+    if table is None:
+        return []
+    rule = result.pack.declaration
+    eligible = int(table["eligible"].sum())
+    lines = ["", f"declaration ({rule.min_compliance:.0%} of applicable standards passed"
+             + (", one passed under every requirement" if rule.every_requirement else "")
+             + f"): {eligible} of {len(table)} estates eligible"]
+    rows = [["estate", "name", "compliance", "passed/applicable", "eligible", "blocking"]]
+    for r in table.head(MAX_LISTED).itertuples():
+        blocking = r.blocking_requirements.split("; ")
+        rows.append([str(r.estate_id), _name(r.estate_name),
+                     "-" if pd.isna(r.compliance_rate) else f"{r.compliance_rate:.1%}",
+                     f"{r.standards_passed}/{r.standards_applicable}",
+                     "yes" if r.eligible else "no",
+                     "" if not r.blocking_requirements else
+                     " ".join(b.split(" ")[0] for b in blocking)])
+    lines += ["  " + x for x in _table(rows, {2, 3})]
+    if len(table) > MAX_LISTED:
+        lines.append(f"  ... and {len(table) - MAX_LISTED} more (see summary.csv)")
+    return lines
+
+
+def _score_lines(result: Result) -> list[str]:
+    from .scorecard import scores
+
+    table = scores(result)
+    if table is None:
+        return []
+    sc = result.pack.scoring
+    parts = [p.id for p in sc.parts]
+    lines = ["", f"score (of {sc.total:g} points) and stars:"]
+    rows = [["estate", "name", *(f"{p.id}/{p.max:g}" for p in sc.parts), "total", "rating"]]
+    for r in table.head(MAX_LISTED).itertuples():
+        d = r._asdict()
+        rows.append([str(r.estate_id), _name(r.estate_name),
+                     *("-" if pd.isna(d[p]) else f"{d[p]:g}" for p in parts),
+                     "-" if pd.isna(r.total) else f"{r.total:g}", r.rating])
+    lines += ["  " + x for x in _table(rows, set(range(2, 3 + len(parts))))]
+    if len(table) > MAX_LISTED:
+        lines.append(f"  ... and {len(table) - MAX_LISTED} more (see summary.csv)")
+    return lines
+
+
 def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
     """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures."""
     site, pack = result.site, result.pack
@@ -51,6 +102,7 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
         more = bad["estate_id"].nunique() - MAX_LISTED
         if more > 0:
             lines.append(f"  ... and {more} more (see findings.csv)")
+    lines += _declaration_lines(result) + _score_lines(result)
     if site.ledger.notes:
         lines += ["", "notes:"] + [f"  {n}" for n in site.ledger.notes]
     if written:

@@ -96,3 +96,134 @@ def test_unknown_pack_and_bad_toml() -> None:
 def test_bad_toml_refused(tmp_path) -> None:
     with pytest.raises(PackError, match="not valid UTF-8 TOML"):
         load_pack(_write(tmp_path, "[[rules]\n"))
+
+
+ATTR = '''
+[[attributes]]
+key = "staff"
+title_zh = "专职人员"
+title_en = "staff"
+kind = "count"
+unit = "人"
+
+[[attributes]]
+key = "rate"
+title_zh = "满意率"
+title_en = "satisfaction"
+kind = "percent"
+'''
+RECORD_RULE = '''
+[[rules]]
+id = "X-2"
+title_zh = "人员"
+title_en = "staff"
+citation = "somewhere, clause 2"
+check = "attribute_at_least"
+params.attribute = "staff"
+params.min = 7
+'''
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (('params.attribute = "staff"', 'params.attribute = "stuff"'),
+     "rule X-2: parameter attribute names attribute 'stuff', which the pack's"),
+    (("params.min = 7", "params.min = 7.5"), "rule X-2: parameter min = 7.5 is not a whole"),
+    (('params.attribute = "staff"\nparams.min = 7', 'params.attribute = "rate"\nparams.min = 95'),
+     r"rule X-2: parameter min = 95 is not a ratio between 0 and 1"),
+    (('check = "attribute_at_least"', 'check = "attribute_yes"'),
+     "rule X-2: check attribute_yes takes no parameter min"),
+])
+def test_malformed_record_rule_refused_naming_it(tmp_path, change, message) -> None:
+    with pytest.raises(PackError, match=message):
+        load_pack(_write(tmp_path, ATTR + RECORD_RULE.replace(*change)))
+
+
+def test_attribute_kind_must_fit_check(tmp_path) -> None:
+    body = ATTR + RECORD_RULE.replace('check = "attribute_at_least"', 'check = "attribute_yes"'
+                                      ).replace("params.min = 7\n", "")
+    with pytest.raises(PackError, match="rule X-2: attribute names attribute staff of kind "
+                                        "count; this check needs yesno"):
+        load_pack(_write(tmp_path, body))
+
+
+def test_structure_refusals(tmp_path) -> None:
+    structure = '''
+[[categories]]
+id = "C1"
+title_zh = "类"
+title_en = "c"
+
+[[requirements]]
+id = "R1"
+title_zh = "要求"
+title_en = "r"
+category = "C1"
+
+[[standards]]
+id = "S1"
+title_zh = "标准"
+title_en = "s"
+requirement = "R1"
+'''
+    with pytest.raises(PackError, match="rule X-1 names standard '', which is not in"):
+        load_pack(_write(tmp_path, structure + GOOD_RULE))
+    bare = structure + "\n[[standards]]\nid = \"S2\"\ntitle_zh = \"二\"\ntitle_en = \"two\"\n" \
+        "requirement = \"R1\"\n" + GOOD_RULE.replace('id = "X-1"', 'id = "X-1"\nstandard = "S1"')
+    with pytest.raises(PackError, match="standards without rules: S2"):
+        load_pack(_write(tmp_path, bare))
+    wrong_req = structure.replace('category = "C1"', 'category = "C9"')
+    with pytest.raises(PackError, match="requirement R1 names unknown category C9"):
+        load_pack(_write(tmp_path, wrong_req + GOOD_RULE))
+
+
+def test_extends_overrides_by_id(tmp_path) -> None:
+    base = load_pack("guangxi")
+    child = tmp_path / "city.toml"
+    child.write_text('''
+[pack]
+id = "city"
+extends = "guangxi"
+title_zh = "某市"
+remove = ["GX-06-garbage-setback"]
+
+[[rules]]
+id = "GX-10-greening"
+params.min_ratio = 0.40
+
+[[rules]]
+id = "CITY-1"
+standard = "GX-53"
+title_zh = "公交站点300米"
+title_en = "Bus stop within 300 m"
+citation = "the city's own rule, article 3"
+check = "nearest_within"
+params.max_m = { bus_stops = 300 }
+''', encoding="utf-8")
+    pack = load_pack(child)
+    rules = {r.id: r for r in pack.rules}
+    assert pack.id == "city" and pack.title_zh == "某市" and pack.document == base.document
+    assert rules["GX-10-greening"].params["min_ratio"] == 0.40
+    assert rules["GX-10-greening"].citation == base.rule("GX-10-greening").citation
+    assert "GX-06-garbage-setback" not in rules
+    assert rules["CITY-1"].requirement == "R16"  # from its standard
+    assert len(pack.rules) == len(base.rules)  # one removed, one added
+    assert pack.standards == base.standards and pack.declaration == base.declaration
+
+
+def test_extends_refusals(tmp_path) -> None:
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text('[pack]\nid = "a"\nextends = "b.toml"\n', encoding="utf-8")
+    b.write_text('[pack]\nid = "b"\nextends = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(PackError, match="extends itself"):
+        load_pack(a)
+    a.write_text('[pack]\nid = "a"\nextends = "atlantis"\n', encoding="utf-8")
+    with pytest.raises(PackError, match="no pack 'atlantis'"):
+        load_pack(a)
+    a.write_text('[pack]\nid = "a"\nextends = "nanhai"\nremove = ["NH-nope"]\n',
+                 encoding="utf-8")
+    with pytest.raises(PackError, match="remove names rules the base pack lacks: NH-nope"):
+        load_pack(a)
+    a.write_text('[pack]\nid = "a"\nextends = "nanhai"\n[[rules]]\nid = "NH-greening"\n'
+                 'params.min_ratio_by_built = { new = 30, existing = 0.25 }\n', encoding="utf-8")
+    with pytest.raises(PackError, match="rule NH-greening: parameter min_ratio_by_built.new = 30"):
+        load_pack(a)

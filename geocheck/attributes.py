@@ -1,0 +1,379 @@
+"""The attributes sheet: record-based indicators per estate, read from Excel or CSV.
+
+One row per estate, identified by ``小区编号`` (estate_id); one column per attribute of the pack
+(see :class:`~geocheck.packs.Attribute`), headed in Chinese with the standard number and unit,
+e.g. ``GX-16 社区专职工作人员（人）``. ``户数`` (households) and ``建设类型`` (new / existing)
+fill what the estates layer lacks. A blank cell is no data, never a pass; a cell that cannot be
+read is an error naming the estate and the column. :func:`write_template` writes a fill-in sheet
+with Excel data validation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError
+from .packs import Attribute, Pack
+
+ID_HEADER, NAME_HEADER = "小区编号", "小区名称"
+HOUSEHOLDS_HEADER, BUILT_HEADER = "户数（户）", "建设类型（新建/已建成）"
+CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
+        "name": (NAME_HEADER, "name", "名称"),
+        "households": (HOUSEHOLDS_HEADER, "households", "户数"),
+        "built": (BUILT_HEADER, "built", "建设类型")}
+YES = {"是", "有", "y", "yes", "true", "1", "√", "✓", "✔", "符合", "达标", "已建立", "已设立"}
+NO = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘", "不符合", "不达标", "未建立", "未设立"}
+BUILT = {"新建": "new", "new": "new", "已建成": "existing", "已建": "existing",
+         "existing": "existing", "既有": "existing", "老旧": "existing"}
+BUILT_ZH = {"new": "新建", "existing": "已建成"}
+MAX_ERRORS = 12
+
+
+def _norm(text: Any) -> str:
+    """Header text compared loosely: NFKC (full-width brackets and ％ to ASCII), no spaces,
+    lower case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
+
+
+@dataclass
+class Sheet:
+    """An attributes sheet as read: text/number cells by estate, and where each came from.
+
+    Attributes
+    ----------
+    table : one row per sheet row with an estate id: ``estate_id``, ``row`` (the sheet's row
+        label), the core columns present and one column per recognised attribute (raw cells).
+    percent_cells : (row label, key) of Excel cells formatted as percentages (value 0.95 = 95 %).
+    columns : attribute key -> the header as written in the sheet.
+    ignored : headers that name nothing in the pack.
+    notes : how the file was read (e.g. decoded as GBK).
+    """
+
+    table: pd.DataFrame
+    percent_cells: set[tuple[str, str]]
+    columns: dict[str, str]
+    ignored: list[str]
+    notes: list[str]
+
+
+def _header_map(pack: Pack) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for key, aliases in CORE.items():
+        for alias in aliases:
+            names[_norm(alias)] = key
+    for a in pack.attributes:
+        for alias in (a.header, a.key, a.title_zh, f"{a.standard} {a.title_zh}"):
+            names.setdefault(_norm(alias), a.key)
+    return names
+
+
+def _read_cells(path: Path, sheet: str | None
+                ) -> tuple[list[Any], list[list[Any]], list[str], set[tuple[int, int]], list[str]]:
+    """Header, rows of cell values, row labels, (row, col) positions of percent cells, notes."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, data_only=True, read_only=True)
+        except Exception as exc:  # openpyxl raises many types for a broken workbook
+            raise InputError(f"attributes sheet {path}: cannot be read as an Excel workbook "
+                             f"({exc})") from None
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(f"attributes sheet {path}: no sheet {sheet!r}; sheets: "
+                             f"{', '.join(book.sheetnames)}")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        rows = list(ws.iter_rows())
+        book.close()
+        if not rows:
+            raise InputError(f"attributes sheet {path}: the sheet is empty")
+        header = [c.value for c in rows[0]]
+        body = [[c.value for c in r] for r in rows[1:]]
+        percent = {(i, j) for i, r in enumerate(rows[1:]) for j, c in enumerate(r)
+                   if isinstance(c.value, int | float) and "%" in str(c.number_format or "")}
+        return header, body, [f"row {i + 2}" for i in range(len(body))], percent, []
+    if suffix in (".csv", ".tsv", ".txt"):
+        from .sources import Source, read_table
+
+        notes: list[str] = []
+        try:
+            table, labels, _ = read_table(Source(path, "attributes"), f"attributes sheet {path}")
+        except InputError as utf8_error:
+            # Excel on Chinese Windows saves CSV as GBK. Unlike a layer, a sheet proves its
+            # decoding: read as GB18030, its 小区编号 header must appear, or the first error
+            # stands.
+            try:
+                table, labels, _ = read_table(Source(path, "attributes", encoding="gb18030"),
+                                              f"attributes sheet {path}")
+            except InputError:
+                raise utf8_error from None
+            if ID_HEADER not in {str(c).strip() for c in table.columns}:
+                raise utf8_error from None
+            notes.append(f"attributes sheet {path.name}: not UTF-8; read as GBK (GB18030), "
+                         f"which gives its {ID_HEADER} header")
+        body = table.astype(object).where(table.notna(), None).to_numpy().tolist()
+        return list(table.columns), body, labels, set(), notes
+    if suffix == ".xls":
+        raise InputError(f"attributes sheet {path}: old .xls workbooks cannot be read; save it "
+                         "as .xlsx (Excel: File > Save As > Excel Workbook)")
+    raise InputError(f"attributes sheet {path}: not an Excel (.xlsx) or CSV file")
+
+
+def read_sheet(path: str | Path, pack: Pack, sheet: str | None = None) -> Sheet:
+    """Read an attributes sheet's cells, matching its headers to the pack's attributes.
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, has no ``小区编号`` column, names an estate twice, has a row of
+        values with no estate id, or heads two columns with the same attribute.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"attributes sheet {path} not found")
+    header, body, labels, percent, notes = _read_cells(path, sheet)
+    names = _header_map(pack)
+    columns: dict[str, str] = {}
+    keep: list[int] = []
+    ignored: list[str] = []
+    for j, h in enumerate(header):
+        if h is None or not str(h).strip():
+            continue
+        key = names.get(_norm(h))
+        if key is None:
+            ignored.append(str(h))
+            continue
+        if key in columns:
+            raise InputError(f"attributes sheet {path}: columns {columns[key]!r} and {h!r} both "
+                             f"give {key}")
+        columns[key] = str(h).strip()
+        keep.append(j)
+    if "estate_id" not in columns:
+        raise InputError(f"attributes sheet {path}: no {ID_HEADER} (estate_id) column; the "
+                         f"headers are: {', '.join(str(h) for h in header if h is not None)}")
+    keys = [names[_norm(header[j])] for j in keep]
+    rows, row_labels, pct = [], [], set()
+    for i, (cells, label) in enumerate(zip(body, labels, strict=True)):
+        values = [cells[j] if j < len(cells) else None for j in keep]
+        blank = [v is None or (isinstance(v, str) and not v.strip()) for v in values]
+        if all(blank):
+            continue
+        if blank[keys.index("estate_id")]:
+            raise InputError(f"attributes sheet {path}, {label}: values but no {ID_HEADER}")
+        rows.append(values)
+        row_labels.append(label)
+        pct.update((label, keys[n]) for n, j in enumerate(keep) if (i, j) in percent)
+    table = pd.DataFrame(rows, columns=keys, dtype=object)
+    table["estate_id"] = [_id_text(v) for v in table["estate_id"]]
+    table.insert(1, "row", row_labels)
+    twice = table["estate_id"][table["estate_id"].duplicated()].unique()
+    if len(twice):
+        raise InputError(f"attributes sheet {path}: estate {', '.join(twice[:5])} has more than "
+                         "one row")
+    return Sheet(table, pct, columns, ignored, notes)
+
+
+def _id_text(value: Any) -> str:
+    """An estate id cell as text: 12.0 -> '12'; the apostrophe that keeps a CSV cell such as
+    '-12 from being a formula is dropped."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        text = text[1:]
+    return text
+
+
+NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+UNIT_SUFFIXES = ("平方米", "m2", "m²", "㎡", "人", "次", "册", "种", "支", "个", "分", "户", "月",
+                 "季度", "处", "分钟", "名")
+
+
+def _number(cell: Any, unit: str) -> float:
+    if isinstance(cell, bool):
+        raise ValueError("is true/false, not a number")
+    if isinstance(cell, int | float):
+        if not np.isfinite(cell):
+            raise ValueError("is not a finite number")
+        return float(cell)
+    text = unicodedata.normalize("NFKC", str(cell)).strip()
+    for suffix in sorted({unit, *UNIT_SUFFIXES} - {""}, key=len, reverse=True):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)].strip()
+            break
+    if THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if not NUMBER.match(text):
+        raise ValueError("is not a number")
+    return float(text)
+
+
+def parse_cell(cell: Any, attr: Attribute, percent_formatted: bool = False) -> float:
+    """One cell as the attribute's value: counts and areas as numbers, percentages as ratios
+    (95 or '95%' -> 0.95), yes/no as 1.0/0.0, points 0..max. Blank -> NaN.
+
+    Raises
+    ------
+    ValueError
+        With a short reason, when the cell cannot be read as this kind.
+    """
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return np.nan
+    kind = attr.kind
+    if kind == "yesno":
+        if isinstance(cell, bool):
+            return float(cell)
+        text = _norm(cell)
+        if text in YES:
+            return 1.0
+        if text in NO:
+            return 0.0
+        raise ValueError("is not 是 or 否")
+    if kind == "percent":
+        text = unicodedata.normalize("NFKC", str(cell)).strip() if isinstance(cell, str) else ""
+        if text.endswith("%"):
+            value = _number(text[:-1], "") / 100
+        elif percent_formatted:
+            value = _number(cell, "")
+        else:
+            value = _number(cell, "")
+            if 0 < value < 1:
+                raise ValueError("looks like a fraction: write a percentage, 95 or 95%")
+            value /= 100
+        if not 0 <= value <= 1:
+            raise ValueError("is not a percentage between 0 and 100")
+        return value
+    value = _number(cell, attr.unit)
+    if value < 0:
+        raise ValueError("is negative")
+    if kind == "count" and not value.is_integer():
+        raise ValueError("is not a whole number")
+    if attr.max is not None and value > attr.max:
+        raise ValueError(f"is above the maximum {attr.max:g}")
+    return value
+
+
+def _core_value(cell: Any, key: str) -> Any:
+    if cell is None or (isinstance(cell, str) and not cell.strip()):
+        return None
+    if key == "households":
+        value = _number(cell, "户")
+        if value < 0 or not value.is_integer():
+            raise ValueError("is not a whole number of households")
+        return int(value)
+    if key == "built":
+        built = BUILT.get(_norm(cell))
+        if built is None:
+            raise ValueError("is not 新建 (new) or 已建成 (existing)")
+        return built
+    return str(cell).strip()
+
+
+def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None = None) -> None:
+    """Read the attributes sheet at ``path`` into ``site`` (a :class:`~geocheck.normalise.Site`).
+
+    Sets ``site.attributes`` (one float column per attribute the sheet has, by estate position,
+    plus ``in_sheet``), fills missing ``households`` / ``built`` of the estates from the sheet,
+    and records the sheet's rows in the ledger: rows naming no estate are rejected with the
+    reason, so nothing is lost.
+
+    Raises
+    ------
+    InputError
+        A cell that cannot be read (naming the estate and the column; up to 12 at once), a sheet
+        that disagrees with the estates layer on households or built, or an unreadable sheet.
+    """
+    path = Path(path)
+    read = read_sheet(path, pack, sheet)
+    t = read.table
+    where = f"attributes sheet {path.name}"
+    attrs = {a.key: a for a in pack.attributes}
+    errors: list[str] = []
+    n = len(site.estates)
+    pos = pd.Series(np.arange(n), index=site.estates["estate_id"].astype(str).to_numpy())
+    pos = pos[~pos.index.duplicated()]
+    at = t["estate_id"].map(pos)
+    unknown = t[at.isna()]
+    site.ledger.read["attributes"] = len(t)
+    if len(unknown):
+        site.ledger.reject("attributes", unknown["estate_id"],
+                           [f"{r}: no estate {e} in the estates layer" for e, r
+                            in zip(unknown["estate_id"], unknown["row"], strict=True)])
+    t = t[at.notna()]
+    at = at[at.notna()].astype(int).to_numpy()
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["in_sheet"] = False
+    out.loc[at, "in_sheet"] = True
+
+    def cells(key: str, parse: Callable[[Any, str], Any]) -> list[Any]:
+        values = []
+        for cell, eid, row in zip(t[key], t["estate_id"], t["row"], strict=True):
+            try:
+                values.append(parse(cell, row))
+            except ValueError as exc:
+                errors.append(f"estate {eid} ({row}), column {read.columns[key]!r}: "
+                              f"{str(cell)!r} {exc}")
+                values.append(None)
+        return values
+
+    for key in attrs:
+        if key not in t:
+            continue
+        attr = attrs[key]
+        parsed = cells(key, lambda c, row, a=attr: parse_cell(c, a, (row, a.key)
+                                                              in read.percent_cells))
+        column = np.full(n, np.nan)
+        column[at] = np.array([np.nan if v is None else v for v in parsed], dtype=float)
+        out[key] = column
+    fills: dict[str, list[Any]] = {}
+    for key in ("households", "built"):
+        if key in t:
+            fills[key] = cells(key, lambda c, row, k=key: _core_value(c, k))
+    if errors:
+        more = f" (and {len(errors) - MAX_ERRORS} more)" if len(errors) > MAX_ERRORS else ""
+        raise InputError(f"{where}: cells that cannot be read{more}:\n  "
+                         + "\n  ".join(errors[:MAX_ERRORS]))
+    est = site.estates
+    for key, values in fills.items():
+        current = est[key].astype(object).to_numpy()[at]
+        current = np.array([None if pd.isna(c) else c for c in current], dtype=object)
+        given = np.array(values, dtype=object)
+        has = np.array([v is not None for v in given], dtype=bool)
+        had = np.array([c is not None for c in current], dtype=bool)
+        clash = has & had & np.array([g != c for g, c in zip(given, current, strict=True)],
+                                     dtype=bool)
+        if clash.any():
+            i = int(np.flatnonzero(clash)[0])
+            raise InputError(f"{where}: estate {t['estate_id'].iloc[i]} has {key} "
+                             f"{current[i]} in the estates layer but {given[i]} in the sheet "
+                             f"({t['row'].iloc[i]}, column {read.columns[key]!r}); correct one")
+        fill = has & ~had
+        if fill.any():
+            series = est[key].astype(object)
+            series.iloc[at[fill]] = given[fill]
+            est[key] = series.astype(est[key].dtype) if key == "households" else series
+            site.ledger.note(f"{where}: {key} of {int(fill.sum())} estates taken from the sheet")
+    missing_cols = [a.header for a in pack.attributes if a.key not in t]
+    if missing_cols:
+        site.ledger.note(f"{where}: no column for {len(missing_cols)} of the pack's "
+                         f"{len(pack.attributes)} indicators; their rules are no data")
+    if read.ignored:
+        site.ledger.note(f"{where}: columns that are not indicators of pack {pack.id}, "
+                         f"ignored: {', '.join(read.ignored)}")
+    not_in = n - int(out["in_sheet"].sum())
+    if not_in:
+        site.ledger.note(f"{where}: {not_in} estates have no row; their record-based rules "
+                         "are no data")
+    for note in read.notes:
+        site.ledger.note(note)
+    site.attributes = out
+    site.attributes_source = path.name
