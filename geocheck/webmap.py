@@ -125,6 +125,10 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
             out.append(f"{v:.1%}")
         elif u == "count":
             out.append(f"{int(v)}")
+        elif u == "yes/no":
+            out.append("是 yes" if v else "否 no")
+        elif u in ("points", "number"):
+            out.append(f"{v:g}" + (" points" if u == "points" else ""))
         else:
             out.append(f"{v:,.1f} {u}")
     return out
@@ -143,6 +147,7 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     hh, built = escape_all(est["households"].astype(object)), escape_all(est["built"])
     out["h"] = ("<h4>" + shown + "</h4><div>" + ids + " · households " + hh + " · built "
                 + built + " · overall <b class='gc-" + overall + "'>" + overall + "</b></div>")
+    out["h"] += _scorecard_html(result)
     f = result.findings
     pos = pd.Series(np.arange(len(est)), index=est["estate_id"].to_numpy())
     for i, rule in enumerate(result.pack.rules):
@@ -156,6 +161,35 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     return out
 
 
+def _scorecard_html(result: Result) -> np.ndarray:
+    """Per estate, escaped lines for the popup header: compliance and eligibility (declaration
+    packs) or points and stars (scoring packs); '' for other packs."""
+    from .scorecard import declaration, scores
+
+    ids = result.site.estates["estate_id"].to_numpy()
+    html_rows = np.full(len(ids), "", dtype=object)
+    table = declaration(result)
+    if table is not None:
+        t = table.set_index("estate_id").reindex(ids)
+        rate = ["-" if pd.isna(r) else f"{r:.1%}" for r in t["compliance_rate"]]
+        text = [f"compliance {r} ({p}/{a} standards passed) · eligible: "
+                f"{'yes' if e else 'no'}" + (f" · blocking: {b}" if b else "")
+                for r, p, a, e, b in zip(rate, t["standards_passed"],
+                                         t["standards_applicable"], t["eligible"],
+                                         t["blocking_requirements"], strict=True)]
+        html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
+    table = scores(result)
+    if table is not None:
+        t = table.set_index("estate_id").reindex(ids)
+        parts = [p.id for p in result.pack.scoring.parts]
+        text = [f"{rating} · " + ", ".join(
+                    f"{p} {'-' if pd.isna(v) else f'{v:g}'}" for p, v in zip(parts, row,
+                                                                         strict=True))
+                for rating, row in zip(t["rating"], t[parts].to_numpy(), strict=True)]
+        html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
+    return np.asarray(html_rows, dtype=object)
+
+
 POPUP_JS = """
 function geocheckPopup(p) {
   var rows = '';
@@ -166,8 +200,8 @@ function geocheckPopup(p) {
       + r.threshold + '</td></tr><tr><td colspan="4" class="gc-ev">' + p['e' + i]
       + '<br><i>' + r.citation + '</i></td></tr>';
   }
-  return '<div class="gc-pop">' + p.h + '<table><tr><th>rule</th><th>status</th>'
-    + '<th>value</th><th>threshold</th></tr>' + rows + '</table></div>';
+  return '<div class="gc-pop">' + p.h + '<div class="gc-rules"><table><tr><th>rule</th>'
+    + '<th>status</th><th>value</th><th>threshold</th></tr>' + rows + '</table></div></div>';
 }
 """
 
@@ -180,6 +214,7 @@ def _head(result: Result) -> str:
     css = "".join(f".gc-{s}{{color:{c}}}" for s, c in STATUS_COLOURS.items())
     return (
         "<style>.gc-pop{max-width:540px;font:12px sans-serif}.gc-pop h4{margin:0 0 4px}"
+        ".gc-rules{max-height:360px;overflow:auto}.gc-card{font-weight:bold;margin:2px 0}"
         ".gc-pop table{border-collapse:collapse}.gc-pop td,.gc-pop th{padding:2px 4px;"
         "vertical-align:top;text-align:left}.gc-ev{font-size:11px;color:#555;"
         f"border-bottom:1px solid #ddd}}{css}</style>"
