@@ -19,6 +19,9 @@ PARALLEL_MIN = 20_000
 """Nearest-neighbour queries over at least this many geometries are split across threads
 (shapely's STRtree releases the GIL)."""
 
+WIDTH_TOLERANCE_M = 0.001
+"""Widths are judged to the millimetre, like distances."""
+
 ENTRANCES = "entrances"
 BOUNDARY = "boundary"
 INSIDE = "inside"
@@ -179,7 +182,8 @@ def green_patches(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None,
 
     A patch is one polygon of the estate's green (see :func:`green_inside`); it is at least
     ``min_width_m`` metres wide when a disc of that diameter fits inside it (its inward buffer
-    by half the width is not empty), so a narrow verge never counts as a patch.
+    by half the width, less a millimetre so that the threshold is inclusive, is not empty), so
+    a narrow verge never counts as a patch.
 
     Returns
     -------
@@ -189,7 +193,9 @@ def green_patches(estates: gpd.GeoDataFrame, green: gpd.GeoDataFrame | None,
     parts, idx = shapely.get_parts(inside, return_index=True)
     polys = shapely.get_type_id(parts) == 3
     parts, idx = parts[polys], idx[polys]
-    wide = ~shapely.is_empty(shapely.buffer(parts, -min_width_m / 2)) if min_width_m > 0 else \
+    # Inclusive to the millimetre: a strip exactly min_width_m wide qualifies.
+    shrink = max(min_width_m / 2 - WIDTH_TOLERANCE_M, 0)
+    wide = ~shapely.is_empty(shapely.buffer(parts, -shrink)) if shrink > 0 else \
         np.ones(len(parts), dtype=bool)
     return pd.DataFrame({"estate_pos": idx, "area_m2": shapely.area(parts), "wide": wide,
                          "geometry": parts})
