@@ -278,6 +278,10 @@ def _core_value(cell: Any, key: str) -> Any:
     return str(cell).strip()
 
 
+def _estates(n: int) -> str:
+    return f"{n} estate" + ("" if n == 1 else "s")
+
+
 def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None = None) -> None:
     """Read the attributes sheet at ``path`` into ``site`` (a :class:`~geocheck.normalise.Site`).
 
@@ -361,7 +365,8 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
             series = est[key].astype(object)
             series.iloc[at[fill]] = given[fill]
             est[key] = series.astype(est[key].dtype) if key == "households" else series
-            site.ledger.note(f"{where}: {key} of {int(fill.sum())} estates taken from the sheet")
+            site.ledger.note(f"{where}: {key} of {_estates(int(fill.sum()))} taken from the "
+                             "sheet")
     missing_cols = [a.header for a in pack.attributes if a.key not in t]
     if missing_cols:
         site.ledger.note(f"{where}: no column for {len(missing_cols)} of the pack's "
@@ -371,7 +376,7 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
                          f"ignored: {', '.join(read.ignored)}")
     not_in = n - int(out["in_sheet"].sum())
     if not_in:
-        site.ledger.note(f"{where}: {not_in} estates have no row; their record-based rules "
+        site.ledger.note(f"{where}: {_estates(not_in)} without a row; their record-based rules "
                          "are no data")
     for note in read.notes:
         site.ledger.note(note)

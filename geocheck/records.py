@@ -26,6 +26,10 @@ from .checks import (
 )
 from .packs import Attribute, Rule
 
+RECORD_CHECKS = ("attribute_yes", "attribute_at_least", "attribute_at_most",
+                 "attribute_per_households", "attribute_share", "score_points", "score_from_rate",
+                 "households_per")
+"""Checks that read the attributes sheet (all others measure the layers)."""
 UNIT_OF_KIND = {"count": "count", "number": "number", "area": "m2", "percent": "ratio",
                 "yesno": "yes/no", "points": "points"}
 NUMBER_DECIMALS = 6

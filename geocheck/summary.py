@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,11 +12,19 @@ from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from .findings import Result
 
 MAX_LISTED = 15
+MAX_RULES = 30
+"""Packs with more rules list only rules that have some data in the rule table."""
+MAX_RULES_LISTED = 8
+
+
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.rjust(w) if i in right else c.ljust(w)
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(" " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
                       for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
             for r in rows]
 
@@ -43,7 +52,8 @@ def _declaration_lines(result: Result) -> list[str]:
                      f"{r.standards_passed}/{r.standards_applicable}",
                      "yes" if r.eligible else "no",
                      "" if not r.blocking_requirements else
-                     " ".join(b.split(" ")[0] for b in blocking)])
+                     " ".join(b.split(" ")[0] for b in blocking) if len(blocking) <= 6 else
+                     f"{len(blocking)} of {len(result.pack.requirements)} requirements"])
     lines += ["  " + x for x in _table(rows, {2, 3})]
     if len(table) > MAX_LISTED:
         lines.append(f"  ... and {len(table) - MAX_LISTED} more (see summary.csv)")
@@ -81,10 +91,20 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
                     + [[str(v) for v in r] for r in counts.itertuples(index=False)], {1, 2, 3})
     lines.append("")
     sc = result.status_counts()
+    titles = {r.id: r.title_en for r in pack.rules}
+    big = len(sc.index) > MAX_RULES
+    shown = [rid for rid in sc.index if not big or sc.at[rid, FAIL] > 0]
+    rest = sc.drop(index=shown)
     lines += _table([["rule", "pass", "fail", "n/a", "no data", "title"]]
                     + [[rid, *(str(sc.at[rid, s]) for s in (PASS, FAIL, NOT_APPLICABLE, NO_DATA)),
-                        next(r.title_en for r in pack.rules if r.id == rid)]
-                       for rid in sc.index], {1, 2, 3, 4})
+                        titles[rid]] for rid in shown], {1, 2, 3, 4})
+    if len(rest):
+        total = rest.sum()
+        lines.append(f"... and {len(rest)} more rules without a failure (findings: "
+                     f"{total[PASS]} pass, {total[NOT_APPLICABLE]} n/a, {total[NO_DATA]} no data)"
+                     + ("; record-based rules need the attributes sheet (--attributes; "
+                        "geocheck template makes one)" if site.attributes is None else "")
+                     + "; see findings.csv")
     overall = result.overall()
     tally = overall.value_counts()
     lines += ["", f"estates: {len(overall)} · all applicable rules met {tally.get(PASS, 0)}"
@@ -95,10 +115,16 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
     if len(bad):
         lines.append("estates with failures or missing data:")
         for eid, group in list(bad.groupby("estate_id", sort=False))[:MAX_LISTED]:
-            name = group["estate_name"].iloc[0]
-            name = "" if pd.isna(name) else name
-            parts = ", ".join(f"{r.rule_id} {r.status}" for r in group.itertuples())
-            lines.append(f"  {eid} {name}: {parts}")
+            name = _name(group["estate_name"].iloc[0])
+            parts = []
+            for status in (FAIL, NO_DATA):
+                ids = group.loc[group["status"] == status, "rule_id"].tolist()
+                if ids:
+                    listed = ", ".join(ids) if len(ids) <= MAX_RULES_LISTED else \
+                        f"{len(ids)} rules"
+                    parts.append(f"{status} {listed}")
+            who = f"{eid} {name}" if name else str(eid)
+            lines.append(f"  {who}: {'; '.join(parts)}")
         more = bad["estate_id"].nunique() - MAX_LISTED
         if more > 0:
             lines.append(f"  ... and {more} more (see findings.csv)")

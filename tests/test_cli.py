@@ -13,7 +13,9 @@ import pytest
 from conftest import at, estate, rect
 from test_sample import SAMPLE
 
+import geocheck
 from geocheck.cli import main
+from geocheck.records import RECORD_CHECKS
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -23,7 +25,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 def test_check_sample_end_to_end(tmp_path) -> None:
     out = tmp_path / "out"
-    proc = run("check", str(SAMPLE), "-o", str(out))
+    proc = run("check", str(SAMPLE), "--attributes", str(SAMPLE.with_name(
+        "nanning_attributes.xlsx")), "-o", str(out))
     assert proc.returncode == 1, proc.stderr  # the sample has failures by design
     assert "GX-53" in proc.stdout and "working CRS: EPSG:4545" in proc.stdout
     assert "exit 1" in proc.stdout
@@ -33,13 +36,19 @@ def test_check_sample_end_to_end(tmp_path) -> None:
     for col in ("estate_id", "estate_name", "pack", "rule_id", "status", "value", "unit",
                 "threshold", "method", "evidence", "citation"):
         assert col in findings.columns
-    assert len(findings) == 12 * 5
+    assert len(findings) == 12 * 98  # the Guangxi pack's 98 rules
+    assert "declaration (85% of applicable standards passed" in proc.stdout
+    summary = pd.read_csv(out / "summary.csv", encoding="utf-8-sig")
+    assert summary["eligible"].sum() == 8 and len(summary) == 12
+    card = pd.read_csv(out / "scorecard.csv", encoding="utf-8-sig")
+    assert len(card) == 12 * 65
     assert set(findings["status"]) <= {"pass", "fail", "not_applicable", "no_data"}
     layers = {name for name, _ in pyogrio.list_layers(out / "results.gpkg")}
     assert {"estates", "evidence_lines", "uncovered_buildings", "too_close_points",
             "findings"} <= layers
     est = pyogrio.read_dataframe(out / "results.gpkg", layer="estates")
-    assert len(est) == 12 and {"overall", "GX-53", "GX-10-greening"} <= set(est.columns)
+    assert len(est) == 12 and {"overall", "GX-53", "GX-10-greening", "compliance_rate",
+                                "eligible"} <= set(est.columns)
     lines = pyogrio.read_dataframe(out / "results.gpkg", layer="evidence_lines")
     nn002 = lines[(lines["estate_id"] == "NN-002") & lines["decisive"]]
     assert len(nn002) == 1 and nn002.length.iloc[0] == pytest.approx(760.0, abs=0.01)
@@ -53,7 +62,13 @@ def test_check_sample_end_to_end(tmp_path) -> None:
 def test_nanhai_pack_and_exit_codes(tmp_path, gpkg) -> None:
     path = gpkg(estates=[estate("A", rect(0, 0, 100, 100), built="new")],
                 green_space=[{"id": "g", "name": "园", "geometry": rect(0, 0, 100, 30)}])
-    assert main(["check", str(path), "--pack", "nanhai", "-o", str(tmp_path / "o"), "-q"]) == 0
+    spatial = tmp_path / "spatial.toml"  # nanhai's map-measured rules only: no sheet needed
+    records = [r.id for r in geocheck.load_pack("nanhai").rules if r.check in RECORD_CHECKS]
+    spatial.write_text(f'[pack]\nid = "nh-map"\nextends = "nanhai"\nremove = {records!r}\n',
+                       encoding="utf-8")
+    assert main(["check", str(path), "--pack", str(spatial), "-o", str(tmp_path / "o"),
+                 "-q"]) == 0
+    assert main(["check", str(path), "--pack", "nanhai", "-o", str(tmp_path / "o1"), "-q"]) == 1
     assert main(["check", str(path), "-o", str(tmp_path / "o2"), "-q"]) == 1  # guangxi: 30 < 35
 
 
@@ -122,5 +137,5 @@ def test_summary_names_estates_without_a_name(gpkg) -> None:
     rows = [estate("A", rect(0, 0, 100, 100))]
     rows[0]["name"] = None
     text = summarise(check(gpkg(estates=rows)))
-    assert "  A : GX-53 no_data" in text and "nan" not in text
+    assert "  A: no_data 97 rules" in text and "nan" not in text
     assert "estates: 1 · all applicable rules met 0 · some rule failed 0 · missing data 1" in text

@@ -40,12 +40,41 @@ def test_shipped_packs_load_with_citations() -> None:
 
 
 def test_guangxi_rules_and_thresholds() -> None:
-    rules = {r.id: r for r in load_pack("guangxi").rules}
-    assert list(rules) == ["GX-53", "GX-06-garbage-radius", "GX-06-garbage-setback",
-                           "GX-06-kindergarten", "GX-10-greening"]
+    pack = load_pack("guangxi")
+    assert [s.id for s in pack.standards] == [f"GX-{i:02d}" for i in range(1, 66)]
+    assert [r.id for r in pack.requirements] == [f"R{i:02d}" for i in range(1, 25)]
+    assert [c.title_zh for c in pack.categories] == ["政府职责", "小区管理", "服务管理",
+                                                     "环境管理", "满意调查"]
+    rules = {r.id: r for r in pack.rules}
     assert rules["GX-53"].params["max_m"] == {"bus_stops": 500.0, "rail_stations": 800.0}
     assert rules["GX-10-greening"].params["min_ratio"] == 0.35
+    assert rules["GX-06-garbage-radius"].params["max_m"] == 70
+    assert rules["GX-06-garbage-setback"].params["min_m"] == 5
+    assert rules["GX-06-kindergarten"].params["min_households"] == 1500
+    assert rules["GX-16-staff"].params["min"] == 7
+    assert rules["GX-51-elderly-rooms"].params["min_per_100_by_built"] == {"new": 20,
+                                                                          "existing": 15}
+    assert rules["GX-08"].params["min_ratio"] == 0.10
     assert "R16" in rules["GX-53"].citation and "GX-53" in rules["GX-53"].citation
+    assert pack.declaration.min_compliance == 0.85 and pack.declaration.every_requirement
+    # every standard sits under the requirement RULES.md gives it (spot checks)
+    req = {s.id: s.requirement for s in pack.standards}
+    assert (req["GX-05"], req["GX-06"], req["GX-38"], req["GX-53"], req["GX-65"]) == \
+        ("R01", "R02", "R10", "R16", "R24")
+
+
+def test_gongshu_score_adds_up_to_300() -> None:
+    sc = load_pack("gongshu").scoring
+    assert sc.total == 300
+    assert [(p.max) for p in sc.parts] == [80, 40, 75, 75, 30]
+    assert [(s.stars, s.min_total, s.min_satisfaction) for s in sc.stars] == \
+        [(5, 280, 0.9), (4, 250, 0.85), (3, 220, 0.8)]
+    assert sc.floor == 0.6
+
+
+def test_reference_pack_is_labelled() -> None:
+    pack = load_pack("gb50180")
+    assert pack.reference and all("GB" in r.citation for r in pack.rules)
 
 
 def test_user_pack_file_loads(tmp_path) -> None:
@@ -225,5 +254,5 @@ def test_extends_refusals(tmp_path) -> None:
         load_pack(a)
     a.write_text('[pack]\nid = "a"\nextends = "nanhai"\n[[rules]]\nid = "NH-greening"\n'
                  'params.min_ratio_by_built = { new = 30, existing = 0.25 }\n', encoding="utf-8")
-    with pytest.raises(PackError, match="rule NH-greening: parameter min_ratio_by_built.new = 30"):
+    with pytest.raises(PackError, match=r"NH-greening: parameter min_ratio_by_built\.new = 30"):
         load_pack(a)

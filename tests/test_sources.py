@@ -232,7 +232,8 @@ def test_import_file_writes_and_replaces_one_layer_with_provenance(tmp_path) -> 
     bus = pyogrio.read_dataframe(out, layer="bus_stops")
     assert len(bus) == 8 and "站名" in bus.columns  # source fields kept
     result = geocheck.check(out)
-    assert "bus_stops coordinates converted GCJ-02" in result.findings["method"].iloc[0]
+    gx53 = result.findings[result.findings["rule_id"] == "GX-53"]
+    assert "bus_stops coordinates converted GCJ-02" in gx53["method"].iloc[0]
 
 
 def test_cli_import_file_writes_mapped_fields(tmp_path, capsys) -> None:
