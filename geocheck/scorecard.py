@@ -157,7 +157,7 @@ def scores(result: Result) -> pd.DataFrame | None:
 
     Columns: ``estate_id, estate_name``, one ``<part id>`` column of points per part,
     ``total`` (NaN when an item is blank), ``total_known`` (points of the items with data),
-    ``items_missing``, ``satisfaction`` (ratio), ``stars`` (0 = none; NaN when missing data
+    ``items_missing``, ``satisfaction_rate`` (ratio), ``stars`` (0 = none; NaN when missing data
     could change it), ``rating`` (a sentence, e.g. "4 stars: 262.4 points, satisfaction 88 %").
     Below the satisfaction floor an estate fails outright, whatever its points.
     """
@@ -213,7 +213,7 @@ def scores(result: Result) -> pd.DataFrame | None:
     out["total"] = total
     out["total_known"] = np.round(known, 6)
     out["items_missing"] = n_missing
-    out["satisfaction"] = sat
+    out["satisfaction_rate"] = sat
     out["stars"] = stars
     out["rating"] = ratings
     return out
