@@ -5,7 +5,7 @@ Everything else (scorecards, maps, exports) is a view of :class:`Result`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -53,6 +53,14 @@ class Result:
     pack: Pack
     findings: pd.DataFrame
     evidence: gpd.GeoDataFrame
+    views: dict[str, object] = field(default_factory=dict, repr=False)
+    """Views computed once from the findings (see :mod:`geocheck.scorecard`)."""
+
+    def matrix(self, column: str = "status") -> np.ndarray:
+        """A findings column as an (estates x rules) array, estates in site order and rules in
+        pack order (the findings are stored in that order)."""
+        n, r = len(self.site.estates), len(self.pack.rules)
+        return self.findings[column].to_numpy().reshape(n, r)
 
     def overall(self) -> pd.Series:
         """Each estate's overall status, indexed by estate_id.

@@ -538,7 +538,8 @@ KEYED_LISTS = {"categories": "id", "requirements": "id", "standards": "id", "att
 def _merge(parent: dict[str, Any], child: dict[str, Any], where: str) -> dict[str, Any]:
     """The child's tables over the parent's: list items with the same id are merged key by key
     (a rule's ``params`` too, unless the child changes its check); new ids are appended;
-    ``[pack] remove`` drops parent rules by id."""
+    ``[pack] remove`` drops parent rules by id, and with them standards, requirements and
+    categories left without rules."""
     out = dict(parent)
     head = {**parent.get("pack", {}), **child.get("pack", {})}
     head.pop("remove", None)
@@ -568,6 +569,13 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], where: str) -> dict[st
         raise PackError(f"{where}: [pack] remove names rules the base pack lacks: "
                         f"{', '.join(map(str, unknown))}")
     out["rules"] = [r for r in out["rules"] if r.get("id") not in set(remove)]
+    if remove:  # the structure follows: standards, requirements, categories left empty go too
+        ruled = {r.get("standard") for r in out["rules"]}
+        out["standards"] = [s for s in out["standards"] if s.get("id") in ruled]
+        kept = {s.get("requirement") for s in out["standards"]}
+        out["requirements"] = [r for r in out["requirements"] if r.get("id") in kept]
+        kept = {r.get("category") for r in out["requirements"]}
+        out["categories"] = [c for c in out["categories"] if c.get("id") in kept]
     for name in ("declaration", "scoring"):
         if name in child:
             out[name] = child[name]

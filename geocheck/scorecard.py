@@ -25,16 +25,34 @@ SCORECARD_COLUMNS = ["estate_id", "estate_name", "standard_id", "requirement_id"
 RANK = {NOT_APPLICABLE: 0, PASS: 1, NO_DATA: 2, FAIL: 3}
 
 
-def _standard_meta(pack: Pack) -> pd.DataFrame:
-    req = {r.id: r for r in pack.requirements}
-    cat = {c.id: c for c in pack.categories}
-    return pd.DataFrame({
-        "standard_id": [s.id for s in pack.standards],
-        "requirement_id": [s.requirement for s in pack.standards],
-        "category": [cat[req[s.requirement].category].title_zh for s in pack.standards],
-        "title_zh": [s.title_zh for s in pack.standards],
-        "order": np.arange(len(pack.standards)),
-    })
+NAMES = np.array([NOT_APPLICABLE, PASS, NO_DATA, FAIL], dtype=object)  # by rank
+
+
+def _ranks(result: Result) -> np.ndarray:
+    """(estates x rules) status ranks: not applicable 0, pass 1, no data 2, fail 3."""
+    status = result.matrix("status")
+    rank = np.zeros(status.shape, dtype=np.int8)
+    for name, value in RANK.items():
+        rank[status == name] = value
+    return rank
+
+
+def _listed(rule_ids: list[str], mask: np.ndarray) -> np.ndarray:
+    """Per row, the rule ids whose column of ``mask`` is true, joined by spaces."""
+    out = np.full(mask.shape[0], "", dtype=object)
+    for j, rid in enumerate(rule_ids):
+        out = np.where(mask[:, j], np.where(out == "", rid, out + " " + rid), out)
+    return out
+
+
+def _standard_ranks(result: Result) -> tuple[np.ndarray, list[list[int]]]:
+    """(estates x standards) worst rank, and each standard's rule columns."""
+    pack = result.pack
+    rank = _ranks(result)
+    col = {r.id: j for j, r in enumerate(pack.rules)}
+    members = [[col[r.id] for r in pack.rules if r.standard == st.id] for st in pack.standards]
+    worst = np.stack([rank[:, m].max(axis=1) for m in members], axis=1)
+    return worst, members
 
 
 def scorecard(result: Result) -> pd.DataFrame | None:
@@ -46,28 +64,33 @@ def scorecard(result: Result) -> pd.DataFrame | None:
     pack = result.pack
     if not pack.standards:
         return None
-    f = result.findings
-    worst = f["status"].map(RANK)
-    g = f.assign(rank=worst).groupby(["estate_id", "standard_id"], sort=False)
-    table = g.agg(rank=("rank", "max"), rules=("rule_id", "size"),
-                  estate_name=("estate_name", "first")).reset_index()
-
-    def listed(status: str) -> pd.Series:
-        part = f[f["status"] == status]
-        return part.groupby(["estate_id", "standard_id"], sort=False)["rule_id"].agg(" ".join)
-
-    key = pd.MultiIndex.from_frame(table[["estate_id", "standard_id"]])
-    table["failed"] = listed(FAIL).reindex(key).fillna("").to_numpy()
-    table["no_data"] = listed(NO_DATA).reindex(key).fillna("").to_numpy()
-    names = {v: k for k, v in RANK.items()}
-    table["status"] = table["rank"].map(names)
-    table = table.merge(_standard_meta(pack), on="standard_id", how="left")
-    order = pd.Series(np.arange(len(result.site.estates)),
-                      index=result.site.estates["estate_id"].to_numpy())
-    order = order[~order.index.duplicated()]
-    table["estate_order"] = table["estate_id"].map(order)
-    table = table.sort_values(["estate_order", "order"], kind="stable")
-    return table[SCORECARD_COLUMNS].reset_index(drop=True)
+    if "scorecard" in result.views:
+        return result.views["scorecard"]
+    worst, members = _standard_ranks(result)
+    rank = _ranks(result)
+    n, k = worst.shape
+    ids = [r.id for r in pack.rules]
+    failed = np.stack([_listed([ids[j] for j in m], rank[:, m] == RANK[FAIL]) for m in members],
+                      axis=1)
+    missing = np.stack([_listed([ids[j] for j in m], rank[:, m] == RANK[NO_DATA])
+                        for m in members], axis=1)
+    req = {r.id: r for r in pack.requirements}
+    cat = {c.id: c.title_zh for c in pack.categories}
+    est = result.site.estates
+    table = pd.DataFrame({
+        "estate_id": np.repeat(est["estate_id"].to_numpy(), k),
+        "estate_name": np.repeat(est["name"].to_numpy(), k),
+        "standard_id": np.tile([st.id for st in pack.standards], n),
+        "requirement_id": np.tile([st.requirement for st in pack.standards], n),
+        "category": np.tile([cat[req[st.requirement].category] for st in pack.standards], n),
+        "status": NAMES[worst.ravel()],
+        "title_zh": np.tile([st.title_zh for st in pack.standards], n),
+        "rules": np.tile([len(m) for m in members], n),
+        "failed": failed.ravel(),
+        "no_data": missing.ravel(),
+    })
+    result.views["scorecard"] = table
+    return table
 
 
 def declaration(result: Result, card: pd.DataFrame | None = None) -> pd.DataFrame | None:
@@ -78,42 +101,36 @@ def declaration(result: Result, card: pd.DataFrame | None = None) -> pd.DataFram
     standards_not_applicable``, ``requirements_met`` (requirements with a standard passed),
     ``blocking_requirements`` (those without, with titles), ``verdict`` (a sentence: eligible,
     not eligible and why, or not eligible yet because data is missing and what it could change).
+    ``card`` is accepted for compatibility; the scorecard is computed once per result.
     """
     pack = result.pack
     rule = pack.declaration
     if rule is None:
         return None
-    card = scorecard(result) if card is None else card
-    counts = pd.crosstab(card["estate_id"], card["status"]).reindex(
-        columns=[PASS, FAIL, NO_DATA, NOT_APPLICABLE], fill_value=0)
-    ids = pd.unique(card["estate_id"])
-    counts = counts.reindex(ids, fill_value=0)
-    names = card.groupby("estate_id", sort=False)["estate_name"].first().reindex(ids)
-    passed = counts[PASS].to_numpy()
-    applicable = passed + counts[FAIL].to_numpy() + counts[NO_DATA].to_numpy()
+    if "declaration" in result.views:
+        return result.views["declaration"]
+    worst, _ = _standard_ranks(result)
+    count = {name: (worst == RANK[name]).sum(axis=1) for name in RANK}
+    passed = count[PASS]
+    applicable = passed + count[FAIL] + count[NO_DATA]
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(applicable > 0, passed / applicable, np.nan)
-        best = np.where(applicable > 0, (passed + counts[NO_DATA].to_numpy()) / applicable,
-                        np.nan)
+        best = np.where(applicable > 0, (passed + count[NO_DATA]) / applicable, np.nan)
     reqs = [r.id for r in pack.requirements]
+    std_req = np.array([st.requirement for st in pack.standards])
+    met = np.stack([(worst[:, std_req == r] == RANK[PASS]).any(axis=1) for r in reqs], axis=1)
+    open_ = np.stack([(worst[:, std_req == r] == RANK[NO_DATA]).any(axis=1) for r in reqs],
+                     axis=1)
+    if not rule.every_requirement:
+        met = np.ones_like(met)
+    blocking = _listed(reqs, ~met)
     titles = {r.id: r.title_zh for r in pack.requirements}
-    met = (card[card["status"] == PASS].groupby("estate_id")["requirement_id"]
-           .agg(set).reindex(ids))
-    open_ = (card[card["status"] == NO_DATA].groupby("estate_id")["requirement_id"]
-             .agg(set).reindex(ids))
-    blocking, could, n_met = [], [], []
-    for m, o in zip(met, open_, strict=True):
-        m = m if isinstance(m, set) else set()
-        o = o if isinstance(o, set) else set()
-        missing = [r for r in reqs if r not in m] if rule.every_requirement else []
-        blocking.append(missing)
-        could.append(all(r in o for r in missing))
-        n_met.append(sum(r in m for r in reqs))
+    could = (met | open_).all(axis=1)
     ok_rate = np.round(np.nan_to_num(rate, nan=-1), 6) >= rule.min_compliance
-    eligible = ok_rate & np.array([not b for b in blocking])
+    eligible = ok_rate & met.all(axis=1)
     best_ok = np.round(np.nan_to_num(best, nan=-1), 6) >= rule.min_compliance
     verdicts = []
-    for i in range(len(ids)):
+    for i in range(len(passed)):  # one sentence per estate
         if eligible[i]:
             verdicts.append(f"eligible: {rate[i]:.1%} of applicable standards passed, every "
                             "requirement met")
@@ -124,23 +141,26 @@ def declaration(result: Result, card: pd.DataFrame | None = None) -> pd.DataFram
         elif not ok_rate[i]:
             why.append(f"compliance {rate[i]:.1%} < {rule.min_compliance:.0%}")
         if blocking[i]:
-            why.append("no standard passed under " + ", ".join(blocking[i]))
+            why.append("no standard passed under " + ", ".join(blocking[i].split(" ")))
         text = "not eligible: " + "; ".join(why)
-        if counts[NO_DATA].iloc[i] and best_ok[i] and could[i]:
-            text += (f" ({counts[NO_DATA].iloc[i]} standards lack data: with them passed "
+        if count[NO_DATA][i] and best_ok[i] and could[i]:
+            text += (f" ({count[NO_DATA][i]} standards lack data: with them passed "
                      "it could become eligible)")
         verdicts.append(text)
-    return pd.DataFrame({
-        "estate_id": ids, "estate_name": names.to_numpy(),
+    est = result.site.estates
+    table = pd.DataFrame({
+        "estate_id": est["estate_id"].to_numpy(), "estate_name": est["name"].to_numpy(),
         "compliance_rate": np.round(rate, 6), "eligible": eligible,
         "standards_passed": passed, "standards_applicable": applicable,
-        "standards_failed": counts[FAIL].to_numpy(),
-        "standards_no_data": counts[NO_DATA].to_numpy(),
-        "standards_not_applicable": counts[NOT_APPLICABLE].to_numpy(),
-        "requirements_met": n_met,
-        "blocking_requirements": ["; ".join(f"{r} {titles[r]}" for r in b) for b in blocking],
+        "standards_failed": count[FAIL], "standards_no_data": count[NO_DATA],
+        "standards_not_applicable": count[NOT_APPLICABLE],
+        "requirements_met": met.sum(axis=1),
+        "blocking_requirements": ["; ".join(f"{r} {titles[r]}" for r in b.split(" ")) if b
+                                  else "" for b in blocking],
         "verdict": verdicts,
     })
+    result.views["declaration"] = table
+    return table
 
 
 def _stars(total: np.ndarray, sat: np.ndarray, pack: Pack) -> np.ndarray:
@@ -165,6 +185,8 @@ def scores(result: Result) -> pd.DataFrame | None:
     sc = pack.scoring
     if sc is None:
         return None
+    if "scores" in result.views:
+        return result.views["scores"]
     f = result.findings
     est = result.site.estates
     ids = est["estate_id"].to_numpy()
@@ -216,4 +238,5 @@ def scores(result: Result) -> pd.DataFrame | None:
     out["satisfaction_rate"] = sat
     out["stars"] = stars
     out["rating"] = ratings
+    result.views["scores"] = out
     return out

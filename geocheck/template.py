@@ -64,13 +64,17 @@ def _validation(attr_kind: str, attr: Attribute | None):  # -> DataValidation | 
         v = DataValidation(allow_blank=True, showErrorMessage=True, errorStyle="stop", **kw)
         return v
 
+    top = attr.max if attr is not None else None
+    bounded = {"operator": "between", "formula1": "0", "formula2": f"{top:g}"} if top else \
+        {"operator": "greaterThanOrEqual", "formula1": "0"}
+    limit = f"0到{top:g}之间的" if top else "不小于0的"
     if attr_kind in ("count", "households"):
-        v = dv(type="whole", operator="greaterThanOrEqual", formula1="0")
-        v.error = "请填写不小于0的整数（人数、次数、个数等），不清楚请留空"
+        v = dv(type="whole", **bounded)
+        v.error = f"请填写{limit}整数（人数、次数、个数等），不清楚请留空"
         v.errorTitle = "应为整数"
     elif attr_kind in ("number", "area"):
-        v = dv(type="decimal", operator="greaterThanOrEqual", formula1="0")
-        v.error, v.errorTitle = "请填写不小于0的数值，不清楚请留空", "应为数值"
+        v = dv(type="decimal", **bounded)
+        v.error, v.errorTitle = f"请填写{limit}数值，不清楚请留空", "应为数值"
     elif attr_kind == "percent":
         v = dv(type="decimal", operator="between", formula1="0", formula2="100")
         v.error = "请填写0到100之间的百分数（如95表示95%），不清楚请留空"

@@ -136,7 +136,8 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
 
 def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     """Estates with escaped display properties: ``overall``, ``tip``, ``h`` (popup header) and,
-    per rule i in pack order, ``s{i}`` status, ``v{i}`` value text, ``e{i}`` evidence."""
+    per rule i in pack order, ``s{i}`` status, ``v{i}`` value text and ``e{i}`` evidence as
+    indexes into ``attrs["texts"]`` (the distinct texts, escaped)."""
     est = result.site.estates
     overall = est["estate_id"].map(result.overall()).to_numpy()
     names, ids = escape_all(est["name"]), escape_all(est["estate_id"])
@@ -148,16 +149,25 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     out["h"] = ("<h4>" + shown + "</h4><div>" + ids + " · households " + hh + " · built "
                 + built + " · overall <b class='gc-" + overall + "'>" + overall + "</b></div>")
     out["h"] += _scorecard_html(result)
-    f = result.findings
-    pos = pd.Series(np.arange(len(est)), index=est["estate_id"].to_numpy())
-    for i, rule in enumerate(result.pack.rules):
-        part = f[f["rule_id"] == rule.id]
-        order = np.argsort(pos[part["estate_id"].to_numpy()].to_numpy())
-        part = part.iloc[order]
-        out[f"s{i}"] = part["status"].to_numpy()
-        out[f"v{i}"] = escape_all(_value_text(part["value"].to_numpy(dtype=float),
-                                              part["unit"].to_numpy()))
-        out[f"e{i}"] = escape_all(part["evidence"])
+    # Per rule: s{i} status, v{i} and e{i} indexes into one table of distinct, escaped texts
+    # (GEOCHECK.t), so that the same evidence ("no data: ...") is written once, not per estate.
+    status = result.matrix("status")
+    values = result.matrix("value").astype(float)
+    units = result.matrix("unit")
+    evidence = result.matrix("evidence")
+    shown_values = np.array(_value_text(values.ravel(), units.ravel()),
+                            dtype=object).reshape(values.shape)
+    codes, uniques = pd.factorize(np.concatenate([shown_values.ravel(), evidence.ravel()]))
+    n, r = status.shape
+    v_codes, e_codes = codes[: n * r].reshape(n, r), codes[n * r:].reshape(n, r)
+    columns = {}
+    for i in range(r):
+        columns[f"s{i}"] = status[:, i]
+        columns[f"v{i}"] = v_codes[:, i]
+        columns[f"e{i}"] = e_codes[:, i]
+    out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+    out = gpd.GeoDataFrame(out, geometry="geometry", crs=est.crs)
+    out.attrs["texts"] = escape_all(uniques).tolist()
     return out
 
 
@@ -196,8 +206,9 @@ function geocheckPopup(p) {
   for (var i = 0; i < GEOCHECK.rules.length; i++) {
     var r = GEOCHECK.rules[i], s = p['s' + i];
     rows += '<tr><td><b>' + r.id + '</b><br><small>' + r.title + '</small></td>'
-      + '<td class="gc-' + s + '"><b>' + s + '</b></td><td>' + p['v' + i] + '</td><td>'
-      + r.threshold + '</td></tr><tr><td colspan="4" class="gc-ev">' + p['e' + i]
+      + '<td class="gc-' + s + '"><b>' + s + '</b></td><td>' + GEOCHECK.t[p['v' + i]]
+      + '</td><td>' + r.threshold + '</td></tr><tr><td colspan="4" class="gc-ev">'
+      + GEOCHECK.t[p['e' + i]]
       + '<br><i>' + r.citation + '</i></td></tr>';
   }
   return '<div class="gc-pop">' + p.h + '<div class="gc-rules"><table><tr><th>rule</th>'
@@ -206,11 +217,12 @@ function geocheckPopup(p) {
 """
 
 
-def _head(result: Result) -> str:
+def _head(result: Result, texts: list[str]) -> str:
+    thresholds = result.matrix("threshold")[0] if len(result.site.estates) else \
+        [""] * len(result.pack.rules)
     rules = [{"id": html.escape(r.id), "title": html.escape(f"{r.title_zh} / {r.title_en}"),
-              "threshold": html.escape(str(result.findings.loc[
-                  result.findings["rule_id"] == r.id, "threshold"].iloc[0])),
-              "citation": html.escape(r.citation)} for r in result.pack.rules]
+              "threshold": html.escape(str(t)), "citation": html.escape(r.citation)}
+             for r, t in zip(result.pack.rules, thresholds, strict=True)]
     css = "".join(f".gc-{s}{{color:{c}}}" for s, c in STATUS_COLOURS.items())
     return (
         "<style>.gc-pop{max-width:540px;font:12px sans-serif}.gc-pop h4{margin:0 0 4px}"
@@ -218,7 +230,8 @@ def _head(result: Result) -> str:
         ".gc-pop table{border-collapse:collapse}.gc-pop td,.gc-pop th{padding:2px 4px;"
         "vertical-align:top;text-align:left}.gc-ev{font-size:11px;color:#555;"
         f"border-bottom:1px solid #ddd}}{css}</style>"
-        f"<script>var GEOCHECK = {js_literal({'rules': rules, 'colours': STATUS_COLOURS})};"
+        "<script>var GEOCHECK = "
+        f"{js_literal({'rules': rules, 'colours': STATUS_COLOURS, 't': texts})};"
         f"{POPUP_JS}</script>"
     )
 
@@ -302,7 +315,8 @@ def build_map(result: Result) -> folium.Map:
     west, south, east, north = site.estates.to_crs(4326).total_bounds
     m = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
-    m.get_root().header.add_child(Element(_head(result)))
+    estates = estate_layer_frame(result)
+    m.get_root().header.add_child(Element(_head(result, estates.attrs["texts"])))
     green = site.layer("green_space")
     if green is not None and len(green):
         g = gpd.GeoDataFrame(geometry=green.geometry.simplify(0.5).to_numpy(), crs=green.crs)
@@ -315,7 +329,7 @@ def build_map(result: Result) -> folium.Map:
         "onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, {sticky: true}); "
         "l.bindPopup(function() { return geocheckPopup(f.properties); }, {maxWidth: 560}); }}"
     )
-    GeoJsonLayer(estate_layer_frame(result), "estates 小区 (verdict)", estates_opts).add_to(m)
+    GeoJsonLayer(estates, "estates 小区 (verdict)", estates_opts).add_to(m)
     radii = _service_radii(result)
     for role, colour in ROLE_COLOURS.items():
         gdf = site.layer(role)

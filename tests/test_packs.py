@@ -237,6 +237,16 @@ params.max_m = { bus_stops = 300 }
     assert rules["CITY-1"].requirement == "R16"  # from its standard
     assert len(pack.rules) == len(base.rules)  # one removed, one added
     assert pack.standards == base.standards and pack.declaration == base.declaration
+    # removing every rule of a standard removes the standard, and an emptied requirement
+    only = tmp_path / "only.toml"
+    keep = {"GX-53", "GX-54"}
+    drop = [r.id for r in base.rules if r.id not in keep]
+    only.write_text(f'[pack]\nid = "only"\nextends = "guangxi"\nremove = {drop!r}\n',
+                    encoding="utf-8")
+    small = load_pack(only)
+    assert [s.id for s in small.standards] == ["GX-53", "GX-54"]
+    assert [r.id for r in small.requirements] == ["R16"]
+    assert [c.title_zh for c in small.categories] == ["服务管理"]
 
 
 def test_extends_refusals(tmp_path) -> None:
