@@ -84,7 +84,9 @@ def _score_lines(result: Result) -> list[str]:
 def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
     """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures."""
     site, pack = result.site, result.pack
-    lines = [f"geocheck · pack {pack.id} ({pack.title_zh}) · {site.source}",
+    lines = [f"geocheck · pack {pack.id} ({pack.title_zh}) · {site.source}"
+             + ("\nreference values (a national standard cited by name), not a local campaign "
+                "standard" if pack.reference else ""),
              f"working CRS: {site.crs.to_string()} ({site.crs.name}), metres", ""]
     counts = site.ledger.counts()
     lines += _table([["layer", "read", "judged", "rejected"]]

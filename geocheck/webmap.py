@@ -253,7 +253,9 @@ def _legend(result: Result) -> str:
         "background:white;padding:8px;border:1px solid #999;font:12px sans-serif;"
         f"max-width:260px'><b>geocheck · {html.escape(result.pack.id)}</b><br>"
         f"{html.escape(result.pack.title_zh)}"
-        f"<div style='margin-top:4px'><b>estates 小区</b>{items}</div>"
+        + ("<br><i>reference values (参考值), not a local standard</i>" if result.pack.reference
+           else "")
+        + f"<div style='margin-top:4px'><b>estates 小区</b>{items}</div>"
         f"<div style='margin-top:4px'><b>facilities 设施</b>{roles}</div>"
         f"<div style='margin-top:4px'><span style='color:{EVIDENCE_COLOUR}'>▬</span> "
         "evidence line / uncovered building / too-close point</div></div>"

@@ -266,3 +266,19 @@ def test_extends_refusals(tmp_path) -> None:
                  'params.min_ratio_by_built = { new = 30, existing = 0.25 }\n', encoding="utf-8")
     with pytest.raises(PackError, match=r"NH-greening: parameter min_ratio_by_built\.new = 30"):
         load_pack(a)
+
+
+def test_reference_pack_says_so_in_every_view(tmp_path) -> None:
+    from test_sample import SAMPLE
+
+    from geocheck.cli import main
+
+    out = tmp_path / "out"
+    assert main(["check", str(SAMPLE), "--pack", "gb50180", "-o", str(out), "-q"]) == 1
+    assert "reference values (参考值), not a local standard" in \
+        (out / "map.html").read_text(encoding="utf-8")
+    from geocheck import check
+    from geocheck.summary import summarise
+
+    assert "reference values (a national standard cited by name)" in \
+        summarise(check(SAMPLE, pack="gb50180"))
