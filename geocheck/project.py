@@ -3,7 +3,7 @@
 
 Example::
 
-    pack = "guangxi"                 # optional; --pack on the command line wins
+    pack = "guangxi"                 # optional (an id, or a .toml beside this file); --pack wins
     dst_crs = "EPSG:4545"            # optional working CRS
     attributes = "指标填报表.xlsx"    # optional attributes sheet; --attributes wins
 
@@ -130,7 +130,11 @@ def parse_project(path: str | Path) -> Project:
     pack = doc.get("pack")
     dst = doc.get("dst_crs")
     sheet = doc.get("attributes")
-    return Project(p, sources, None if pack is None else _text(pack, f"{p}: pack"),
+    if pack is not None:
+        pack = _text(pack, f"{p}: pack")
+        if pack.endswith(".toml") or "/" in pack or "\\" in pack:  # a pack file beside it
+            pack = str(p.parent / pack)
+    return Project(p, sources, pack,
                    None if dst is None else _text(dst, f"{p}: dst_crs"),
                    None if sheet is None else p.parent / _text(sheet, f"{p}: attributes"))
 

@@ -384,3 +384,14 @@ def test_blank_template_without_layers(tmp_path, pack_file) -> None:
     path = write_template(load_pack(pack_file), tmp_path / "b.xlsx")
     ws = load_workbook(path)["指标填报"]
     assert ws.max_row == 1 and len(ws.data_validations.dataValidation) == 7
+
+
+def test_project_file_names_the_sheet(tmp_path, pack_file, layers) -> None:
+    _sheet(tmp_path / "表.xlsx", [["E1", "甲", "是", "是", 7, 80, 160]])
+    project = tmp_path / "project.toml"
+    project.write_text(f'pack = "{pack_file.name}"\nattributes = "表.xlsx"\n'
+                       f'[layers.estates]\npath = "{layers.name}"\nlayer = "estates"\n',
+                       encoding="utf-8")
+    result = geocheck.check(project)  # the pack file too is found beside the project
+    assert result.pack.id == "mini" and _status(result)["E1", "S3-rooms"] == "pass"
+    assert result.site.attributes_source == "表.xlsx"
