@@ -117,7 +117,7 @@ def write_all(result: Result, outdir: Path) -> dict[str, Path]:
     card = scorecard(result)
     if card is not None:
         written["scorecard"] = write_csv(card, outdir / "scorecard.csv")
-    summary = declaration(result, card)
+    summary = declaration(result)
     if summary is None:
         summary = scores(result)
     if summary is not None:

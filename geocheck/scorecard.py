@@ -30,10 +30,13 @@ NAMES = np.array([NOT_APPLICABLE, PASS, NO_DATA, FAIL], dtype=object)  # by rank
 
 def _ranks(result: Result) -> np.ndarray:
     """(estates x rules) status ranks: not applicable 0, pass 1, no data 2, fail 3."""
+    if "ranks" in result.views:
+        return result.views["ranks"]
     status = result.matrix("status")
     rank = np.zeros(status.shape, dtype=np.int8)
     for name, value in RANK.items():
         rank[status == name] = value
+    result.views["ranks"] = rank
     return rank
 
 
@@ -93,7 +96,7 @@ def scorecard(result: Result) -> pd.DataFrame | None:
     return table
 
 
-def declaration(result: Result, card: pd.DataFrame | None = None) -> pd.DataFrame | None:
+def declaration(result: Result) -> pd.DataFrame | None:
     """Compliance rate and eligibility per estate, or None when the pack has no declaration.
 
     Columns: ``estate_id, estate_name, compliance_rate`` (0-1), ``eligible`` (bool),
@@ -101,7 +104,6 @@ def declaration(result: Result, card: pd.DataFrame | None = None) -> pd.DataFram
     standards_not_applicable``, ``requirements_met`` (requirements with a standard passed),
     ``blocking_requirements`` (those without, with titles), ``verdict`` (a sentence: eligible,
     not eligible and why, or not eligible yet because data is missing and what it could change).
-    ``card`` is accepted for compatibility; the scorecard is computed once per result.
     """
     pack = result.pack
     rule = pack.declaration

@@ -312,7 +312,7 @@ def test_scorecard_and_declaration_by_hand(tmp_path, pack_file, layers) -> None:
     assert got.loc["E3"].tolist() == ["fail", "fail", "no_data"]
     assert card.loc[(card["estate_id"] == "E2") & (card["standard_id"] == "S3"),
                     "failed"].item() == "S3-staff"
-    summary = declaration(result, card).set_index("estate_id")
+    summary = declaration(result).set_index("estate_id")
     assert summary["compliance_rate"].round(4).tolist() == [0.6667, 0.6667, 0.0, 1.0]
     assert summary["eligible"].tolist() == [True, False, False, True]
     assert summary.loc["E2", "blocking_requirements"] == "R2 人员"
