@@ -413,9 +413,14 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out)
 
 
+def exactly_one(rid: str, params: dict[str, Any], name: str) -> None:
+    """Refuse a rule that gives both or neither of ``name`` and ``name_by_built``."""
+    if (params[name] is None) == (params[f"{name}_by_built"] is None):
+        raise PackError(f"rule {rid}: give exactly one of {name} and {name}_by_built")
+
+
 def _one_ratio(rid: str, params: dict[str, Any], attributes: dict[str, Any]) -> None:
-    if (params["min_ratio"] is None) == (params["min_ratio_by_built"] is None):
-        raise PackError(f"rule {rid}: give exactly one of min_ratio and min_ratio_by_built")
+    exactly_one(rid, params, "min_ratio")
 
 
 @register("green_ratio",

@@ -22,6 +22,7 @@ from .checks import (
     REQUIRED,
     Context,
     Outcome,
+    exactly_one,
     register,
 )
 from .packs import Attribute, Rule
@@ -199,8 +200,7 @@ def attribute_at_most(ctx: Context, rule: Rule) -> Outcome:
 def _validate_per_households(rid: str, params: dict[str, Any],
                              attributes: dict[str, Attribute]) -> None:
     _kind_is(rid, attributes[params["attribute"]], ("area", "number", "count"), "attribute")
-    if (params["min_per_100"] is None) == (params["min_per_100_by_built"] is None):
-        raise PackError(f"rule {rid}: give exactly one of min_per_100 and min_per_100_by_built")
+    exactly_one(rid, params, "min_per_100")
 
 
 @register("attribute_per_households",
