@@ -1,0 +1,322 @@
+"""findings.xlsx: the workbook a campaign office opens in Excel or WPS.
+
+Sheets, in order: ``汇总 summary`` (declaration or points per estate, else each estate's
+overall status and status counts), ``标准 scorecard`` (packs with standards), ``结果 findings``
+(one row per estate x rule), ``剔除 rejects`` (the ledger's rejected features) and
+``说明 about`` (pack, source, CRS, version, status legend).
+
+Every table has a bold, frozen header, an autofilter and verdict colours given by conditional
+formats on the status-like columns (one rule per status per column, however many rows).
+
+Formula safety: text from the data never becomes a formula. Every text cell is written with
+``write_string``; text starting with ``= + - @``, tab or carriage return also gets the
+``quote_prefix`` format, so Excel keeps it as text when the user edits the cell. The text itself
+is unchanged (no apostrophe is added). Numbers are written as numbers, booleans as booleans,
+and missing values (NaN, NA, empty text) as empty cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from ._errors import GeocheckError
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .export import FORMULA_START
+from .findings import Result
+from .webmap import STATUS_COLOURS, STATUS_LABELS
+
+SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
+               "findings": "结果 findings", "rejects": "剔除 rejects", "about": "说明 about"}
+"""Sheet names (Chinese and English, each at most 31 characters), in workbook order."""
+
+STATUS_COLUMNS = ("status", "overall")
+"""Columns holding a status name (pass, fail, no_data, not_applicable), coloured by value."""
+
+PERCENT_FORMAT = "0.00%"
+"""Number format of ratio columns (``*_rate``, 0-1): a percent with two decimals (84.85%), fine
+enough that a rate just below a whole-percent threshold does not look as if it met it."""
+
+LIGHTEN = 0.75
+"""Share of white mixed into each :data:`~geocheck.webmap.STATUS_COLOURS` for cell fills."""
+
+MAX_ROWS = 1_048_575
+"""Data rows an Excel sheet holds below its header."""
+
+MAX_WIDTH = 60
+MIN_WIDTH = 6
+WIDTH_PAD = 2
+
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                    "strings_to_numbers": False, "nan_inf_to_errors": False}
+"""No text is ever turned into a formula, link or number. Not ``constant_memory``: its in-line
+strings made a 3,000-estate city's workbook about twice as slow to write, and 67 MB instead of
+24 MB."""
+
+
+def light(colour: str, share: float = LIGHTEN) -> str:
+    """``#rrggbb`` mixed with ``share`` (0-1) of white, as ``#RRGGBB``."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c + (255 - c) * share):02X}" for c in rgb)
+
+
+FILLS = {status: light(colour) for status, colour in STATUS_COLOURS.items()}
+"""Light fill of each status (pass green, fail red, no data grey, not applicable blue)."""
+
+
+def text_width(text: str) -> int:
+    """Display width of ``text`` in character cells: CJK and full-width characters count 2."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
+@dataclass
+class _Column:
+    """One column ready to write: the writer method, a value per row (None: leave the cell
+    empty) and a format per row (None: the default)."""
+
+    name: str
+    write: Callable[..., Any]
+    values: list
+    formats: list
+    width: float
+    rules: list[dict] = field(default_factory=list)
+
+
+class _Book:
+    """The workbook with its shared formats."""
+
+    def __init__(self, path: Path) -> None:
+        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.header = self.wb.add_format({"bold": True, "bottom": 1, "bg_color": "#F2F2F2"})
+        self.quote = self.wb.add_format({"quote_prefix": True})
+        self.percent = self.wb.add_format({"num_format": PERCENT_FORMAT})
+        self.bold = self.wb.add_format({"bold": True})
+        self.fill = {s: self.wb.add_format({"bg_color": c}) for s, c in FILLS.items()}
+
+    def text_column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+        """A text column: strings as they are, risky starts marked with ``quote_prefix``.
+
+        Work is done once per distinct text (``pd.factorize``), which also lets every cell of
+        a repeated text share one string object.
+        """
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        texts = np.array([str(u) for u in uniques] + [""], dtype=object)  # code -1: missing
+        values = texts.copy()
+        values[values == ""] = None
+        risky = np.array([t.startswith(FORMULA_START) for t in texts], dtype=bool)
+        fmts = np.where(risky, self.quote, None)
+        return _Column(name, ws.write_string, values[codes].tolist(), fmts[codes].tolist(),
+                       _width(name, texts))
+
+    def number_column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+        """A number column: NaN / NA left empty; ``*_rate`` columns formatted as percent."""
+        numbers = series.astype("float64").to_numpy(na_value=np.nan)
+        values = numbers.astype(object)
+        values[~np.isfinite(numbers)] = None
+        if pd.api.types.is_integer_dtype(series):
+            values[np.isfinite(numbers)] = series.dropna().astype("int64").to_numpy().tolist()
+        fmt = self.percent if name.endswith("_rate") else None
+        return _Column(name, ws.write_number, values.tolist(), [fmt] * len(values),
+                       max(text_width(name), 10) + WIDTH_PAD)
+
+    def bool_column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+        """A boolean column (TRUE / FALSE cells), TRUE coloured as pass and FALSE as fail."""
+        missing = series.isna().to_numpy(dtype=bool)
+        values = series.to_numpy(dtype=object, copy=True)
+        values[missing] = None
+        values[~missing] = values[~missing].astype(bool).tolist()
+        rules = [{"type": "cell", "criteria": "==", "value": "TRUE", "format": self.fill[PASS]},
+                 {"type": "cell", "criteria": "==", "value": "FALSE",
+                  "format": self.fill[FAIL]}]
+        return _Column(name, ws.write_boolean, values.tolist(), [None] * len(values),
+                       max(text_width(name), 6) + WIDTH_PAD, rules)
+
+    def column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+        """The column for ``series``, by dtype, with its verdict colours."""
+        if pd.api.types.is_bool_dtype(series):
+            return self.bool_column(ws, name, series)
+        if pd.api.types.is_numeric_dtype(series):
+            col = self.number_column(ws, name, series)
+        else:
+            col = self.text_column(ws, name, series)
+        col.rules = self.colour_rules(name)
+        return col
+
+    def colour_rules(self, name: str) -> list[dict]:
+        """Conditional formats of a status-like column (earlier rules win)."""
+        fill = self.fill
+        if name in STATUS_COLUMNS:
+            return [{"type": "cell", "criteria": "==", "value": f'"{s}"', "format": fill[s]}
+                    for s in (PASS, FAIL, NO_DATA, NOT_APPLICABLE)]
+        if name == "verdict":  # scorecard.declaration
+            return [_contains("could become eligible", fill[NO_DATA]),
+                    _begins("not eligible", fill[FAIL]), _begins("eligible", fill[PASS])]
+        if name == "rating":  # scorecard.scores
+            return [_begins("fails outright", fill[FAIL]), _begins("no data", fill[NO_DATA]),
+                    _begins("no star", fill[FAIL]), _contains(" stars:", fill[PASS])]
+        if name == "stars":
+            return [{"type": "blanks", "format": fill[NO_DATA]},
+                    {"type": "cell", "criteria": "==", "value": 0, "format": fill[FAIL]},
+                    {"type": "cell", "criteria": ">=", "value": 1, "format": fill[PASS]}]
+        return []
+
+    def table(self, sheet: str, df: pd.DataFrame, *, freeze_cols: int = 0) -> Worksheet:
+        """Write ``df`` as a sheet: bold frozen header, autofilter, widths, verdict colours."""
+        n = len(df)
+        ws = self.wb.add_worksheet(sheet)
+        cols = [self.column(ws, str(name), df[name]) for name in df.columns]
+        for j, col in enumerate(cols):
+            ws.set_column(j, j, col.width)
+            ws.write_string(0, j, col.name, self.header)
+        ws.freeze_panes(1, freeze_cols)
+        ws.autofilter(0, 0, n, max(len(cols) - 1, 0))
+        for j, col in enumerate(cols):
+            for rule in col.rules if n else []:
+                ws.conditional_format(1, j, n, j, rule)
+        _write_rows(cols, n)
+        return ws
+
+
+def _begins(text: str, fmt: Format) -> dict:
+    return {"type": "text", "criteria": "begins with", "value": text, "format": fmt}
+
+
+def _contains(text: str, fmt: Format) -> dict:
+    return {"type": "text", "criteria": "containing", "value": text, "format": fmt}
+
+
+def _width(name: str, uniques: np.ndarray) -> float:
+    """Column width for a header and its distinct texts, capped at :data:`MAX_WIDTH`."""
+    widest = text_width(name)
+    if len(uniques):
+        lengths = np.fromiter((len(u) for u in uniques), dtype=np.int64, count=len(uniques))
+        longest = int(lengths.max())
+        if longest >= MAX_WIDTH:
+            widest = MAX_WIDTH
+        else:  # a text is at most twice its length wide: only those can be the widest
+            widest = max(widest, *(text_width(u) for u in uniques[2 * lengths >= longest]))
+    return max(MIN_WIDTH, min(widest, MAX_WIDTH)) + WIDTH_PAD
+
+
+def _write_rows(cols: list[_Column], n: int) -> None:
+    """Write the data rows below the header, a column at a time (no pandas lookups per cell)."""
+    for j, col in enumerate(cols):
+        write = col.write
+        for row, value, fmt in zip(range(1, n + 1), col.values, col.formats, strict=True):
+            if value is not None:
+                write(row, j, value, fmt)
+
+
+def overall_summary(result: Result) -> pd.DataFrame:
+    """One row per estate: ``estate_id, estate_name, overall`` (the worst status) and the
+    number of rules per status ``n_pass, n_fail, n_no_data, n_not_applicable``."""
+    est = result.site.estates
+    status = result.matrix("status")
+    table = pd.DataFrame({"estate_id": est["estate_id"].to_numpy(),
+                          "estate_name": est["name"].to_numpy()})
+    table["overall"] = table["estate_id"].map(result.overall()).to_numpy()
+    for s in (PASS, FAIL, NO_DATA, NOT_APPLICABLE):
+        table[f"n_{s}"] = (status == s).sum(axis=1)
+    return table
+
+
+def about_rows(result: Result) -> list[tuple[str, str]]:
+    """The about sheet's (item, value) rows, before the status legend."""
+    from . import __version__
+
+    site, pack = result.site, result.pack
+    crs = site.crs
+    epsg = crs.to_epsg()
+    rows = [("pack 规则包", pack.id), ("title 标题", pack.title_zh),
+            ("title (en)", pack.title_en),
+            ("rules 指标数", str(len(pack.rules))),
+            ("estates 小区数", str(len(site.estates))),
+            ("source 数据文件", str(site.source)),
+            ("working CRS 坐标系", f"EPSG:{epsg} {crs.name}" if epsg else crs.name),
+            ("geocheck version 版本", __version__)]
+    if site.attributes_source:
+        rows.append(("attributes 指标填报表", site.attributes_source))
+    rows += [("note 说明", note) for note in site.ledger.notes]
+    return rows
+
+
+def _about(book: _Book, result: Result) -> None:
+    ws = book.wb.add_worksheet(SHEET_NAMES["about"])
+    rows = about_rows(result)
+    ws.set_column(0, 0, max(text_width(k) for k, _ in rows) + WIDTH_PAD)
+    ws.set_column(1, 1, MAX_WIDTH + WIDTH_PAD)
+    ws.write_string(0, 0, "item 项目", book.header)
+    ws.write_string(0, 1, "value 内容", book.header)
+    for i, (key, value) in enumerate(rows, start=1):
+        _safe_text(ws, i, 0, key, book)
+        _safe_text(ws, i, 1, value, book)
+    r = len(rows) + 2
+    ws.write_string(r, 0, "status legend 图例", book.bold)
+    for i, s in enumerate((PASS, FAIL, NO_DATA, NOT_APPLICABLE), start=r + 1):
+        ws.write_string(i, 0, s, book.fill[s])
+        ws.write_string(i, 1, STATUS_LABELS[s], book.fill[s])
+
+
+def _safe_text(ws: Worksheet, row: int, col: int, text: str, book: _Book) -> None:
+    if text:
+        ws.write_string(row, col, text, book.quote if text.startswith(FORMULA_START) else None)
+
+
+def write_xlsx(result: Result, path: Path) -> Path:
+    """Write findings.xlsx and return its path.
+
+    Parameters
+    ----------
+    result : a judged :class:`~geocheck.findings.Result`.
+    path : the workbook to write (replaced if it exists).
+
+    Returns
+    -------
+    Path
+        ``path``. Sheets (:data:`SHEET_NAMES`): summary (``scorecard.declaration``, else
+        ``scorecard.scores``, else :func:`overall_summary`), scorecard (when the pack has
+        standards), findings (all columns; ``value`` a number in its ``unit``: metres, a 0-1
+        ratio, ...), rejects and about. Rates (``*_rate``, 0-1 ratios) are shown as percent.
+
+    Raises
+    ------
+    GeocheckError
+        When a table has more rows than an Excel sheet holds (:data:`MAX_ROWS`); nothing is
+        written then.
+
+    Examples
+    --------
+    >>> write_xlsx(geocheck.check("layers/nanning_sample.gpkg"), Path("out/findings.xlsx"))
+    """
+    from .scorecard import declaration, scorecard, scores
+
+    summary = declaration(result)
+    if summary is None:
+        summary = scores(result)
+    if summary is None:
+        summary = overall_summary(result)
+    est_cols = 2  # estate_id and estate_name stay in view when scrolling right
+    tables = [(SHEET_NAMES["summary"], summary, est_cols),
+              (SHEET_NAMES["scorecard"], scorecard(result), est_cols),
+              (SHEET_NAMES["findings"], result.findings, est_cols),
+              (SHEET_NAMES["rejects"], result.site.ledger.rejects_frame(), 0)]
+    tables = [t for t in tables if t[1] is not None]
+    for sheet, df, _ in tables:
+        if len(df) > MAX_ROWS:
+            raise GeocheckError(f"{sheet}: {len(df):,} rows do not fit in an Excel sheet (at "
+                                f"most {MAX_ROWS:,}); use the CSV tables instead")
+    path = Path(path)
+    book = _Book(path)
+    for sheet, df, freeze in tables:
+        book.table(sheet, df, freeze_cols=freeze)
+    _about(book, result)
+    book.wb.close()
+    return path
