@@ -6,6 +6,7 @@ reason it was rejected. The result is a :class:`Site` in one working CRS, in met
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +23,12 @@ from .projection import choose_working_crs, lonlat_bounds
 from .read import RawLayers
 from .schema import (
     BUILT_VALUES,
+    FIELD_ALIASES,
     POINT,
     POLYGON,
     RESIDENTIAL_VALUES,
     ROLES,
+    TARGET_YEARS,
     FieldMap,
 )
 
@@ -46,8 +49,10 @@ class Site:
     Attributes
     ----------
     estates : estates with ``estate_id``, ``name``, ``households`` (nullable Int64), ``built``
-        (``new`` / ``existing`` / missing), ``households_estimated`` (bool: an estimate from
-        floor area, not a record); index 0..n-1.
+        (``new`` / ``existing`` / missing), ``target_year`` (nullable Int64: the year the
+        estate is scheduled to be created in its campaign; read from ``target_year``,
+        ``创建年份`` or ``目标年份``), ``households_estimated`` (bool: an estimate from floor
+        area, not a record); index 0..n-1.
     layers : the other role layers present, each with ``feature_id`` and ``name``; buildings
         have ``use``, ``residential`` and ``estate_pos``; entrances have ``estate_pos``
         (position of their estate in ``estates``, -1 for none).
@@ -94,6 +99,9 @@ def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) 
     out = pd.DataFrame(index=gdf.index)
     for name in ROLES[role].fields:
         src = fields.source(role, name)
+        if src == name and src not in gdf.columns:  # unmapped: try the field's other names
+            src = next((a for a in FIELD_ALIASES.get((role, name), ()) if a in gdf.columns),
+                       name)
         if src in gdf.columns:
             out[name] = gdf[src]
         elif src != name:
@@ -212,7 +220,7 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
 
 
 def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd.GeoDataFrame:
-    """Parse households and built; reject duplicate estate ids."""
+    """Parse households, built and target_year; reject duplicate estate ids."""
     dup = estates["feature_id"].duplicated(keep=False)
     if dup.any():
         counts = estates.loc[dup, "feature_id"].map(estates["feature_id"].value_counts())
@@ -232,6 +240,7 @@ def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd
                          f"built = {built.iloc[i]!r} is not one of "
                          f"{', '.join(sorted(BUILT_VALUES))}")
     estates["built"] = parsed
+    estates["target_year"] = _parse_target_year(estates, path)
     return estates
 
 
@@ -246,6 +255,34 @@ def _parse_households(estates: gpd.GeoDataFrame, path: Path) -> pd.Series:
         i = np.flatnonzero(bad)[0]
         raise InputError(f"{path}: layer 'estates', estate {estates['estate_id'].iloc[i]!r}: "
                          f"households = {text.iloc[i]!r} is not a whole number of households")
+    return num.round().astype("Int64")
+
+
+def _parse_target_year(estates: gpd.GeoDataFrame, path: Path) -> pd.Series:
+    """The year each estate is scheduled to be created, as nullable integers.
+
+    ``2022``, ``2022.0``, ``"2022"`` and ``"2022年"`` (full-width digits too) are 2022; blank is
+    missing. Anything else, or a year outside :data:`~geocheck.schema.TARGET_YEARS`, is an error
+    naming the estate and the value.
+    """
+    def clean(v: object) -> object:
+        if isinstance(v, str):
+            v = unicodedata.normalize("NFKC", v).strip().removesuffix("年").strip()
+            return v or None
+        return None if pd.isna(v) else v
+
+    raw = estates["target_year"].astype(object)
+    given = raw.map(clean)
+    num = pd.to_numeric(given, errors="coerce").astype(float)
+    low, high = TARGET_YEARS
+    bad = (given.notna() & num.isna()) | (num.notna() & ((num != num.round()) | (num < low)
+                                                         | (num > high)))
+    if bad.any():
+        i = np.flatnonzero(bad)[0]
+        v = raw.iloc[i]
+        shown = repr(v) if isinstance(v, str) else str(v)
+        raise InputError(f"{path}: layer 'estates', estate {estates['estate_id'].iloc[i]!r}: "
+                         f"target_year = {shown} is not a year {low}-{high}")
     return num.round().astype("Int64")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import PackError
-from .schema import ROLES
+from .schema import ROLES, TARGET_YEARS
 
 PACKS_DIR = "packs"
 DEFAULT_PACK = "guangxi"
@@ -167,10 +167,42 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A campaign target: by the end of ``year``, at least ``share`` (a ratio 0-1) of the
+    campaign's estates have been created (pass)."""
+
+    year: int
+    share: float
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign run over several years (Qinzhou, seed 001 一、工作目标: 35 % of the city's
+    estates by the end of 2021, 70 % by 2022, 90 % by 2023, 100 % by 2024).
+
+    ``targets`` are in increasing years with non-decreasing shares. See
+    :func:`geocheck.campaign.progress` for how estates are counted against them.
+    """
+
+    title_zh: str
+    title_en: str
+    citation: str
+    targets: tuple[Target, ...]
+
+    def target(self, year: int) -> float | None:
+        """The target share for ``year`` (a ratio 0-1), or None when the campaign sets none."""
+        for t in self.targets:
+            if t.year == year:
+                return t.share
+        return None
+
+
+@dataclass(frozen=True)
 class Pack:
     """A rule pack: an ordered list of rules for one jurisdiction's document, with the document's
     structure (categories, requirements, standards), the record-based indicators it reads from
-    the attributes sheet, and its declaration rule or points score when it has one."""
+    the attributes sheet, its declaration rule or points score when it has one, and the yearly
+    targets of the campaign it serves, when it has them."""
 
     id: str
     title_zh: str
@@ -185,6 +217,7 @@ class Pack:
     attributes: tuple[Attribute, ...] = ()
     declaration: Declaration | None = None
     scoring: Scoring | None = None
+    campaign: Campaign | None = None
 
     def attribute(self, key: str) -> Attribute:
         """The attribute with this key (KeyError when the pack has none)."""
@@ -462,6 +495,51 @@ def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
     return Scoring(total, tuple(parts), tuple(stars), sat, floor, _text(raw, "citation", what))
 
 
+CAMPAIGN_KEYS = {"title_zh", "title_en", "citation", "targets"}
+
+
+def _parse_campaign(data: dict[str, Any], where: str) -> Campaign | None:
+    """The optional ``[campaign]``: titles, citation and ``targets = [{year, share}, ...]``,
+    years strictly increasing within :data:`~geocheck.schema.TARGET_YEARS`, shares ratios 0-1
+    that never decrease."""
+    raw = data.get("campaign")
+    if raw is None:
+        return None
+    what = f"{where}: [campaign]"
+    if not isinstance(raw, dict):
+        raise PackError(f"{what} is not a table")
+    unknown = set(raw) - CAMPAIGN_KEYS
+    if unknown:
+        raise PackError(f"{what} has unknown keys: {', '.join(sorted(unknown))}")
+    titles = [_text(raw, key, what) for key in ("title_zh", "title_en", "citation")]
+    items = raw.get("targets")
+    if not isinstance(items, list) or not items or not all(isinstance(t, dict) for t in items):
+        raise PackError(f"{what}: targets must be a non-empty list of tables "
+                        "{year = 2021, share = 0.35}")
+    low, high = TARGET_YEARS
+    targets: list[Target] = []
+    for t in items:
+        extra = set(t) - {"year", "share"}
+        if extra:
+            raise PackError(f"{what}: a target has unknown keys: {', '.join(sorted(extra))}")
+        year = t.get("year")
+        if not isinstance(year, int) or isinstance(year, bool) or not low <= year <= high:
+            raise PackError(f"{what}: target year {year!r} is not a year {low}-{high}")
+        share = t.get("share")
+        if not _is_number(share) or not 0 <= share <= 1:
+            raise PackError(f"{what}: target {year}: share = {share!r} is not a ratio between "
+                            "0 and 1 (35 % is 0.35)")
+        share = float(share)
+        if targets and year <= targets[-1].year:
+            raise PackError(f"{what}: target years must increase ({year} follows "
+                            f"{targets[-1].year})")
+        if targets and share < targets[-1].share:
+            raise PackError(f"{what}: target shares must not decrease ({year}: {share:g} < "
+                            f"{targets[-1].year}: {targets[-1].share:g})")
+        targets.append(Target(year, share))
+    return Campaign(*titles, targets=tuple(targets))
+
+
 def parse_pack(data: dict[str, Any], where: str) -> Pack:
     """Build a :class:`Pack` from parsed TOML (with any ``extends`` already merged in),
     validating every rule and the document structure."""
@@ -500,7 +578,8 @@ def parse_pack(data: dict[str, Any], where: str) -> Pack:
                 extends=str(head.get("extends", "")), categories=cats, requirements=reqs,
                 standards=stds, attributes=attributes,
                 declaration=_parse_declaration(data, where, bool(stds)),
-                scoring=_parse_scoring(data, where, rules, by_key))
+                scoring=_parse_scoring(data, where, rules, by_key),
+                campaign=_parse_campaign(data, where))
 
 
 def shipped_packs() -> list[str]:
@@ -576,7 +655,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], where: str) -> dict[st
         out["requirements"] = [r for r in out["requirements"] if r.get("id") in kept]
         kept = {r.get("category") for r in out["requirements"]}
         out["categories"] = [c for c in out["categories"] if c.get("id") in kept]
-    for name in ("declaration", "scoring"):
+    for name in ("declaration", "scoring", "campaign"):
         if name in child:
             out[name] = child[name]
     return out
@@ -602,7 +681,9 @@ def load_pack(name_or_path: str | Path = DEFAULT_PACK) -> Pack:
 
     A pack with ``extends = "guangxi"`` (an id, or a file path relative to the pack file) starts
     from that pack: its rules, standards and attributes with the same id are overridden key by
-    key, new ones are added, and ``remove = [ids]`` drops rules.
+    key, new ones are added, and ``remove = [ids]`` drops rules. Its ``[declaration]``,
+    ``[scoring]`` and ``[campaign]`` are the base pack's unless it gives its own, which replace
+    them whole.
 
     Raises
     ------

@@ -45,8 +45,8 @@ def _role(name: str, kinds: Iterable[str], id_field: str, fields: tuple[str, ...
 ROLES: dict[str, Role] = {
     r.name: r
     for r in (
-        _role("estates", [POLYGON], "estate_id", ("estate_id", "name", "households", "built"),
-              "estates", "小区"),
+        _role("estates", [POLYGON], "estate_id",
+              ("estate_id", "name", "households", "built", "target_year"), "estates", "小区"),
         _role("buildings", [POLYGON], "building_id", ("building_id", "use", "estate_id"),
               "buildings", "建筑"),
         _role("entrances", [POINT], "entrance_id", ("entrance_id", "estate_id"),
@@ -70,6 +70,15 @@ BUILT_VALUES: dict[str, str] = {
     "既有": "existing",
 }
 """Accepted spellings of the estates' ``built`` field, mapped to ``new`` / ``existing``."""
+
+FIELD_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("estates", "target_year"): ("创建年份", "目标年份"),
+}
+"""Other names a field is read from when the layer lacks the default name and no mapping
+names a source: (layer, field) -> names, tried in order."""
+
+TARGET_YEARS = (2000, 2100)
+"""The years (inclusive) an estate's ``target_year`` or a campaign target may name."""
 
 RESIDENTIAL = "residential"
 RESIDENTIAL_VALUES = frozenset({"residential", "住宅", "居住"})

@@ -1,0 +1,250 @@
+"""Campaign progress: estates created so far against a campaign's yearly targets.
+
+A pack's ``[campaign]`` (see :class:`~geocheck.packs.Campaign`) sets targets such as Qinzhou's
+(seed 001, 一、工作目标): at least 35 % of the campaign's estates created by the end of 2021,
+70 % by 2022, 90 % by 2023 and 100 % by 2024. Each estate may carry a ``target_year``, the year
+it is scheduled to be created. :func:`progress` counts what passes now against that schedule and
+the targets; :func:`progress_chart_png` draws it; :func:`write_progress` writes both.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from .checks import FAIL, PASS
+from .export import write_csv
+from .findings import Result
+from .packs import Campaign
+from .static_map import cjk_font, find_cjk_font
+from .webmap import STATUS_COLOURS
+
+PROGRESS_COLUMNS = ["year", "scheduled", "scheduled_cumulative", "scheduled_share",
+                    "target_share", "passing", "passing_share", "on_track"]
+SHARE_DECIMALS = 6
+"""Shares are rounded to this many decimals, and compared with targets at that precision (so
+7 of 20 estates meets a 35 % target)."""
+
+
+def _passes(result: Result) -> tuple[np.ndarray, str]:
+    """Whether each estate (in site order) passes now, and on what basis."""
+    from .scorecard import declaration
+
+    table = declaration(result)
+    if table is not None:
+        return table["eligible"].to_numpy(dtype=bool), "declaration"
+    overall = result.overall().reindex(result.site.estates["estate_id"].to_numpy())
+    return (overall == PASS).to_numpy(dtype=bool), "overall"
+
+
+def progress(result: Result) -> pd.DataFrame | None:
+    """Campaign progress by year, or None when the pack has no ``[campaign]`` or no estate has
+    a ``target_year``.
+
+    Definitions
+    -----------
+    - *Campaign estates*: the estates with a ``target_year``; every share is a share of them.
+    - *Passes*: for a pack with a ``[declaration]`` (Guangxi), the estate is ``eligible`` in
+      :func:`geocheck.scorecard.declaration` (may declare: compliance at least 85 % and a
+      standard passed under every requirement); otherwise its overall status is ``pass``. This
+      is the state of the data now, not a record of when an estate was created.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year that has a campaign target or an estate scheduled for it, in order,
+        columns :data:`PROGRESS_COLUMNS`:
+
+        - ``year``;
+        - ``scheduled``: campaign estates with ``target_year`` equal to the year;
+        - ``scheduled_cumulative``: those with ``target_year`` <= year;
+        - ``scheduled_share``: ``scheduled_cumulative`` / campaign estates (ratio 0-1);
+        - ``target_share``: the campaign's target for the year (ratio), NaN when it sets none;
+        - ``passing``: estates with ``target_year`` <= year that pass now (an estate that
+          passes ahead of its schedule counts from its own year only);
+        - ``passing_share``: ``passing`` / campaign estates (ratio);
+        - ``on_track``: ``passing_share`` >= ``target_share`` (nullable boolean: missing for a
+          year without a target).
+
+        ``attrs`` hold ``campaign_estates`` (their number), ``unscheduled`` (estates without a
+        target year: not counted in any row), ``unscheduled_passing`` (of those, how many pass
+        now), ``unscheduled_ids`` (their estate ids) and ``basis`` (``"declaration"`` or
+        ``"overall"``: what passing means).
+
+    Examples
+    --------
+    With 10 campaign estates, 4 scheduled for 2021 of which 3 pass, the 2021 row has
+    ``scheduled_share`` 0.4, ``passing_share`` 0.3 and, against a 35 % target, ``on_track``
+    False.
+    """
+    campaign = result.pack.campaign
+    estates = result.site.estates
+    if campaign is None or "target_year" not in estates:
+        return None
+    target = pd.array(estates["target_year"], dtype="Int64")
+    scheduled = ~target.isna()
+    total = int(scheduled.sum())
+    if total == 0:
+        return None
+    passes, basis = _passes(result)
+    years = target[scheduled].to_numpy(dtype="int64")
+    ok = passes[scheduled]
+    all_years = np.array(sorted({t.year for t in campaign.targets} | set(years.tolist())))
+    by = years[None, :] <= all_years[:, None]  # (rows x campaign estates): scheduled by then
+    cumulative = by.sum(axis=1)
+    passing = (by & ok[None, :]).sum(axis=1)
+    goal = np.array([np.nan if campaign.target(int(y)) is None else campaign.target(int(y))
+                     for y in all_years], dtype=float)
+    passing_share = np.round(passing / total, SHARE_DECIMALS)
+    on_track = pd.array([pd.NA if np.isnan(g) else bool(s >= g)
+                         for s, g in zip(passing_share, goal, strict=True)], dtype="boolean")
+    table = pd.DataFrame({
+        "year": all_years.astype("int64"),
+        "scheduled": (years[None, :] == all_years[:, None]).sum(axis=1).astype("int64"),
+        "scheduled_cumulative": cumulative.astype("int64"),
+        "scheduled_share": np.round(cumulative / total, SHARE_DECIMALS),
+        "target_share": goal,
+        "passing": passing.astype("int64"),
+        "passing_share": passing_share,
+        "on_track": on_track,
+    })
+    ids = estates["estate_id"].to_numpy()[~scheduled]
+    table.attrs.update({"campaign_estates": total, "unscheduled": len(ids),
+                        "unscheduled_passing": int(passes[~scheduled].sum()),
+                        "unscheduled_ids": tuple(str(i) for i in ids), "basis": basis})
+    return table
+
+
+_TEXT = {
+    "zh": {"year": "年份（年底）", "count": "小区数（个）", "share": "占创建小区总数的比例",
+           "scheduled": "计划创建（累计）", "on": "现已达标（累计），达到年度目标",
+           "off": "现已达标（累计），未达年度目标", "none": "现已达标（累计），该年无目标",
+           "target": "年度目标比例", "total": "创建小区 {n} 个",
+           "unscheduled": "另有 {n} 个小区未定创建年份，未计入",
+           "declaration": "达标：符合申报条件", "overall": "达标：全部规则达标"},
+    "en": {"year": "year (by year end)", "count": "estates", "share": "share of campaign estates",
+           "scheduled": "scheduled (cumulative)", "on": "passing now (cumulative), on track",
+           "off": "passing now (cumulative), behind target",
+           "none": "passing now (cumulative), no target that year",
+           "target": "target share", "total": "{n} campaign estates",
+           "unscheduled": "not counted: {n} estate(s) without a target year",
+           "declaration": "passing: eligible to declare", "overall": "passing: every rule passes"},
+}
+SCHEDULED_COLOUR = "#c6cbd1"
+NO_TARGET_COLOUR = "#6b8fb3"
+TARGET_COLOUR = "#222222"
+
+
+def _font(base: FontProperties | None, size: float, weight: str = "normal") -> FontProperties:
+    font = FontProperties() if base is None else base.copy()
+    font.set_size(size)
+    font.set_weight(weight)
+    return font
+
+
+def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "zh",
+                       dpi: int = 150) -> bytes:
+    """The progress table as a bar chart (PNG bytes).
+
+    Per year: a grey bar of estates scheduled by then and, in front, a bar of those passing now
+    (green when on track, red when behind the year's target, blue for a year without one), on
+    a left axis in estates; the targets as markers joined by a dashed line on a right axis in
+    percent of the campaign estates, scaled so that 100 % lines up with their number.
+
+    Parameters
+    ----------
+    table : as returned by :func:`progress`.
+    campaign : the pack's campaign (its title heads the chart).
+    lang : ``zh`` (default) or ``en``: the language of the title and labels.
+    dpi : resolution, dots per inch (the figure is 8 x 4.8 inches).
+
+    Raises
+    ------
+    GeocheckError
+        For ``lang="zh"`` when no installed font renders Chinese.
+    """
+    if lang not in _TEXT:
+        raise ValueError(f"unknown language {lang!r}: choose zh or en")
+    t = _TEXT[lang]
+    base = cjk_font() if lang == "zh" else find_cjk_font()
+    total = int(table["scheduled"].sum())
+    years = table["year"].to_numpy(dtype="int64")
+    x = np.arange(len(years))
+    fig = Figure(figsize=(8.0, 4.8), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.09, 0.2, 0.8, 0.66))
+    ax.bar(x, table["scheduled_cumulative"], width=0.7, color=SCHEDULED_COLOUR, zorder=2)
+    track = table["on_track"]
+    colours = np.where(track.isna().to_numpy(), NO_TARGET_COLOUR,
+                       np.where(track.fillna(False).to_numpy(dtype=bool), STATUS_COLOURS[PASS],
+                                STATUS_COLOURS[FAIL]))
+    passing = table["passing"].to_numpy(dtype="int64")
+    bars = ax.bar(x, passing, width=0.42, color=colours, zorder=3)
+    top = max(total, 1) * 1.15
+    # counts inside tall bars (a target marker may sit on a bar's top), above short ones
+    tall = passing >= 0.08 * top
+    ax.bar_label(bars, labels=[str(n) if t else "" for n, t in zip(passing, tall, strict=True)],
+                 label_type="center", color="white", fontproperties=_font(base, 8, "bold"))
+    ax.bar_label(bars, labels=[str(n) if not t else "" for n, t in zip(passing, tall,
+                                                                        strict=True)],
+                 padding=2, fontproperties=_font(base, 8))
+    ax.set_ylim(0, top)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xticks(x, [str(y) for y in years])
+    ax.set_xlabel(t["year"], fontproperties=_font(base, 10))
+    ax.set_ylabel(t["count"], fontproperties=_font(base, 10))
+    ax.grid(axis="y", color="#e5e5e5", zorder=0)
+    share = ax.twinx()
+    share.set_ylim(0, top / max(total, 1))
+    share.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    share.set_ylabel(t["share"], fontproperties=_font(base, 10))
+    goal = table["target_share"].to_numpy(dtype=float)
+    has = ~np.isnan(goal)
+    share.plot(x[has], goal[has], linestyle="--", marker="D", color=TARGET_COLOUR, zorder=4)
+    for xi, g in zip(x[has], goal[has], strict=True):
+        share.annotate(f"{g:.0%}", (xi, g), xytext=(-7, 5), textcoords="offset points",
+                       ha="right", fontproperties=_font(base, 8), color=TARGET_COLOUR)
+    handles = [Patch(color=SCHEDULED_COLOUR, label=t["scheduled"])]
+    on = track.fillna(False).to_numpy(dtype=bool)
+    off = ~track.fillna(True).to_numpy(dtype=bool)
+    for key, colour, present in (("on", STATUS_COLOURS[PASS], on.any()),
+                                 ("off", STATUS_COLOURS[FAIL], off.any()),
+                                 ("none", NO_TARGET_COLOUR, track.isna().any())):
+        if present:
+            handles.append(Patch(color=colour, label=t[key]))
+    handles.append(share.lines[0] if has.any() else Patch(color=TARGET_COLOUR))
+    handles[-1].set_label(t["target"])
+    ax.legend(handles=handles, loc="upper left", prop=_font(base, 8), frameon=False, ncols=2,
+              bbox_to_anchor=(0, -0.12))
+    title = campaign.title_zh if lang == "zh" else campaign.title_en
+    fig.text(0.09, 0.94, title, fontproperties=_font(base, 12, "bold"), parse_math=False)
+    note = [t["total"].format(n=total), t.get(table.attrs.get("basis", ""), "")]
+    if table.attrs.get("unscheduled"):
+        note.append(t["unscheduled"].format(n=table.attrs["unscheduled"]))
+    fig.text(0.09, 0.895, ("；" if lang == "zh" else "; ").join(n for n in note if n),
+             fontproperties=_font(base, 8.5), color="#555555", parse_math=False)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def write_progress(result: Result, outdir: str | Path) -> dict[str, Path]:
+    """Write ``progress.csv`` and ``progress.png`` (Chinese labels) into ``outdir`` when
+    :func:`progress` gives a table; return their paths by name (``progress``,
+    ``progress_png``), or an empty dict when there is nothing to write."""
+    table = progress(result)
+    if table is None:
+        return {}
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    png = out / "progress.png"
+    png.write_bytes(progress_chart_png(table, result.pack.campaign))
+    return {"progress": write_csv(table, out / "progress.csv"), "progress_png": png}
