@@ -1,0 +1,300 @@
+"""Static maps (PNG): sizes, verdict colours read back from the pixels, fonts, CRS, escaping.
+
+The tiny site: estates A (0..200 m square), B (400..600 m) and C (a 200 m square with a
+100 m courtyard, 200..400 m south), one bus stop at (100, 250) and one rule "a bus stop within
+200 m". A is 50 m from the stop (pass), B sqrt(300**2 + 50**2) = 304.1 m (fail), C 450 m (fail).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from conftest import X0, Y0, at, estate, rect
+from matplotlib.colors import to_rgb
+from matplotlib.font_manager import FontProperties
+from matplotlib.image import imread
+from matplotlib_scalebar.scalebar import ScaleBar
+from pyproj import CRS
+from test_sample import LAYERS, SAMPLE
+
+import geocheck
+from geocheck import static_map
+from geocheck._errors import CRSError, GeocheckError
+from geocheck.static_map import (
+    ESTATE_SIZE,
+    FILL_ALPHA,
+    MAP_RECT,
+    encode_png,
+    estate_figure,
+    estate_frames,
+    estate_pngs,
+    overview_figure,
+    overview_png,
+    polygon_path,
+    write_overview,
+)
+from geocheck.webmap import STATUS_COLOURS
+
+PACK = """
+[pack]
+id = "bus"
+title_zh = "公交测试标准"
+title_en = "bus test standard"
+document = "a document"
+
+[[rules]]
+id = "BUS-1"
+title_zh = "公交站点200米内"
+title_en = "bus stop within 200 m"
+citation = "somewhere, clause 1"
+check = "nearest_within"
+params.max_m = { bus_stops = 200 }
+"""
+HOLE = shapely.Polygon(
+    [(X0, Y0 - 400), (X0 + 200, Y0 - 400), (X0 + 200, Y0 - 200), (X0, Y0 - 200)],
+    # the courtyard turns the same way as the outline: the path builder must flip it
+    [[(X0 + 50, Y0 - 350), (X0 + 150, Y0 - 350), (X0 + 150, Y0 - 250), (X0 + 50, Y0 - 250)]])
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def tiny(tmp_path: Path, gpkg, names: dict[str, str] | None = None) -> geocheck.Result:
+    names = names or {}
+    path = gpkg(estates=[estate(e, g, name=names.get(e)) for e, g in
+                         (("A", rect(0, 0, 200, 200)), ("B", rect(400, 0, 600, 200)),
+                          ("C", HOLE))],
+                bus_stops=[{"id": "s1", "name": "站", "geometry": at(100, 250)}])
+    pack = tmp_path / "bus.toml"
+    pack.write_text(PACK, encoding="utf-8")
+    return geocheck.check(path, pack=pack)
+
+
+@pytest.fixture
+def result(tmp_path, gpkg) -> geocheck.Result:
+    return tiny(tmp_path, gpkg)
+
+
+@pytest.fixture(scope="module")
+def sample() -> geocheck.Result:
+    return geocheck.check(SAMPLE, attributes=LAYERS / "nanning_attributes.xlsx")
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from the PNG's IHDR chunk."""
+    assert png[:8] == PNG and png[12:16] == b"IHDR"
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def pixel(image: np.ndarray, fig, x: float, y: float) -> np.ndarray:
+    """The RGB of the decoded PNG ``image`` at local metres (x, y) on ``fig``'s map."""
+    fig.canvas.draw()
+    px, py = fig.axes[0].transData.transform([(X0 + x, Y0 + y)])[0]
+    return image[int(image.shape[0] - py), int(px), :3]
+
+
+def blended(colour: str) -> np.ndarray:
+    """An estate's fill over the white background, as drawn."""
+    return FILL_ALPHA * np.array(to_rgb(colour)) + (1 - FILL_ALPHA)
+
+
+def test_tiny_site_verdicts_are_as_worked_out(result) -> None:
+    assert result.overall().to_dict() == {"A": "pass", "B": "fail", "C": "fail"}
+    value = result.findings.set_index("estate_id")["value"]
+    assert value["B"] == pytest.approx((300**2 + 50**2) ** 0.5, abs=0.1)
+
+
+def test_overview_png_size_and_verdict_colours(result) -> None:
+    png = overview_png(result, dpi=100)
+    assert png_size(png) == (1000, 750)  # 10 x 7.5 inches at 100 dpi
+    image = imread(io.BytesIO(png))
+    assert image.shape == (750, 1000, 3)
+    fig = overview_figure(result, dpi=100)
+    # interiors clear of labels, lines and points
+    assert pixel(image, fig, 50, 50) == pytest.approx(blended(STATUS_COLOURS["pass"]), abs=2 / 255)
+    assert pixel(image, fig, 450, 50) == pytest.approx(blended(STATUS_COLOURS["fail"]),
+                                                       abs=2 / 255)
+    assert pixel(image, fig, 175, -225) == pytest.approx(blended(STATUS_COLOURS["fail"]),
+                                                         abs=2 / 255)
+    # the courtyard is a hole: white, not filled
+    assert pixel(image, fig, 100, -300) == pytest.approx(np.ones(3), abs=1 / 255)
+    # outside every estate: white
+    assert pixel(image, fig, 300, 100) == pytest.approx(np.ones(3), abs=1 / 255)
+
+
+def test_estate_png_colour_size_and_same_pixels_as_a_full_draw(result) -> None:
+    pngs = estate_pngs(result, [1], dpi=50)
+    assert list(pngs) == ["B"]
+    assert png_size(pngs["B"]) == (400, 300)  # 8 x 6 inches at 50 dpi
+    image = imread(io.BytesIO(pngs["B"]))
+    fig = estate_figure(result, 1, dpi=50)
+    assert pixel(image, fig, 450, 50) == pytest.approx(blended(STATUS_COLOURS["fail"]),
+                                                       abs=2 / 255)
+    # estate_pngs draws over a saved background: it must equal drawing the whole figure
+    full = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+    assert np.abs(image - full).max() <= 1 / 255
+    texts = [t.get_text() for t in fig.texts]
+    assert any("小区B（B）" in t and "不达标" in t for t in texts)  # status in the title
+
+
+def test_estate_pngs_one_per_requested_estate_keyed_by_id(sample) -> None:
+    pngs = estate_pngs(sample, [3, 0, 11], dpi=40)
+    assert list(pngs) == ["NN-004", "NN-001", "NN-012"]
+    assert all(png_size(p) == (320, 240) for p in pngs.values())
+    every = estate_pngs(sample, dpi=20)
+    assert list(every) == list(sample.site.estates["estate_id"])
+    assert len({p for p in every.values()}) == 12  # twelve different maps
+    assert estate_pngs(sample, []) == {}
+    with pytest.raises(GeocheckError, match="positions"):
+        estate_pngs(sample, [12])
+
+
+def test_maps_drawn_in_chunks_equal_maps_drawn_at_once(sample) -> None:
+    """Chunks share the figure kept in result.views; a pickled result starts afresh."""
+    chunks = {**estate_pngs(sample, [0, 5], dpi=30), **estate_pngs(sample, [7], dpi=30)}
+    assert "static_map" in sample.views
+    fresh = pickle.loads(pickle.dumps(sample))
+    assert not fresh.views.get("static_map")
+    assert chunks == estate_pngs(fresh, [0, 5, 7], dpi=30)
+
+
+def test_estate_frame_holds_the_estate_and_its_evidence(result) -> None:
+    # B: 400..600 x 0..200 m, its decisive line to the stop at (100, 250): 100..600 x 0..250;
+    # span 500 m -> margin 150 m: -50..750 x -150..400; at least 300 m from the centre
+    # (350, 125) up and down: -175..425; then the map's aspect widens the height.
+    aspect = ESTATE_SIZE[0] * MAP_RECT[2] / (ESTATE_SIZE[1] * MAP_RECT[3])
+    half = 800 / aspect / 2
+    frame = estate_frames(result, [1])[0] - [X0, Y0, X0, Y0]
+    assert frame == pytest.approx([-50, 125 - half, 750, 125 + half])
+
+
+def test_legend_scale_bar_north_arrow_and_language(result) -> None:
+    fig = overview_figure(result, dpi=50)
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"达标", "不达标", "无数据", "不适用", "公交站点", "判定距离线"} <= set(labels)
+    assert "学校" not in labels and "图层" not in labels  # only the layers present
+    assert any(isinstance(a, ScaleBar) for a in fig.axes[0].artists)
+    assert "北" in [t.get_text() for t in fig.texts]
+    fig = overview_figure(result, dpi=50, lang="en")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert {"pass", "fail", "no data", "not applicable", "bus stops"} <= set(labels)
+    texts = [t.get_text() for t in fig.texts]
+    assert "N" in texts and "bus test standard" in texts
+    assert "Overview: 3 estates (2 fail, 1 pass)" in texts
+    with pytest.raises(GeocheckError, match="zh or en"):
+        overview_png(result, lang="fr")
+
+
+def test_overview_labels_all_then_failing_only_then_none(result, monkeypatch) -> None:
+    def names(fig) -> set[str]:
+        return {t.get_text() for t in fig.axes[0].texts}
+
+    assert {"小区A", "小区B", "小区C"} <= names(overview_figure(result, dpi=50))
+    monkeypatch.setattr(static_map, "LABEL_MAX", 2)  # 3 estates, 2 failing
+    fig = overview_figure(result, dpi=50)
+    assert {"小区B", "小区C"} <= names(fig) and "小区A" not in names(fig)
+    assert any("仅不达标小区" in t.get_text() for t in fig.texts)
+    monkeypatch.setattr(static_map, "LABEL_MAX", 1)
+    assert not {"小区A", "小区B", "小区C"} & names(overview_figure(result, dpi=50))
+
+
+def test_chinese_names_render_without_missing_glyphs(tmp_path, gpkg) -> None:
+    result = tiny(tmp_path, gpkg, {"A": "凤岭北保障房小区", "B": "龍騰苑", "C": "滨江花园"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        overview_png(result, dpi=50)
+        estate_pngs(result, dpi=50)
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_a_font_without_chinese_would_be_caught(result, monkeypatch) -> None:
+    """The check above can fail: with a Latin-only font matplotlib warns of missing glyphs."""
+    monkeypatch.setattr(static_map, "find_cjk_font", lambda: FontProperties(family="DejaVu Sans"))
+    with pytest.warns(UserWarning, match="missing from font"):
+        overview_png(result, dpi=30)
+
+
+def test_no_cjk_font_is_a_clear_error(result, monkeypatch) -> None:
+    monkeypatch.setattr(static_map, "find_cjk_font", lambda: None)
+    with pytest.raises(GeocheckError, match="fonts-noto-cjk") as err:
+        overview_png(result)
+    assert "Microsoft YaHei" in str(err.value)
+    with pytest.raises(GeocheckError, match="fonts-noto-cjk"):
+        estate_pngs(result)
+
+
+def test_installed_cjk_font_covers_chinese() -> None:
+    from matplotlib.font_manager import findfont, get_font
+
+    font = get_font(findfont(static_map.cjk_font(), fallback_to_default=False))
+    assert all(ord(c) in font.get_charmap() for c in "小区达标不适用无数据北")
+
+
+def test_a_geographic_or_feet_crs_is_refused(result) -> None:
+    site = dataclasses.replace(result.site, crs=CRS.from_epsg(4326))
+    degrees = dataclasses.replace(result, site=site)
+    with pytest.raises(CRSError, match="projected CRS in metres"):
+        overview_png(degrees)
+    with pytest.raises(CRSError, match="EPSG:4326"):
+        estate_pngs(degrees)
+    with pytest.raises(CRSError, match="US survey foot"):
+        static_map.check_metric_crs(CRS.from_epsg(2227))  # California zone 3, US feet
+    static_map.check_metric_crs(CRS.from_epsg(4545))
+
+
+def test_hostile_names_are_drawn_as_text(tmp_path, gpkg) -> None:
+    names = {"A": "<img src=x onerror=alert(1)>", "B": '=HYPERLINK("http://x","y")',
+             "C": "${alert(1)}$x^{$"}  # the last is broken TeX: parsed as math it would raise
+    result = tiny(tmp_path, gpkg, names)
+    for pos, eid in enumerate("ABC"):
+        fig = estate_figure(result, pos, dpi=30)
+        fig.canvas.draw()
+        assert names[eid] in {t.get_text() for t in fig.axes[0].texts}
+        assert any(t.get_text().startswith(names[eid]) for t in fig.texts)  # the title
+    assert png_size(overview_png(result, dpi=30)) == (300, 225)
+    assert len(estate_pngs(result, dpi=30)) == 3
+
+
+def test_write_overview(result, tmp_path) -> None:
+    path = write_overview(result, tmp_path / "map.png")
+    assert path == tmp_path / "map.png"
+    assert png_size(path.read_bytes()) == (1500, 1125)  # 150 dpi
+
+
+def test_polygon_path_turns_rings_for_holes() -> None:
+    path = polygon_path(np.array([HOLE, shapely.LineString([(0, 0), (1, 1)]), None]))
+    assert len(path.vertices) == 10  # two closed rings of five; the line and None skipped
+    starts = np.flatnonzero(path.codes == path.MOVETO)
+    assert list(starts) == [0, 5]
+
+    def area(v: np.ndarray) -> float:
+        v = v - v[0]
+        return float(np.sum(v[:-1, 0] * v[1:, 1] - v[1:, 0] * v[:-1, 1]) / 2)
+
+    assert area(path.vertices[:5]) == pytest.approx(200 * 200)  # counter-clockwise
+    assert area(path.vertices[5:]) == pytest.approx(-100 * 100)  # clockwise: a hole
+    assert len(polygon_path(np.array([], dtype=object)).vertices) == 0
+
+
+def test_encode_png_round_trip() -> None:
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, size=(7, 11, 3), dtype=np.uint8)
+    png = encode_png(rgb, dpi=96)
+    assert png_size(png) == (11, 7)
+    assert np.array_equal((imread(io.BytesIO(png)) * 255).round().astype(np.uint8), rgb)
+
+
+def test_a_long_pack_title_is_set_smaller_to_fit(result) -> None:
+    long = dataclasses.replace(result, pack=dataclasses.replace(result.pack,
+                                                                title_zh="很长的标准名称" * 12))
+    fig = overview_figure(long, dpi=50)
+    fig.canvas.draw()
+    title = next(t for t in fig.texts if t.get_text().startswith("很长"))
+    assert title.get_fontsize() < 11
+    extent = title.get_window_extent()
+    assert extent.x0 >= 0 and extent.x1 <= fig.bbox.width
