@@ -11,11 +11,13 @@ The flow is read -> normalise -> measure -> judge -> findings -> views::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pyproj import CRS
 
 from ._errors import CRSError, GeocheckError, InputError, PackError
 from .attributes import apply_attributes
+from .console import QUIET, Progress
 from .findings import Result, judge
 from .normalise import Site, normalise
 from .packs import DEFAULT_PACK, Pack, load_pack, shipped_packs
@@ -46,7 +48,8 @@ __version__ = "0.1.0"
 def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           fields: FieldMap | list[str] | None = None,
           dst_crs: CRS | str | int | None = None,
-          attributes: str | Path | None = None, sheet: str | None = None) -> Result:
+          attributes: str | Path | None = None, sheet: str | None = None,
+          progress: Progress = QUIET) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -62,6 +65,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         with the record-based indicators per estate; default: the project file's, else none
         (those rules are then no data).
     sheet : the workbook's sheet to read (default: the first).
+    progress : where to report the stages of a long run (default: nowhere).
 
     Returns
     -------
@@ -72,26 +76,31 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         fields = FieldMap(fields or [])
     if pack is not None and not isinstance(pack, Pack):
         pack = load_pack(pack)  # a wrong pack is reported before any data is read
-    if Path(path).suffix.lower() == ".toml":
-        project = parse_project(path)
-        raw = read_project(project)
-        pack = pack if pack is not None else project.pack
-        dst_crs = dst_crs if dst_crs is not None else project.dst_crs
-        attributes = attributes if attributes is not None else project.attributes
-    else:
-        raw = read_layers(path)
-    if not isinstance(pack, Pack):
-        pack = load_pack(pack if pack is not None else DEFAULT_PACK)
-    site = normalise(raw, fields=fields, dst_crs=dst_crs)
-    if attributes is not None:
-        apply_attributes(site, pack, attributes, sheet)
-    return judge(site, pack)
+    with progress.stage(f"reading {Path(path).name}"):
+        if Path(path).suffix.lower() == ".toml":
+            project = parse_project(path)
+            raw = read_project(project)
+            pack = pack if pack is not None else project.pack
+            dst_crs = dst_crs if dst_crs is not None else project.dst_crs
+            attributes = attributes if attributes is not None else project.attributes
+        else:
+            raw = read_layers(path)
+        if not isinstance(pack, Pack):
+            pack = load_pack(pack if pack is not None else DEFAULT_PACK)
+        site = normalise(raw, fields=fields, dst_crs=dst_crs)
+        if attributes is not None:
+            apply_attributes(site, pack, attributes, sheet)
+    with progress.stage(f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"):
+        return judge(site, pack, progress)
 
 
-def write_outputs(result: Result, outdir: str | Path) -> dict[str, Path]:
-    """Write findings.csv, rejects.csv, results.gpkg and map.html into ``outdir``, and, when the
-    pack has them, scorecard.csv (standards) and summary.csv (eligibility or points and stars).
+def write_outputs(result: Result, outdir: str | Path, **options: Any) -> dict[str, Path]:
+    """Write the outputs into ``outdir`` (all formats by default): findings.csv, rejects.csv,
+    scorecard.csv, summary.csv, results.gpkg, findings.xlsx, map.html, map.png, report.html.
+
+    ``options`` are those of :func:`geocheck.export.write_all`: ``formats``, ``lang``,
+    ``pdf``, ``offline``, ``progress``.
     """
     from .export import write_all
 
-    return write_all(result, Path(outdir))
+    return write_all(result, Path(outdir), **options)

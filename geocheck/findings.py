@@ -22,6 +22,7 @@ from .checks import (
     RATIO_DECIMALS,
     Context,
 )
+from .console import QUIET, Progress
 from .normalise import Site
 from .packs import Pack, Rule
 from .schema import ROLES
@@ -101,7 +102,7 @@ def roles_of(rule: Rule) -> set[str]:
     return roles
 
 
-def judge(site: Site, pack: Pack) -> Result:
+def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
     """Apply every rule of ``pack`` to every estate of ``site``.
 
     Returns
@@ -114,7 +115,8 @@ def judge(site: Site, pack: Pack) -> Result:
     est = site.estates
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []
-    for rule in pack.rules:
+    for k, rule in enumerate(pack.rules):
+        progress.step(k, len(pack.rules))
         outcome = CHECKS[rule.check].func(ctx, rule)
         t = outcome.table
         t.insert(0, "rule_id", rule.id)
