@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import folium
 import geopandas as gpd
@@ -25,6 +28,7 @@ import shapely
 from branca.element import Element
 from jinja2 import Template
 
+from ._errors import GeocheckError
 from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from .findings import Result
 from .schema import ROLES
@@ -145,6 +149,9 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame({"overall": overall}, geometry=est.geometry.to_numpy(),
                            crs=est.crs)
     out["tip"] = shown + " (" + ids + "): " + overall
+    # Raw (unescaped) name and id for the search box, which only ever sets them as text.
+    out["n"] = est["name"].fillna("").astype(str).to_numpy()
+    out["i"] = est["estate_id"].astype(str).to_numpy()
     hh, built = escape_all(est["households"].astype(object)), escape_all(est["built"])
     out["h"] = ("<h4>" + shown + "</h4><div>" + ids + " · households " + hh + " · built "
                 + built + " · overall <b class='gc-" + overall + "'>" + overall + "</b></div>")
@@ -202,9 +209,12 @@ def _scorecard_html(result: Result) -> np.ndarray:
 
 POPUP_JS = """
 function geocheckPopup(p) {
-  var rows = '';
-  for (var i = 0; i < GEOCHECK.rules.length; i++) {
-    var r = GEOCHECK.rules[i], s = p['s' + i];
+  var rows = '', order = [], rank = {fail: 0, no_data: 1, pass: 2, not_applicable: 3};
+  for (var k = 0; k < GEOCHECK.rules.length; k++) order.push(k);
+  // failing rules first, then those lacking data, each group in pack order
+  order.sort(function(a, b) { return (rank[p['s' + a]] - rank[p['s' + b]]) || (a - b); });
+  for (var j = 0; j < order.length; j++) {
+    var i = order[j], r = GEOCHECK.rules[i], s = p['s' + i];
     rows += '<tr><td><b>' + r.id + '</b><br><small>' + r.title + '</small></td>'
       + '<td class="gc-' + s + '"><b>' + s + '</b></td><td>' + GEOCHECK.t[p['v' + i]]
       + '</td><td>' + r.threshold + '</td></tr><tr><td colspan="4" class="gc-ev">'
@@ -217,7 +227,7 @@ function geocheckPopup(p) {
 """
 
 
-def _head(result: Result, texts: list[str]) -> str:
+def _head(result: Result, texts: list[str], bases: list[dict[str, Any]]) -> str:
     thresholds = result.matrix("threshold")[0] if len(result.site.estates) else \
         [""] * len(result.pack.rules)
     rules = [{"id": html.escape(r.id), "title": html.escape(f"{r.title_zh} / {r.title_en}"),
@@ -229,10 +239,12 @@ def _head(result: Result, texts: list[str]) -> str:
         ".gc-rules{max-height:360px;overflow:auto}.gc-card{font-weight:bold;margin:2px 0}"
         ".gc-pop table{border-collapse:collapse}.gc-pop td,.gc-pop th{padding:2px 4px;"
         "vertical-align:top;text-align:left}.gc-ev{font-size:11px;color:#555;"
-        f"border-bottom:1px solid #ddd}}{css}</style>"
+        f"border-bottom:1px solid #ddd}}{css}"
+        ".gc-search{background:white;padding:4px}.gc-search input{width:220px;font:13px "
+        "sans-serif}.gc-search-msg{font:11px sans-serif;color:#555}</style>"
         "<script>var GEOCHECK = "
-        f"{js_literal({'rules': rules, 'colours': STATUS_COLOURS, 't': texts})};"
-        f"{POPUP_JS}</script>"
+        f"{js_literal({'rules': rules, 'colours': STATUS_COLOURS, 't': texts, 'basemaps': bases})};"
+        f"{POPUP_JS}{GCJ_JS}</script>"
     )
 
 
@@ -258,7 +270,10 @@ def _legend(result: Result) -> str:
         + f"<div style='margin-top:4px'><b>estates 小区</b>{items}</div>"
         f"<div style='margin-top:4px'><b>facilities 设施</b>{roles}</div>"
         f"<div style='margin-top:4px'><span style='color:{EVIDENCE_COLOUR}'>▬</span> "
-        "evidence line / uncovered building / too-close point</div></div>"
+        "evidence line / uncovered building / too-close point</div>"
+        "<div id='geocheck-gcj-note' style='display:none;margin-top:4px;color:#b15928'>"
+        "Gaode tiles are GCJ-02: overlays are drawn shifted to match them; measurements are "
+        "unchanged. 高德底图为GCJ-02坐标，图层仅为显示而偏移。</div></div>"
     )
 
 
@@ -271,6 +286,241 @@ def _service_radii(result: Result) -> dict[str, float]:
         elif rule.check == "buildings_within":
             radii[rule.params["layer"]] = rule.params["max_m"]
     return radii
+
+
+
+LEAFLET_VERSION = "1.9.4"
+LEAFLET_JS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
+LEAFLET_CSS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
+TIANDITU_KEY_ENV = "GEOCHECK_TIANDITU_KEY"
+"""Environment variable holding a Tianditu (天地图) browser key; when set, the map offers
+Tianditu basemaps, and the key is written into map.html (anyone with the file can read it)."""
+
+
+class GeocheckMap(folium.Map):
+    """A folium Map that loads Leaflet only (folium's default jQuery, Bootstrap and marker
+    fonts are not used by geocheck's map, and would each need the internet)."""
+
+    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS)]
+    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", LEAFLET_CSS)]
+
+
+@dataclass(frozen=True)
+class Basemap:
+    """A basemap choice: ``urls`` are Leaflet tile URL templates drawn together (base, then
+    labels); ``gcj02`` marks tiles in GCJ-02, under which overlays are shown shifted."""
+
+    key: str
+    name: str
+    urls: tuple[str, ...]
+    attribution: str
+    subdomains: str = "abc"
+    max_zoom: int = 19
+    gcj02: bool = False
+
+
+OSM = Basemap("osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
+              '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+              "contributors", subdomains="")
+GAODE = Basemap("gaode", "高德 Gaode (GCJ-02)",
+                ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
+                 "&style=8&x={x}&y={y}&z={z}",),
+                "&copy; 高德地图 AutoNavi", subdomains="1234", max_zoom=18, gcj02=True)
+BLANK = Basemap("none", "no basemap 无底图", (), "")
+
+
+def tianditu(key: str) -> list[Basemap]:
+    """Tianditu vector and imagery basemaps (CGCS2000, drawn as WGS 84: no shift) with labels."""
+    if not re.fullmatch(r"[0-9A-Za-z]{8,64}", key):
+        raise GeocheckError(f"{TIANDITU_KEY_ENV} does not look like a Tianditu key "
+                            "(letters and digits only); unset it or give the key from "
+                            "console.tianditu.gov.cn")
+    wmts = ("https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            "&LAYER=%s&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+            "&TILECOL={x}&tk=" + key)
+    attribution = "&copy; 天地图 Tianditu"
+    return [Basemap("tianditu", "天地图 Tianditu", (wmts % ("vec", "vec"), wmts % ("cva", "cva")),
+                    attribution, subdomains="01234567", max_zoom=18),
+            Basemap("tianditu_img", "天地图影像 Tianditu imagery",
+                    (wmts % ("img", "img"), wmts % ("cia", "cia")), attribution,
+                    subdomains="01234567", max_zoom=18)]
+
+
+def basemaps(offline: bool = False, tianditu_key: str | None = None) -> list[Basemap]:
+    """The basemaps offered, the first shown: OpenStreetMap (blank when ``offline``), Tianditu
+    when a key is given, Gaode, and no basemap."""
+    if tianditu_key is None:
+        tianditu_key = os.environ.get(TIANDITU_KEY_ENV) or None
+    maps = [OSM, *(tianditu(tianditu_key) if tianditu_key else []), GAODE, BLANK]
+    if offline:
+        maps.remove(BLANK)
+        maps.insert(0, BLANK)
+    return maps
+
+
+GCJ_JS = """
+// WGS 84 -> GCJ-02 for display over Gaode tiles (the same public formula as geocheck.coords;
+// measured data is never shifted: only what is drawn, and only while a GCJ-02 basemap is shown).
+GEOCHECK.gcj = (function() {
+  var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+  function inChina(lon, lat) { return lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293
+                                       && lat <= 55.8271; }
+  function fwd(lat, lon) {
+    if (!inChina(lon, lat)) return L.latLng(lat, lon);
+    var x = lon - 105.0, y = lat - 35.0, s = Math.sqrt(Math.abs(x));
+    var common = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * s + common
+      + (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0
+      + (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
+    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * s + common
+      + (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0
+      + (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
+    var rad = lat / 180.0 * PI, magic = 1.0 - EE * Math.sin(rad) * Math.sin(rad);
+    var sm = Math.sqrt(magic);
+    dlat = (dlat * 180.0) / ((A * (1.0 - EE)) / (magic * sm) * PI);
+    dlon = (dlon * 180.0) / (A / sm * Math.cos(rad) * PI);
+    return L.latLng(lat + dlat, lon + dlon);
+  }
+  function mapLatLngs(ll) {
+    return Array.isArray(ll) ? ll.map(mapLatLngs) : fwd(ll.lat, ll.lng);
+  }
+  function shift(layer, on) {
+    if (layer.eachLayer) { layer.eachLayer(function(l) { shift(l, on); }); return; }
+    var single = !!layer.getLatLng;
+    if (on) {
+      if (layer._gcOrig === undefined) {
+        layer._gcOrig = single ? layer.getLatLng() : layer.getLatLngs();
+      }
+      if (single) layer.setLatLng(fwd(layer._gcOrig.lat, layer._gcOrig.lng));
+      else layer.setLatLngs(mapLatLngs(layer._gcOrig));
+    } else if (layer._gcOrig !== undefined) {
+      if (single) layer.setLatLng(layer._gcOrig); else layer.setLatLngs(layer._gcOrig);
+      delete layer._gcOrig;
+    }
+    var tip = layer.getTooltip && layer.getTooltip();
+    if (tip && tip.isOpen()) { layer.closeTooltip(); layer.openTooltip(); }
+  }
+  return {forward: fwd, shift: shift, on: false};
+})();
+"""
+
+CONTROLS_JS = """
+(function() {
+  var map = {map}, overlays = {overlays}, estates = {estates};
+  var bases = {}, first = null;
+  GEOCHECK.basemaps.forEach(function(b) {
+    var tiles = b.urls.map(function(u) {
+      return L.tileLayer(u, {attribution: b.attribution, subdomains: b.subdomains || 'abc',
+                             maxZoom: b.max_zoom, gcj02: b.gcj02});
+    });
+    var layer = L.layerGroup(tiles);
+    layer.options.gcj02 = b.gcj02;
+    bases[b.name] = layer;
+    if (first === null) first = layer;
+  });
+  first.addTo(map);
+  var named = {};
+  overlays.forEach(function(o) { named[o[0]] = o[1]; });
+  GEOCHECK.control = L.control.layers(bases, named, {collapsed: false}).addTo(map);
+  L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
+  function applyShift(on) {
+    GEOCHECK.gcj.on = on;
+    overlays.forEach(function(o) { GEOCHECK.gcj.shift(o[1], on); });
+    var note = document.getElementById('geocheck-gcj-note');
+    if (note) note.style.display = on ? 'block' : 'none';
+  }
+  map.on('baselayerchange', function(e) { applyShift(!!e.layer.options.gcj02); });
+  GEOCHECK.applyShift = applyShift;
+  GEOCHECK.map = map;
+  GEOCHECK.estates = estates;
+  GEOCHECK.overlays = overlays;
+
+  // Search by estate name or id: a text box with the names as suggestions; Enter (or picking a
+  // suggestion) zooms to the next matching estate and opens its popup.
+  var Search = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function() {
+      var box = L.DomUtil.create('div', 'leaflet-bar gc-search');
+      var input = L.DomUtil.create('input', '', box);
+      input.type = 'search'; input.id = 'geocheck-search';
+      input.placeholder = '搜索小区 search estate';
+      input.setAttribute('list', 'geocheck-search-list');
+      var list = L.DomUtil.create('datalist', '', box); list.id = 'geocheck-search-list';
+      var msg = L.DomUtil.create('div', 'gc-search-msg', box); msg.id = 'geocheck-search-msg';
+      var seen = {};
+      estates.eachLayer(function(l) {
+        var p = l.feature.properties, label = p.n ? p.n + ' (' + p.i + ')' : p.i;
+        if (seen[label]) return; seen[label] = true;
+        var opt = document.createElement('option'); opt.value = label; list.appendChild(opt);
+      });
+      var last = {q: null, k: -1};
+      function go() {
+        var q = input.value.trim().toLowerCase(), hits = [];
+        if (!q) { msg.textContent = ''; return; }
+        estates.eachLayer(function(l) {
+          var p = l.feature.properties, label = (p.n ? p.n + ' (' + p.i + ')' : p.i);
+          if (label.toLowerCase() === q) hits.unshift(l);
+          else if ((p.n || '').toLowerCase().indexOf(q) >= 0
+                   || p.i.toLowerCase().indexOf(q) >= 0) hits.push(l);
+        });
+        if (!hits.length) { msg.textContent = '无匹配 no estate matches'; return; }
+        last.k = (last.q === q) ? (last.k + 1) % hits.length : 0; last.q = q;
+        var l = hits[last.k];
+        msg.textContent = (last.k + 1) + ' / ' + hits.length;
+        if (!map.hasLayer(estates)) map.addLayer(estates);
+        map.fitBounds(l.getBounds(), {maxZoom: 17});
+        l.openPopup();
+      }
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.on(input, 'keydown', function(e) { if (e.key === 'Enter') go(); });
+      L.DomEvent.on(input, 'change', go);
+      GEOCHECK.search = function(text) { input.value = text; go(); return msg.textContent; };
+      return box;
+    }
+  });
+  new Search().addTo(map);
+})();
+"""
+
+
+def _controls_js(m: folium.Map, layers: list[GeoJsonLayer], estates: GeoJsonLayer) -> str:
+    overlays = ", ".join(f"[{js_literal(layer.layer_name)}, {layer.get_name()}]"
+                         for layer in layers)
+    return (CONTROLS_JS.replace("{map}", m.get_name())
+            .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.get_name()))
+
+
+class Script(folium.MacroElement):
+    """Raw JavaScript written by geocheck (never from the data), run after the layers."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "Script"
+        self.code = code
+
+
+def _leaflet_file(name: str) -> str:
+    return (resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet" / name).read_text(
+        encoding="utf-8")
+
+
+def inline_assets(page: str) -> str:
+    """Replace the page's Leaflet ``<script src>`` and ``<link>`` by the files' contents (from
+    the ``django-js-lib-leaflet`` package), so the map needs no internet but for tiles."""
+    js, css = _leaflet_file("leaflet.js"), _leaflet_file("leaflet.css")
+    if "</script" in js.lower() or "</style" in css.lower():  # never: checked, not assumed
+        raise GeocheckError("the bundled Leaflet files cannot be inlined safely")
+    script = re.compile(r'<script src="' + re.escape(LEAFLET_JS) + r'"></script>')
+    link = re.compile(r'<link rel="stylesheet" href="' + re.escape(LEAFLET_CSS) + r'"\s*/>')
+    page, n_js = script.subn(lambda _: f"<script>{js}</script>", page, count=1)
+    page, n_css = link.subn(lambda _: f"<style>{css}</style>", page, count=1)
+    if n_js != 1 or n_css != 1:
+        raise GeocheckError("could not find the Leaflet script and style to inline")
+    if re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page):
+        raise GeocheckError("the offline map still refers to a file on the internet")
+    return page
 
 
 SHOWN_POINTS_MAX = 1000
@@ -311,27 +561,38 @@ def _tips(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
                             geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
 
 
-def build_map(result: Result) -> folium.Map:
-    """Build the folium map of a result (see the module docstring for what it shows)."""
+def build_map(result: Result, *, offline: bool = False,
+              tianditu_key: str | None = None) -> folium.Map:
+    """Build the folium map of a result (see the module docstring for what it shows).
+
+    ``offline`` starts on a blank basemap (the page itself is made self-contained by
+    :func:`write_map`); ``tianditu_key`` defaults to the environment's
+    :data:`TIANDITU_KEY_ENV`.
+    """
     site = result.site
     west, south, east, north = site.estates.to_crs(4326).total_bounds
-    m = folium.Map(tiles="OpenStreetMap", control_scale=True, prefer_canvas=True)
+    m = GeocheckMap(tiles=None, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
     estates = estate_layer_frame(result)
-    m.get_root().header.add_child(Element(_head(result, estates.attrs["texts"])))
+    bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,
+              "subdomains": b.subdomains, "max_zoom": b.max_zoom, "gcj02": b.gcj02}
+             for b in basemaps(offline, tianditu_key)]
+    m.get_root().header.add_child(Element(_head(result, estates.attrs["texts"], bases)))
+    layers: list[GeoJsonLayer] = []
     green = site.layer("green_space")
     if green is not None and len(green):
         g = gpd.GeoDataFrame(geometry=green.geometry.simplify(0.5).to_numpy(), crs=green.crs)
-        GeoJsonLayer(g, "green space 绿地", _opts(
+        layers.append(GeoJsonLayer(g, "green space 绿地", _opts(
             {"color": "#66bd63", "fillColor": "#a6d96a", "weight": 0.5, "fillOpacity": 0.5},
-            tooltip=False)).add_to(m)
+            tooltip=False)))
     estates_opts = (
         "{style: function(f) { var c = GEOCHECK.colours[f.properties.overall]; return "
         "{color: c, fillColor: c, weight: 2, fillOpacity: 0.25}; }, "
         "onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, {sticky: true}); "
         "l.bindPopup(function() { return geocheckPopup(f.properties); }, {maxWidth: 560}); }}"
     )
-    GeoJsonLayer(estates, "estates 小区 (verdict)", estates_opts).add_to(m)
+    estates_layer = GeoJsonLayer(estates, "estates 小区 (verdict)", estates_opts)
+    layers.append(estates_layer)
     radii = _service_radii(result)
     for role, colour in ROLE_COLOURS.items():
         gdf = site.layer(role)
@@ -342,22 +603,26 @@ def build_map(result: Result) -> folium.Map:
         points = GeoJsonLayer(_tips(gdf, role), f"{ROLES[role].label_en} {ROLES[role].label_zh}",
                               _opts(style, point=f"L.circleMarker(ll, {js_literal(style)})"),
                               show=len(gdf) <= SHOWN_POINTS_MAX)
-        points.add_to(m)
+        layers.append(points)
         if role in radii:  # a circle around each point; polygon facilities show their outline
             circle = {"radius": radii[role], "color": colour, "weight": 1, "fillOpacity": 0.05}
-            GeoJsonLayer(None, f"service radius {radii[role]:g} m: {ROLES[role].label_en}",
-                         _opts(point=f"L.circle(ll, {js_literal(circle)})", tooltip=False),
-                         show=False, share=points).add_to(m)
-    _add_evidence(m, result)
-    folium.LayerControl(collapsed=False).add_to(m)
+            layers.append(GeoJsonLayer(
+                None, f"service radius {radii[role]:g} m: {ROLES[role].label_en}",
+                _opts(point=f"L.circle(ll, {js_literal(circle)})", tooltip=False),
+                show=False, share=points))
+    layers.extend(_evidence_layers(result))
+    for layer in layers:
+        layer.add_to(m)
+    Script(_controls_js(m, layers, estates_layer)).add_to(m)
     m.get_root().html.add_child(Element(_legend(result)))
     return m
 
 
-def _add_evidence(m: folium.Map, result: Result) -> None:
+def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
+    out: list[GeoJsonLayer] = []
     ev = result.evidence
     if ev.empty:
-        return
+        return out
     ev = gpd.GeoDataFrame({"tip": escape_all(ev["label"]), "layer": ev["layer"].to_numpy(),
                            "decisive": ev["decisive"].astype(bool).to_numpy()},
                           geometry=ev.geometry.to_numpy(), crs=ev.crs)
@@ -365,21 +630,31 @@ def _add_evidence(m: folium.Map, result: Result) -> None:
     lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"]]
     red = {"color": EVIDENCE_COLOUR, "fillColor": EVIDENCE_COLOUR}
     if len(lines):
-        GeoJsonLayer(lines[["tip", "short", "geometry"]], "evidence lines (distance)",
-                     _opts({**red, "weight": 2, "dashArray": "4 4"},
-                           permanent=len(lines) <= PERMANENT_LABELS_MAX)).add_to(m)
+        out.append(GeoJsonLayer(lines[["tip", "short", "geometry"]], "evidence lines (distance)",
+                                _opts({**red, "weight": 2, "dashArray": "4 4"},
+                                      permanent=len(lines) <= PERMANENT_LABELS_MAX)))
     bld = ev[ev["layer"] == "uncovered_buildings"]
     if len(bld):
-        GeoJsonLayer(bld[["tip", "geometry"]], "uncovered buildings",
-                     _opts({**red, "weight": 1, "fillOpacity": 0.6})).add_to(m)
+        out.append(GeoJsonLayer(bld[["tip", "geometry"]], "uncovered buildings",
+                                _opts({**red, "weight": 1, "fillOpacity": 0.6})))
     pts = ev[ev["layer"] == "too_close_points"]
     if len(pts):
         ring = {**red, "radius": 7, "weight": 3, "fill": False}
-        GeoJsonLayer(pts[["tip", "geometry"]], "garbage points too close to a building",
-                     _opts(ring, point=f"L.circleMarker(ll, {js_literal(ring)})")).add_to(m)
+        out.append(GeoJsonLayer(pts[["tip", "geometry"]],
+                                "garbage points too close to a building",
+                                _opts(ring, point=f"L.circleMarker(ll, {js_literal(ring)})")))
+    return out
 
 
-def write_map(result: Result, path: Path) -> Path:
-    """Write the map to ``path`` as a standalone HTML file (Leaflet from its CDN)."""
-    path.write_text(render_html(build_map(result)), encoding="utf-8")
+def write_map(result: Result, path: Path, *, offline: bool = False,
+              tianditu_key: str | None = None) -> Path:
+    """Write the map to ``path`` as one HTML file.
+
+    Leaflet is loaded from its CDN, or with ``offline`` inlined (the page then works with no
+    internet, on a blank basemap). Tiles always come from the internet.
+    """
+    page = render_html(build_map(result, offline=offline, tianditu_key=tianditu_key))
+    if offline:
+        page = inline_assets(page)
+    path.write_text(page, encoding="utf-8")
     return path
