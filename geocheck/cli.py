@@ -7,6 +7,7 @@ Exit codes: 0 every finding passes or is not applicable; 1 some rule fails or la
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,10 +17,13 @@ import pyogrio
 from . import __version__, check, write_outputs
 from ._errors import GeocheckError
 from .checks import CHECKS
+from .console import Progress
+from .export import FORMATS, parse_formats
 from .packs import DEFAULT_PACK, load_pack, shipped_packs
 from .read import check_local_file
 from .schema import ROLES, FieldMap
 from .summary import summarise
+from .webmap import TIANDITU_KEY_ENV, tianditu
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,7 +53,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="attributes sheet (.xlsx or .csv) with the record-based indicators per "
                         "estate (make one with geocheck template); blank cells are no data")
     c.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
-    c.add_argument("-q", "--quiet", action="store_true", help="print only the exit status line")
+    c.add_argument("--format", metavar="LIST",
+                   help=f"outputs to write, comma-separated from {', '.join(FORMATS)} "
+                        "(default: all)")
+    c.add_argument("--lang", choices=["zh", "en"], default="zh",
+                   help="language of report.html and the static maps (default: zh)")
+    c.add_argument("--pdf", action="store_true",
+                   help="also write report.pdf (needs WeasyPrint: pip install 'geocheck[pdf]')")
+    c.add_argument("--offline", action="store_true",
+                   help="make map.html work with no internet: Leaflet inlined, blank basemap "
+                        "first (tiles still need the internet)")
+    c.add_argument("-q", "--quiet", action="store_true",
+                   help="print only the exit status line (no summary, no progress)")
     t = sub.add_parser("template", help="write the attributes sheet to fill in: one row per "
                        "estate, one column per record-based indicator of a pack")
     t.add_argument("input", nargs="?", help="layers (GeoPackage or project .toml) whose estates "
@@ -140,10 +155,22 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    formats = parse_formats(args.format)
+    if args.pdf and "report" not in formats:
+        formats = (*formats, "report")
+    progress = Progress(enabled=not args.quiet)
+    tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
+    if tianditu_key:
+        tianditu(tianditu_key)  # a malformed key is refused before a long run
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
-                   dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet)
+                   dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
+                   progress=progress)
+    if tianditu_key:
+        print(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
+              "map.html; anyone who gets the file can read and use it", file=sys.stderr)
     try:
-        written = write_outputs(result, args.output)
+        written = write_outputs(result, args.output, formats=formats, lang=args.lang,
+                                pdf=args.pdf, offline=args.offline, progress=progress)
     except OSError as exc:
         raise GeocheckError(f"cannot write the outputs to {args.output}: "
                             f"{exc.strerror or exc}") from None

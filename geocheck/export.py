@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from ._errors import GeocheckError
+from .console import QUIET, Progress
 from .findings import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -76,11 +79,12 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
     return est
 
 
-def write_gpkg(result: Result, path: Path) -> Path:
+def write_gpkg(result: Result, path: Path, *, styles: bool = True) -> Path:
     """Write results.gpkg: ``estates`` with verdicts, evidence layers, ``findings``, ``rejects``.
 
     Evidence layers: ``evidence_lines`` (estate to the facility that decided a distance rule),
-    ``uncovered_buildings``, ``too_close_points``. All in the working CRS.
+    ``uncovered_buildings``, ``too_close_points``. All in the working CRS. With ``styles``, the
+    geometry layers get QGIS default styles (:mod:`geocheck.qgis_styles`).
     """
     if path.exists():
         path.unlink()
@@ -96,32 +100,137 @@ def write_gpkg(result: Result, path: Path) -> Path:
     rejects = result.site.ledger.rejects_frame()
     if len(rejects):
         pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG", use_arrow=True)
+    if styles:
+        from .qgis_styles import write_layer_styles
+
+        write_layer_styles(path, result)
     return path
 
 
-def write_all(result: Result, outdir: Path) -> dict[str, Path]:
-    """Write every output into ``outdir`` (created if needed); return their paths by name.
+FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")
+"""Output formats of ``geocheck check``: csv (findings, rejects, scorecard, summary and campaign
+progress tables), gpkg (results.gpkg with QGIS styles), map (map.html), xlsx (findings.xlsx),
+report (report.html), png (map.png and the campaign progress chart)."""
 
-    Always findings.csv, rejects.csv, results.gpkg, map.html; scorecard.csv when the pack has
-    standards; summary.csv when it has a declaration rule (compliance and eligibility) or a
-    points score (total, parts, stars).
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    """``"csv,map"`` -> ``("csv", "map")``; None or "all" -> every format."""
+    if text is None or text.strip() == "all":
+        return FORMATS
+    chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        raise GeocheckError(f"unknown output format {', '.join(unknown) or repr(text)}: choose "
+                            f"from {', '.join(FORMATS)} (comma-separated) or all")
+    return chosen
+
+
+def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMATS,
+              lang: str = "zh", pdf: bool = False, offline: bool = False,
+              progress: Progress = QUIET) -> dict[str, Path]:
+    """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
+
+    csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
+    summary.csv when it has a declaration rule (compliance and eligibility) or a points score;
+    progress.csv when it has a campaign and estates carry target years. gpkg: results.gpkg with
+    QGIS default styles. map: map.html (``offline``: Leaflet inlined). xlsx: findings.xlsx.
+    report: report.html in ``lang`` (zh or en) with static maps, and report.pdf when ``pdf``.
+    png: map.png, and progress.png with the campaign progress.
     """
+    from .campaign import progress as campaign_progress
     from .scorecard import declaration, scorecard, scores
-    from .webmap import write_map
 
+    if lang not in ("zh", "en"):
+        raise GeocheckError(f"unknown report language {lang!r}: choose zh or en")
     outdir.mkdir(parents=True, exist_ok=True)
-    written = {
-        "findings": write_csv(result.findings, outdir / "findings.csv"),
-        "rejects": write_csv(result.site.ledger.rejects_frame(), outdir / "rejects.csv"),
-    }
-    card = scorecard(result)
-    if card is not None:
-        written["scorecard"] = write_csv(card, outdir / "scorecard.csv")
-    summary = declaration(result)
-    if summary is None:
-        summary = scores(result)
-    if summary is not None:
-        written["summary"] = write_csv(summary, outdir / "summary.csv")
-    written["results"] = write_gpkg(result, outdir / "results.gpkg")
-    written["map"] = write_map(result, outdir / "map.html")
+    written: dict[str, Path] = {}
+    n = len(result.site.estates)
+    table = campaign_progress(result)
+    drawn = "png" in formats or "report" in formats
+    if drawn and not _can_draw_chinese(formats):
+        drawn = False
+    chart: bytes | None = None
+    if table is not None and drawn:
+        from .campaign import progress_chart_png
+
+        chart = progress_chart_png(table, result.pack.campaign, lang=lang)
+    if "csv" in formats:
+        with progress.stage("writing the CSV tables"):
+            written["findings"] = write_csv(result.findings, outdir / "findings.csv")
+            written["rejects"] = write_csv(result.site.ledger.rejects_frame(),
+                                           outdir / "rejects.csv")
+            card = scorecard(result)
+            if card is not None:
+                written["scorecard"] = write_csv(card, outdir / "scorecard.csv")
+            summary = declaration(result)
+            if summary is None:
+                summary = scores(result)
+            if summary is not None:
+                written["summary"] = write_csv(summary, outdir / "summary.csv")
+            if table is not None:
+                written["progress"] = write_csv(table, outdir / "progress.csv")
+    if "gpkg" in formats:
+        with progress.stage("writing results.gpkg"):
+            written["results"] = write_gpkg(result, outdir / "results.gpkg")
+    if "xlsx" in formats:
+        from .excel import write_xlsx
+
+        with progress.stage("writing findings.xlsx"):
+            written["xlsx"] = write_xlsx(result, outdir / "findings.xlsx")
+    if "map" in formats:
+        from .webmap import write_map
+
+        with progress.stage("writing map.html" + (" (offline)" if offline else "")):
+            written["map"] = write_map(result, outdir / "map.html", offline=offline)
+    overview: bytes | None = None
+    if drawn:
+        from .static_map import overview_png
+
+        with progress.stage("drawing the overview map"):
+            overview = overview_png(result, lang=lang)
+    if "png" in formats and drawn:
+        written["png"] = outdir / "map.png"
+        written["png"].write_bytes(overview or b"")
+        if chart is not None:
+            written["progress_png"] = outdir / "progress.png"
+            written["progress_png"].write_bytes(chart)
+    if "report" in formats:
+        from .report import render_report, write_pdf
+        from .static_map import estate_pngs
+
+        pngs: dict[str, bytes] = {}
+        with progress.stage(f"drawing {n:,} estate maps"):
+            for start in range(0, n if drawn else 0, REPORT_MAP_CHUNK):
+                progress.step(start, n)
+                pngs.update(estate_pngs(result, range(start, min(n, start + REPORT_MAP_CHUNK)),
+                                        lang=lang))
+        with progress.stage(f"writing report.html ({lang})"):
+            page = render_report(result, lang=lang, overview_png=overview, estate_pngs=pngs,
+                                 progress=table, progress_png=chart)
+            written["report"] = outdir / "report.html"
+            written["report"].write_text(page, encoding="utf-8")
+        if pdf:
+            with progress.stage("writing report.pdf"):
+                written["pdf"] = write_pdf(page, outdir / "report.pdf")
     return written
+
+
+def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
+    """Whether a CJK font is installed for the static maps. Without one, asking for ``png``
+    by name is an error; in the default run of every format the maps are left out, with a
+    note on stderr."""
+    from .static_map import find_cjk_font
+
+    if find_cjk_font() is not None:
+        return True
+    advice = ("no installed font can draw Chinese, so the static maps would show boxes; "
+              "install one (Debian: apt-get install fonts-noto-cjk)")
+    if "png" in formats and formats != FORMATS:
+        raise GeocheckError(advice)
+    print(f"geocheck: note: {advice}; map.png, progress.png and the report's maps are left out",
+          file=sys.stderr)
+    return False
+
+
+REPORT_MAP_CHUNK = 50
+"""Estate maps are drawn this many at a time, so that progress can be shown between chunks."""

@@ -139,3 +139,43 @@ def test_summary_names_estates_without_a_name(gpkg) -> None:
     text = summarise(check(gpkg(estates=rows)))
     assert "  A: no_data 97 rules" in text and "nan" not in text
     assert "estates: 1 · all applicable rules met 0 · some rule failed 0 · missing data 1" in text
+
+
+def test_every_output_by_default_and_narrowed(tmp_path) -> None:
+    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    out = tmp_path / "all"
+    assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
+    assert sorted(p.name for p in out.iterdir()) == [
+        "findings.csv", "findings.xlsx", "map.html", "map.png", "rejects.csv", "report.html",
+        "results.gpkg", "scorecard.csv", "summary.csv"]
+    assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    narrow = tmp_path / "narrow"
+    assert main(["check", str(sample), "-o", str(narrow), "-q", "--format", "csv,map"]) == 1
+    assert sorted(p.name for p in narrow.iterdir()) == [
+        "findings.csv", "map.html", "rejects.csv", "scorecard.csv", "summary.csv"]
+
+
+def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:
+    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    assert main(["check", str(sample), "-o", str(tmp_path), "--format", "csv,pdf"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "geocheck: error: unknown output format pdf: choose from csv, gpkg, map, xlsx, "
+        "report, png (comma-separated) or all")
+    assert not any(tmp_path.iterdir())
+
+
+def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
+        tmp_path, monkeypatch, capsys) -> None:
+    from geocheck import static_map
+
+    monkeypatch.setattr(static_map, "find_cjk_font", lambda: None)
+    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    out = tmp_path / "out"
+    assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "no installed font can draw Chinese" in err and "fonts-noto-cjk" in err
+    assert not (out / "map.png").exists()
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "data:image/png" not in report
+    assert main(["check", str(sample), "-o", str(tmp_path / "png"), "--format", "png"]) == 2
+    assert capsys.readouterr().err.startswith("geocheck: error: no installed font can draw")

@@ -43,8 +43,8 @@ def sample() -> geocheck.Result:
 
 @pytest.fixture(scope="module")
 def written(sample, tmp_path_factory) -> Path:
-    """The sample's results.gpkg, written once; tests work on copies."""
-    return write_gpkg(sample, tmp_path_factory.mktemp("gpkg") / "results.gpkg")
+    """The sample's results.gpkg without styles, written once; tests work on copies."""
+    return write_gpkg(sample, tmp_path_factory.mktemp("gpkg") / "results.gpkg", styles=False)
 
 
 @pytest.fixture
@@ -206,7 +206,7 @@ def test_absent_layers_skipped_and_hostile_names_kept_out(gpkg, tmp_path) -> Non
     path = gpkg(estates=[estate(str(i), rect(200 * i, 0, 200 * i + 100, 100), name=n)
                          for i, n in enumerate(names)])
     result = geocheck.check(path)
-    out = write_gpkg(result, tmp_path / "results.gpkg")
+    out = write_gpkg(result, tmp_path / "results.gpkg", styles=False)
     assert [n for n, _ in pyogrio.list_layers(out)] == ["estates", "findings"]  # no evidence
     assert write_layer_styles(out, result) == ["estates"]
     assert query(out, "SELECT f_table_name FROM layer_styles") == [("estates",)]
@@ -239,3 +239,9 @@ def test_not_a_geopackage(tmp_path) -> None:
         con.execute("CREATE TABLE t (x)")
     with pytest.raises(GeocheckError, match="not a GeoPackage"):
         write_layer_styles(plain)
+
+
+def test_results_gpkg_is_styled_by_default(sample, tmp_path) -> None:
+    out = write_gpkg(sample, tmp_path / "results.gpkg")
+    assert sorted(r[0] for r in query(out, "SELECT f_table_name FROM layer_styles "
+                                           "WHERE useAsDefault")) == sorted(GEOMETRY_LAYERS)
