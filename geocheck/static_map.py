@@ -210,12 +210,18 @@ def _xy(geoms: np.ndarray) -> np.ndarray:
     return np.column_stack([shapely.get_x(points), shapely.get_y(points)]).reshape(-1, 2)
 
 
-def encode_png(rgb: np.ndarray, dpi: float, level: int = 1) -> bytes:
+def encode_png(rgb: np.ndarray, dpi: float, level: int = 1, *, palette: bool = False) -> bytes:
     """PNG bytes of an (h, w, 3) uint8 image, resolution ``dpi`` recorded (pHYs).
 
     Rows are written unfiltered and deflated at zlib ``level``: for flat-coloured maps this is
     two to three times quicker than Pillow's adaptive filtering, for about the same size.
+
+    ``palette``: reduce the image to 256 colours first (Pillow's fast octree, no dithering)
+    and write an indexed PNG, about a quarter of the size; a map's flat fills, lines and
+    anti-aliased text look the same, but colours may move by a few levels in 255.
     """
+    if palette:
+        return _palette_png(rgb, dpi)
     h, w, _ = rgb.shape
     raw = np.empty((h, 1 + 3 * w), dtype=np.uint8)
     raw[:, 0] = 0
@@ -229,6 +235,27 @@ def encode_png(rgb: np.ndarray, dpi: float, level: int = 1) -> bytes:
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
             + chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
             + chunk(b"IDAT", zlib.compress(raw.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+def _palette_png(rgb: np.ndarray, dpi: float) -> bytes:
+    import io
+
+    from PIL import Image  # Pillow: a dependency of matplotlib
+
+    rgb = np.ascontiguousarray(rgb)
+    image = Image.fromarray(rgb, "RGB").quantize(256, method=Image.Quantize.FASTOCTREE,
+                                                 dither=Image.Dither.NONE)
+    # The octree gives each colour cube its centre (white comes out 254); give each palette
+    # entry the mean of the pixels it stands for instead, so flat fills keep their exact colour.
+    index = np.asarray(image).ravel()
+    counts = np.bincount(index, minlength=256)
+    sums = np.stack([np.bincount(index, weights=rgb[..., c].ravel(), minlength=256)
+                     for c in range(3)], axis=1)
+    mean = np.rint(sums / np.maximum(counts, 1)[:, None]).astype(np.uint8)
+    image.putpalette(mean.ravel().tobytes())
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", dpi=(dpi, dpi), compress_level=6)
+    return buffer.getvalue()
 
 
 # ---- checks and frames -----------------------------------------------------------------------
@@ -615,7 +642,7 @@ class _MapFigure:
 
     def _encode(self) -> bytes:
         rgba = np.asarray(self.fig.canvas.buffer_rgba())
-        return encode_png(rgba[..., :3], self.dpi)
+        return encode_png(rgba[..., :3], self.dpi, palette=True)
 
 
 def _empty(artist: Artist) -> bool:

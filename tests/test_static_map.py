@@ -98,6 +98,27 @@ def pixel(image: np.ndarray, fig, x: float, y: float) -> np.ndarray:
     return image[int(image.shape[0] - py), int(px), :3]
 
 
+def decode(png: bytes) -> np.ndarray:
+    """A PNG (RGB or indexed) as an (h, w, 3) array of floats in 0..1."""
+    return imread(io.BytesIO(png))[..., :3]
+
+
+def test_palette_png_is_indexed_and_close_to_the_original() -> None:
+    # flat fills with anti-aliased edges, as a map has: 4 colours and blends between them
+    rgb = np.full((60, 80, 3), 255, dtype=np.uint8)
+    rgb[10:50, 10:40] = (244, 165, 130)
+    rgb[10:50, 40:70] = (146, 197, 222)
+    rgb[:, 39:41] = np.linspace(0, 255, 60, dtype=np.uint8)[:, None, None]
+    png = encode_png(rgb, dpi=72, palette=True)
+    assert png[25] == 3  # IHDR colour type 3: indexed
+    assert png_size(png) == (80, 60)
+    back = (decode(png) * 255).round()
+    assert np.abs(back - rgb).mean() < 1
+    assert np.abs(back - rgb).max() <= 16  # the octree puts the grey ramp in 16-level cubes
+    for y, x in ((0, 0), (30, 20), (30, 60)):  # white and the flat fills keep their colour
+        assert np.array_equal(back[y, x], rgb[y, x])
+
+
 def blended(colour: str) -> np.ndarray:
     """An estate's fill over the white background, as drawn."""
     return FILL_ALPHA * np.array(to_rgb(colour)) + (1 - FILL_ALPHA)
@@ -112,7 +133,7 @@ def test_tiny_site_verdicts_are_as_worked_out(result) -> None:
 def test_overview_png_size_and_verdict_colours(result) -> None:
     png = overview_png(result, dpi=100)
     assert png_size(png) == (1000, 750)  # 10 x 7.5 inches at 100 dpi
-    image = imread(io.BytesIO(png))
+    image = decode(png)
     assert image.shape == (750, 1000, 3)
     fig = overview_figure(result, dpi=100)
     # interiors clear of labels, lines and points
@@ -131,13 +152,16 @@ def test_estate_png_colour_size_and_same_pixels_as_a_full_draw(result) -> None:
     pngs = estate_pngs(result, [1], dpi=50)
     assert list(pngs) == ["B"]
     assert png_size(pngs["B"]) == (400, 300)  # 8 x 6 inches at 50 dpi
-    image = imread(io.BytesIO(pngs["B"]))
+    image = decode(pngs["B"])
     fig = estate_figure(result, 1, dpi=50)
     assert pixel(image, fig, 450, 50) == pytest.approx(blended(STATUS_COLOURS["fail"]),
                                                        abs=2 / 255)
     # estate_pngs draws over a saved background: it must equal drawing the whole figure
-    full = np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
-    assert np.abs(image - full).max() <= 1 / 255
+    full = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    assert np.array_equal(image, decode(encode_png(full, 50, palette=True)))
+    # and the 256-colour palette stays close to the full-colour drawing
+    assert np.abs(image - full / 255).mean() < 1 / 255
+    assert len(pngs["B"]) < len(encode_png(full, 50)) / 2  # and a fraction of the size
     texts = [t.get_text() for t in fig.texts]
     assert any("小区B（B）" in t and "不达标" in t for t in texts)  # status in the title
 
