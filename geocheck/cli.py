@@ -18,7 +18,7 @@ from . import __version__, check, write_outputs
 from ._errors import GeocheckError
 from .checks import CHECKS
 from .console import Progress
-from .export import FORMATS, parse_formats
+from .export import FORMATS, REPORT_MAPS, parse_formats
 from .packs import DEFAULT_PACK, load_pack, shipped_packs
 from .read import check_local_file
 from .schema import ROLES, FieldMap
@@ -29,6 +29,19 @@ from .webmap import TIANDITU_KEY_ENV, tianditu
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"geocheck: error: {message} (see {self.prog} --help)\n")
+
+
+def _report_maps(text: str) -> int | None:
+    """``--report-maps``: a whole number of estates, or ``all`` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of estates (or 'all')")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of report.html and the static maps (default: zh)")
     c.add_argument("--pdf", action="store_true",
                    help="also write report.pdf (needs WeasyPrint: pip install 'geocheck[pdf]')")
+    c.add_argument("--report-maps", metavar="N", type=_report_maps, default=REPORT_MAPS,
+                   help=f"draw report.html's estate maps for at most N estates, failing ones "
+                        f"first (default: {REPORT_MAPS}; 'all': every estate)")
     c.add_argument("--offline", action="store_true",
                    help="make map.html work with no internet: Leaflet inlined, blank basemap "
                         "first (tiles still need the internet)")
@@ -170,7 +186,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
               "map.html; anyone who gets the file can read and use it", file=sys.stderr)
     try:
         written = write_outputs(result, args.output, formats=formats, lang=args.lang,
-                                pdf=args.pdf, offline=args.offline, progress=progress)
+                                pdf=args.pdf, offline=args.offline,
+                                report_maps=args.report_maps, progress=progress)
     except OSError as exc:
         raise GeocheckError(f"cannot write the outputs to {args.output}: "
                             f"{exc.strerror or exc}") from None

@@ -6,10 +6,12 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
 from ._errors import GeocheckError
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from .console import QUIET, Progress
 from .findings import Result
 
@@ -125,8 +127,33 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return chosen
 
 
+def report_map_positions(result: Result, limit: int | None = None) -> np.ndarray:
+    """Row positions (ascending) of the estates that get a static map in the report.
+
+    All of them when ``limit`` is None or not below the number of estates; else ``limit``
+    estates, failing ones first, then those lacking data, passing and not applicable ones,
+    each group in the estates layer's order.
+    """
+    est = result.site.estates
+    n = len(est)
+    if limit is None or limit >= n:
+        return np.arange(n)
+    if limit < 0:
+        raise GeocheckError(f"the number of report maps cannot be negative ({limit})")
+    rank = {FAIL: 0, NO_DATA: 1, PASS: 2, NOT_APPLICABLE: 3}
+    overall = est["estate_id"].map(result.overall()).map(rank).fillna(1).to_numpy()
+    chosen = np.argsort(overall, kind="stable")[:limit]
+    return np.sort(chosen)
+
+
+REPORT_MAPS = 300
+"""Estate maps in report.html unless told otherwise: at about 30 KB each, 300 maps keep the
+report under some 15 MB, which a browser opens at once (3,000 would be 120 MB)."""
+
+
 def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMATS,
               lang: str = "zh", pdf: bool = False, offline: bool = False,
+              report_maps: int | None = REPORT_MAPS,
               progress: Progress = QUIET) -> dict[str, Path]:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
@@ -134,7 +161,9 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
     summary.csv when it has a declaration rule (compliance and eligibility) or a points score;
     progress.csv when it has a campaign and estates carry target years. gpkg: results.gpkg with
     QGIS default styles. map: map.html (``offline``: Leaflet inlined). xlsx: findings.xlsx.
-    report: report.html in ``lang`` (zh or en) with static maps, and report.pdf when ``pdf``.
+    report: report.html in ``lang`` (zh or en) with static maps (of ``report_maps`` estates
+    at most, failing first: :func:`report_map_positions`; None: all), and report.pdf when
+    ``pdf``.
     png: map.png, and progress.png with the campaign progress.
     """
     from .campaign import progress as campaign_progress
@@ -199,13 +228,16 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
         from .static_map import estate_pngs
 
         pngs: dict[str, bytes] = {}
-        with progress.stage(f"drawing {n:,} estate maps"):
-            for start in range(0, n if drawn else 0, REPORT_MAP_CHUNK):
-                progress.step(start, n)
-                pngs.update(estate_pngs(result, range(start, min(n, start + REPORT_MAP_CHUNK)),
+        positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
+        k = len(positions)
+        with progress.stage(f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
+            for start in range(0, k, REPORT_MAP_CHUNK):
+                progress.step(start, k)
+                pngs.update(estate_pngs(result, positions[start:start + REPORT_MAP_CHUNK],
                                         lang=lang))
         with progress.stage(f"writing report.html ({lang})"):
-            page = render_report(result, lang=lang, overview_png=overview, estate_pngs=pngs,
+            page = render_report(result, lang=lang, overview_png=overview,
+                                 estate_pngs=pngs if drawn else None,
                                  progress=table, progress_png=chart)
             written["report"] = outdir / "report.html"
             written["report"].write_text(page, encoding="utf-8")

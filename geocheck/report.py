@@ -436,6 +436,8 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
              + "</dd>")
     head = el("thead", el("tr", [el("th", h) for h in (
         t["rule"], t["title"], t["verdict"], t["value"], t["threshold"], t["evidence"])]))
+    no_map = (el("p", t["no_estate_map"].format(k=len(estate_pngs), n=len(est)),
+                 class_="no-map") if estate_pngs is not None else "")
     sections = []
     for i, eid in enumerate(est["estate_id"]):
         # every piece is escaped HTML: cols and rows from esc_column, the rest from el()
@@ -445,9 +447,11 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
             if not_applicable[i]:
                 folded += t["and_not_applicable"].format(n=not_applicable[i])
             findings = el("details", el("summary", folded), findings, class_="all-pass")
-        png = estate_pngs.get(eid) if estate_pngs else None
-        figure = (_figure(png, t["estate_map_alt"].format(id=eid), "estate-map")
-                  if png is not None else "")
+        png = estate_pngs.get(eid) if estate_pngs is not None else None
+        if png is not None:
+            figure = _figure(png, t["estate_map_alt"].format(id=eid), "estate-map")
+        else:
+            figure = no_map if estate_pngs is not None else ""
         sections.append(f'<section class="estate" id="e{i}" data-estate-id="{cols["id"][i]}">'
                         f'<h3>{cols["id"][i]} {cols["name"][i]}</h3><dl class="facts">'
                         f'{facts[i]}</dl>{lines[i] or ""}{figure}{findings}</section>')
@@ -538,6 +542,7 @@ table.findings th:nth-child(5) {{ width: 17%; }}
 section.estate {{ break-before: page; }}
 figure {{ margin: .5em 0; }} figure img {{ max-width: 100%; height: auto; }}
 figure.estate-map img {{ max-height: 120mm; }}
+p.no-map {{ color: #555; font-style: italic; }}
 .toc-estates {{ columns: 2; font-size: 9pt; }}
 details > summary {{ font-weight: bold; }}
 tr.group td:first-child {{ font-size: 8pt; }}
@@ -563,7 +568,8 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
     lang : ``zh`` (default) or ``en``: the language of headings, labels and rule titles
         (citations and other data are shown as written).
     overview_png : the overview map (PNG bytes), shown in the summary.
-    estate_pngs : estate_id -> that estate's map (PNG bytes), shown in its section.
+    estate_pngs : estate_id -> that estate's map (PNG bytes), shown in its section; an estate
+        missing from it gets a note saying how many estates have maps (None: no maps, no note).
     progress : the campaign progress table (one row per year: ``year, scheduled,
         scheduled_cumulative, scheduled_share, target_share, passing, passing_share,
         on_track``; shares are ratios, shown as %).

@@ -72,6 +72,8 @@ TEXT: dict[str, dict[str, str]] = {
         "unknown": "未知",
         "overall": "总体结论",
         "estate_map_alt": "小区 {id} 的审查图",
+        "no_estate_map": "本报告只为 {n} 个小区中的 {k} 个附审查图（不达标的优先，数量由 "
+                         "--report-maps 设定）；本小区请看 map.html 或 results.gpkg。",
         "value": "测量值",
         "threshold": "要求",
         "evidence": "依据",
@@ -167,6 +169,9 @@ TEXT: dict[str, dict[str, str]] = {
         "unknown": "unknown",
         "overall": "Overall verdict",
         "estate_map_alt": "Map of estate {id}",
+        "no_estate_map": "No map here: this report carries maps of {k} of the {n} estates "
+                         "(failing ones first; --report-maps sets how many); see this estate "
+                         "on map.html or in results.gpkg.",
         "value": "Value",
         "threshold": "Threshold",
         "evidence": "Evidence",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -179,3 +180,37 @@ def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
     assert "data:image/png" not in report
     assert main(["check", str(sample), "-o", str(tmp_path / "png"), "--format", "png"]) == 2
     assert capsys.readouterr().err.startswith("geocheck: error: no installed font can draw")
+
+
+def test_report_map_positions_failing_first_by_hand() -> None:
+    from geocheck.export import report_map_positions
+
+    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    bare = geocheck.check(sample)  # no sheet: estates 0, 1, 8, 11 lack data, the rest fail
+    assert report_map_positions(bare, 9).tolist() == [0, 2, 3, 4, 5, 6, 7, 9, 10]
+    assert report_map_positions(bare, 3).tolist() == [2, 3, 4]
+    assert report_map_positions(bare, 0).tolist() == []
+    assert report_map_positions(bare, None).tolist() == list(range(12))
+    assert report_map_positions(bare, 50).tolist() == list(range(12))
+    full = geocheck.check(sample, attributes=sample.parent / "nanning_attributes.xlsx")
+    # with the sheet, estates 0, 1, 8, 11 pass: the 8 failing ones come first
+    assert report_map_positions(full, 10).tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 9, 10]
+
+
+def test_report_maps_option_caps_the_estate_maps(tmp_path, capsys) -> None:
+    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    out = tmp_path / "out"
+    assert main(["check", str(sample), "-o", str(out), "-q", "--format", "report",
+                 "--report-maps", "3", "--lang", "en"]) == 1
+    text = (out / "report.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<section class="estate"[^>]*data-estate-id="([^"]+)"(.*?)</section>',
+                          text, flags=re.S)
+    assert len(sections) == 12
+    with_map = [eid for eid, body in sections if "<img" in body]
+    assert with_map == ["NN-003", "NN-004", "NN-005"]  # the first three failing estates
+    noted = [eid for eid, body in sections if "maps of 3 of the 12 estates" in body]
+    assert sorted(noted + with_map) == sorted(eid for eid, _ in sections)
+    with pytest.raises(SystemExit) as exit_:  # argparse's usage error: exit 2
+        main(["check", str(sample), "-o", str(out), "--report-maps", "some"])
+    assert exit_.value.code == 2
+    assert "'some' is not a number of estates (or 'all')" in capsys.readouterr().err
