@@ -11,10 +11,13 @@ Steps:
 2. Run, as subprocesses, each ``--repeat`` times, interleaved (lean, geocheck, lean, ...):
 
    - ``lean``:     ``python bench/lean.py CITY -o OUT/lean.csv``
-   - ``geocheck``: ``python -m geocheck check CITY --pack PACK -o OUT/geocheck``, where PACK is
-     by default ``lean-rules``: the Guangxi pack (``extends = "guangxi"``) keeping only the five
-     rules the lean script measures, so both do the same work. ``--pack guangxi`` times the
-     whole standard (98 rules, 92 of them no data without an attributes sheet).
+   - ``geocheck``: ``python -m geocheck check CITY --pack PACK --format FORMATS -o
+     OUT/geocheck``, where PACK is by default ``lean-rules``: the Guangxi pack (``extends =
+     "guangxi"``) keeping only the five rules the lean script measures, so both do the same
+     work. ``--pack guangxi`` times the whole standard (98 rules, 92 of them no data without an
+     attributes sheet). FORMATS is by default ``csv,gpkg,map`` (the tables, the GeoPackage and
+     the interactive map); ``--format all`` adds findings.xlsx, map.png and report.html with
+     its estate maps, which a lean script does not draw at all.
 
    recording wall-clock seconds and the peak resident set size (``ru_maxrss`` of the child,
    from ``os.wait4``). geocheck exits 0 (all pass) or 1 (some fail) on success; anything
@@ -85,6 +88,10 @@ def ensure_city(estates: int, seed: int, cache: Path) -> Path:
     tmp.replace(path)
     print(f"city: {path} (generated in {time.perf_counter() - t0:.1f} s)")
     return path
+
+
+FORMATS = "csv,gpkg,map"
+"""geocheck's outputs timed by default: the tables, results.gpkg and map.html."""
 
 
 def layer_counts(path: Path) -> dict[str, int]:
@@ -224,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=["lean", "geocheck"], help="run one tool only")
     ap.add_argument("--pack", default=LEAN_PACK,
                     help=f"geocheck rule pack (default {LEAN_PACK}: Guangxi's five lean rules)")
+    ap.add_argument("--format", default=FORMATS,
+                    help=f"geocheck's outputs (default {FORMATS}; 'all' for every one)")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"city cache (default {CACHE})")
     ap.add_argument("--target", type=float, default=TARGET_RATIO, help="max time ratio (3)")
     args = ap.parse_args(argv)
@@ -253,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 cmd = [sys.executable, "-m", "geocheck", "check", str(city)]
                 pack = lean_pack(out) if args.pack == LEAN_PACK else args.pack
-                cmd += ["--pack", str(pack), "-o", str(gc_dir)]
+                cmd += ["--pack", str(pack), "--format", args.format, "-o", str(gc_dir)]
                 tools.append(Tool("geocheck", cmd, gc_dir, {0, 1}))
         results = bench(tools, args.repeat) + errors
         if not any(r.error for r in results) and len(tools) == 2:

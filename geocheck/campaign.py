@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from .checks import FAIL, PASS
 from .export import write_csv
 from .findings import Result
 from .packs import Campaign
-from .static_map import cjk_font, find_cjk_font
 from .webmap import STATUS_COLOURS
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not for the table
+    from matplotlib.font_manager import FontProperties
 
 PROGRESS_COLUMNS = ["year", "scheduled", "scheduled_cumulative", "scheduled_share",
                     "target_share", "passing", "passing_share", "on_track"]
@@ -144,6 +142,8 @@ TARGET_COLOUR = "#222222"
 
 
 def _font(base: FontProperties | None, size: float, weight: str = "normal") -> FontProperties:
+    from matplotlib.font_manager import FontProperties
+
     font = FontProperties() if base is None else base.copy()
     font.set_size(size)
     font.set_weight(weight)
@@ -171,6 +171,13 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
     GeocheckError
         For ``lang="zh"`` when no installed font renders Chinese.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+    from .static_map import cjk_font, find_cjk_font
+
     if lang not in _TEXT:
         raise ValueError(f"unknown language {lang!r}: choose zh or en")
     t = _TEXT[lang]
