@@ -159,9 +159,15 @@ class _Book:
         if name == "verdict":  # scorecard.declaration
             return [_contains("could become eligible", fill[NO_DATA]),
                     _begins("not eligible", fill[FAIL]), _begins("eligible", fill[PASS])]
+        if name == "verdict_zh":
+            return [_contains("补齐且均达标即可申报", fill[NO_DATA]),
+                    _begins("不可申报", fill[FAIL]), _begins("可申报", fill[PASS])]
         if name == "rating":  # scorecard.scores
             return [_begins("fails outright", fill[FAIL]), _begins("no data", fill[NO_DATA]),
                     _begins("no star", fill[FAIL]), _contains(" stars:", fill[PASS])]
+        if name == "rating_zh":
+            return [_begins("直接不合格", fill[FAIL]), _begins("缺数据", fill[NO_DATA]),
+                    _begins("未达星级", fill[FAIL]), _contains(" 星：", fill[PASS])]
         if name == "stars":
             return [{"type": "blanks", "format": fill[NO_DATA]},
                     {"type": "cell", "criteria": "==", "value": 0, "format": fill[FAIL]},

@@ -73,8 +73,9 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
     from .scorecard import declaration, scores
 
     for table, cols in ((declaration(result), ["compliance_rate", "eligible",
-                                               "blocking_requirements", "verdict"]),
-                        (scores(result), ["total", "stars", "rating"])):
+                                               "blocking_requirements", "verdict",
+                                               "verdict_zh"]),
+                        (scores(result), ["total", "stars", "rating", "rating_zh"])):
         if table is not None:
             for col in cols:
                 est[col] = est["estate_id"].map(table.set_index("estate_id")[col])

@@ -249,7 +249,7 @@ def _declaration_table(result: Result, lang: str) -> Markup | None:
     every = t["every_requirement"] if rule.every_requirement else ""
     rows = [[_estate_link(i, r.estate_id), r.estate_name, _percent(r.compliance_rate),
              f"{r.standards_passed}/{r.standards_applicable}", _yes_no(r.eligible, lang),
-             r.blocking_requirements, r.verdict]
+             r.blocking_requirements, r.verdict_zh if lang == "zh" else r.verdict]
             for i, r in enumerate(dec.itertuples(index=False))]
     return join([el("h3", t["declaration"]),
                  el("p", t["declaration_rule"].format(rate=f"{rule.min_compliance:.0%}",
@@ -272,7 +272,8 @@ def _score_table(result: Result, lang: str) -> Markup | None:
     rows = [[_estate_link(i, r["estate_id"]), r["estate_name"],
              *(_number(r[p.id]) for p in parts), _number(r["total"]),
              "—" if _missing(r["stars"]) else
-             (t["stars_none"] if r["stars"] == 0 else "★" * int(r["stars"])), r["rating"]]
+             (t["stars_none"] if r["stars"] == 0 else "★" * int(r["stars"])),
+             r["rating_zh" if lang == "zh" else "rating"]]
             for i, r in enumerate(sc.to_dict("records"))]
     return join([el("h3", t["scores"]),
                  table(heads, rows, numeric=range(2, 3 + len(parts)))])
@@ -418,7 +419,8 @@ def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
     if sc is not None:
         return [el("p", el("b", t["scores"]), ": ", t["total"], " ", _number(total), "; ",
                    rating, class_="line")
-                for total, rating in zip(sc["total"], sc["rating"], strict=True)]
+                for total, rating in zip(sc["total"], sc["rating_zh" if lang == "zh" else "rating"],
+                                         strict=True)]
     return [None] * len(result.site.estates)
 
 

@@ -103,7 +103,8 @@ def declaration(result: Result) -> pd.DataFrame | None:
     ``standards_passed, standards_applicable, standards_failed, standards_no_data,
     standards_not_applicable``, ``requirements_met`` (requirements with a standard passed),
     ``blocking_requirements`` (those without, with titles), ``verdict`` (a sentence: eligible,
-    not eligible and why, or not eligible yet because data is missing and what it could change).
+    not eligible and why, or not eligible yet because data is missing and what it could change)
+    and ``verdict_zh`` (the same in Chinese).
     """
     pack = result.pack
     rule = pack.declaration
@@ -131,24 +132,31 @@ def declaration(result: Result) -> pd.DataFrame | None:
     ok_rate = np.round(np.nan_to_num(rate, nan=-1), 6) >= rule.min_compliance
     eligible = ok_rate & met.all(axis=1)
     best_ok = np.round(np.nan_to_num(best, nan=-1), 6) >= rule.min_compliance
-    verdicts = []
-    for i in range(len(passed)):  # one sentence per estate
+    verdicts, verdicts_zh = [], []
+    for i in range(len(passed)):  # one sentence per estate, in English and in Chinese
         if eligible[i]:
             verdicts.append(f"eligible: {rate[i]:.1%} of applicable standards passed, every "
                             "requirement met")
+            verdicts_zh.append(f"可申报：适用标准达标率 {rate[i]:.1%}，每项要求均有达标标准")
             continue
-        why = []
+        why, why_zh = [], []
         if np.isnan(rate[i]):
             why.append("no applicable standard")
+            why_zh.append("无适用标准")
         elif not ok_rate[i]:
             why.append(f"compliance {rate[i]:.1%} < {rule.min_compliance:.0%}")
+            why_zh.append(f"达标率 {rate[i]:.1%}，低于 {rule.min_compliance:.0%}")
         if blocking[i]:
             why.append("no standard passed under " + ", ".join(blocking[i].split(" ")))
+            why_zh.append("、".join(blocking[i].split(" ")) + " 无达标标准")
         text = "not eligible: " + "; ".join(why)
+        text_zh = "不可申报：" + "；".join(why_zh)
         if count[NO_DATA][i] and best_ok[i] and could[i]:
             text += (f" ({count[NO_DATA][i]} standards lack data: with them passed "
                      "it could become eligible)")
+            text_zh += f"（{count[NO_DATA][i]} 项标准缺数据：补齐且均达标即可申报）"
         verdicts.append(text)
+        verdicts_zh.append(text_zh)
     est = result.site.estates
     table = pd.DataFrame({
         "estate_id": est["estate_id"].to_numpy(), "estate_name": est["name"].to_numpy(),
@@ -160,6 +168,7 @@ def declaration(result: Result) -> pd.DataFrame | None:
         "blocking_requirements": ["; ".join(f"{r} {titles[r]}" for r in b.split(" ")) if b
                                   else "" for b in blocking],
         "verdict": verdicts,
+        "verdict_zh": verdicts_zh,
     })
     result.views["declaration"] = table
     return table
@@ -180,7 +189,8 @@ def scores(result: Result) -> pd.DataFrame | None:
     Columns: ``estate_id, estate_name``, one ``<part id>`` column of points per part,
     ``total`` (NaN when an item is blank), ``total_known`` (points of the items with data),
     ``items_missing``, ``satisfaction_rate`` (ratio), ``stars`` (0 = none; NaN when missing data
-    could change it), ``rating`` (a sentence, e.g. "4 stars: 262.4 points, satisfaction 88 %").
+    could change it), ``rating`` (a sentence, e.g. "4 stars: 262.4 points, satisfaction 88 %")
+    and ``rating_zh`` (the same in Chinese: "4 星：262.4 分，满意率 88%").
     Below the satisfaction floor an estate fails outright, whatever its points.
     """
     pack = result.pack
@@ -221,24 +231,32 @@ def scores(result: Result) -> pd.DataFrame | None:
     floor_fail = np.round(np.nan_to_num(sat, nan=2), 6) < sc.floor
     stars = np.where(floor_fail, 0, np.where(low == high, low, -1)).astype(float)
     stars[stars < 0] = np.nan
-    ratings = []
+    ratings, ratings_zh = [], []
     for i in range(n):
         pts = f"{known[i]:g} points" if not any_missing[i] else \
             f"{known[i]:g} points known, {n_missing[i]} items blank (up to {top_missing[i]:g} more)"
+        pts_zh = f"{known[i]:g} 分" if not any_missing[i] else \
+            f"已知 {known[i]:g} 分，{n_missing[i]} 项空白（最多还有 {top_missing[i]:g} 分）"
         s = "satisfaction unknown" if np.isnan(sat[i]) else f"satisfaction {sat[i]:.0%}"
+        s_zh = "满意率未知" if np.isnan(sat[i]) else f"满意率 {sat[i]:.0%}"
         if floor_fail[i]:
             ratings.append(f"fails outright: {s} < {sc.floor:.0%}; {pts}")
+            ratings_zh.append(f"直接不合格：{s_zh}，低于 {sc.floor:.0%}；{pts_zh}")
         elif np.isnan(stars[i]):
             ratings.append(f"no data: between {low[i]} and {high[i]} stars; {pts}; {s}")
+            ratings_zh.append(f"缺数据：{low[i]} 至 {high[i]} 星之间；{pts_zh}；{s_zh}")
         elif stars[i] == 0:
             ratings.append(f"no star: {pts}, {s}")
+            ratings_zh.append(f"未达星级：{pts_zh}，{s_zh}")
         else:
             ratings.append(f"{int(stars[i])} stars: {pts}, {s}")
+            ratings_zh.append(f"{int(stars[i])} 星：{pts_zh}，{s_zh}")
     out["total"] = total
     out["total_known"] = np.round(known, 6)
     out["items_missing"] = n_missing
     out["satisfaction_rate"] = sat
     out["stars"] = stars
     out["rating"] = ratings
+    out["rating_zh"] = ratings_zh
     result.views["scores"] = out
     return out

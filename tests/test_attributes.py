@@ -319,6 +319,7 @@ def test_scorecard_and_declaration_by_hand(tmp_path, pack_file, layers) -> None:
     assert summary.loc["E3", "blocking_requirements"] == "R1 机构; R2 人员"
     assert summary.loc["E3", "standards_no_data"] == 1
     assert summary.loc["E2", "verdict"] == "not eligible: no standard passed under R2"
+    assert summary.loc["E2", "verdict_zh"] == "不可申报：R2 无达标标准"
 
 
 def test_outputs_and_terminal_show_eligibility(tmp_path, pack_file, layers, capsys) -> None:

@@ -342,6 +342,10 @@ def test_languages(sample, zh, en) -> None:
     assert {row["cells"][2] for s in page.estates for row in s["rows"] if not row["group"]} <= \
         {"pass", "fail", "no data", "not applicable"}
     assert page.tables["summary/0"][1][0] == "fail"
+    # the declaration sentences in the report's language (NN-004: 83.1 %, R01 and R03 blocked)
+    assert "不可申报：达标率 83.1%，低于 85%；R01、R03 无达标标准" in zh
+    assert "not eligible: compliance 83.1% &lt; 85%; no standard passed under R01, R03" in en
+    assert "not eligible" not in zh and "不可申报" not in en
     # citations stay as written in both
     assert sample.pack.rules[0].citation in en and sample.pack.rules[0].citation in zh
     assert 'font-family: "Noto Sans CJK SC", "Source Han Sans SC"' in zh

@@ -60,10 +60,14 @@ def test_points_parts_and_stars(inputs) -> None:
     assert table["stars"].tolist()[:5] == [5, 4, 0, 3, 5]
     assert table.loc["C", "rating"].startswith("fails outright: satisfaction 59% < 60%")
     assert table.loc["B", "rating"] == "4 stars: 290.4 points, satisfaction 88%"
+    assert table.loc["B", "rating_zh"] == "4 星：290.4 分，满意率 88%"
+    assert table.loc["C", "rating_zh"].startswith("直接不合格：满意率 59%，低于 60%")
     assert pd.isna(table.loc["E", "total"]) and table.loc["E", "items_missing"] == 1
     assert pd.isna(table.loc["F", "stars"])
     assert table.loc["F", "rating"].startswith("no data: between 4 and 5 stars; 256.6 points "
                                                "known, 1 items blank (up to 35 more)")
+    assert table.loc["F", "rating_zh"].startswith("缺数据：4 至 5 星之间；已知 256.6 分，1 项空白"
+                                                  "（最多还有 35 分）")
 
 
 def test_cli_shows_scores(inputs, tmp_path, capsys) -> None:
