@@ -245,3 +245,60 @@ def test_results_gpkg_is_styled_by_default(sample, tmp_path) -> None:
     out = write_gpkg(sample, tmp_path / "results.gpkg")
     assert sorted(r[0] for r in query(out, "SELECT f_table_name FROM layer_styles "
                                            "WHERE useAsDefault")) == sorted(GEOMETRY_LAYERS)
+
+
+# Run by a Python that has QGIS (Debian: apt-get install python3-qgis; not installed by CI).
+QGIS_PROBE = r"""
+import os, sys, json
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from qgis.core import QgsApplication, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+out = {}
+for name in sys.argv[2:]:
+    layer = QgsVectorLayer(f"{sys.argv[1]}|layername={name}", name, "ogr")
+    r = layer.renderer()
+    info = {"valid": layer.isValid(), "renderer": r.type(), "labels": layer.labelsEnabled()}
+    if r.type() == "categorizedSymbol":
+        info["field"] = r.classAttribute()
+        info["categories"] = {c.value(): c.symbol().color().name() for c in r.categories()}
+    else:
+        info["colour"] = r.symbol().color().name()
+    out[name] = info
+print(json.dumps(out), flush=True)
+os._exit(0)  # QGIS 3.22 can crash tearing down layers at exit; what it loaded is printed
+"""
+
+
+def _qgis_python() -> str | None:
+    """A Python interpreter that imports qgis.core (Debian's python3 with python3-qgis)."""
+    import subprocess
+
+    for exe in ("/usr/bin/python3", shutil.which("python3")):
+        if exe and subprocess.run([exe, "-c", "import qgis.core"], capture_output=True,
+                                  timeout=60).returncode == 0:
+            return exe
+    return None
+
+
+def test_real_qgis_opens_the_layers_styled(styled) -> None:
+    """QGIS itself (where installed) loads each layer with its default style from the table."""
+    import json
+    import subprocess
+
+    exe = _qgis_python()
+    if exe is None:
+        pytest.skip("QGIS's Python bindings are not installed (Debian: python3-qgis)")
+    proc = subprocess.run([exe, "-c", QGIS_PROBE, str(styled), *GEOMETRY_LAYERS],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    estates = seen["estates"]
+    assert estates["valid"] and estates["renderer"] == "categorizedSymbol"
+    assert estates["field"] == "overall"
+    assert estates["categories"] == {s: c.lower() for s, c in STATUS_COLOURS.items()}
+    assert estates["labels"]  # estate names
+    for name in GEOMETRY_LAYERS[1:]:
+        assert seen[name]["valid"] and seen[name]["renderer"] == "singleSymbol", name
+        assert seen[name]["colour"] == EVIDENCE_COLOUR.lower(), name
+    assert seen["evidence_lines"]["labels"]  # the distances
