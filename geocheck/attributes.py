@@ -22,13 +22,18 @@ import pandas as pd
 
 from ._errors import InputError
 from .packs import Attribute, Pack
+from .schema import TARGET_YEARS
 
 ID_HEADER, NAME_HEADER = "小区编号", "小区名称"
 HOUSEHOLDS_HEADER, BUILT_HEADER = "户数（户）", "建设类型（新建/已建成）"
+TARGET_YEAR_HEADER = "创建年份（年）"
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
         "name": (NAME_HEADER, "name", "名称"),
         "households": (HOUSEHOLDS_HEADER, "households", "户数"),
-        "built": (BUILT_HEADER, "built", "建设类型")}
+        "built": (BUILT_HEADER, "built", "建设类型"),
+        "target_year": (TARGET_YEAR_HEADER, "target_year", "创建年份", "目标年份")}
+FILLED = ("households", "built", "target_year")
+"""Core columns whose values fill the estates layer's blanks (and must agree with it)."""
 YES = {"是", "有", "y", "yes", "true", "1", "√", "✓", "✔", "符合", "达标", "已建立", "已设立"}
 NO = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘", "不符合", "不达标", "未建立", "未设立"}
 BUILT = {"新建": "new", "new": "new", "已建成": "existing", "已建": "existing",
@@ -270,6 +275,16 @@ def _core_value(cell: Any, key: str) -> Any:
         if value < 0 or not value.is_integer():
             raise ValueError("is not a whole number of households")
         return int(value)
+    if key == "target_year":
+        text = unicodedata.normalize("NFKC", str(cell)).strip().removesuffix("年")
+        low, high = TARGET_YEARS
+        try:
+            year = float(text)
+        except ValueError:
+            year = float("nan")
+        if not (year.is_integer() and low <= year <= high):
+            raise ValueError(f"is not a year {low}-{high}")
+        return int(year)
     if key == "built":
         built = BUILT.get(_norm(cell))
         if built is None:
@@ -286,7 +301,8 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
     """Read the attributes sheet at ``path`` into ``site`` (a :class:`~geocheck.normalise.Site`).
 
     Sets ``site.attributes`` (one float column per attribute the sheet has, by estate position,
-    plus ``in_sheet``), fills missing ``households`` / ``built`` of the estates from the sheet,
+    plus ``in_sheet``), fills missing ``households`` / ``built`` / ``target_year`` (the
+    campaign year, column ``创建年份``) of the estates from the sheet,
     and records the sheet's rows in the ledger: rows naming no estate are rejected with the
     reason, so nothing is lost.
 
@@ -294,7 +310,8 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
     ------
     InputError
         A cell that cannot be read (naming the estate and the column; up to 12 at once), a sheet
-        that disagrees with the estates layer on households or built, or an unreadable sheet.
+        that disagrees with the estates layer on households, built or target year, or an
+        unreadable sheet.
     """
     path = Path(path)
     read = read_sheet(path, pack, sheet)
@@ -339,7 +356,7 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
         column[at] = np.array([np.nan if v is None else v for v in parsed], dtype=float)
         out[key] = column
     fills: dict[str, list[Any]] = {}
-    for key in ("households", "built"):
+    for key in FILLED:
         if key in t:
             fills[key] = cells(key, lambda c, row, k=key: _core_value(c, k))
     if errors:
@@ -364,7 +381,7 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
         if fill.any():
             series = est[key].astype(object)
             series.iloc[at[fill]] = given[fill]
-            est[key] = series.astype(est[key].dtype) if key == "households" else series
+            est[key] = series if key == "built" else series.astype(est[key].dtype)
             site.ledger.note(f"{where}: {key} of {_estates(int(fill.sum()))} taken from the "
                              "sheet")
     missing_cols = [a.header for a in pack.attributes if a.key not in t]

@@ -14,9 +14,17 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import GeocheckError
-from .attributes import BUILT_HEADER, BUILT_ZH, HOUSEHOLDS_HEADER, ID_HEADER, NAME_HEADER
+from .attributes import (
+    BUILT_HEADER,
+    BUILT_ZH,
+    HOUSEHOLDS_HEADER,
+    ID_HEADER,
+    NAME_HEADER,
+    TARGET_YEAR_HEADER,
+)
 from .export import defuse_formulas
 from .packs import Attribute, Pack
+from .schema import TARGET_YEARS
 
 BLANK_ROWS = 50
 VALIDATED_ROWS = 2000
@@ -34,6 +42,9 @@ def columns(pack: Pack) -> pd.DataFrame:
             ("name", NAME_HEADER, "estate name"),
             ("households", HOUSEHOLDS_HEADER, "households (fills the estates layer's blanks)"),
             ("built", BUILT_HEADER, "new or existing estate (fills the estates layer's blanks)")]
+    if pack.campaign is not None:
+        core.append(("target_year", TARGET_YEAR_HEADER, "the year the estate is to be created "
+                     "in the campaign (fills the estates layer's blanks)"))
     rows = [{"key": k, "header": h, "standard": "", "title_zh": h, "title_en": e, "kind": k,
              "unit": "", "help_zh": "", "rules": "", "citation": ""} for k, h, e in core]
     for a in pack.attributes:
@@ -47,13 +58,16 @@ def columns(pack: Pack) -> pd.DataFrame:
 
 def _estate_rows(estates: gpd.GeoDataFrame | None) -> pd.DataFrame:
     if estates is None:
-        return pd.DataFrame(columns=["estate_id", "name", "households", "built"])
+        return pd.DataFrame(columns=["estate_id", "name", "households", "built", "target_year"])
+    years = (estates["target_year"] if "target_year" in estates
+             else pd.Series(pd.NA, index=estates.index, dtype="Int64"))
     return pd.DataFrame({
         "estate_id": estates["estate_id"].astype(str).to_numpy(),
         "name": estates["name"].to_numpy(),
         "households": estates["households"].astype("Float64").to_numpy(dtype=object,
                                                                         na_value=None),
         "built": estates["built"].map(BUILT_ZH).to_numpy(dtype=object),
+        "target_year": years.astype("Int64").to_numpy(dtype=object, na_value=None),
     })
 
 
@@ -85,6 +99,10 @@ def _validation(attr_kind: str, attr: Attribute | None):  # -> DataValidation | 
     elif attr_kind == "yesno":
         v = dv(type="list", formula1='"是,否"')
         v.error, v.errorTitle = "请选择“是”或“否”，不清楚请留空", "应为是/否"
+    elif attr_kind == "target_year":
+        low, high = TARGET_YEARS
+        v = dv(type="whole", operator="between", formula1=str(low), formula2=str(high))
+        v.error, v.errorTitle = f"请填写{low}到{high}之间的年份（如2022），不清楚请留空", "应为年份"
     elif attr_kind == "built":
         v = dv(type="list", formula1='"新建,已建成"')
         v.error, v.errorTitle = "请选择“新建”或“已建成”", "建设类型"
@@ -140,6 +158,7 @@ def _write_xlsx(pack: Pack, cols: pd.DataFrame, table: pd.DataFrame, path: Path,
     head_fill = PatternFill("solid", fgColor="DDEBF7")
     core_fill = PatternFill("solid", fgColor="F2F2F2")
     by_key = {a.key: a for a in pack.attributes}
+    n_core = int((~cols["key"].isin(list(by_key))).sum())
     for j, row in enumerate(cols.itertuples(), start=1):
         cell = ws.cell(row=1, column=j, value=row.header)
         cell.font = Font(bold=True)
@@ -161,7 +180,7 @@ def _write_xlsx(pack: Pack, cols: pd.DataFrame, table: pd.DataFrame, path: Path,
                 cell = ws.cell(row=i, column=j, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # text from the layers is text, never a formula
-            if j <= 4:
+            if j <= n_core:
                 ws.cell(row=i, column=j).fill = core_fill
     ws.row_dimensions[1].height = 75
     ws.freeze_panes = "C2"

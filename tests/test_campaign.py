@@ -346,3 +346,49 @@ def test_sample_has_no_target_years() -> None:
                             attributes=root / "nanning_attributes.xlsx")
     assert result.pack.campaign is not None
     assert result.site.estates["target_year"].isna().all() and progress(result) is None
+
+
+def _year_sheet(path: Path, rows: list[tuple[str, object]], header: str = "创建年份") -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["小区编号", header])
+    for row in rows:
+        book.active.append(list(row))
+    book.save(path)
+    return path
+
+
+def test_target_years_from_the_attributes_sheet(gpkg, mini, tmp_path) -> None:
+    rows, stops = _estates([(eid, None, ok) for eid, _, ok in PLAN])  # no years in the layer
+    layers = gpkg(estates=rows, bus_stops=stops)
+    sheet = _year_sheet(tmp_path / "years.xlsx",
+                        [(eid, f"{year}年" if eid == "A1" else year)
+                         for eid, year, _ in PLAN if year is not None])
+    from_sheet = progress(geocheck.check(layers, pack=mini, attributes=sheet))
+    rows, stops = _estates(PLAN)
+    from_layer = progress(geocheck.check(gpkg(estates=rows, bus_stops=stops), pack=mini))
+    pd.testing.assert_frame_equal(from_sheet, from_layer)  # the same table, worked out above
+    assert from_sheet["passing"].tolist() == [3, 5, 5, 5]
+
+
+def test_target_year_in_the_sheet_refused_when_unreadable_or_contradicting(gpkg, mini,
+                                                                          tmp_path) -> None:
+    rows, stops = _estates(PLAN)
+    layers = gpkg(estates=rows, bus_stops=stops)
+    bad = _year_sheet(tmp_path / "bad.xlsx", [("U1", "明年")], header="目标年份")
+    with pytest.raises(geocheck.InputError,
+                       match=r"estate U1 \(row 2\), column '目标年份': '明年' is not a year "
+                             r"2000-2100"):
+        geocheck.check(layers, pack=mini, attributes=bad)
+    clash = _year_sheet(tmp_path / "clash.xlsx", [("A1", 2022)])
+    with pytest.raises(geocheck.InputError, match="estate A1 has target_year 2021 in the "
+                                                  "estates layer but 2022 in the sheet"):
+        geocheck.check(layers, pack=mini, attributes=clash)
+
+
+def test_template_has_the_year_column_when_the_pack_has_a_campaign(tmp_path) -> None:
+    from geocheck.template import columns
+
+    assert "创建年份（年）" in columns(geocheck.load_pack("guangxi"))["header"].tolist()
+    assert "创建年份（年）" not in columns(geocheck.load_pack("nanhai"))["header"].tolist()
