@@ -26,6 +26,12 @@ design (the sample's declaration outcomes, which ``tests/test_sample.py`` checks
 - NN-011: commercial floor area 8 % of the total (GX-08 asks 10 %).
 - NN-099: a row for an estate the layers do not have; geocheck lists it as rejected.
 
+Campaign years (``创建年份``, the year each estate is to be created, against Qinzhou's targets of
+35 / 70 / 90 / 100 % by 2021-2024): 2021 NN-001, NN-002, NN-006, NN-007 (all four may be
+declared: 4 of the 11 campaign estates, 36.4 %, on track); 2022 NN-003, NN-008, NN-009, NN-012
+(three more: 7 of 11, 63.6 % < 70 %); 2023 NN-004, NN-011 (one more: 8 of 11, 72.7 % < 90 %);
+2024 NN-005 (8 of 11 < 100 %). NN-010, without a row, has no year and is outside the campaign.
+
 Run it after changing the Guangxi pack or the sample layers::
 
     python layers/make_attributes.py
@@ -47,6 +53,9 @@ SAMPLE = HERE / "nanning_sample.gpkg"
 OUTPUT = HERE / "nanning_attributes.xlsx"
 SHEET_HOUSEHOLDS = {"NN-008": 1000}
 SHEET_BUILT = {"NN-009": "已建成"}
+SHEET_YEARS = {"NN-001": 2021, "NN-002": 2021, "NN-006": 2021, "NN-007": 2021,
+               "NN-003": 2022, "NN-008": 2022, "NN-009": 2022, "NN-012": 2022,
+               "NN-004": 2023, "NN-011": 2023, "NN-005": 2024}
 
 
 def passing_values(pack: geocheck.Pack, households: float, built: str | None) -> dict:
@@ -98,6 +107,8 @@ def main() -> None:
         if e.estate_id in SHEET_BUILT:
             ws.cell(row=r, column=headers["建设类型（新建/已建成）"],
                     value=SHEET_BUILT[e.estate_id])
+        if e.estate_id in SHEET_YEARS:
+            ws.cell(row=r, column=headers["创建年份（年）"], value=SHEET_YEARS[e.estate_id])
         values = passing_values(pack, hh, built)
         if e.estate_id == "NN-003":
             values[key_of("GX-63")] = 90

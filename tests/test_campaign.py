@@ -340,12 +340,22 @@ def test_write_progress_files(judged, tmp_path) -> None:
     assert written["progress_png"].read_bytes().startswith(PNG)
 
 
-def test_sample_has_no_target_years() -> None:
+def test_sample_progress_from_its_sheet() -> None:
+    """The sample sheet's years (layers/make_attributes.py), against Qinzhou's targets; the
+    estates that may be declared are NN-001, -002, -006, -007, -008, -009, -011, -012."""
     root = Path(__file__).resolve().parents[1] / "layers"
     result = geocheck.check(root / "nanning_sample.gpkg",
                             attributes=root / "nanning_attributes.xlsx")
-    assert result.pack.campaign is not None
-    assert result.site.estates["target_year"].isna().all() and progress(result) is None
+    table = progress(result)
+    assert table.attrs["basis"] == "declaration"
+    assert table.attrs["campaign_estates"] == 11 and table.attrs["unscheduled_ids"] == ("NN-010",)
+    assert table["scheduled"].tolist() == [4, 4, 2, 1]
+    # 2021: all 4 eligible (4/11 = 36.4 % >= 35 %); 2022: + NN-008, -009, -012 (7/11 = 63.6 %
+    # < 70 %); 2023: + NN-011 (8/11 = 72.7 % < 90 %); 2024: NN-005 is not (8/11 < 100 %)
+    assert table["passing"].tolist() == [4, 7, 8, 8]
+    assert table["passing_share"].tolist() == [round(k / 11, 6) for k in (4, 7, 8, 8)]
+    assert table["on_track"].tolist() == [True, False, False, False]
+    assert progress(geocheck.check(root / "nanning_sample.gpkg")) is None  # no sheet, no years
 
 
 def _year_sheet(path: Path, rows: list[tuple[str, object]], header: str = "创建年份") -> Path:
