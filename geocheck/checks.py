@@ -204,7 +204,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     limits: dict[str, float] = rule.params["max_m"]
     n = len(ctx.estates)
     out = _frame(n, "m")
-    out["threshold"] = " or ".join(f"{ROLES[r].label_en} <= {v:g} m" for r, v in limits.items())
+    out["threshold"] = " or ".join(f"{ROLES[r].one_en} <= {v:g} m" for r, v in limits.items())
     state = np.full((len(limits), n), np.nan)  # 1 pass, 0 fail, nan unknown
     dists = np.full((len(limits), n), np.nan)
     texts, methods, evidence = [], [], []
@@ -220,7 +220,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
         dists[k] = d
         state[k] = np.where(np.isnan(d), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
         labels = ctx.label(role, pos)
-        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].label_en}: {lab} at {_m(x)}"
+        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at {_m(x)}"
                                          for lab, x in zip(labels, d, strict=True)],
                               f"no {ROLES[role].label_en} in the data"))
         methods.append(near["method"].map(ORIGIN_TEXT).to_numpy())
@@ -263,7 +263,7 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     role, limit = rule.params["layer"], rule.params["max_m"]
     n = len(ctx.estates)
     out = _frame(n, "m")
-    out["threshold"] = f"every residential building <= {limit:g} m from a {ROLES[role].label_en}"
+    out["threshold"] = f"every residential building <= {limit:g} m from a {ROLES[role].one_en}"
     out["method"] = "distance from each building footprint to its nearest feature; value = largest"
     res, targets = ctx.residential, ctx.layer(role)
     if res is None or targets is None:
@@ -312,7 +312,7 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     role, limit = rule.params["layer"], rule.params["min_m"]
     n = len(ctx.estates)
     out = _frame(n, "m")
-    out["threshold"] = f"every {ROLES[role].label_en} in the estate >= {limit:g} m from buildings"
+    out["threshold"] = f"every {ROLES[role].one_en} in the estate >= {limit:g} m from buildings"
     out["method"] = "distance from each facility inside the estate to the nearest building; " \
                     "value = smallest"
     feats, buildings = ctx.layer(role), ctx.layer("buildings")

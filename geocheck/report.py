@@ -620,9 +620,9 @@ def write_report(result: Result, path: Path, **options: object) -> Path:
 def write_pdf(html_text: str, path: Path) -> Path:
     """Print an HTML report (from :func:`render_report`) to a PDF (A4) with WeasyPrint.
 
-    WeasyPrint lays out roughly one to two pages a second (the 12-estate sample: 65 pages in
-    about 30 s), so a PDF of a city of thousands of estates takes the better part of an hour;
-    its HTML report is the one to share.
+    WeasyPrint lays out some two to six pages a second (the 12-estate sample: 72 pages in
+    12 to 35 s, by machine), so a PDF of a city of thousands of estates takes the better part
+    of an hour; its HTML report is the one to share.
 
     Raises
     ------

@@ -26,7 +26,8 @@ class Role:
     geometry : geometry kinds accepted (``"point"``, ``"polygon"``); multi-parts are accepted.
     id_field : field holding the feature id; features without one are named ``fid:N``.
     fields : the fields geocheck reads from this layer (after mapping).
-    label_en, label_zh : how the role is named in reports and maps.
+    label_en, label_zh : how the role is named in reports and maps (English: plural).
+    one_en : one feature of the role in English ("bus stop"), for sentences.
     """
 
     name: str
@@ -35,11 +36,12 @@ class Role:
     fields: tuple[str, ...]
     label_en: str
     label_zh: str
+    one_en: str
 
 
 def _role(name: str, kinds: Iterable[str], id_field: str, fields: tuple[str, ...],
-          en: str, zh: str) -> Role:
-    return Role(name, frozenset(kinds), id_field, fields, en, zh)
+          en: str, zh: str, one: str | None = None) -> Role:
+    return Role(name, frozenset(kinds), id_field, fields, en, zh, one or en.removesuffix("s"))
 
 
 ROLES: dict[str, Role] = {

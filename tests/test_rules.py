@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import at, estate, layer, rect, write_gpkg
@@ -198,3 +199,15 @@ def test_rule_case(case: Case, tmp_path) -> None:
     else:
         assert row["value"] == pytest.approx(case.value, abs=1e-3 if row["unit"] == "m" else 1e-6)
     assert row["citation"] and row["method"] and row["threshold"]
+
+
+def test_thresholds_and_evidence_read_as_sentences() -> None:
+    """One facility is singular in the findings' English: 'a garbage collection point'."""
+    sample = Path(__file__).resolve().parents[1] / "layers" / "nanning_sample.gpkg"
+    f = geocheck.check(sample).findings.set_index(["estate_id", "rule_id"])
+    assert f.loc[("NN-001", "GX-53"), "threshold"] == "bus stop <= 500 m or rail station <= 800 m"
+    assert f.loc[("NN-001", "GX-53"), "evidence"].startswith("nearest bus stop: ")
+    assert f.loc[("NN-001", "GX-06-garbage-radius"), "threshold"] == (
+        "every residential building <= 70 m from a garbage collection point")
+    assert f.loc[("NN-001", "GX-06-garbage-setback"), "threshold"] == (
+        "every garbage collection point in the estate >= 5 m from buildings")
