@@ -261,9 +261,12 @@ def _legend(result: Result) -> str:
         for r, c in ROLE_COLOURS.items() if result.site.layer(r) is not None
     )
     return (
-        "<div id='geocheck-legend' style='position:fixed;bottom:28px;right:10px;z-index:9999;"
-        "background:white;padding:8px;border:1px solid #999;font:12px sans-serif;"
-        f"max-width:260px'><b>geocheck · {html.escape(result.pack.id)}</b><br>"
+        # bottom left, above the scale bar: the layer control has the right-hand side
+        "<details open id='geocheck-legend' style='position:fixed;bottom:40px;left:10px;"
+        "z-index:999;background:white;padding:6px 8px;border:1px solid #999;"
+        "font:12px sans-serif;max-width:260px;max-height:calc(100vh - 200px);overflow:auto'>"
+        "<summary style='cursor:pointer'><b>legend 图例</b></summary>"
+        f"<b>geocheck · {html.escape(result.pack.id)}</b><br>"
         f"{html.escape(result.pack.title_zh)}"
         + ("<br><i>reference values (参考值), not a local standard</i>" if result.pack.reference
            else "")
@@ -273,7 +276,7 @@ def _legend(result: Result) -> str:
         "evidence line / uncovered building / too-close point</div>"
         "<div id='geocheck-gcj-note' style='display:none;margin-top:4px;color:#b15928'>"
         "Gaode tiles are GCJ-02: overlays are drawn shifted to match them; measurements are "
-        "unchanged. 高德底图为GCJ-02坐标，图层仅为显示而偏移。</div></div>"
+        "unchanged. 高德底图为GCJ-02坐标，图层仅为显示而偏移。</div></details>"
     )
 
 
@@ -468,7 +471,8 @@ CONTROLS_JS = """
         var l = hits[last.k];
         msg.textContent = (last.k + 1) + ' / ' + hits.length;
         if (!map.hasLayer(estates)) map.addLayer(estates);
-        map.fitBounds(l.getBounds(), {maxZoom: 17});
+        // no animation: the popup's own pan (to show all of it) must come after the zoom
+        map.fitBounds(l.getBounds(), {maxZoom: 17, animate: false});
         l.openPopup();
       }
       L.DomEvent.disableClickPropagation(box);

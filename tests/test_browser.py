@@ -110,6 +110,25 @@ def test_search_by_name(browser, sample_map) -> None:  # noqa: F811
     assert "青山岭安置小区 (NN-003)" in options and len(options) == 12
 
 
+BOX = "(function(sel) { var r = document.querySelector(sel).getBoundingClientRect();" \
+      " return [r.left, r.top, r.right, r.bottom]; })"
+
+
+def test_popup_from_search_is_in_view_and_legend_clear_of_layer_control(
+        browser, sample_map) -> None:  # noqa: F811
+    page = browser.open(sample_map)  # 1280 x 900
+    assert page.js("GEOCHECK.search('金湖北')") == "1 / 1"
+    page.page.wait_for_timeout(500)  # the popup's pan
+    left, top, right, bottom = page.js(BOX + "('.leaflet-popup')")
+    assert top >= 0 and left >= 0 and right <= 1280 and bottom <= 900
+    assert "金湖北保障房小区" in page.js("document.querySelector('.leaflet-popup-content h4')"
+                                  ".innerText")
+    legend = page.js(BOX + "('#geocheck-legend')")
+    layers = page.js(BOX + "('.leaflet-control-layers')")
+    assert legend[2] < layers[0] or legend[1] > layers[3]  # side by side or one above
+    assert page.js("document.getElementById('geocheck-legend').open")  # folds on a click
+
+
 def test_gaode_basemap_shifts_only_what_is_drawn(browser, sample_map) -> None:  # noqa: F811
     page = browser.open(sample_map)
     before = page.js(ESTATE_FIRST_VERTEX)
