@@ -8,6 +8,7 @@ millimetre and ratios to the millionth, so that reprojection noise cannot flip a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -159,6 +160,18 @@ def register(name: str, params: dict[str, tuple[str, Any]], summary: str,
 
 def _m(d: float) -> str:
     return f"{d:,.1f} m"
+
+
+def share(ratio: float, decimals: int = 1) -> str:
+    """A measured ratio as a percentage, truncated rather than rounded, so that a share just
+    below a threshold (0.8496 against 85 %) never shows as reaching it: "84.9%"."""
+    scale = 10 ** (decimals + 2)
+    return f"{math.floor(round(float(ratio) * scale, 6)) / 10 ** decimals:.{decimals}f}%"
+
+
+def percent(ratio: float) -> str:
+    """A ratio threshold as people write it: 0.35 -> "35 %", 0.125 -> "12.5 %"."""
+    return f"{round(ratio * 100, 6):g} %"
 
 
 def _frame(n: int, unit: str) -> pd.DataFrame:
@@ -435,10 +448,10 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     out["method"] = "union of green_space polygons clipped to the estate, holes kept, / estate area"
     by_built = rule.params["min_ratio_by_built"]
     if by_built:
-        out["threshold"] = " / ".join(f">= {v:g} ({k})" for k, v in by_built.items())
+        out["threshold"] = " / ".join(f">= {percent(v)} ({k})" for k, v in by_built.items())
         limit = ctx.estates["built"].map(by_built).to_numpy(dtype=float)
     else:
-        out["threshold"] = f">= {rule.params['min_ratio']:g}"
+        out["threshold"] = f">= {percent(rule.params['min_ratio'])}"
         limit = np.full(n, rule.params["min_ratio"])
     green = ctx.layer("green_space")
     if green is None:

@@ -23,6 +23,7 @@ from .checks import (
     Context,
     Outcome,
     exactly_one,
+    percent,
     register,
 )
 from .packs import Attribute, Rule
@@ -263,7 +264,7 @@ def attribute_share(ctx: Context, rule: Rule) -> Outcome:
     num, why_a = attribute_values(ctx, a.key)
     den, why_b = attribute_values(ctx, b.key)
     n = len(num)
-    out = _frame(n, "ratio", f">= {rule.params['min_ratio']:g}",
+    out = _frame(n, "ratio", f">= {percent(rule.params['min_ratio'])}",
                  f"from the attributes sheet: {a.header} / {b.header}")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = num / den

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ import pandas as pd
 
 from . import __version__
 from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
 from .findings import VALUE_DECIMALS, Result
 from .report_text import LANGS, STATUS_TEXT, TEXT, UNIT_TEXT
 from .webmap import STATUS_COLOURS
@@ -142,7 +141,7 @@ def _percent(value: object) -> str:
     below a threshold (84.96 % against 85 %) never shows as reaching it."""
     if _missing(value):
         return "—"
-    return f"{math.floor(round(float(value) * 1000, 6)) / 10:.1f}%"
+    return share(float(value))
 
 
 def _number(value: object) -> str:

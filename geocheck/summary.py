@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
 from .findings import Result
 
 MAX_LISTED = 15
@@ -48,7 +48,7 @@ def _declaration_lines(result: Result) -> list[str]:
     for r in table.head(MAX_LISTED).itertuples():
         blocking = r.blocking_requirements.split("; ")
         rows.append([str(r.estate_id), _name(r.estate_name),
-                     "-" if pd.isna(r.compliance_rate) else f"{r.compliance_rate:.1%}",
+                     "-" if pd.isna(r.compliance_rate) else share(r.compliance_rate),
                      f"{r.standards_passed}/{r.standards_applicable}",
                      "yes" if r.eligible else "no",
                      "" if not r.blocking_requirements else

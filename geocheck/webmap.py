@@ -29,7 +29,7 @@ from branca.element import Element
 from jinja2 import Template
 
 from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
 from .findings import Result
 from .schema import ROLES
 
@@ -126,7 +126,7 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
         if not np.isfinite(v):
             out.append("")
         elif u == "ratio":
-            out.append(f"{v:.1%}")
+            out.append(share(v))
         elif u == "count":
             out.append(f"{int(v)}")
         elif u == "yes/no":
@@ -188,7 +188,7 @@ def _scorecard_html(result: Result) -> np.ndarray:
     table = declaration(result)
     if table is not None:
         t = table.set_index("estate_id").reindex(ids)
-        rate = ["-" if pd.isna(r) else f"{r:.1%}" for r in t["compliance_rate"]]
+        rate = ["-" if pd.isna(r) else share(r) for r in t["compliance_rate"]]
         text = [f"compliance {r} ({p}/{a} standards passed) · eligible: "
                 f"{'yes' if e else 'no'}" + (f" · blocking: {b}" if b else "")
                 for r, p, a, e, b in zip(rate, t["standards_passed"],

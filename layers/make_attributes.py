@@ -13,7 +13,7 @@ design (the sample's declaration outcomes, which ``tests/test_sample.py`` checks
   standard, so a single failed survey blocks the declaration though compliance stays high.
 - NN-004: the five GX-01..GX-05 items (R01 建立工作机制) answered 否, and GX-11..GX-14 (R03) too:
   two requirements without a passed standard; with the layers' two failures (GX-06 garbage
-  radius, GX-10 greening) compliance is 54/65 = 83.1 % < 85 %.
+  radius, GX-10 greening) compliance is 54/65 = 83.08 % < 85 % (shown as 83.0 %).
 - NN-005: the four satisfaction surveys (GX-62..GX-65) left blank: no data, not a pass; those
   requirements block it, but filling them in could make it eligible.
 - NN-006: 6 full-time staff (GX-16 needs 7 or more).

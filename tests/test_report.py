@@ -185,7 +185,7 @@ def test_finding_cells_and_formatted_values(zh) -> None:
     row = {r["rules"][0]: r["cells"] for r in nn002["rows"] if not r["group"]}
     # green 33,500 m2 of 90,000 m2 = 37.2222 %: shown as judged (to 6 decimals of the ratio)
     assert row["GX-10-greening"][1] == "实际绿化率不低于35%"
-    assert row["GX-10-greening"][2:5] == ["达标", "37.2222 %", ">= 0.35"]
+    assert row["GX-10-greening"][2:5] == ["达标", "37.2222 %", ">= 35 %"]
     assert row["GX-10-greening"][5] == "green 33,500.0 m2 of 90,000.0 m2 (37.2%)"
     assert row["GX-06-garbage-radius"][3] == "35 m"  # farthest building 35.0 m from a point
     assert row["GX-01"][2:4] == ["达标", "是"]
@@ -342,9 +342,10 @@ def test_languages(sample, zh, en) -> None:
     assert {row["cells"][2] for s in page.estates for row in s["rows"] if not row["group"]} <= \
         {"pass", "fail", "no data", "not applicable"}
     assert page.tables["summary/0"][1][0] == "fail"
-    # the declaration sentences in the report's language (NN-004: 83.1 %, R01 and R03 blocked)
-    assert "不可申报：达标率 83.1%，低于 85%；R01、R03 无达标标准" in zh
-    assert "not eligible: compliance 83.1% &lt; 85%; no standard passed under R01, R03" in en
+    # the declaration sentences in the report's language (NN-004: 54/65 = 83.08 %, shown
+    # truncated as 83.0 %; R01 and R03 blocked)
+    assert "不可申报：达标率 83.0%，低于 85%；R01、R03 无达标标准" in zh
+    assert "not eligible: compliance 83.0% &lt; 85%; no standard passed under R01, R03" in en
     assert "not eligible" not in zh and "不可申报" not in en
     # citations stay as written in both
     assert sample.pack.rules[0].citation in en and sample.pack.rules[0].citation in zh

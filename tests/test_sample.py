@@ -63,7 +63,7 @@ def test_sample_attributes_sheet_gives_the_designed_declarations() -> None:
     assert nn005["standards_no_data"] == 4 and "could become eligible" in nn005["verdict"]
     assert nn005["verdict_zh"] == ("不可申报：R21、R22、R23、R24 无达标标准（4 项标准缺数据："
                                    "补齐且均达标即可申报）")
-    assert summary.loc["NN-004", "verdict_zh"] == ("不可申报：达标率 83.1%，低于 85%；"
+    assert summary.loc["NN-004", "verdict_zh"] == ("不可申报：达标率 83.0%，低于 85%；"
                                                    "R01、R03 无达标标准")
     assert summary.loc["NN-001", "verdict_zh"] == ("可申报：适用标准达标率 100.0%，"
                                                    "每项要求均有达标标准")
