@@ -242,7 +242,7 @@ def _palette_png(pixels: np.ndarray, dpi: float) -> bytes:
     """Indexed PNG of an (h, w, 3) RGB or (h, w, 4) RGBA image (alpha ignored)."""
     import io
 
-    from PIL import Image  # Pillow: a dependency of matplotlib
+    from PIL import Image
 
     if pixels.shape[2] == 4 and pixels.flags.c_contiguous:
         image = Image.fromarray(pixels, "RGBA").convert("RGB")  # no copy of the buffer first
