@@ -164,14 +164,18 @@ def _m(d: float) -> str:
 
 def share(ratio: float, decimals: int = 1) -> str:
     """A measured ratio as a percentage, truncated rather than rounded, so that a share just
-    below a threshold (0.8496 against 85 %) never shows as reaching it: "84.9%"."""
+    below a threshold (0.8496 against 85 %) never shows as reaching it: "84.9%" ("n/a" for
+    NaN or infinity)."""
+    if not math.isfinite(ratio):
+        return "n/a"
     scale = 10 ** (decimals + 2)
     return f"{math.floor(round(float(ratio) * scale, 6)) / 10 ** decimals:.{decimals}f}%"
 
 
-def percent(ratio: float) -> str:
-    """A ratio threshold as people write it: 0.35 -> "35 %", 0.125 -> "12.5 %"."""
-    return f"{round(ratio * 100, 6):g} %"
+def percent(ratio: float, sep: str = " ") -> str:
+    """A ratio set by a pack or typed by someone, as a percentage without rounding: 0.35 ->
+    "35 %", 0.125 -> "12.5 %" (``sep=""``: "35%")."""
+    return f"{round(float(ratio) * 100, 6):g}{sep}%"
 
 
 def _frame(n: int, unit: str) -> pd.DataFrame:
@@ -464,7 +468,7 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     ok = ~np.isnan(limit)
     met = np.round(ratio, RATIO_DECIMALS) >= limit
     out.loc[ok, "status"] = np.where(met[ok], PASS, FAIL)
-    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({r:.1%})"
+    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({share(r)})"
                        for g, a, r in zip(gar, area, ratio, strict=True)]
     out.loc[~ok, "evidence"] = "no data: built (new / existing) missing; " + out.loc[~ok,
                                                                                    "evidence"]

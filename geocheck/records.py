@@ -25,6 +25,7 @@ from .checks import (
     exactly_one,
     percent,
     register,
+    share,
 )
 from .packs import Attribute, Rule
 
@@ -272,7 +273,7 @@ def attribute_share(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(ratio, RATIO_DECIMALS) >= rule.params["min_ratio"]
     out["value"] = np.where(known, ratio, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} {_fmt(y, b.kind)} = {r:.1%}"
+    text = [f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} {_fmt(y, b.kind)} = {share(r)}"
             for x, y, r in zip(num, den, ratio, strict=True)]
     reason = np.where(np.isnan(num), why_a,
                       np.where(np.isnan(den), why_b, f"no data: {b.key} is 0"))

@@ -25,7 +25,7 @@ import pandas as pd
 
 from . import __version__
 from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, percent, share
 from .findings import VALUE_DECIMALS, Result
 from .report_text import LANGS, STATUS_TEXT, TEXT, UNIT_TEXT
 from .webmap import STATUS_COLOURS
@@ -251,7 +251,7 @@ def _declaration_table(result: Result, lang: str) -> Markup | None:
              r.blocking_requirements, r.verdict_zh if lang == "zh" else r.verdict]
             for i, r in enumerate(dec.itertuples(index=False))]
     return join([el("h3", t["declaration"]),
-                 el("p", t["declaration_rule"].format(rate=f"{rule.min_compliance:.0%}",
+                 el("p", t["declaration_rule"].format(rate=percent(rule.min_compliance, sep=""),
                                                       every=every)),
                  table([t["estate_id"], t["name"], t["compliance"], t["passed_applicable"],
                         t["eligible"], t["blocking"], t["verdict_text"]], rows,
@@ -449,10 +449,8 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
                 folded += t["and_not_applicable"].format(n=not_applicable[i])
             findings = el("details", el("summary", folded), findings, class_="all-pass")
         png = estate_pngs.get(eid) if estate_pngs is not None else None
-        if png is not None:
-            figure = _figure(png, t["estate_map_alt"].format(id=eid), "estate-map")
-        else:
-            figure = no_map if estate_pngs is not None else ""
+        figure = (_figure(png, t["estate_map_alt"].format(id=eid), "estate-map")
+                  if png is not None else no_map)
         sections.append(f'<section class="estate" id="e{i}" data-estate-id="{cols["id"][i]}">'
                         f'<h3>{cols["id"][i]} {cols["name"][i]}</h3><dl class="facts">'
                         f'{facts[i]}</dl>{lines[i] or ""}{figure}{findings}</section>')

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, percent, share
 from .findings import Result
 from .packs import Pack
 
@@ -27,12 +27,6 @@ RANK = {NOT_APPLICABLE: 0, PASS: 1, NO_DATA: 2, FAIL: 3}
 
 NAMES = np.array([NOT_APPLICABLE, PASS, NO_DATA, FAIL], dtype=object)  # by rank
 
-
-
-def as_typed(ratio: float) -> str:
-    """A ratio someone typed or a pack set, as a percentage without rounding: 0.595 ->
-    "59.5%", 0.85 -> "85%"."""
-    return f"{round(float(ratio) * 100, 4):g}%"
 
 def _ranks(result: Result) -> np.ndarray:
     """(estates x rules) status ranks: not applicable 0, pass 1, no data 2, fail 3."""
@@ -139,6 +133,7 @@ def declaration(result: Result) -> pd.DataFrame | None:
     eligible = ok_rate & met.all(axis=1)
     best_ok = np.round(np.nan_to_num(best, nan=-1), 6) >= rule.min_compliance
     verdicts, verdicts_zh = [], []
+    need = percent(rule.min_compliance, sep="")
     for i in range(len(passed)):  # one sentence per estate, in English and in Chinese
         if eligible[i]:
             verdicts.append(f"eligible: {share(rate[i])} of applicable standards passed, every "
@@ -150,8 +145,8 @@ def declaration(result: Result) -> pd.DataFrame | None:
             why.append("no applicable standard")
             why_zh.append("无适用标准")
         elif not ok_rate[i]:
-            why.append(f"compliance {share(rate[i])} < {as_typed(rule.min_compliance)}")
-            why_zh.append(f"达标率 {share(rate[i])}，低于 {as_typed(rule.min_compliance)}")
+            why.append(f"compliance {share(rate[i])} < {need}")
+            why_zh.append(f"达标率 {share(rate[i])}，低于 {need}")
         if blocking[i]:
             why.append("no standard passed under " + ", ".join(blocking[i].split(" ")))
             why_zh.append("、".join(blocking[i].split(" ")) + " 无达标标准")
@@ -238,16 +233,18 @@ def scores(result: Result) -> pd.DataFrame | None:
     stars = np.where(floor_fail, 0, np.where(low == high, low, -1)).astype(float)
     stars[stars < 0] = np.nan
     ratings, ratings_zh = [], []
+    floor = percent(sc.floor, sep="")
     for i in range(n):
         pts = f"{known[i]:g} points" if not any_missing[i] else \
             f"{known[i]:g} points known, {n_missing[i]} items blank (up to {top_missing[i]:g} more)"
         pts_zh = f"{known[i]:g} 分" if not any_missing[i] else \
             f"已知 {known[i]:g} 分，{n_missing[i]} 项空白（最多还有 {top_missing[i]:g} 分）"
-        s = "satisfaction unknown" if np.isnan(sat[i]) else f"satisfaction {as_typed(sat[i])}"
-        s_zh = "满意率未知" if np.isnan(sat[i]) else f"满意率 {as_typed(sat[i])}"
+        typed = percent(sat[i], sep="")
+        s = "satisfaction unknown" if np.isnan(sat[i]) else f"satisfaction {typed}"
+        s_zh = "满意率未知" if np.isnan(sat[i]) else f"满意率 {typed}"
         if floor_fail[i]:
-            ratings.append(f"fails outright: {s} < {as_typed(sc.floor)}; {pts}")
-            ratings_zh.append(f"直接不合格：{s_zh}，低于 {as_typed(sc.floor)}；{pts_zh}")
+            ratings.append(f"fails outright: {s} < {floor}; {pts}")
+            ratings_zh.append(f"直接不合格：{s_zh}，低于 {floor}；{pts_zh}")
         elif np.isnan(stars[i]):
             ratings.append(f"no data: between {low[i]} and {high[i]} stars; {pts}; {s}")
             ratings_zh.append(f"缺数据：{low[i]} 至 {high[i]} 星之间；{pts_zh}；{s_zh}")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
+from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, percent, share
 from .findings import Result
 
 MAX_LISTED = 15
@@ -41,7 +41,8 @@ def _declaration_lines(result: Result) -> list[str]:
         return []
     rule = result.pack.declaration
     eligible = int(table["eligible"].sum())
-    lines = ["", f"declaration ({rule.min_compliance:.0%} of applicable standards passed"
+    need = percent(rule.min_compliance, sep="")
+    lines = ["", f"declaration ({need} of applicable standards passed"
              + (", one passed under every requirement" if rule.every_requirement else "")
              + f"): {eligible} of {len(table)} estates eligible"]
     rows = [["estate", "name", "compliance", "passed/applicable", "eligible", "blocking"]]

@@ -215,11 +215,11 @@ def test_thresholds_and_evidence_read_as_sentences() -> None:
 
 def test_shares_shown_truncated_never_up_to_a_threshold() -> None:
     from geocheck.checks import percent, share
-    from geocheck.scorecard import as_typed
 
     assert share(54 / 65) == "83.0%"  # 83.077 %
     assert share(0.8496) == "84.9%"  # not 85.0 % against an 85 % threshold
     assert share(0.85) == "85.0%" and share(0.29) == "29.0%"  # 0.29 * 1000 is 289.999...
     assert share(0.372222, 4) == "37.2222%"
     assert percent(0.35) == "35 %" and percent(0.125) == "12.5 %"
-    assert as_typed(0.595) == "59.5%" and as_typed(0.85) == "85%"
+    assert percent(0.595, sep="") == "59.5%" and percent(0.85, sep="") == "85%"
+    assert share(float("nan")) == "n/a"
