@@ -218,12 +218,12 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
 
         with progress.stage("drawing the overview map"):
             overview = overview_png(result, lang=lang)
-    if "png" in formats and drawn:
-        written["png"] = outdir / "map.png"
-        written["png"].write_bytes(overview or b"")
-        if chart is not None:
-            written["progress_png"] = outdir / "progress.png"
-            written["progress_png"].write_bytes(chart)
+        if "png" in formats:
+            written["png"] = outdir / "map.png"
+            written["png"].write_bytes(overview)
+            if chart is not None:
+                written["progress_png"] = outdir / "progress.png"
+                written["progress_png"].write_bytes(chart)
     if "report" in formats:
         from .report import render_report, write_pdf
         from .static_map import estate_pngs

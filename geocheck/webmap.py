@@ -291,7 +291,6 @@ def _service_radii(result: Result) -> dict[str, float]:
     return radii
 
 
-
 LEAFLET_VERSION = "1.9.4"
 LEAFLET_JS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
 LEAFLET_CSS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
