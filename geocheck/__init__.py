@@ -15,15 +15,20 @@ from typing import Any
 
 from pyproj import CRS
 
-from ._errors import CRSError, GeocheckError, InputError, PackError
 from .attributes import apply_attributes
-from .console import QUIET, Progress
+from .core.errors import (
+    CRSError,
+    GeocheckError,
+    InputError,
+    PackError,
+)
+from .core.progress import QUIET, Progress
+from .core.roles import FieldMap
 from .findings import Result, judge
 from .normalise import Site, normalise
 from .packs import DEFAULT_PACK, Pack, load_pack, shipped_packs
 from .project import parse_project, read_project
 from .read import read_layers
-from .schema import FieldMap
 
 __all__ = [
     "CRSError",

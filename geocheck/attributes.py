@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import InputError
+from .core.errors import InputError
+from .core.roles import TARGET_YEARS
 from .packs import Attribute, Pack
-from .schema import TARGET_YEARS
 
 ID_HEADER, NAME_HEADER = "小区编号", "小区名称"
 HOUSEHOLDS_HEADER, BUILT_HEADER = "户数（户）", "建设类型（新建/已建成）"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .checks import FAIL, PASS
+from .core.status import FAIL, PASS
 from .export import write_csv
 from .findings import Result
 from .packs import Campaign

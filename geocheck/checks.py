@@ -8,7 +8,6 @@ millimetre and ratios to the millionth, so that reprojection noise cannot flip a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -19,7 +18,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import PackError
+from .core.errors import PackError
+from .core.roles import ROLES
+from .core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, metres, percent, share
 from .measure import (
     ENTRANCES,
     INSIDE,
@@ -32,13 +34,9 @@ from .measure import (
 )
 from .normalise import Site
 from .packs import Pack, Rule
-from .schema import ROLES
 
-PASS, FAIL, NOT_APPLICABLE, NO_DATA = "pass", "fail", "not_applicable", "no_data"
 SCORE_CHECKS = ("score_points", "score_from_rate")
 """Checks whose value is points towards a pack's score (see :mod:`geocheck.records`)."""
-DISTANCE_DECIMALS = 3  # judge distances to the millimetre
-RATIO_DECIMALS = 6
 REQUIRED = object()
 
 OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
@@ -158,26 +156,6 @@ def register(name: str, params: dict[str, tuple[str, Any]], summary: str,
     return deco
 
 
-def _m(d: float) -> str:
-    return f"{d:,.1f} m"
-
-
-def share(ratio: float, decimals: int = 1) -> str:
-    """A measured ratio as a percentage, truncated rather than rounded, so that a share just
-    below a threshold (0.8496 against 85 %) never shows as reaching it: "84.9%" ("n/a" for
-    NaN or infinity)."""
-    if not math.isfinite(ratio):
-        return "n/a"
-    scale = 10 ** (decimals + 2)
-    return f"{math.floor(round(float(ratio) * scale, 6)) / 10 ** decimals:.{decimals}f}%"
-
-
-def percent(ratio: float, sep: str = " ") -> str:
-    """A ratio set by a pack or typed by someone, as a percentage without rounding: 0.35 ->
-    "35 %", 0.125 -> "12.5 %" (``sep=""``: "35%")."""
-    return f"{round(float(ratio) * 100, 6):g}{sep}%"
-
-
 def _frame(n: int, unit: str) -> pd.DataFrame:
     return pd.DataFrame({"status": np.full(n, NO_DATA, dtype=object), "value": np.full(n, np.nan),
                          "unit": unit, "threshold": "", "method": "",
@@ -237,7 +215,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
         dists[k] = d
         state[k] = np.where(np.isnan(d), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
         labels = ctx.label(role, pos)
-        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at {_m(x)}"
+        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at {metres(x)}"
                                          for lab, x in zip(labels, d, strict=True)],
                               f"no {ROLES[role].label_en} in the data"))
         methods.append(near["method"].map(ORIGIN_TEXT).to_numpy())
@@ -247,7 +225,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             inside = near["method"].to_numpy()[has] == INSIDE
             lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
             evidence.append((k, _evidence("evidence_lines", rule, has,
-                                          [f"{rule.id}: {lab} {_m(x)}" for lab, x
+                                          [f"{rule.id}: {lab} {metres(x)}" for lab, x
                                            in zip(labels[has], d[has], strict=True)],
                                           d[has], lines, ctx.site.crs)))
     passed = (state == 1).any(axis=0)
@@ -308,12 +286,12 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     out.loc[has, "evidence"] = [
         (f"{nb} of {c} residential buildings beyond {limit:g} m; " if nb else
          f"all {c} residential buildings within {limit:g} m; ")
-        + f"farthest: building {bids[w]} at {_m(d[w])} from {lab}"
+        + f"farthest: building {bids[w]} at {metres(d[w])} from {lab}"
         for nb, c, w, lab in zip(n_beyond[has], count[has], worst, wlabels, strict=True)
     ]
     bad = np.flatnonzero(beyond)
     ev = _evidence("uncovered_buildings", rule, est[bad],
-                   [f"building {b}: {_m(x)} to {t}" for b, x, t
+                   [f"building {b}: {metres(x)} to {t}" for b, x, t
                     in zip(bids[bad], d[bad], ctx.label(role, target_pos[bad]), strict=True)],
                    d[bad], res.geometry.to_numpy()[bad], ctx.site.crs)
     return Outcome(out, [ev])
@@ -358,14 +336,14 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     out.loc[has, "evidence"] = [
         (f"{nc} of {c} {ROLES[role].label_en} closer than {limit:g} m; " if nc else
          f"all {c} {ROLES[role].label_en} at least {limit:g} m away; ")
-        + f"closest: {flabels[w]} at {_m(d[w])} from building {blabels[w]}"
+        + f"closest: {flabels[w]} at {metres(d[w])} from building {blabels[w]}"
         for nc, c, w in zip(n_close[has], count[has], worst[has], strict=True)
     ]
     bad = np.flatnonzero(close)
     geoms = feats.geometry.to_numpy()[fpos[bad]]
     geoms = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     ev = _evidence("too_close_points", rule, est[bad],
-                   [f"{f}: {_m(x)} from building {b}" for f, x, b
+                   [f"{f}: {metres(x)} from building {b}" for f, x, b
                     in zip(flabels[bad], d[bad], blabels[bad], strict=True)],
                    d[bad], geoms, ctx.site.crs)
     return Outcome(out, [ev])
@@ -397,7 +375,7 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
             part = np.full(n, f"{ROLES[other].label_en}: layer not provided", dtype=object)
         else:
             labels = ctx.label(other, near["facility_pos"].to_numpy())
-            part = np.array([f"nearest {ROLES[other].label_en}: {lab} at {_m(x)}" if lab else
+            part = np.array([f"nearest {ROLES[other].label_en}: {lab} at {metres(x)}" if lab else
                              f"no {ROLES[other].label_en} in the data"
                              for lab, x in zip(labels, near["distance_m"], strict=True)],
                             dtype=object)

@@ -15,13 +15,13 @@ from pathlib import Path
 import pyogrio
 
 from . import __version__, check, write_outputs
-from ._errors import GeocheckError
 from .checks import CHECKS
-from .console import Progress
+from .core.errors import GeocheckError
+from .core.progress import Progress
+from .core.roles import ROLES, FieldMap
 from .export import FORMATS, REPORT_MAPS, parse_formats
 from .packs import DEFAULT_PACK, load_pack, shipped_packs
 from .read import check_local_file
-from .schema import ROLES, FieldMap
 from .summary import summarise
 from .webmap import TIANDITU_KEY_ENV, tianditu
 

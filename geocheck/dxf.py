@@ -57,9 +57,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from ._errors import CRSError, InputError
+from .core.errors import CRSError, InputError
+from .core.roles import POINT, POLYGON, ROLES
 from .read import check_local_file
-from .schema import POINT, POLYGON, ROLES
 
 CLOSE_TOLERANCE = 0.001
 """Distance (m) within which an open polyline's last vertex counts as back on its first."""

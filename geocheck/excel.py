@@ -28,8 +28,13 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .core.errors import GeocheckError
+from .core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+)
 from .export import FORMULA_START
 from .findings import Result
 from .webmap import STATUS_COLOURS, STATUS_LABELS

@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
-from .console import QUIET, Progress
+from .core.errors import GeocheckError
+from .core.progress import QUIET, Progress
+from .core.status import (
+    NO_DATA,
+    SEVERITY,
+)
 from .findings import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -141,9 +144,8 @@ def report_map_positions(result: Result, limit: int | None = None) -> np.ndarray
         return np.arange(n)
     if limit < 0:
         raise GeocheckError(f"the number of report maps cannot be negative ({limit})")
-    rank = {FAIL: 0, NO_DATA: 1, PASS: 2, NOT_APPLICABLE: 3}
-    overall = est["estate_id"].map(result.overall()).map(rank).fillna(1).to_numpy()
-    chosen = np.argsort(overall, kind="stable")[:limit]
+    severity = est["estate_id"].map(result.overall()).map(SEVERITY).fillna(SEVERITY[NO_DATA])
+    chosen = np.argsort(-severity.to_numpy(), kind="stable")[:limit]
     return np.sort(chosen)
 
 

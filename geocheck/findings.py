@@ -11,30 +11,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .checks import (
-    CHECKS,
-    DISTANCE_DECIMALS,
-    EVIDENCE_COLUMNS,
+from .checks import CHECKS, EVIDENCE_COLUMNS, Context
+from .core.progress import QUIET, Progress
+from .core.roles import ROLES
+from .core.status import (
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
     PASS,
-    RATIO_DECIMALS,
-    Context,
+    overall_status,
 )
-from .console import QUIET, Progress
+from .core.units import VALUE_DECIMALS
 from .normalise import Site
 from .packs import Pack, Rule
-from .schema import ROLES
 
 FINDINGS_COLUMNS = [
     "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
     "title_en", "status", "value", "unit", "threshold", "method", "evidence", "citation",
 ]
-VALUE_DECIMALS = {"m": DISTANCE_DECIMALS, "ratio": RATIO_DECIMALS, "count": 0, "m2": 1,
-                  "yes/no": 0, "number": 6, "points": 6, "per 100 households": 6}
-"""Values are reported to the precision they are judged at, so a shown value never seems to
-contradict its verdict (a ratio of 0.34996 is not shown as 0.35 next to a fail)."""
 
 
 @dataclass
@@ -82,14 +76,6 @@ class Result:
     def exit_code(self) -> int:
         """0 when every finding passes or is not applicable, 1 otherwise (fail or no data)."""
         return 0 if self.findings["status"].isin([PASS, NOT_APPLICABLE]).all() else 1
-
-
-def overall_status(findings: pd.DataFrame) -> pd.Series:
-    """Worst status per estate: fail > no_data > pass > not_applicable."""
-    rank = {NOT_APPLICABLE: 0, PASS: 1, NO_DATA: 2, FAIL: 3}
-    names = {v: k for k, v in rank.items()}
-    worst = findings["status"].map(rank).groupby(findings["estate_id"], sort=False).max()
-    return worst.map(names)
 
 
 def roles_of(rule: Rule) -> set[str]:

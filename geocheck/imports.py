@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from ._errors import CRSError, InputError
+from .core.errors import CRSError, InputError
+from .core.roles import ROLES
 from .read import check_local_file
-from .schema import ROLES
 from .sources import Loaded, Source, load_source, place, read_table, write_role
 
 

@@ -16,12 +16,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ._errors import CRSError, InputError
 from .coordfit import check_fit, feature_centres
-from .ledger import Ledger
-from .projection import choose_working_crs, lonlat_bounds
-from .read import RawLayers
-from .schema import (
+from .core.errors import CRSError, InputError
+from .core.ledger import Ledger
+from .core.roles import (
     BUILT_VALUES,
     FIELD_ALIASES,
     POINT,
@@ -31,6 +29,8 @@ from .schema import (
     TARGET_YEARS,
     FieldMap,
 )
+from .projection import choose_working_crs, lonlat_bounds
+from .read import RawLayers
 
 ENTRANCE_SNAP_M = 20.0
 """An entrance without ``estate_id`` belongs to the nearest estate within this many metres."""

@@ -115,7 +115,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ._errors import InputError
+from .core.errors import InputError
 from .projection import choose_working_crs
 from .read import check_local_file
 

@@ -13,8 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ._errors import PackError
-from .schema import ROLES, TARGET_YEARS
+from .core.errors import PackError
+from .core.roles import ROLES, TARGET_YEARS
 
 PACKS_DIR = "packs"
 DEFAULT_PACK = "guangxi"

@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import InputError
+from .core.errors import InputError
+from .core.roles import ROLES
 from .read import RawLayers, check_local_file
-from .schema import ROLES
 from .sources import Source, load_source
 
 LAYER_KEYS = {"path", "layer", "sheet", "src_crs", "coords", "encoding", "x_field", "y_field",

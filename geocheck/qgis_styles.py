@@ -19,7 +19,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import GeocheckError
+from .core.errors import GeocheckError
 from .webmap import EVIDENCE_COLOUR, STATUS_COLOURS, STATUS_LABELS
 
 if TYPE_CHECKING:

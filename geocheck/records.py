@@ -12,21 +12,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._errors import PackError
 from .checks import (
-    FAIL,
-    NO_DATA,
-    NOT_APPLICABLE,
-    PASS,
-    RATIO_DECIMALS,
     REQUIRED,
     Context,
     Outcome,
     exactly_one,
-    percent,
     register,
-    share,
 )
+from .core.errors import PackError
+from .core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+)
+from .core.units import RATIO_DECIMALS, percent, share
 from .packs import Attribute, Rule
 
 RECORD_CHECKS = ("attribute_yes", "attribute_at_least", "attribute_at_most",

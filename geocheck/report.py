@@ -24,14 +24,19 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, percent, share
-from .findings import VALUE_DECIMALS, Result
+from .core.errors import GeocheckError
+from .core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+    WORST_FIRST,
+)
+from .core.units import VALUE_DECIMALS, percent, share
+from .findings import Result
 from .report_text import LANGS, STATUS_TEXT, TEXT, UNIT_TEXT
 from .webmap import STATUS_COLOURS
 
-STATUSES = (FAIL, NO_DATA, PASS, NOT_APPLICABLE)
-"""Worst first, as :meth:`Result.overall` ranks them."""
 FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
          '"WenQuanYi Micro Hei", sans-serif')
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -300,7 +305,7 @@ def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes 
     ledger = result.site.ledger
     counts = overall.value_counts()
     verdicts = table([t["verdict"], t["estates_n"]],
-                     [[_badge(s, lang), int(counts.get(s, 0))] for s in STATUSES], numeric=(1,))
+                     [[_badge(s, lang), int(counts.get(s, 0))] for s in WORST_FIRST], numeric=(1,))
     layer_counts = ledger.counts()
     judged = t["judged_line"].format(judged=f"{len(result.site.estates):,}",
                                      rejected=f"{len(ledger.rejects):,}")
@@ -324,9 +329,9 @@ def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes 
         parts.append(el("p", t["no_failing_rules"]))
     else:
         parts.append(table(
-            [t["rule"], t["title"], *(st[s] for s in STATUSES)],
+            [t["rule"], t["title"], *(st[s] for s in WORST_FIRST)],
             [[_rule_links([rid], index), _rule_title(result, rid, lang),
-              *(int(row[s]) for s in STATUSES)] for rid, row in failing.iterrows()],
+              *(int(row[s]) for s in WORST_FIRST)] for rid, row in failing.iterrows()],
             numeric=range(2, 6)))
     if overview_png is not None:
         parts += [el("h3", t["overview"]), _figure(overview_png, t["overview_alt"], "overview")]

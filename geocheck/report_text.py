@@ -6,7 +6,12 @@ rule titles, citations, evidence) is printed as it is.
 
 from __future__ import annotations
 
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+)
 
 LANGS = ("zh", "en")
 

@@ -16,16 +16,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, percent, share
+from .core.status import (
+    BY_SEVERITY,
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+    SEVERITY,
+)
+from .core.units import percent, share
 from .findings import Result
 from .packs import Pack
 
 SCORECARD_COLUMNS = ["estate_id", "estate_name", "standard_id", "requirement_id", "category",
                      "status", "title_zh", "rules", "failed", "no_data"]
-RANK = {NOT_APPLICABLE: 0, PASS: 1, NO_DATA: 2, FAIL: 3}
-
-
-NAMES = np.array([NOT_APPLICABLE, PASS, NO_DATA, FAIL], dtype=object)  # by rank
+RANK = SEVERITY
+NAMES = np.array([s.value for s in BY_SEVERITY], dtype=object)  # by severity
 
 
 def _ranks(result: Result) -> np.ndarray:

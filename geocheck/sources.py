@@ -21,10 +21,10 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
-from ._errors import CRSError, InputError
 from .coordfit import check_fit
+from .core.errors import CRSError, InputError
+from .core.roles import ROLES
 from .read import SOURCES_TABLE, check_local_file
-from .schema import ROLES
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
 CAD_SUFFIXES = {".dxf", ".dwg"}

@@ -52,10 +52,14 @@ from matplotlib.text import Text
 from matplotlib_scalebar.scalebar import ScaleBar
 from pyproj import CRS
 
-from ._errors import CRSError, GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from .core.errors import CRSError, GeocheckError
+from .core.roles import ROLES
+from .core.status import (
+    FAIL,
+    NOT_APPLICABLE,
+    WORST_FIRST,
+)
 from .findings import Result
-from .schema import ROLES
 from .webmap import EVIDENCE_COLOUR, ROLE_COLOURS, STATUS_COLOURS, STATUS_LABELS
 
 LABEL_MAX = 60
@@ -87,7 +91,6 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "No
 :data:`CJK_SAMPLE`."""
 CJK_SAMPLE = "小区达标北图例"
 
-_STATUS_ORDER = (FAIL, NO_DATA, PASS, NOT_APPLICABLE)
 _TEXT = {
     "zh": {"verdict": "小区评定", "layers": "图层", "facilities": "设施", "evidence": "证据",
            "line": "判定距离线", "uncovered": "服务半径外的建筑",
@@ -702,7 +705,7 @@ def _overview(result: Result, dpi: int, lang: str) -> _MapFigure:
     counts = pd.Series(m.status).value_counts()
     t = m.text
     parts = [t["count"].format(label=_status_label(s, lang), k=f"{counts[s]:,}")
-             for s in _STATUS_ORDER if s in counts]
+             for s in WORST_FIRST if s in counts]
     m.subtitle.set_text(t["overview"].format(n=f"{n:,}", counts=", ".join(parts)))
     if note:
         m.footnote.set_text(m.footnote.get_text() + " · " + note)

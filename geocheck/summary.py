@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, percent, share
+from .core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+)
+from .core.units import percent, share
 from .findings import Result
 
 MAX_LISTED = 15

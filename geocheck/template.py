@@ -13,7 +13,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._errors import GeocheckError
 from .attributes import (
     BUILT_HEADER,
     BUILT_ZH,
@@ -22,9 +21,10 @@ from .attributes import (
     NAME_HEADER,
     TARGET_YEAR_HEADER,
 )
+from .core.errors import GeocheckError
+from .core.roles import TARGET_YEARS
 from .export import defuse_formulas
 from .packs import Attribute, Pack
-from .schema import TARGET_YEARS
 
 BLANK_ROWS = 50
 VALIDATED_ROWS = 2000

@@ -28,10 +28,17 @@ import shapely
 from branca.element import Element
 from jinja2 import Template
 
-from ._errors import GeocheckError
-from .checks import FAIL, NO_DATA, NOT_APPLICABLE, PASS, share
+from .core.errors import GeocheckError
+from .core.roles import ROLES
+from .core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+    WORST_FIRST,
+)
+from .core.units import share
 from .findings import Result
-from .schema import ROLES
 
 STATUS_COLOURS = {PASS: "#1a9850", FAIL: "#d73027", NO_DATA: "#969696", NOT_APPLICABLE: "#4575b4"}
 STATUS_LABELS = {PASS: "pass 达标", FAIL: "fail 不达标", NO_DATA: "no data 无数据",
@@ -207,9 +214,10 @@ def _scorecard_html(result: Result) -> np.ndarray:
     return np.asarray(html_rows, dtype=object)
 
 
+_RANK_JS = ", ".join(f"{s}: {k}" for k, s in enumerate(WORST_FIRST))
 POPUP_JS = """
 function geocheckPopup(p) {
-  var rows = '', order = [], rank = {fail: 0, no_data: 1, pass: 2, not_applicable: 3};
+  var rows = '', order = [], rank = {__RANK__};
   for (var k = 0; k < GEOCHECK.rules.length; k++) order.push(k);
   // failing rules first, then those lacking data, each group in pack order
   order.sort(function(a, b) { return (rank[p['s' + a]] - rank[p['s' + b]]) || (a - b); });
@@ -224,7 +232,7 @@ function geocheckPopup(p) {
   return '<div class="gc-pop">' + p.h + '<div class="gc-rules"><table><tr><th>rule</th>'
     + '<th>status</th><th>value</th><th>threshold</th></tr>' + rows + '</table></div></div>';
 }
-"""
+""".replace("__RANK__", _RANK_JS)
 
 
 def _head(result: Result, texts: list[str], bases: list[dict[str, Any]]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from geocheck.console import Progress
+from geocheck.core.progress import Progress
 
 
 class Terminal(io.StringIO):

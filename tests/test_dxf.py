@@ -16,7 +16,7 @@ import pytest
 from conftest import X0, Y0, at
 from shapely.geometry import Point
 
-from geocheck._errors import CRSError, InputError
+from geocheck.core.errors import CRSError, InputError
 from geocheck.dxf import DWG_ADVICE, NO_SRC_CRS, DxfImport, list_dxf_layers, read_dxf
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -20,7 +20,7 @@ from test_sample import LAYERS, SAMPLE
 from test_scores import KEYS, ROWS
 
 import geocheck
-from geocheck._errors import GeocheckError
+from geocheck.core.errors import GeocheckError
 from geocheck.report import format_values, png_uri, render_report, write_pdf, write_report
 
 HOSTILE = ['<img src=x onerror=alert(1)>', '=HYPERLINK("http://x","y")', "${alert(1)}",

@@ -214,7 +214,7 @@ def test_thresholds_and_evidence_read_as_sentences() -> None:
 
 
 def test_shares_shown_truncated_never_up_to_a_threshold() -> None:
-    from geocheck.checks import percent, share
+    from geocheck.core.units import percent, share
 
     assert share(54 / 65) == "83.0%"  # 83.077 %
     assert share(0.8496) == "84.9%"  # not 85.0 % against an 85 % threshold

@@ -26,7 +26,7 @@ from test_sample import LAYERS, SAMPLE
 
 import geocheck
 from geocheck import static_map
-from geocheck._errors import CRSError, GeocheckError
+from geocheck.core.errors import CRSError, GeocheckError
 from geocheck.static_map import (
     ESTATE_SIZE,
     FILL_ALPHA,

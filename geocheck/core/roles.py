@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ._errors import InputError
+from .errors import InputError
 
 POINT = "point"
 POLYGON = "polygon"
