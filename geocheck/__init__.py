@@ -15,7 +15,6 @@ from typing import Any
 
 from pyproj import CRS
 
-from .attributes import apply_attributes
 from .core.errors import (
     CRSError,
     GeocheckError,
@@ -24,11 +23,13 @@ from .core.errors import (
 )
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
+from .core.site import Site
 from .findings import Result, judge
-from .normalise import Site, normalise
+from .inputs.attributes import apply_attributes
+from .inputs.normalise import normalise
+from .inputs.project import parse_project, read_project
+from .inputs.read import read_layers
 from .packs import DEFAULT_PACK, Pack, load_pack, shipped_packs
-from .project import parse_project, read_project
-from .read import read_layers
 
 __all__ = [
     "CRSError",
@@ -94,7 +95,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
             pack = load_pack(pack if pack is not None else DEFAULT_PACK)
         site = normalise(raw, fields=fields, dst_crs=dst_crs)
         if attributes is not None:
-            apply_attributes(site, pack, attributes, sheet)
+            apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
     with progress.stage(f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"):
         return judge(site, pack, progress)
 

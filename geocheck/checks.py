@@ -20,6 +20,7 @@ import shapely
 
 from .core.errors import PackError
 from .core.roles import ROLES
+from .core.site import Site
 from .core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS
 from .core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, metres, percent, share
 from .measure import (
@@ -32,7 +33,6 @@ from .measure import (
     nearest_facility,
     nearest_feature_distance,
 )
-from .normalise import Site
 from .packs import Pack, Rule
 
 SCORE_CHECKS = ("score_points", "score_from_rate")

@@ -20,8 +20,8 @@ from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
 from .export import FORMATS, REPORT_MAPS, parse_formats
+from .inputs.read import check_local_file
 from .packs import DEFAULT_PACK, load_pack, shipped_packs
-from .read import check_local_file
 from .summary import summarise
 from .webmap import TIANDITU_KEY_ENV, tianditu
 
@@ -150,8 +150,13 @@ def _import_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .imports import import_dxf, import_file, import_osm, parse_mapping
-    from .sources import Source
+    from .inputs.importers import (
+        import_dxf,
+        import_file,
+        import_osm,
+        parse_mapping,
+    )
+    from .inputs.sources import Source
 
     if args.import_command == "osm":
         report = import_osm(args.input, args.output, households=args.households,
@@ -201,9 +206,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from .normalise import normalise
-    from .project import parse_project, read_project
-    from .read import read_layers
+    from .inputs.normalise import normalise
+    from .inputs.project import parse_project, read_project
+    from .inputs.read import read_layers
     from .template import write_template
 
     pack_name, estates = args.pack, None
@@ -246,7 +251,7 @@ def _cmd_packs(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     path = check_local_file(args.input)
     if path.suffix.lower() in (".dxf", ".dwg"):
-        from .dxf import list_dxf_layers
+        from .inputs.dxf import list_dxf_layers
 
         print(f"{path} (CAD drawing; map its layers with geocheck import dxf --map LAYER=ROLE)")
         for name, n in list_dxf_layers(path).items():

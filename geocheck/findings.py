@@ -14,6 +14,7 @@ import pandas as pd
 from .checks import CHECKS, EVIDENCE_COLUMNS, Context
 from .core.progress import QUIET, Progress
 from .core.roles import ROLES
+from .core.site import Site
 from .core.status import (
     FAIL,
     NO_DATA,
@@ -22,7 +23,6 @@ from .core.status import (
     overall_status,
 )
 from .core.units import VALUE_DECIMALS
-from .normalise import Site
 from .packs import Pack, Rule
 
 FINDINGS_COLUMNS = [

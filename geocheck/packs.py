@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import PackError
+from .core.indicators import ATTRIBUTE_KINDS, Attribute
 from .core.roles import ROLES, TARGET_YEARS
 
 PACKS_DIR = "packs"
@@ -43,51 +44,6 @@ class Rule:
     citation: str
     check: str
     params: dict[str, Any] = field(default_factory=dict)
-
-
-ATTRIBUTE_KINDS = {
-    "count": "a whole number >= 0",
-    "number": "a number >= 0",
-    "area": "an area in m2 (a number >= 0)",
-    "percent": "a percentage 0-100 (kept as a ratio 0-1)",
-    "yesno": "是 / 否",
-    "points": "points awarded, 0 to the item's maximum",
-}
-"""Kinds of record-based indicators read from the attributes sheet, and what a cell holds."""
-
-
-@dataclass(frozen=True)
-class Attribute:
-    """A record-based indicator: one column of the attributes sheet.
-
-    Attributes
-    ----------
-    key : column key, e.g. ``gx16_staff``.
-    title_zh, title_en : what the column holds.
-    kind : one of :data:`ATTRIBUTE_KINDS`.
-    unit : unit shown in the header (Chinese), e.g. ``人``, ``m²``, ``%``.
-    standard : the standard it serves, shown in the header, e.g. ``GX-16``.
-    max : largest allowed value (points items: the item's full marks).
-    help_zh : how to fill it (a cell comment in the template).
-    """
-
-    key: str
-    title_zh: str
-    title_en: str
-    kind: str
-    unit: str = ""
-    standard: str = ""
-    max: float | None = None
-    help_zh: str = ""
-
-    @property
-    def header(self) -> str:
-        """The sheet's column header, e.g. ``GX-16 社区专职工作人员（人）``."""
-        unit = {"yesno": "是/否", "percent": "%"}.get(self.kind, self.unit)
-        if self.kind == "points" and self.max is not None:
-            unit = f"分，满分{self.max:g}"
-        text = f"{self.standard} {self.title_zh}".strip()
-        return f"{text}（{unit}）" if unit else text
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from .checks import (
     register,
 )
 from .core.errors import PackError
+from .core.indicators import Attribute
 from .core.status import (
     FAIL,
     NO_DATA,
@@ -27,7 +28,7 @@ from .core.status import (
     PASS,
 )
 from .core.units import RATIO_DECIMALS, percent, share
-from .packs import Attribute, Rule
+from .packs import Rule
 
 RECORD_CHECKS = ("attribute_yes", "attribute_at_least", "attribute_at_most",
                  "attribute_per_households", "attribute_share", "score_points", "score_from_rate",

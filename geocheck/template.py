@@ -13,18 +13,19 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .attributes import (
+from .core.errors import GeocheckError
+from .core.indicators import (
     BUILT_HEADER,
     BUILT_ZH,
     HOUSEHOLDS_HEADER,
     ID_HEADER,
     NAME_HEADER,
     TARGET_YEAR_HEADER,
+    Attribute,
 )
-from .core.errors import GeocheckError
 from .core.roles import TARGET_YEARS
 from .export import defuse_formulas
-from .packs import Attribute, Pack
+from .packs import Pack
 
 BLANK_ROWS = 50
 VALIDATED_ROWS = 2000

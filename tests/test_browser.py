@@ -16,7 +16,7 @@ from conftest import at, estate, rect
 
 import geocheck
 from geocheck.cli import main
-from geocheck.coords import wgs84_to_gcj02
+from geocheck.inputs.coords import wgs84_to_gcj02
 from geocheck.webmap import STATUS_COLOURS, TIANDITU_KEY_ENV, write_map
 
 SAMPLE = Path(__file__).parent.parent / "layers"

@@ -13,7 +13,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
-from geocheck.coords import (
+from geocheck.core.errors import InputError
+from geocheck.inputs.coords import (
     COORD_SYSTEMS,
     bd09_to_gcj02,
     bd09_to_wgs84,
@@ -24,7 +25,6 @@ from geocheck.coords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from geocheck.core.errors import InputError
 
 EARTH_R = 6_371_000.0
 ALL_FUNCS = [wgs84_to_gcj02, gcj02_to_wgs84, gcj02_to_bd09, bd09_to_gcj02, bd09_to_wgs84,

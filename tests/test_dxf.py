@@ -17,7 +17,13 @@ from conftest import X0, Y0, at
 from shapely.geometry import Point
 
 from geocheck.core.errors import CRSError, InputError
-from geocheck.dxf import DWG_ADVICE, NO_SRC_CRS, DxfImport, list_dxf_layers, read_dxf
+from geocheck.inputs.dxf import (
+    DWG_ADVICE,
+    NO_SRC_CRS,
+    DxfImport,
+    list_dxf_layers,
+    read_dxf,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 R2000 = FIXTURES / "site_plan_r2000_gbk.dxf"

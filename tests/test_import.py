@@ -11,7 +11,7 @@ import pytest
 
 import geocheck
 from geocheck.cli import main
-from geocheck.sources import read_sources_table
+from geocheck.inputs.sources import read_sources_table
 
 ROOT = Path(__file__).resolve().parents[1]
 BEIJING = ROOT / "layers" / "osm" / "beijing_haidian_liudaokou_2026.osm"

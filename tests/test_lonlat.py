@@ -7,7 +7,7 @@ import pytest
 from test_sample import SAMPLE
 
 import geocheck
-from geocheck.read import read_layers
+from geocheck.inputs.read import read_layers
 
 
 @pytest.mark.parametrize("epsg", [4490, 4326])  # CGCS2000 and WGS 84 geographic

@@ -10,7 +10,7 @@ from shapely.geometry import LineString, Point, Polygon
 
 import geocheck
 from geocheck import CRSError, InputError
-from geocheck.read import read_layers
+from geocheck.inputs.read import read_layers
 
 
 def _ids(site, role):
@@ -154,7 +154,7 @@ def test_estates_all_rejected_says_why(gpkg) -> None:
 
 
 def test_nan_vertex_inside_a_ring_is_rejected() -> None:
-    from geocheck.normalise import _geometry_problems
+    from geocheck.inputs.normalise import _geometry_problems
 
     with pytest.warns(RuntimeWarning):  # shapely warns when it builds such a ring
         ring = Polygon([(0, 0), (1, float("nan")), (1, 1), (0, 1)])
@@ -166,8 +166,8 @@ def test_m_values_are_dropped(tmp_path) -> None:
     """A measured (M) geometry, as CAD and linear-referencing tools write, is judged in 2D."""
     import shapely
 
-    from geocheck.normalise import normalise
-    from geocheck.read import RawLayers
+    from geocheck.inputs.normalise import normalise
+    from geocheck.inputs.read import RawLayers
 
     x, y = X0, Y0
     poly = shapely.from_wkt(f"POLYGON M (({x} {y} 1, {x + 100} {y} 2, {x + 100} {y + 100} 3, "

@@ -19,7 +19,8 @@ import pytest
 from pyproj import Transformer
 
 from geocheck import InputError
-from geocheck.osm import OsmImport, join_households, read_osm
+from geocheck.inputs.households import join_households
+from geocheck.inputs.osm import OsmImport, read_osm
 
 OSM_DIR = Path(__file__).resolve().parents[1] / "layers" / "osm"
 BEIJING = OSM_DIR / "beijing_haidian_liudaokou_2026.osm"

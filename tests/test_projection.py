@@ -6,7 +6,7 @@ import pytest
 from pyproj import CRS
 
 from geocheck import CRSError
-from geocheck.projection import check_working_crs, choose_working_crs
+from geocheck.inputs.projection import check_working_crs, choose_working_crs
 
 
 @pytest.mark.parametrize(("lon", "lat", "epsg"), [

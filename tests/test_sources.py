@@ -20,8 +20,13 @@ from conftest import at, estate, rect
 import geocheck
 from geocheck import CRSError, InputError
 from geocheck.cli import main
-from geocheck.project import parse_project
-from geocheck.sources import Source, load_source, read_sources_table, write_role
+from geocheck.inputs.project import parse_project
+from geocheck.inputs.sources import (
+    Source,
+    load_source,
+    read_sources_table,
+    write_role,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "layers" / "nanning_sample.gpkg"

@@ -35,8 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .core.errors import InputError
-from .core.roles import ROLES
+from ..core.errors import InputError
+from ..core.roles import ROLES
 from .read import RawLayers, check_local_file
 from .sources import Source, load_source
 

@@ -13,7 +13,7 @@ from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_crs_info, query_utm_crs_info
 from pyproj.enums import PJType
 
-from .core.errors import CRSError
+from ..core.errors import CRSError
 
 CGCS2000_GK_PREFIX = "CGCS2000 / 3-degree Gauss-Kruger CM"
 WEB_MERCATOR_METHODS = ("Popular Visualisation Pseudo Mercator",)

@@ -14,8 +14,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from .core.errors import InputError
-from .core.roles import ROLES
+from ..core.errors import InputError
+from ..core.roles import ROLES
 
 SOURCES_TABLE = "geocheck_sources"
 """Provenance table written by ``geocheck import`` beside the role layers."""

@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 
-from .core.errors import CRSError
+from ..core.errors import CRSError
 
 AREA_MARGIN_DEG = 1.0
 """How far (degrees) outside a CRS's recorded area of use a feature may lie before it is refused."""

@@ -7,7 +7,6 @@ reason it was rejected. The result is a :class:`Site` in one working CRS, in met
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,10 +15,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from .coordfit import check_fit, feature_centres
-from .core.errors import CRSError, InputError
-from .core.ledger import Ledger
-from .core.roles import (
+from ..core.errors import CRSError, InputError
+from ..core.ledger import Ledger
+from ..core.roles import (
     BUILT_VALUES,
     FIELD_ALIASES,
     POINT,
@@ -29,8 +27,11 @@ from .core.roles import (
     TARGET_YEARS,
     FieldMap,
 )
+from ..core.site import Site
+from .coordfit import check_fit, feature_centres
 from .projection import choose_working_crs, lonlat_bounds
 from .read import RawLayers
+from .values import as_text
 
 ENTRANCE_SNAP_M = 20.0
 """An entrance without ``estate_id`` belongs to the nearest estate within this many metres."""
@@ -40,58 +41,6 @@ REPAIR_REPORT_SHARE = 0.01
 
 _POINT_TYPES = {0, 4}  # Point, MultiPoint
 _POLYGON_TYPES = {3, 6}  # Polygon, MultiPolygon
-
-
-@dataclass
-class Site:
-    """The normalised layers of one input, in one working CRS (metres).
-
-    Attributes
-    ----------
-    estates : estates with ``estate_id``, ``name``, ``households`` (nullable Int64), ``built``
-        (``new`` / ``existing`` / missing), ``target_year`` (nullable Int64: the year the
-        estate is scheduled to be created in its campaign; read from ``target_year``,
-        ``创建年份`` or ``目标年份``), ``households_estimated`` (bool: an estimate from floor
-        area, not a record); index 0..n-1.
-    layers : the other role layers present, each with ``feature_id`` and ``name``; buildings
-        have ``use``, ``residential`` and ``estate_pos``; entrances have ``estate_pos``
-        (position of their estate in ``estates``, -1 for none).
-    crs : the working CRS.
-    source : the file read.
-    ledger : features read and rejected, and notes.
-    conversions : role -> coordinate conversion applied on import (e.g. GCJ-02 -> WGS 84).
-    attributes : record-based indicators per estate from the attributes sheet (see
-        :mod:`geocheck.attributes`), indexed by estate position, one float column per
-        attribute key (percentages as ratios, yes/no as 1/0, blank as NaN) and ``in_sheet``;
-        None when no sheet was given.
-    attributes_source : the sheet read, for messages.
-    """
-
-    estates: gpd.GeoDataFrame
-    layers: dict[str, gpd.GeoDataFrame]
-    crs: CRS
-    source: Path
-    ledger: Ledger = field(default_factory=Ledger)
-    conversions: dict[str, str] = field(default_factory=dict)
-    attributes: pd.DataFrame | None = None
-    attributes_source: str = ""
-
-    def layer(self, role: str) -> gpd.GeoDataFrame | None:
-        """Return the normalised layer for ``role``, or None when the input has none."""
-        return self.estates if role == "estates" else self.layers.get(role)
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    """Field values as stripped text (object dtype): whole floats without '.0', blanks None."""
-    if pd.api.types.is_float_dtype(values):
-        finite = values.notna() & np.isfinite(values.fillna(0))
-        if (values[finite] % 1 == 0).all():
-            values = values.where(finite).astype("Int64")
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # strip each distinct value once
-    text = pd.Series(uniques).astype("string").str.strip()
-    text = text.mask(text == "").astype(object)
-    table = np.append(text.where(text.notna(), None).to_numpy(dtype=object), None)
-    return pd.Series(table[codes], index=values.index, dtype=object)  # code -1 -> None
 
 
 def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) -> pd.DataFrame:
@@ -170,12 +119,12 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         est = gdf["households_estimated"] if "households_estimated" in gdf.columns else False
         attrs["households_estimated"] = pd.Series(est, index=gdf.index).fillna(False).astype(bool)
     fid = "fid:" + gdf["_fid"].astype(str)
-    ids = _as_text(attrs[spec.id_field])
+    ids = as_text(attrs[spec.id_field])
     if role == "estates" and fields.source(role, "estate_id") not in gdf.columns:
         raise InputError(f"{path}: layer 'estates' has no field 'estate_id'; map one with "
                          "--field estate_id=YOURFIELD")
     if "source_ref" in gdf.columns:  # a sheet row or CAD handle named by the importer
-        ref = _as_text(gdf["source_ref"])
+        ref = as_text(gdf["source_ref"])
         fid = ref.where(ref.notna(), fid)
     attrs["feature_id"] = ids.where(ids.notna(), fid)
     geoms = gdf.geometry.to_numpy()
@@ -184,7 +133,7 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         geoms = shapely.force_2d(geoms)  # drops Z and M: geocheck measures in the plane
     reasons = _geometry_problems(geoms, spec.geometry)
     if "source_problem" in gdf.columns:  # why the importer could not build a geometry
-        problem = _as_text(gdf["source_problem"]).to_numpy()
+        problem = as_text(gdf["source_problem"]).to_numpy()
         use = (reasons == "no geometry") & pd.notna(problem)
         reasons[use] = "no geometry: " + problem[use].astype(str)
     if role == "estates":
@@ -228,9 +177,9 @@ def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd
                       [f"duplicate estate_id ({n} features share it)" for n in counts])
         estates = estates.loc[~dup].reset_index(drop=True)
     estates["estate_id"] = estates["feature_id"]
-    estates["name"] = _as_text(estates["name"])
+    estates["name"] = as_text(estates["name"])
     estates["households"] = _parse_households(estates, path)
-    built = _as_text(estates["built"])
+    built = as_text(estates["built"])
     parsed = pd.Series([None if v is None else BUILT_VALUES.get(v.lower()) for v in built],
                        index=built.index, dtype=object)
     unknown = built.notna() & parsed.isna()
@@ -307,7 +256,7 @@ def _link_to_estates(gdf: gpd.GeoDataFrame, role: str, estates: gpd.GeoDataFrame
     estate_id that is not in the estates layer is rejected.
     """
     pos_of = pd.Series(np.arange(len(estates)), index=estates["estate_id"].to_numpy())
-    eid = _as_text(gdf["estate_id"])
+    eid = as_text(gdf["estate_id"])
     pos = eid.map(pos_of)
     unknown = eid.notna() & pos.isna()
     if unknown.any():
@@ -377,11 +326,11 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
         if role in ("buildings", "entrances"):
             gdf = _link_to_estates(gdf, role, estates, ledger)
         if role == "buildings":
-            use = _as_text(gdf["use"])
+            use = as_text(gdf["use"])
             gdf["use"] = use.fillna("residential")
             gdf["residential"] = [u is None or u.lower() in RESIDENTIAL_VALUES for u in use]
         if "name" in gdf.columns:
-            gdf["name"] = _as_text(gdf["name"])
+            gdf["name"] = as_text(gdf["name"])
         layers[role] = gdf
     _check_layers_near(estates, layers, raw.path, ledger)
     return Site(estates=estates, layers=layers, crs=crs, source=raw.path, ledger=ledger,

@@ -1,32 +1,40 @@
 """The attributes sheet: record-based indicators per estate, read from Excel or CSV.
 
 One row per estate, identified by ``小区编号`` (estate_id); one column per attribute of the pack
-(see :class:`~geocheck.packs.Attribute`), headed in Chinese with the standard number and unit,
-e.g. ``GX-16 社区专职工作人员（人）``. ``户数`` (households) and ``建设类型`` (new / existing)
-fill what the estates layer lacks. A blank cell is no data, never a pass; a cell that cannot be
-read is an error naming the estate and the column. :func:`write_template` writes a fill-in sheet
-with Excel data validation.
+(see :class:`~geocheck.core.indicators.Attribute`), headed in Chinese with the standard number
+and unit, e.g. ``GX-16 社区专职工作人员（人）``. ``户数`` (households) and ``建设类型``
+(new / existing) fill what the estates layer lacks. A blank cell is no data, never a pass; a
+cell that cannot be read is an error naming the estate and the column.
+:func:`geocheck.views.template.write_template` writes a fill-in sheet with Excel data
+validation.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl import load_workbook
 
-from .core.errors import InputError
-from .core.roles import TARGET_YEARS
-from .packs import Attribute, Pack
+from ..core.errors import InputError
+from ..core.indicators import (
+    BUILT_HEADER,
+    HOUSEHOLDS_HEADER,
+    ID_HEADER,
+    NAME_HEADER,
+    TARGET_YEAR_HEADER,
+    Attribute,
+)
+from ..core.roles import TARGET_YEARS
+from ..core.site import Site
+from .sources import Source, read_table
 
-ID_HEADER, NAME_HEADER = "小区编号", "小区名称"
-HOUSEHOLDS_HEADER, BUILT_HEADER = "户数（户）", "建设类型（新建/已建成）"
-TARGET_YEAR_HEADER = "创建年份（年）"
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
         "name": (NAME_HEADER, "name", "名称"),
         "households": (HOUSEHOLDS_HEADER, "households", "户数"),
@@ -38,7 +46,6 @@ YES = {"是", "有", "y", "yes", "true", "1", "√", "✓", "✔", "符合", "�
 NO = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘", "不符合", "不达标", "未建立", "未设立"}
 BUILT = {"新建": "new", "new": "new", "已建成": "existing", "已建": "existing",
          "existing": "existing", "既有": "existing", "老旧": "existing"}
-BUILT_ZH = {"new": "新建", "existing": "已建成"}
 MAX_ERRORS = 12
 
 
@@ -69,12 +76,12 @@ class Sheet:
     notes: list[str]
 
 
-def _header_map(pack: Pack) -> dict[str, str]:
+def _header_map(attributes: Sequence[Attribute]) -> dict[str, str]:
     names: dict[str, str] = {}
     for key, aliases in CORE.items():
         for alias in aliases:
             names[_norm(alias)] = key
-    for a in pack.attributes:
+    for a in attributes:
         for alias in (a.header, a.key, a.title_zh, f"{a.standard} {a.title_zh}"):
             names.setdefault(_norm(alias), a.key)
     return names
@@ -85,8 +92,6 @@ def _read_cells(path: Path, sheet: str | None
     """Header, rows of cell values, row labels, (row, col) positions of percent cells, notes."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
         try:
             book = load_workbook(path, data_only=True, read_only=True)
         except Exception as exc:  # openpyxl raises many types for a broken workbook
@@ -106,8 +111,6 @@ def _read_cells(path: Path, sheet: str | None
                    if isinstance(c.value, int | float) and "%" in str(c.number_format or "")}
         return header, body, [f"row {i + 2}" for i in range(len(body))], percent, []
     if suffix in (".csv", ".tsv", ".txt"):
-        from .sources import Source, read_table
-
         notes: list[str] = []
         try:
             table, labels, _ = read_table(Source(path, "attributes"), f"attributes sheet {path}")
@@ -132,8 +135,10 @@ def _read_cells(path: Path, sheet: str | None
     raise InputError(f"attributes sheet {path}: not an Excel (.xlsx) or CSV file")
 
 
-def read_sheet(path: str | Path, pack: Pack, sheet: str | None = None) -> Sheet:
-    """Read an attributes sheet's cells, matching its headers to the pack's attributes.
+def read_sheet(path: str | Path, attributes: Sequence[Attribute], sheet: str | None = None
+               ) -> Sheet:
+    """Read an attributes sheet's cells, matching its headers to ``attributes`` (a pack's
+    indicators).
 
     Raises
     ------
@@ -145,7 +150,7 @@ def read_sheet(path: str | Path, pack: Pack, sheet: str | None = None) -> Sheet:
     if not path.is_file():
         raise InputError(f"attributes sheet {path} not found")
     header, body, labels, percent, notes = _read_cells(path, sheet)
-    names = _header_map(pack)
+    names = _header_map(attributes)
     columns: dict[str, str] = {}
     keep: list[int] = []
     ignored: list[str] = []
@@ -297,8 +302,10 @@ def _estates(n: int) -> str:
     return f"{n} estate" + ("" if n == 1 else "s")
 
 
-def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None = None) -> None:
-    """Read the attributes sheet at ``path`` into ``site`` (a :class:`~geocheck.normalise.Site`).
+def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Path,
+                     sheet: str | None = None, *, pack_id: str) -> None:
+    """Read the attributes sheet at ``path`` into ``site``, by the indicators ``attributes`` of
+    the pack ``pack_id`` (named in the notes).
 
     Sets ``site.attributes`` (one float column per attribute the sheet has, by estate position,
     plus ``in_sheet``), fills missing ``households`` / ``built`` / ``target_year`` (the
@@ -314,10 +321,10 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
         unreadable sheet.
     """
     path = Path(path)
-    read = read_sheet(path, pack, sheet)
+    read = read_sheet(path, attributes, sheet)
     t = read.table
     where = f"attributes sheet {path.name}"
-    attrs = {a.key: a for a in pack.attributes}
+    attrs = {a.key: a for a in attributes}
     errors: list[str] = []
     n = len(site.estates)
     pos = pd.Series(np.arange(n), index=site.estates["estate_id"].astype(str).to_numpy())
@@ -384,12 +391,12 @@ def apply_attributes(site: Any, pack: Pack, path: str | Path, sheet: str | None 
             est[key] = series if key == "built" else series.astype(est[key].dtype)
             site.ledger.note(f"{where}: {key} of {_estates(int(fill.sum()))} taken from the "
                              "sheet")
-    missing_cols = [a.header for a in pack.attributes if a.key not in t]
+    missing_cols = [a.header for a in attributes if a.key not in t]
     if missing_cols:
         site.ledger.note(f"{where}: no column for {len(missing_cols)} of the pack's "
-                         f"{len(pack.attributes)} indicators; their rules are no data")
+                         f"{len(attributes)} indicators; their rules are no data")
     if read.ignored:
-        site.ledger.note(f"{where}: columns that are not indicators of pack {pack.id}, "
+        site.ledger.note(f"{where}: columns that are not indicators of pack {pack_id}, "
                          f"ignored: {', '.join(read.ignored)}")
     not_in = n - int(out["in_sheet"].sum())
     if not_in:

@@ -21,9 +21,12 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from ..core.errors import CRSError, InputError
+from ..core.roles import ROLES
 from .coordfit import check_fit
-from .core.errors import CRSError, InputError
-from .core.roles import ROLES
+from .coords import check_coord_system, convert_geometries
+from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
+from .encodings import decode_check, shapefile_encoding
 from .read import SOURCES_TABLE, check_local_file
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -95,70 +98,6 @@ def _where(src: Source) -> str:
         f": role {src.role!r}"
 
 
-def _decode_check(raw: bytes, what: str, given: str | None) -> str | None:
-    """Decide how to decode ``raw`` text bytes; refuse rather than guess GBK silently.
-
-    Returns the encoding to use (None: ASCII, any will do). Raises InputError when the bytes are
-    not UTF-8 and no encoding was given, quoting how they read as GB18030.
-    """
-    if given:
-        try:
-            raw.decode(given)
-        except LookupError:
-            raise InputError(f"{what}: unknown encoding {given!r}") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{what}: text is not valid {given} (byte {exc.start}); "
-                             "check --encoding") from None
-        return given
-    if raw.isascii():
-        return None
-    try:
-        raw.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        sample = raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise InputError(f"{what}: text is neither UTF-8 nor GBK/GB18030; give its encoding "
-                         "with --encoding") from None
-    words = [w for w in sample.split("\x00") if w and not w.isascii()][:3]
-    shown = ", ".join(repr(w.strip()[:20]) for w in words) or repr(sample[:20])
-    raise InputError(f"{what}: text is not UTF-8 and no encoding is declared; read as GBK it "
-                     f"says {shown}. If that is right, give --encoding gbk (or put GBK in a "
-                     ".cpg file beside a shapefile)")
-
-
-def _shapefile_encoding(path: Path, given: str | None, what: str) -> tuple[str | None, str]:
-    """The encoding to read a shapefile's DBF with, and a note ('' when nothing to say)."""
-    cpg = [p for p in path.parent.glob(path.stem + ".*") if p.suffix.lower() == ".cpg"]
-    if given:
-        enc = given
-    elif cpg:
-        return None, ""
-    else:
-        info = pyogrio.read_info(path)
-        if (info.get("encoding") or "").upper() not in ("ISO-8859-1", ""):
-            return None, ""  # the DBF's language driver id names a code page: GDAL uses it
-        enc = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        raw_df = pyogrio.read_dataframe(path, read_geometry=False, encoding="latin1")
-    texts = [str(c) for c in raw_df.columns]
-    for col in raw_df.columns:
-        if raw_df[col].dtype == object or pd.api.types.is_string_dtype(raw_df[col]):
-            texts.extend(raw_df[col].dropna().astype(str).unique().tolist())
-    raw = "\x00".join(texts).encode("latin1", errors="replace")
-    decided = _decode_check(raw, f"{what}: shapefile without .cpg", enc)
-    if decided == "utf-8" and not given:
-        return "utf-8", f"{path.name}: no .cpg; its text is valid UTF-8 and was read as UTF-8"
-    if given and not raw.isascii():
-        words = [w for w in raw.decode(given).split("\x00") if not w.isascii()][:3]
-        return decided, (f"{path.name}: text read as {given}, e.g. "
-                         + ", ".join(repr(w[:20]) for w in words))
-    return decided, ""
-
-
 def _read_vector(src: Source, where: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     notes: list[str] = []
     try:
@@ -179,7 +118,7 @@ def _read_vector(src: Source, where: str) -> tuple[gpd.GeoDataFrame, list[str]]:
         raise InputError(f"{src.path}: no layer {layer!r}; its layers are: {', '.join(names)}")
     encoding = src.encoding
     if src.path.suffix.lower() in (".shp", ".dbf"):
-        encoding, note = _shapefile_encoding(src.path, src.encoding, where)
+        encoding, note = shapefile_encoding(src.path, src.encoding, where)
         if note:
             notes.append(note)
     try:
@@ -212,7 +151,7 @@ def read_table(src: Source, where: str) -> tuple[pd.DataFrame, list[str], list[s
         return table, rows, notes
     raw = src.path.read_bytes()
     bom = raw.startswith(b"\xef\xbb\xbf")
-    encoding = "utf-8-sig" if bom and not src.encoding else _decode_check(
+    encoding = "utf-8-sig" if bom and not src.encoding else decode_check(
         raw, where, src.encoding) or "utf-8"
     if encoding == "utf-8" and not src.encoding and not raw.isascii():
         notes.append(f"{src.path.name}: text read as UTF-8")
@@ -296,8 +235,6 @@ def load_source(src: Source) -> Loaded:
         missing layer or column, no CRS, coordinates that do not fit the CRS (swapped, metres
         claiming degrees, outside the CRS's area, outside China for GCJ-02/BD-09).
     """
-    from .coords import check_coord_system
-
     if src.role not in ROLES:
         raise InputError(f"unknown role {src.role!r}; roles are: {', '.join(ROLES)}")
     src.path = check_local_file(src.path)
@@ -310,8 +247,6 @@ def load_source(src: Source) -> Loaded:
         raise InputError(f"{src.path}: an OpenStreetMap file; import it with "
                          "`geocheck import osm`")
     if suffix in CAD_SUFFIXES:
-        from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
-
         if suffix == ".dwg":
             raise InputError(f"{src.path}: {DWG_ADVICE}")
         if not src.cad_layers:
@@ -342,8 +277,6 @@ def load_source(src: Source) -> Loaded:
 def place(gdf: gpd.GeoDataFrame, src: Source, notes: list[str]) -> Loaded:
     """Give a layer read from ``src`` its CRS, check that its coordinates fit, convert GCJ-02 /
     BD-09 to WGS 84 and copy mapped fields; ``notes`` are the reader's so far."""
-    from .coords import check_coord_system, convert_geometries
-
     where = _where(src)
     coords = check_coord_system(src.coords) if src.coords else None
     notes = list(notes)

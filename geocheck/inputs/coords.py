@@ -42,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from .core.errors import InputError
+from ..core.errors import InputError
 
 __all__ = [
     "COORD_SYSTEMS",

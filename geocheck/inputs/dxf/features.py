@@ -1,49 +1,8 @@
-"""Read a CAD site plan (DXF) into geocheck role layers.
+"""The entities of a DXF's mapped CAD layers turned into role features (see :mod:`..dxf`)."""
 
-A site plan (总平面图) keeps each kind of thing on its own CAD layer: the red line (用地红线),
-buildings (建筑), green space (绿地), bus stops (公交站) ... The user maps CAD layers onto geocheck
-roles; :func:`read_dxf` turns the model-space entities of the mapped layers into one GeoDataFrame
-per role. Coordinates are taken as they are drawn, in ``src_crs`` (a DXF has no CRS); for the
-CGCS2000 Gauss-Kruger CRSs (EPSG:4534-4554) that means metres, and every length and area this
-module speaks of is in those units.
-
-What becomes what
------------------
-- Polygon roles (estates, buildings, green space): closed LWPOLYLINE / POLYLINE (closed flag, or
-  open with the last vertex within :data:`CLOSE_TOLERANCE` of the first), CIRCLE, closed
-  SPLINE / ELLIPSE, HATCH and 2D SOLID become polygons.
-- Point roles (bus stops, rail stations, entrances): POINT, block INSERT (its insertion point) and
-  CIRCLE (its centre) become points. Garbage points, kindergartens and schools take both: points,
-  block inserts and circles become points, other closed boundaries polygons.
-- TEXT / MTEXT on a mapped layer labels a feature of that role: the only text inside a polygon,
-  or the only text whose nearest point feature (within :data:`LABEL_DISTANCE`) is that point. The
-  label becomes ``name`` (roles that have one) or ``cad_text``. A block insert's ``NAME`` (名称,
-  站名) attribute names it too.
-- Nothing on a mapped layer is dropped silently: an entity that cannot be a feature of its role
-  (an open polyline or a line on a polygon role, a text that labels nothing, the second copy of an
-  outline drawn twice, a part of a dimension) is kept with geometry None and a ``source_problem``
-  that names the CAD layer and entity handle; geocheck's ledger then lists it as rejected.
-
-Encoding
---------
-R12-R2004 DXF (AC1009-AC1018) store text in the code page named by ``$DWGCODEPAGE`` (ANSI_936 is
-GBK); R2007+ DXF (AC1021 on) store UTF-8 whatever ``$DWGCODEPAGE`` says. GDAL's DXF driver
-(3.12) always decodes with ``$DWGCODEPAGE``, which garbles every R2007+ file saved by a Chinese
-AutoCAD (header ANSI_936, text UTF-8): ``建筑`` comes out as ``寤虹瓚``, with no warning. So the
-encoding is chosen here and passed to GDAL with its ``ENCODING`` open option (no global GDAL
-config is touched). An ASCII DXF is decoded strictly as a whole: UTF-8 first (text in another
-code page is almost never valid UTF-8, while UTF-8 Chinese often is valid GBK), then the declared
-code page; a file declaring Windows-1252 whose text reads as Chinese only in GBK is read as GBK;
-a file valid in neither is refused rather than read garbled. Every choice is stated in the notes.
-A binary DXF cannot be checked that way: its encoding follows version and code page alone.
-``\\U+XXXX`` and ``\\M+nXXXX`` escapes, which GDAL leaves in TEXT entities and layer names, are
-decoded here.
-"""
 
 from __future__ import annotations
 
-import codecs
-import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
@@ -57,9 +16,10 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from .core.errors import CRSError, InputError
-from .core.roles import POINT, POLYGON, ROLES
-from .read import check_local_file
+from ...core.errors import CRSError, InputError
+from ...core.roles import POINT, POLYGON, ROLES
+from ..read import check_local_file
+from .drawing import Drawing, count_layers, open_drawing, read_entities, refuse_dwg, unescape
 
 CLOSE_TOLERANCE = 0.001
 """Distance (m) within which an open polyline's last vertex counts as back on its first."""
@@ -72,47 +32,14 @@ SAME_OUTLINE_SHARE = 1e-6
 are one outline drawn twice (typically a HATCH over its boundary polyline); the later is kept
 without geometry."""
 
-NAME_TAGS = ("NAME", "名称", "站名", "名字")
-"""Block attribute tags whose value names a block insert (the only attribute names it too)."""
 
-DWG_ADVICE = ("DWG is a closed binary format geocheck cannot read; save the plan as DXF "
-              "(AutoCAD: SAVEAS / DXFOUT), or convert it with ODA File Converter")
 NO_SRC_CRS = ("a DXF has no coordinate reference system: give --src-crs, e.g. EPSG:4545 for "
               "CGCS2000 3-degree zone CM 108E")
 
-_UTF8_FROM = "AC1021"  # R2007: DXF text is UTF-8 from this version on
-_VERSIONS = {"AC1009": "R12", "AC1012": "R13", "AC1014": "R14", "AC1015": "R2000",
-             "AC1018": "R2004", "AC1021": "R2007", "AC1024": "R2010", "AC1027": "R2013",
-             "AC1032": "R2018"}
 _INSUNITS = {1: "inches", 2: "feet", 4: "millimetres", 5: "centimetres", 8: "microinches",
              9: "mils", 10: "yards", 14: "decimetres"}
-_GDAL_ENCODINGS = {"utf-8": "UTF-8", "gbk": "CP936", "iso8859-1": "ISO-8859-1",
-                   "latin-1": "ISO-8859-1"}
-_MIF_CODECS = {"1": "cp932", "2": "cp950", "3": "cp949", "4": "johab", "5": "gbk"}
-_ESCAPE = re.compile(r"\\U\+([0-9A-Fa-f]{4})|\\M\+([1-5])([0-9A-Fa-f]{4})")
-_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_CJK_CHAR = r"[\u2e80-\u9fff\uff00-\uffef]"
-_CJK_LINE_BREAK = re.compile(rf"(?<={_CJK_CHAR})\s*\n\s*(?={_CJK_CHAR})")
-_TABLES_END = re.compile(r"\n[ \t]*2\r?\n(?:BLOCKS|ENTITIES)\r?\n")
 
-# GDAL's SubClasses (the DXF 100 group codes) -> entity kind; the first match wins.
-_KINDS = (
-    ("text", r"AcDbM?Text(?::|$)"),
-    ("block insert", r"AcDbBlockReference"),
-    ("point", r"AcDbPoint(?::|$)"),
-    ("arc", r"AcDbArc"),
-    ("circle", r"AcDbCircle"),
-    ("polyline", r"AcDb(?:2d|3d)?Polyline"),
-    ("line", r"AcDbLine(?::|$)"),
-    ("hatch", r"AcDbHatch"),
-    ("2D solid", r"AcDbTrace|AcDbSolid|AcDbFace"),
-    ("spline", r"AcDbSpline"),
-    ("ellipse", r"AcDbEllipse"),
-)
 _POINTLIKE = frozenset({"point", "block insert", "circle"})
-# read without BlockName: GDAL 3.12 does not recode it, so a GBK block name fails to decode
-_COLUMNS = ["Layer", "PaperSpace", "SubClasses", "EntityHandle", "Text", "BlockAttributes"]
 
 
 @dataclass
@@ -138,311 +65,6 @@ class DxfImport:
     counts: dict[str, int]
     notes: list[str]
     cad_layers: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Source:
-    """A DXF file checked and sniffed: its text encoding and its layer table."""
-
-    path: Path
-    gdal_encoding: str  # the name GDAL's ENCODING open option takes, e.g. CP936
-    table_layers: tuple[str, ...]
-    insunits: int | None
-    notes: tuple[str, ...]
-
-
-# ---------------------------------------------------------------------------------------------
-# The file: DWG refusal, header, encoding, layer table
-
-
-def _open(path: str | Path, encoding: str | None) -> _Source:
-    p = check_local_file(path)
-    _refuse_dwg(p)
-    raw = p.read_bytes()
-    if raw.startswith(b"AutoCAD Binary DXF"):
-        return _binary(raw, encoding, p)
-    version = _header_var(raw, "$ACADVER", "1")
-    codepage = _header_var(raw, "$DWGCODEPAGE", "3")
-    units = _header_var(raw, "$INSUNITS", "70")
-    codec, text, note = _choose_codec(raw, version, codepage, encoding, p)
-    return _Source(p, _gdal_encoding(codec), _table_layers(text),
-                   int(units) if units and units.strip().isdigit() else None, (note,))
-
-
-def _binary(raw: bytes, encoding: str | None, p: Path) -> _Source:
-    """A binary DXF: the encoding follows the version and code page, unchecked."""
-    found = {name: re.search(re.escape(name.encode()) + rb"\x00..([ -~]{1,40})\x00", raw[:200_000])
-             for name in ("$ACADVER", "$DWGCODEPAGE")}
-    version, codepage = (m.group(1).decode() if m else None for m in found.values())
-    if encoding:
-        codec = _lookup(encoding, p)
-    elif (version or "").startswith("AC") and version >= _UTF8_FROM:
-        codec = "utf-8"
-    else:
-        codec = _declared_codec(codepage) or "cp1252"
-    return _Source(p, _gdal_encoding(codec), (), None, (
-        f"text read as {_label(codec)} ({version or 'unknown version'} binary DXF, $DWGCODEPAGE "
-        f"{codepage or 'not set'}), unchecked in a binary file: if names look garbled, give the "
-        "plan's encoding or save it as ASCII DXF",))
-
-
-def _refuse_dwg(p: Path) -> None:
-    """Raise InputError for a .dwg file, or a DWG renamed .dxf (it starts with "AC10xx")."""
-    if p.suffix.lower() == ".dwg":
-        raise InputError(f"{p}: {DWG_ADVICE}")
-    with p.open("rb") as f:
-        head = f.read(6)
-    if re.fullmatch(rb"AC10\d\d", head):
-        raise InputError(f"{p}: this is a DWG drawing (it starts with {head.decode()!r}) named "
-                         f"as a DXF; {DWG_ADVICE}")
-
-
-def _header_var(raw: bytes, name: str, code: str) -> str | None:
-    """The value of header variable ``name`` (group code ``code``), if the file sets it."""
-    m = re.search(rb"\n[ \t]*9\r?\n" + re.escape(name.encode()) + rb"\r?\n[ \t]*"
-                  + code.encode() + rb"\r?\n([^\r\n]*)", raw[:1_000_000])
-    return m.group(1).decode("ascii", "replace").strip() if m else None
-
-
-def _lookup(encoding: str, p: Path) -> str:
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise InputError(f"{p}: {encoding!r} is not a text encoding Python knows "
-                         "(e.g. gbk, utf-8, cp1252)") from None
-
-
-def _declared_codec(codepage: str | None) -> str | None:
-    """The Python codec of a ``$DWGCODEPAGE`` value such as ``ANSI_936``, if it has one."""
-    cp = (codepage or "").strip().upper()
-    if "UTF" in cp:
-        return "utf-8"
-    if "GB2312" in cp or cp.endswith("936"):
-        return "gbk"
-    if "BIG5" in cp:
-        return "cp950"
-    m = re.search(r"(\d+)$", cp)
-    if not m:
-        return None
-    try:
-        return codecs.lookup(f"cp{m.group(1)}").name
-    except LookupError:
-        return None
-
-
-def _gdal_encoding(codec: str) -> str:
-    return _GDAL_ENCODINGS.get(codec, codec.upper().replace("_", "-"))
-
-
-def _label(codec: str) -> str:
-    return {"utf-8": "UTF-8", "gbk": "GBK"}.get(codec, codec.upper())
-
-
-def _decode(raw: bytes, codec: str) -> str | None:
-    try:
-        return raw.decode(codec)
-    except UnicodeDecodeError:
-        return None
-
-
-def _bad_byte(raw: bytes, codec: str) -> str:
-    try:
-        raw.decode(codec)
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        return f"byte 0x{raw[exc.start]:02X} at line {line}"
-    return "no bad byte"
-
-
-def _choose_codec(raw: bytes, version: str | None, codepage: str | None,
-                  override: str | None, p: Path) -> tuple[str, str, str]:
-    """Return ``(codec, decoded text, note)``; raise InputError rather than decode wrongly."""
-    if override:
-        codec = _lookup(override, p)
-        text = _decode(raw, codec)
-        if text is None:
-            raise InputError(f"{p}: text is not valid {_label(codec)} as asked "
-                             f"({_bad_byte(raw, codec)})")
-        return codec, text, f"text read as {_label(codec)}, as asked"
-    ver = (version or "").upper()
-    this = f"this {ver} ({_VERSIONS[ver]}) DXF" if ver in _VERSIONS else "this DXF"
-    declares = f"$DWGCODEPAGE {codepage}" if codepage else "no $DWGCODEPAGE"
-    declared = _declared_codec(codepage)
-    if raw.isascii():
-        return declared or "cp1252", raw.decode("ascii"), "text is plain ASCII"
-    utf8_era = ver.startswith("AC") and ver >= _UTF8_FROM
-    # UTF-8 first whatever the version: text in another code page is almost never valid UTF-8
-    # (while UTF-8 Chinese often is valid GBK, read as mojibake)
-    order = ["utf-8"] + ([declared] if declared not in (None, "cp1252", "utf-8") else [])
-    for codec in order:
-        text = _decode(raw, codec)
-        if text is None:
-            continue
-        if codec == "utf-8" and utf8_era:
-            note = (f"text read as UTF-8: {this} stores text as UTF-8 whatever its "
-                    f"{declares} says")
-        elif codec == "utf-8":
-            note = (f"text read as UTF-8 although {this} declares {declares}: the whole file "
-                    "is valid UTF-8, as text in another code page almost never is")
-        elif not utf8_era:
-            note = f"text read as {_label(codec)}: {this} declares {declares}"
-        else:
-            note = (f"text read as {_label(codec)} although {this} should store UTF-8: its "
-                    f"text is not valid UTF-8 but is valid {_label(codec)}, as {declares} says")
-        return codec, text, note
-    if declared not in (None, "cp1252"):
-        tried = " nor ".join(_label(c) for c in order)
-        raise InputError(f"{p}: text is neither valid {tried} ({this} declares {declares}; "
-                         f"{_bad_byte(raw, order[-1])} is not {_label(order[-1])}); re-save "
-                         "the plan as DXF from CAD, or give its encoding")
-    gbk = _decode(raw, "gbk")
-    if gbk is not None:
-        foreign = len(_NON_ASCII.findall(gbk))
-        if foreign and len(_CJK.findall(gbk)) >= 0.8 * foreign:
-            return "gbk", gbk, (f"text read as GBK although {this} declares {declares}: its "
-                                "non-ASCII text reads as Chinese only in GBK")
-    codec = "cp1252" if _decode(raw, "cp1252") is not None else "latin-1"
-    return codec, raw.decode(codec), (
-        f"text read as Windows-1252 (Western European): {this} declares {declares}; if names "
-        "look garbled, give the plan's encoding (e.g. gbk)")
-
-
-def _table_layers(text: str) -> tuple[str, ...]:
-    """Layer names in the LAYER table, as stored (escapes decoded)."""
-    end = _TABLES_END.search(text)
-    lines = (text[:end.start()] if end else text).splitlines()
-    names: list[str] = []
-    table_name_next = in_layers = in_entry = False
-    for i in range(0, len(lines) - 1, 2):
-        code, value = lines[i].strip(), lines[i + 1].strip()
-        if code == "0":
-            table_name_next = value == "TABLE"
-            if value in ("TABLE", "ENDTAB"):
-                in_layers = False
-            in_entry = in_layers and value == "LAYER"
-        elif code == "2" and table_name_next:
-            in_layers, table_name_next = value == "LAYER", False
-        elif code == "2" and in_entry:
-            names.append(_unescape(value))
-            in_entry = False
-    return tuple(dict.fromkeys(names))
-
-
-def _unescape(s: str) -> str:
-    """Decode AutoCAD's ``\\U+XXXX`` and ``\\M+nXXXX`` escapes."""
-    if "\\" not in s:
-        return s
-
-    def one(m: re.Match[str]) -> str:
-        if m.group(1):
-            return chr(int(m.group(1), 16))
-        try:
-            return bytes.fromhex(m.group(3)).decode(_MIF_CODECS[m.group(2)])
-        except UnicodeDecodeError:
-            return m.group(0)
-
-    out = _ESCAPE.sub(one, s)
-    return out.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-
-
-def _clean_text(s: object) -> str | None:
-    """A TEXT / MTEXT value as one line: escapes decoded, breaks between CJK dropped."""
-    if not isinstance(s, str):
-        return None
-    s = _CJK_LINE_BREAK.sub("", _unescape(s).replace("\r", ""))
-    s = " ".join(s.split())
-    return s or None
-
-
-# ---------------------------------------------------------------------------------------------
-# Entities
-
-
-def _read_entities(src: _Source) -> tuple[pd.DataFrame, list[str]]:
-    """Model- and paper-space entities, one row each, with kind, 2D geometry and label text."""
-    opts = {"INLINE_BLOCKS": "FALSE", "CLOSED_LINE_AS_POLYGON": "FALSE",
-            "ENCODING": src.gdal_encoding}
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            gdf = pyogrio.read_dataframe(src.path, layer="entities", columns=_COLUMNS, **opts)
-        except Exception as exc:  # GDAL's errors, or bytes it passed through undecoded
-            msg = str(exc)
-            m = re.search(r"error at line \d+", msg)
-            raise InputError(f"{src.path}: cannot be read as DXF "
-                             f"({m.group(0) if m else msg.splitlines()[0][:200]})") from None
-    notes = [f"GDAL: {w.message}" for w in caught]
-    geoms = shapely.force_2d(np.asarray(gdf.geometry.array, dtype=object))
-    sub = gdf["SubClasses"].fillna("").astype(str)
-    conds = [sub.str.contains(pattern, regex=True).to_numpy() for _, pattern in _KINDS]
-    gtype = shapely.get_type_id(geoms)
-    has_text = gdf["Text"].notna().to_numpy()
-    fallback = np.select(  # no subclass markers (R12): judge by the geometry
-        [(gtype == 0) & has_text, gtype == 0, np.isin(gtype, [1, 2]), np.isin(gtype, [3, 6])],
-        ["text", "point", "polyline", "polygon"], "entity")
-    other = sub.str.rsplit(":", n=1).str[-1].str.removeprefix("AcDb").str.lower().to_numpy()
-    kind = np.select(conds, [k for k, _ in _KINDS], np.where(sub.to_numpy() == "", fallback, other))
-    handle = gdf["EntityHandle"].astype(object).where(gdf["EntityHandle"].notna(), None)
-    composite = handle.notna() & handle.duplicated(keep=False)  # a dimension's parts
-    is_text = kind == "text"
-    text = [_clean_text(t) if k else None for t, k in zip(gdf["Text"], is_text, strict=True)]
-    attrs = gdf["BlockAttributes"]
-    ents = pd.DataFrame({
-        "layer": [_unescape(str(v)) for v in gdf["Layer"].fillna("0")],
-        "paper": gdf["PaperSpace"].fillna(0).astype(bool).to_numpy(),
-        "kind": kind,
-        "handle": handle.to_numpy(dtype=object),
-        "composite": composite.to_numpy(),
-        "text": pd.Series(text, dtype=object),
-        "attr_name": [_attribute_name(a) for a in attrs],
-    })
-    ents["geom"] = geoms
-    return ents, notes
-
-
-def _attribute_name(values: object) -> str | None:
-    """The name a block insert's attributes give (GDAL lists them as ``"TAG value"``)."""
-    if values is None or (isinstance(values, float) and np.isnan(values)):
-        return None
-    pairs = [(tag.upper(), _clean_text(val)) for tag, _, val in
-             (str(v).partition(" ") for v in values)]
-    pairs = [(t, v) for t, v in pairs if v]
-    named = [v for t, v in pairs if t in NAME_TAGS]
-    if named:
-        return named[0]
-    return pairs[0][1] if len(pairs) == 1 else None
-
-
-def _count_layers(src: _Source, ents: pd.DataFrame) -> dict[str, int]:
-    """CAD layer -> entity count: table layers first, then layers only entities name."""
-    keyed = ents[ents["handle"].notna()].drop_duplicates(["layer", "handle"])
-    counts = pd.concat([keyed["layer"], ents.loc[ents["handle"].isna(), "layer"]]).value_counts()
-    out = {name: 0 for name in src.table_layers}
-    for name in ents["layer"]:
-        out.setdefault(name, 0)
-    for name, n in counts.items():
-        out[str(name)] = int(n)
-    return out
-
-
-def list_dxf_layers(path: str | Path, *, encoding: str | None = None) -> dict[str, int]:
-    """List the CAD layers of a DXF file with their entity counts.
-
-    Parameters
-    ----------
-    path : an ASCII or binary DXF file.
-    encoding : the text encoding to read the file with (a Python codec name such as ``gbk``);
-        by default it follows the DXF version and ``$DWGCODEPAGE`` (see the module docstring).
-
-    Returns
-    -------
-    dict
-        Layer name as stored -> number of entities on it (model and paper space; a dimension
-        counts once). Layers of the layer table come first, in table order, empty ones with 0.
-    """
-    src = _open(path, encoding)
-    ents, _notes = _read_entities(src)
-    return _count_layers(src, ents)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,7 +300,7 @@ def _need(want: frozenset[str]) -> str:
 
 
 def _check_usable(roles: dict[str, _Role], layer_role: dict[str, str], ents: pd.DataFrame,
-                  src: _Source) -> None:
+                  src: Drawing) -> None:
     """Raise InputError for a mapped CAD layer none of whose entities could be used."""
     usable: dict[str, int] = dict.fromkeys(layer_role, 0)
     for role in roles.values():
@@ -703,7 +325,7 @@ def _check_usable(roles: dict[str, _Role], layer_role: dict[str, str], ents: pd.
                          f"){paper}")
 
 
-def _in_blocks(src: _Source, layer: str) -> str:
+def _in_blocks(src: Drawing, layer: str) -> str:
     """A hint when the layer's entities sit inside block definitions (an unexploded plan)."""
     opts = {"INLINE_BLOCKS": "FALSE", "MERGE_BLOCK_GEOMETRIES": "FALSE",
             "ENCODING": src.gdal_encoding}
@@ -714,7 +336,7 @@ def _in_blocks(src: _Source, layer: str) -> str:
                                             read_geometry=False, **opts)
     except Exception:  # the hint is optional
         return ""
-    n = int((blocks["Layer"].fillna("").map(_unescape) == layer).sum())
+    n = int((blocks["Layer"].fillna("").map(unescape) == layer).sum())
     return (f"; {_n(n, 'entity')} on it {'lies' if n == 1 else 'lie'} inside block "
             "definitions, which geocheck does not read (explode the blocks in CAD)") if n else ""
 
@@ -781,16 +403,16 @@ def read_dxf(path: str | Path, mapping: dict[str, str], src_crs: str | CRS | Non
         missing or unknown ``src_crs``, or a geographic one while the plan is drawn in metres.
     """
     p = check_local_file(path)
-    _refuse_dwg(p)
+    refuse_dwg(p)
     for cad, role in mapping.items():
         if role not in ROLES:
             raise InputError(f"{p}: {role!r} (mapped from CAD layer {cad!r}) is not a geocheck "
                              f"role; roles are: {', '.join(ROLES)}")
     crs = _parse_crs(src_crs, p)
-    src = _open(p, encoding)
-    ents, gdal_notes = _read_entities(src)
+    src = open_drawing(p, encoding)
+    ents, gdal_notes = read_entities(src)
     ents["pos"] = np.arange(len(ents))
-    cad_layers = _count_layers(src, ents)
+    cad_layers = count_layers(src, ents)
     layer_role = _resolve(mapping, cad_layers, p)
     notes = [*src.notes, *gdal_notes]
     if src.insunits in _INSUNITS:

@@ -11,10 +11,20 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-from .core.errors import CRSError, InputError
-from .core.roles import ROLES
+from ..core.errors import CRSError, InputError
+from ..core.roles import ROLES
+from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
+from .households import join_households
+from .osm import read_osm
 from .read import check_local_file
-from .sources import Loaded, Source, load_source, place, read_table, write_role
+from .sources import (
+    Loaded,
+    Source,
+    load_source,
+    place,
+    read_table,
+    write_role,
+)
 
 
 @dataclass
@@ -70,15 +80,11 @@ def import_dxf(path: str | Path, mapping: Mapping[str, str], src_crs: str | None
     src_crs : the CRS of the drawing's coordinates (a DXF has none of its own).
     """
     if not mapping:
-        from .dxf import list_dxf_layers
-
         p = check_local_file(path)
         if p.suffix.lower() == ".dxf":
             have = ", ".join(f"{k} ({v})" for k, v in list_dxf_layers(p).items())
             raise InputError(f"{p}: say which CAD layers hold which role with --map "
                              f"LAYER=ROLE; the file's layers (entities) are: {have}")
-    from .dxf import DWG_ADVICE, read_dxf
-
     p = check_local_file(path)
     if p.suffix.lower() == ".dwg":
         raise InputError(f"{p}: {DWG_ADVICE}")
@@ -105,8 +111,6 @@ def import_osm(path: str | Path, out: str | Path, *, households: str | Path | No
     levels, and marked as estimates; or joined from a CSV/Excel ``households`` sheet by
     ``estate_id`` or ``name``.
     """
-    from .osm import join_households, read_osm
-
     p = check_local_file(path)
     if floor_area_per_household <= 0:
         raise InputError("--floor-area-per-household must be a positive number of m2")
