@@ -24,12 +24,14 @@ from .core.errors import (
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
 from .core.site import Site
-from .findings import Result, judge
 from .inputs.attributes import apply_attributes
 from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
 from .inputs.read import read_layers
-from .packs import DEFAULT_PACK, Pack, load_pack, shipped_packs
+from .rules.judge import judge
+from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
+from .rules.packs.model import Pack
+from .rules.result import Result
 
 __all__ = [
     "CRSError",

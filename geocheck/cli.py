@@ -15,13 +15,13 @@ from pathlib import Path
 import pyogrio
 
 from . import __version__, check, write_outputs
-from .checks import CHECKS
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
 from .export import FORMATS, REPORT_MAPS, parse_formats
 from .inputs.read import check_local_file
-from .packs import DEFAULT_PACK, load_pack, shipped_packs
+from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
+from .rules.registry import CHECKS
 from .summary import summarise
 from .webmap import TIANDITU_KEY_ENV, tianditu
 

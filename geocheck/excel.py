@@ -36,7 +36,7 @@ from .core.status import (
     PASS,
 )
 from .export import FORMULA_START
-from .findings import Result
+from .rules.result import Result
 from .webmap import STATUS_COLOURS, STATUS_LABELS
 
 SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
@@ -307,16 +307,14 @@ def write_xlsx(result: Result, path: Path) -> Path:
     --------
     >>> write_xlsx(geocheck.check("layers/nanning_sample.gpkg"), Path("out/findings.xlsx"))
     """
-    from .scorecard import declaration, scorecard, scores
-
-    summary = declaration(result)
+    summary = result.declaration
     if summary is None:
-        summary = scores(result)
+        summary = result.scores
     if summary is None:
         summary = overall_summary(result)
     est_cols = 2  # estate_id and estate_name stay in view when scrolling right
     tables = [(SHEET_NAMES["summary"], summary, est_cols),
-              (SHEET_NAMES["scorecard"], scorecard(result), est_cols),
+              (SHEET_NAMES["scorecard"], result.scorecard, est_cols),
               (SHEET_NAMES["findings"], result.findings, est_cols),
               (SHEET_NAMES["rejects"], result.site.ledger.rejects_frame(), 0)]
     tables = [t for t in tables if t[1] is not None]

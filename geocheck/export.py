@@ -16,7 +16,7 @@ from .core.status import (
     NO_DATA,
     SEVERITY,
 )
-from .findings import Result
+from .rules.result import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -73,12 +73,10 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
         est[f"n_{status}"] = est["estate_id"].map(
             counts[status] if status in counts else pd.Series(dtype=int)).fillna(0).astype(int)
     est["pack"] = result.pack.id
-    from .scorecard import declaration, scores
-
-    for table, cols in ((declaration(result), ["compliance_rate", "eligible",
+    for table, cols in ((result.declaration, ["compliance_rate", "eligible",
                                                "blocking_requirements", "verdict",
                                                "verdict_zh"]),
-                        (scores(result), ["total", "stars", "rating", "rating_zh"])):
+                        (result.scores, ["total", "stars", "rating", "rating_zh"])):
         if table is not None:
             for col in cols:
                 est[col] = est["estate_id"].map(table.set_index("estate_id")[col])
@@ -169,21 +167,18 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
     ``pdf``.
     png: map.png, and progress.png with the campaign progress.
     """
-    from .campaign import progress as campaign_progress
-    from .scorecard import declaration, scorecard, scores
-
     if lang not in ("zh", "en"):
         raise GeocheckError(f"unknown report language {lang!r}: choose zh or en")
     outdir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     n = len(result.site.estates)
-    table = campaign_progress(result)
+    table = result.progress
     drawn = "png" in formats or "report" in formats
     if drawn and not _can_draw_chinese(formats):
         drawn = False
     chart: bytes | None = None
     if table is not None and drawn:
-        from .campaign import progress_chart_png
+        from .views.charts import progress_chart_png
 
         chart = progress_chart_png(table, result.pack.campaign, lang=lang)
     if "csv" in formats:
@@ -191,12 +186,12 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
             written["findings"] = write_csv(result.findings, outdir / "findings.csv")
             written["rejects"] = write_csv(result.site.ledger.rejects_frame(),
                                            outdir / "rejects.csv")
-            card = scorecard(result)
+            card = result.scorecard
             if card is not None:
                 written["scorecard"] = write_csv(card, outdir / "scorecard.csv")
-            summary = declaration(result)
+            summary = result.declaration
             if summary is None:
-                summary = scores(result)
+                summary = result.scores
             if summary is not None:
                 written["summary"] = write_csv(summary, outdir / "summary.csv")
             if table is not None:
@@ -228,16 +223,16 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
                 written["progress_png"].write_bytes(chart)
     if "report" in formats:
         from .report import render_report, write_pdf
-        from .static_map import estate_pngs
+        from .static_map import EstateMaps
 
         pngs: dict[str, bytes] = {}
         positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
         k = len(positions)
         with progress.stage(f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
+            maps = EstateMaps(result, lang=lang) if k else None
             for start in range(0, k, REPORT_MAP_CHUNK):
                 progress.step(start, k)
-                pngs.update(estate_pngs(result, positions[start:start + REPORT_MAP_CHUNK],
-                                        lang=lang))
+                pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
         with progress.stage(f"writing report.html ({lang})"):
             page = render_report(result, lang=lang, overview_png=overview,
                                  estate_pngs=pngs if drawn else None,

@@ -23,7 +23,7 @@ from .core.errors import GeocheckError
 from .webmap import EVIDENCE_COLOUR, STATUS_COLOURS, STATUS_LABELS
 
 if TYPE_CHECKING:
-    from .findings import Result
+    from .rules.result import Result
 
 STYLE_NAME = "geocheck"
 LABEL_FONT = "Noto Sans CJK SC"

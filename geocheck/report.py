@@ -33,8 +33,8 @@ from .core.status import (
     WORST_FIRST,
 )
 from .core.units import VALUE_DECIMALS, percent, share
-from .findings import Result
 from .report_text import LANGS, STATUS_TEXT, TEXT, UNIT_TEXT
+from .rules.result import Result
 from .webmap import STATUS_COLOURS
 
 FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
@@ -244,9 +244,7 @@ def _toc(cols: Mapping[str, np.ndarray], lang: str) -> Markup:
 
 
 def _declaration_table(result: Result, lang: str) -> Markup | None:
-    from .scorecard import declaration
-
-    dec = declaration(result)
+    dec = result.declaration
     if dec is None:
         return None
     t, rule = TEXT[lang], result.pack.declaration
@@ -264,9 +262,7 @@ def _declaration_table(result: Result, lang: str) -> Markup | None:
 
 
 def _score_table(result: Result, lang: str) -> Markup | None:
-    from .scorecard import scores
-
-    sc = scores(result)
+    sc = result.scores
     if sc is None:
         return None
     t, parts = TEXT[lang], result.pack.scoring.parts
@@ -408,10 +404,8 @@ def _finding_rows(result: Result, lang: str,
 
 def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
     """Per estate, its declaration or score line (None when the pack has neither)."""
-    from .scorecard import declaration, scores
-
     t = TEXT[lang]
-    dec = declaration(result)
+    dec = result.declaration
     if dec is not None:
         return [el("p", el("b", t["declaration"]), ": ", t["compliance"], " ",
                    _percent(r.compliance_rate), f" ({r.standards_passed}/"
@@ -419,7 +413,7 @@ def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
                    *(["; ", t["blocking"], ": ", r.blocking_requirements]
                      if r.blocking_requirements else []), class_="line")
                 for r in dec.itertuples(index=False)]
-    sc = scores(result)
+    sc = result.scores
     if sc is not None:
         return [el("p", el("b", t["scores"]), ": ", t["total"], " ", _number(total), "; ",
                    rating, class_="line")

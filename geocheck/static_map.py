@@ -59,7 +59,7 @@ from .core.status import (
     NOT_APPLICABLE,
     WORST_FIRST,
 )
-from .findings import Result
+from .rules.result import Result
 from .webmap import EVIDENCE_COLOUR, ROLE_COLOURS, STATUS_COLOURS, STATUS_LABELS
 
 LABEL_MAX = 60
@@ -740,57 +740,90 @@ def write_overview(result: Result, path: Path) -> Path:
     return path
 
 
-class _FigureCache(dict):
-    """Estate-map figures of one result by (dpi, lang), kept in ``result.views`` so that maps
-    drawn in chunks share one figure and its background; dropped when the result is pickled
-    or copied."""
+class EstateMaps:
+    """One map per estate, drawn with one figure: the legend, title and other fixed parts are
+    drawn once and each estate's map over them.
 
-    def __reduce__(self) -> tuple[type, tuple]:
-        return (_FigureCache, ())
+    Make one for a result, then ask it for successive chunks of estates (:meth:`pngs`): they
+    share the figure and its background.
 
+    Parameters
+    ----------
+    result : a check result; its working CRS must be projected in metres.
+    dpi : resolution; each image is :data:`ESTATE_SIZE` inches (8 x 6) times ``dpi`` pixels
+        (880 x 660 at 110 dpi).
+    lang : ``"zh"`` or ``"en"``.
 
-def _estate_maps(result: Result, positions: Sequence[int] | None, dpi: int,
-                 lang: str, cached: bool = True) -> Iterator[tuple[int, _MapFigure]]:
-    """Yield (position, figure) with one figure set to show each estate's map in turn
-    (``cached``: the figure kept in ``result.views`` for these dpi and lang)."""
-    check_metric_crs(result.site.crs)
-    cjk_font()
-    if lang not in _TEXT:
-        raise GeocheckError(f"unknown map language {lang!r}: choose zh or en")
-    est = result.site.estates
-    pos = np.arange(len(est)) if positions is None else np.asarray(positions, dtype=int)
-    if len(pos) and (pos.min() < 0 or pos.max() >= len(est)):
-        raise GeocheckError(f"estate positions must be within 0..{len(est) - 1}")
-    if not len(pos):
-        return
-    figures = result.views.setdefault("static_map", _FigureCache()) if cached else {}
-    if (dpi, lang) not in figures:
-        figures[dpi, lang] = _MapFigure(result, ESTATE_SIZE, dpi, lang)
-    m = figures[dpi, lang]
-    frames = _frames(m.estates, m.evidence, pos)
-    boxes = shapely.box(*frames.T)
-    hits = {role: _split(result.site.layer(role).sindex.query(boxes), len(pos))
-            for role in m.layers}
-    hits["estates"] = _split(est.sindex.query(boxes), len(pos))
-    ev_pos = m.evidence["estate_pos"].to_numpy()
-    starts = np.searchsorted(ev_pos, pos, side="left")
-    ends = np.searchsorted(ev_pos, pos, side="right")
-    ids = est["estate_id"].astype(str).to_numpy(dtype=object)
-    t = m.text
-    for k, p in enumerate(pos):
-        index = {role: idx[k] for role, idx in hits.items()}
-        near, box = index["estates"], frames[k]
-        xy = m.estate_xy[near]
-        inside = ((xy[:, 0] > box[0]) & (xy[:, 0] < box[2]) & (xy[:, 1] > box[1])
-                  & (xy[:, 1] < box[3]) & (near != p))
-        labels = np.r_[near[inside][:NEIGHBOUR_LABEL_MAX], p]
-        m.show(box, index, m.evidence.iloc[starts[k]:ends[k]], labels, own=p)
-        name, eid = m.names[p], ids[p]
-        head = name if name == eid else (f"{name}（{eid}）" if lang == "zh" else f"{name} ({eid})")
-        m.subtitle.set_text(f"{head} · {t['overall']}{'：' if lang == 'zh' else ': '}"
-                            f"{_status_label(m.status[p], lang)}")
-        m.subtitle.set_color(STATUS_COLOURS[m.status[p]])
-        yield int(p), m
+    Raises
+    ------
+    CRSError
+        When the working CRS is not projected in metres.
+    GeocheckError
+        When no installed font renders Chinese, or ``lang`` is neither zh nor en.
+    """
+
+    def __init__(self, result: Result, *, dpi: int = 110, lang: str = "zh") -> None:
+        check_metric_crs(result.site.crs)
+        cjk_font()
+        if lang not in _TEXT:
+            raise GeocheckError(f"unknown map language {lang!r}: choose zh or en")
+        self.result, self.dpi, self.lang = result, dpi, lang
+        self._figure: _MapFigure | None = None
+
+    def pngs(self, positions: Sequence[int] | None = None) -> dict[str, bytes]:
+        """The maps of the estates at ``positions`` (rows of ``result.site.estates``; None for
+        all) as PNG bytes, keyed by estate_id.
+
+        Each map is framed on its estate and that estate's evidence (see
+        :func:`estate_frames`), shows every layer in the frame, names the estate (its
+        neighbours in grey), draws this estate's evidence only, and gives its overall status in
+        the title.
+
+        Raises
+        ------
+        GeocheckError
+            When a position is out of range.
+        """
+        ids = self.result.site.estates["estate_id"].astype(str).to_numpy(dtype=object)
+        return {ids[p]: m.blit() for p, m in self._maps(positions)}
+
+    def _maps(self, positions: Sequence[int] | None) -> Iterator[tuple[int, _MapFigure]]:
+        """Yield (position, figure) with the figure set to show each estate's map in turn."""
+        result, lang = self.result, self.lang
+        est = result.site.estates
+        pos = np.arange(len(est)) if positions is None else np.asarray(positions, dtype=int)
+        if len(pos) and (pos.min() < 0 or pos.max() >= len(est)):
+            raise GeocheckError(f"estate positions must be within 0..{len(est) - 1}")
+        if not len(pos):
+            return
+        if self._figure is None:
+            self._figure = _MapFigure(result, ESTATE_SIZE, self.dpi, lang)
+        m = self._figure
+        frames = _frames(m.estates, m.evidence, pos)
+        boxes = shapely.box(*frames.T)
+        hits = {role: _split(result.site.layer(role).sindex.query(boxes), len(pos))
+                for role in m.layers}
+        hits["estates"] = _split(est.sindex.query(boxes), len(pos))
+        ev_pos = m.evidence["estate_pos"].to_numpy()
+        starts = np.searchsorted(ev_pos, pos, side="left")
+        ends = np.searchsorted(ev_pos, pos, side="right")
+        ids = est["estate_id"].astype(str).to_numpy(dtype=object)
+        t = m.text
+        for k, p in enumerate(pos):
+            index = {role: idx[k] for role, idx in hits.items()}
+            near, box = index["estates"], frames[k]
+            xy = m.estate_xy[near]
+            inside = ((xy[:, 0] > box[0]) & (xy[:, 0] < box[2]) & (xy[:, 1] > box[1])
+                      & (xy[:, 1] < box[3]) & (near != p))
+            labels = np.r_[near[inside][:NEIGHBOUR_LABEL_MAX], p]
+            m.show(box, index, m.evidence.iloc[starts[k]:ends[k]], labels, own=p)
+            name, eid = m.names[p], ids[p]
+            head = name if name == eid else (f"{name}（{eid}）" if lang == "zh"
+                                             else f"{name} ({eid})")
+            m.subtitle.set_text(f"{head} · {t['overall']}{'：' if lang == 'zh' else ': '}"
+                                f"{_status_label(m.status[p], lang)}")
+            m.subtitle.set_color(STATUS_COLOURS[m.status[p]])
+            yield int(p), m
 
 
 def _split(pairs: np.ndarray, k: int) -> list[np.ndarray]:
@@ -805,37 +838,15 @@ def estate_figure(result: Result, position: int, *, dpi: int = 110,
                   lang: str = "zh") -> Figure:
     """The map of the estate at row ``position`` of ``result.site.estates``, as a Figure.
 
-    ``fig.axes[0]`` is the map in the working CRS (metres); see :func:`estate_pngs`.
+    ``fig.axes[0]`` is the map in the working CRS (metres); see :class:`EstateMaps`.
     """
-    for _, m in _estate_maps(result, [position], dpi, lang, cached=False):
+    for _, m in EstateMaps(result, dpi=dpi, lang=lang)._maps([position]):
         return m.fig
     raise GeocheckError(f"no estate at position {position}")
 
 
 def estate_pngs(result: Result, positions: Sequence[int] | None = None, *, dpi: int = 110,
                 lang: str = "zh") -> dict[str, bytes]:
-    """One map per estate as PNG bytes, keyed by estate_id.
-
-    Each map is framed on its estate and that estate's evidence (see :func:`estate_frames`),
-    shows every layer in the frame, names the estate (its neighbours in grey), draws this
-    estate's evidence only, and gives its overall status in the title. One figure is reused:
-    the legend, title and other fixed parts are drawn once and each map is drawn over them; the
-    figure is kept in ``result.views``, so that calls for successive chunks of estates share it.
-
-    Parameters
-    ----------
-    result : a check result; its working CRS must be projected in metres.
-    positions : row positions in ``result.site.estates``; None for all.
-    dpi : resolution; each image is :data:`ESTATE_SIZE` inches (8 x 6) times ``dpi`` pixels
-        (880 x 660 at 110 dpi).
-    lang : ``"zh"`` or ``"en"``.
-
-    Raises
-    ------
-    CRSError
-        When the working CRS is not projected in metres.
-    GeocheckError
-        When no installed font renders Chinese, or a position is out of range.
-    """
-    ids = result.site.estates["estate_id"].astype(str).to_numpy(dtype=object)
-    return {ids[p]: m.blit() for p, m in _estate_maps(result, positions, dpi, lang)}
+    """One map per estate as PNG bytes, keyed by estate_id: :meth:`EstateMaps.pngs` of a new
+    :class:`EstateMaps` (to draw many estates in chunks, keep one EstateMaps instead)."""
+    return EstateMaps(result, dpi=dpi, lang=lang).pngs(positions)

@@ -15,7 +15,7 @@ from .core.status import (
     PASS,
 )
 from .core.units import percent, share
-from .findings import Result
+from .rules.result import Result
 
 MAX_LISTED = 15
 MAX_RULES = 30
@@ -40,9 +40,7 @@ def _name(value: object) -> str:
 
 
 def _declaration_lines(result: Result) -> list[str]:
-    from .scorecard import declaration
-
-    table = declaration(result)
+    table = result.declaration
     if table is None:
         return []
     rule = result.pack.declaration
@@ -68,9 +66,7 @@ def _declaration_lines(result: Result) -> list[str]:
 
 
 def _score_lines(result: Result) -> list[str]:
-    from .scorecard import scores
-
-    table = scores(result)
+    table = result.scores
     if table is None:
         return []
     sc = result.pack.scoring

@@ -25,7 +25,7 @@ from .core.indicators import (
 )
 from .core.roles import TARGET_YEARS
 from .export import defuse_formulas
-from .packs import Pack
+from .rules.packs.model import Pack
 
 BLANK_ROWS = 50
 VALIDATED_ROWS = 2000

@@ -38,7 +38,7 @@ from .core.status import (
     WORST_FIRST,
 )
 from .core.units import share
-from .findings import Result
+from .rules.result import Result
 
 STATUS_COLOURS = {PASS: "#1a9850", FAIL: "#d73027", NO_DATA: "#969696", NOT_APPLICABLE: "#4575b4"}
 STATUS_LABELS = {PASS: "pass 达标", FAIL: "fail 不达标", NO_DATA: "no data 无数据",
@@ -188,11 +188,9 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
 def _scorecard_html(result: Result) -> np.ndarray:
     """Per estate, escaped lines for the popup header: compliance and eligibility (declaration
     packs) or points and stars (scoring packs); '' for other packs."""
-    from .scorecard import declaration, scores
-
     ids = result.site.estates["estate_id"].to_numpy()
     html_rows = np.full(len(ids), "", dtype=object)
-    table = declaration(result)
+    table = result.declaration
     if table is not None:
         t = table.set_index("estate_id").reindex(ids)
         rate = ["-" if pd.isna(r) else share(r) for r in t["compliance_rate"]]
@@ -202,7 +200,7 @@ def _scorecard_html(result: Result) -> np.ndarray:
                                          t["standards_applicable"], t["eligible"],
                                          t["blocking_requirements"], strict=True)]
         html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
-    table = scores(result)
+    table = result.scores
     if table is not None:
         t = table.set_index("estate_id").reindex(ids)
         parts = [p.id for p in result.pack.scoring.parts]

@@ -13,7 +13,6 @@ from openpyxl import Workbook, load_workbook
 import geocheck
 from geocheck import InputError, load_pack
 from geocheck.cli import main
-from geocheck.scorecard import declaration, scorecard
 from geocheck.template import write_template
 
 PACK = '''
@@ -305,14 +304,14 @@ def test_scorecard_and_declaration_by_hand(tmp_path, pack_file, layers) -> None:
         ["E4", "", "是", "是", 7, 80, 200],    # all pass: 3/3
     ])
     result = geocheck.check(layers, pack=pack_file, attributes=sheet)
-    card = scorecard(result)
+    card = result.scorecard
     got = card.pivot(index="estate_id", columns="standard_id", values="status")
     assert got.loc["E1"].tolist() == ["pass", "fail", "pass"]
     assert got.loc["E2"].tolist() == ["pass", "pass", "fail"]
     assert got.loc["E3"].tolist() == ["fail", "fail", "no_data"]
     assert card.loc[(card["estate_id"] == "E2") & (card["standard_id"] == "S3"),
                     "failed"].item() == "S3-staff"
-    summary = declaration(result).set_index("estate_id")
+    summary = result.declaration.set_index("estate_id")
     assert summary["compliance_rate"].round(4).tolist() == [0.6667, 0.6667, 0.0, 1.0]
     assert summary["eligible"].tolist() == [True, False, False, True]
     assert summary.loc["E2", "blocking_requirements"] == "R2 人员"

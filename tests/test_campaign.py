@@ -14,8 +14,9 @@ from matplotlib.image import imread
 
 import geocheck
 from geocheck import InputError, PackError, load_pack
-from geocheck.campaign import PROGRESS_COLUMNS, progress, progress_chart_png, write_progress
-from geocheck.packs import Campaign, Target
+from geocheck.rules.campaign import PROGRESS_COLUMNS
+from geocheck.rules.packs.model import Campaign, Target
+from geocheck.views.charts import progress_chart_png
 
 HEAD = '''
 [pack]
@@ -80,7 +81,7 @@ def test_progress_by_year_computed_on_paper(gpkg, mini) -> None:
     rows, stops = _estates(PLAN)
     result = geocheck.check(gpkg(estates=rows, bus_stops=stops), pack=mini)
     assert result.overall().to_dict() == {eid: "pass" if ok else "fail" for eid, _, ok in PLAN}
-    table = progress(result)
+    table = result.progress
     assert list(table.columns) == PROGRESS_COLUMNS
     # by 2021: 4 of 10 scheduled, 3 of 10 pass (30 % < 35 %); by 2022: 8 scheduled, 3 + 2 = 5
     # pass (50 % < 70 %); by 2023 and 2024: all 10 scheduled, still 5 pass (50 % < 90 %, 100 %)
@@ -113,7 +114,7 @@ def test_on_track_at_the_target_and_years_beyond_the_targets(gpkg, tmp_path) -> 
     rows, stops = _estates(plan)
     result = geocheck.check(gpkg(estates=rows, bus_stops=stops),
                             pack=_pack(tmp_path, HEAD + BUS_RULE + CAMPAIGN))
-    t = progress(result)
+    t = result.progress
     assert t["year"].tolist() == [2020, 2021, 2022, 2023, 2024, 2025]
     assert t["scheduled"].tolist() == [1, 6, 6, 5, 0, 2]
     assert t["scheduled_cumulative"].tolist() == [1, 7, 13, 18, 18, 20]
@@ -173,7 +174,7 @@ params.max_m = { rail_stations = 800 }
     result = geocheck.check(gpkg(estates=rows, bus_stops=stops, rail_stations=far_rail),
                             pack=_pack(tmp_path, body))
     assert result.overall().tolist() == ["fail", "fail", "fail"]
-    t = progress(result)
+    t = result.progress
     assert t.attrs["basis"] == "declaration"
     assert t["passing"].tolist() == [1, 1, 1, 1]  # E1 is eligible (1 of 2 standards)
     assert t["passing_share"].tolist() == pytest.approx([1 / 3] * 4, abs=1e-6)
@@ -184,13 +185,15 @@ def test_no_progress_without_campaign_or_target_years(gpkg, tmp_path) -> None:
     rows, stops = _estates([("E1", 2021, True), ("E2", None, False)])
     layers = gpkg(estates=rows, bus_stops=stops)
     plain = geocheck.check(layers, pack=_pack(tmp_path, HEAD + BUS_RULE))
-    assert plain.pack.campaign is None and progress(plain) is None
-    assert write_progress(plain, tmp_path / "out") == {}
+    assert plain.pack.campaign is None and plain.progress is None
+    written = geocheck.write_outputs(plain, tmp_path / "out", formats=("csv", "png"))
+    assert "progress" not in written and "progress_png" not in written
+    assert not (tmp_path / "out" / "progress.csv").exists()
     rows, stops = _estates([("E1", None, True), ("E2", None, False)])
     unscheduled = geocheck.check(gpkg(estates=rows, bus_stops=stops),
                                  pack=_pack(tmp_path, HEAD + BUS_RULE + CAMPAIGN))
     assert unscheduled.site.estates["target_year"].isna().all()
-    assert progress(unscheduled) is None
+    assert unscheduled.progress is None
 
 
 # ---- target_year as read -----------------------------------------------------------------
@@ -309,7 +312,7 @@ def judged(gpkg, mini) -> geocheck.Result:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_chart_is_a_png_drawn_without_warnings(judged, lang) -> None:
     # warnings are errors: a missing CJK glyph would fail here
-    data = progress_chart_png(progress(judged), judged.pack.campaign, lang=lang, dpi=100)
+    data = progress_chart_png(judged.progress, judged.pack.campaign, lang=lang, dpi=100)
     assert data.startswith(PNG)
     pixels = imread(io.BytesIO(data))
     assert pixels.shape[:2] == (480, 800)  # 8 x 4.8 inches at 100 dpi
@@ -322,15 +325,15 @@ def test_chart_takes_titles_as_text(judged) -> None:
     odd = Campaign(r"进度 $\alert$ ${alert(1)}", r"$\frac{$", "cite",
                    judged.pack.campaign.targets)
     for lang in ("zh", "en"):
-        assert progress_chart_png(progress(judged), odd, lang=lang, dpi=50).startswith(PNG)
+        assert progress_chart_png(judged.progress, odd, lang=lang, dpi=50).startswith(PNG)
     with pytest.raises(ValueError, match="unknown language 'fr'"):
-        progress_chart_png(progress(judged), odd, lang="fr")
+        progress_chart_png(judged.progress, odd, lang="fr")
 
 
-def test_write_progress_files(judged, tmp_path) -> None:
-    written = write_progress(judged, tmp_path / "out")
-    assert written == {"progress": tmp_path / "out" / "progress.csv",
-                       "progress_png": tmp_path / "out" / "progress.png"}
+def test_progress_files_written_with_the_outputs(judged, tmp_path) -> None:
+    written = geocheck.write_outputs(judged, tmp_path / "out", formats=("csv", "png"))
+    assert written["progress"] == tmp_path / "out" / "progress.csv"
+    assert written["progress_png"] == tmp_path / "out" / "progress.png"
     raw = written["progress"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(written["progress"], encoding="utf-8-sig")
@@ -346,7 +349,7 @@ def test_sample_progress_from_its_sheet() -> None:
     root = Path(__file__).resolve().parents[1] / "layers"
     result = geocheck.check(root / "nanning_sample.gpkg",
                             attributes=root / "nanning_attributes.xlsx")
-    table = progress(result)
+    table = result.progress
     assert table.attrs["basis"] == "declaration"
     assert table.attrs["campaign_estates"] == 11 and table.attrs["unscheduled_ids"] == ("NN-010",)
     assert table["scheduled"].tolist() == [4, 4, 2, 1]
@@ -355,7 +358,7 @@ def test_sample_progress_from_its_sheet() -> None:
     assert table["passing"].tolist() == [4, 7, 8, 8]
     assert table["passing_share"].tolist() == [round(k / 11, 6) for k in (4, 7, 8, 8)]
     assert table["on_track"].tolist() == [True, False, False, False]
-    assert progress(geocheck.check(root / "nanning_sample.gpkg")) is None  # no sheet, no years
+    assert geocheck.check(root / "nanning_sample.gpkg").progress is None  # no sheet, no years
 
 
 def _year_sheet(path: Path, rows: list[tuple[str, object]], header: str = "创建年份") -> Path:
@@ -375,9 +378,9 @@ def test_target_years_from_the_attributes_sheet(gpkg, mini, tmp_path) -> None:
     sheet = _year_sheet(tmp_path / "years.xlsx",
                         [(eid, f"{year}年" if eid == "A1" else year)
                          for eid, year, _ in PLAN if year is not None])
-    from_sheet = progress(geocheck.check(layers, pack=mini, attributes=sheet))
+    from_sheet = geocheck.check(layers, pack=mini, attributes=sheet).progress
     rows, stops = _estates(PLAN)
-    from_layer = progress(geocheck.check(gpkg(estates=rows, bus_stops=stops), pack=mini))
+    from_layer = geocheck.check(gpkg(estates=rows, bus_stops=stops), pack=mini).progress
     pd.testing.assert_frame_equal(from_sheet, from_layer)  # the same table, worked out above
     assert from_sheet["passing"].tolist() == [3, 5, 5, 5]
 

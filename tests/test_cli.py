@@ -16,7 +16,7 @@ from test_sample import SAMPLE
 
 import geocheck
 from geocheck.cli import main
-from geocheck.records import RECORD_CHECKS
+from geocheck.rules.registry import CHECKS
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -64,7 +64,7 @@ def test_nanhai_pack_and_exit_codes(tmp_path, gpkg) -> None:
     path = gpkg(estates=[estate("A", rect(0, 0, 100, 100), built="new")],
                 green_space=[{"id": "g", "name": "园", "geometry": rect(0, 0, 100, 30)}])
     spatial = tmp_path / "spatial.toml"  # nanhai's map-measured rules only: no sheet needed
-    records = [r.id for r in geocheck.load_pack("nanhai").rules if r.check in RECORD_CHECKS]
+    records = [r.id for r in geocheck.load_pack("nanhai").rules if CHECKS[r.check].reads == "sheet"]
     spatial.write_text(f'[pack]\nid = "nh-map"\nextends = "nanhai"\nremove = {records!r}\n',
                        encoding="utf-8")
     assert main(["check", str(path), "--pack", str(spatial), "-o", str(tmp_path / "o"),

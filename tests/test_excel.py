@@ -16,7 +16,6 @@ from openpyxl.utils.escape import unescape
 import geocheck
 from geocheck import GeocheckError, excel
 from geocheck.excel import write_xlsx
-from geocheck.scorecard import declaration, scorecard, scores
 
 SAMPLE = Path(__file__).parents[1] / "layers"
 SHEETS = ["汇总 summary", "标准 scorecard", "结果 findings", "剔除 rejects", "说明 about"]
@@ -60,7 +59,7 @@ def rules_by_range(ws) -> dict[str, list[tuple]]:
 
 def test_sheets_headers_frozen_and_filtered(book, sample) -> None:
     assert book.sheetnames == SHEETS
-    tables = {"汇总 summary": declaration(sample), "标准 scorecard": scorecard(sample),
+    tables = {"汇总 summary": sample.declaration, "标准 scorecard": sample.scorecard,
               "结果 findings": sample.findings,
               "剔除 rejects": sample.site.ledger.rejects_frame()}
     for name, df in tables.items():
@@ -109,7 +108,7 @@ def test_no_nan_text_anywhere(book) -> None:
 
 
 def test_summary_numbers_percent_and_booleans(book, sample) -> None:
-    table = declaration(sample)
+    table = sample.declaration
     ws = book["汇总 summary"]
     col = {name: j + 1 for j, name in enumerate(table.columns)}
     for i, (_, expected) in enumerate(table.iterrows(), start=2):
@@ -132,9 +131,9 @@ def test_verdict_colours_are_conditional_formats(book, sample) -> None:
         ("cellIs", "equal", [f'"{s}"'], FILL[s])
         for s in ("pass", "fail", "no_data", "not_applicable")]
     card = book["标准 scorecard"]
-    assert list(rules_by_range(card)) == [f"F2:F{len(scorecard(sample)) + 1}"]  # status
+    assert list(rules_by_range(card)) == [f"F2:F{len(sample.scorecard) + 1}"]  # status
     summary = rules_by_range(book["汇总 summary"])
-    m = len(declaration(sample)) + 1
+    m = len(sample.declaration) + 1
     assert summary[f"D2:D{m}"] == [("cellIs", "equal", ["TRUE"], FILL["pass"]),
                                    ("cellIs", "equal", ["FALSE"], FILL["fail"])]  # eligible
     verdict = summary[f"L2:L{m}"]
@@ -197,7 +196,7 @@ def test_no_text_becomes_a_formula(hostile_result, tmp_path) -> None:
 
 def test_plain_pack_gets_overall_summary(gpkg, tmp_path) -> None:
     result = geocheck.check(SAMPLE / "nanning_sample.gpkg", pack="nanhai")
-    assert declaration(result) is None and scores(result) is None
+    assert result.declaration is None and result.scores is None
     wb = load_workbook(write_xlsx(result, tmp_path / "findings.xlsx"))
     assert wb.sheetnames == ["汇总 summary", "结果 findings", "剔除 rejects", "说明 about"]
     ws = wb["汇总 summary"]
@@ -224,7 +223,7 @@ def test_plain_pack_gets_overall_summary(gpkg, tmp_path) -> None:
 
 def test_points_pack_gets_scores(tmp_path) -> None:
     result = geocheck.check(SAMPLE / "nanning_sample.gpkg", pack="gongshu")
-    table = scores(result)
+    table = result.scores
     wb = load_workbook(write_xlsx(result, tmp_path / "findings.xlsx"))
     assert wb.sheetnames == ["汇总 summary", "结果 findings", "剔除 rejects", "说明 about"]
     ws = wb["汇总 summary"]

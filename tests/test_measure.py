@@ -8,8 +8,8 @@ import pytest
 import shapely
 from conftest import CRS, at, rect
 
-from geocheck import measure
-from geocheck.checks import worst_per_estate
+from geocheck.rules import measure
+from geocheck.rules.context import worst_per_estate
 
 
 def test_threaded_nearest_query_equals_serial(monkeypatch) -> None:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import geocheck
-from geocheck.records import RECORD_CHECKS
+from geocheck.rules.registry import CHECKS
 
 LAYERS = Path(__file__).resolve().parent.parent / "layers"
 SAMPLE = LAYERS / "nanning_sample.gpkg"
@@ -27,7 +27,7 @@ def test_sample_matches_designed_verdicts(pack: str) -> None:
     assert len(got) == 12 * len(result.pack.rules)
     # without an attributes sheet every record-based rule is no data, never a pass
     records = result.findings[result.findings["rule_id"].isin(
-        [r.id for r in result.pack.rules if r.check in RECORD_CHECKS])]
+        [r.id for r in result.pack.rules if CHECKS[r.check].reads == "sheet"])]
     assert len(records) and (records["status"] == "no_data").all()
     assert records["evidence"].str.startswith("no data: no attributes sheet given").all()
     for row in expected.itertuples():
@@ -47,10 +47,8 @@ def test_sample_has_every_verdict_and_no_rejects() -> None:
 
 def test_sample_attributes_sheet_gives_the_designed_declarations() -> None:
     """layers/nanning_attributes.xlsx is designed estate by estate (layers/make_attributes.py)."""
-    from geocheck.scorecard import declaration
-
     result = geocheck.check(SAMPLE, attributes=LAYERS / "nanning_attributes.xlsx")
-    summary = declaration(result).set_index("estate_id")
+    summary = result.declaration.set_index("estate_id")
     eligible = set(summary.index[summary["eligible"]])
     assert eligible == {"NN-001", "NN-002", "NN-006", "NN-007", "NN-008", "NN-009", "NN-011",
                         "NN-012"}
@@ -74,7 +72,7 @@ def test_sample_attributes_sheet_gives_the_designed_declarations() -> None:
     assert f.loc[("NN-007", "GX-51-elderly-rooms"), "status"] == "fail"      # new: 20 per 100
     assert f.loc[("NN-011", "GX-08"), "value"] == pytest.approx(0.08)
     assert (f.xs("NN-010")["evidence"].str.contains("not in the attributes sheet").sum()
-            == sum(r.check in RECORD_CHECKS for r in result.pack.rules))
+            == sum(CHECKS[r.check].reads == "sheet" for r in result.pack.rules))
     est = result.site.estates.set_index("estate_id")
     assert est.loc["NN-008", "households"] == 1000 and est.loc["NN-009", "built"] == "existing"
     assert result.site.ledger.rejects == [{"layer": "attributes", "feature_id": "NN-099",

@@ -11,7 +11,6 @@ from openpyxl import Workbook
 
 import geocheck
 from geocheck.cli import main
-from geocheck.scorecard import scores
 
 KEYS = ["gs_satisfaction", "gs_civility", "gs_env_sanitation", "gs_env_housing",
         "gs_env_property", "gs_order_vehicles", "gs_order_fire", "gs_order_outsiders",
@@ -52,7 +51,7 @@ def inputs(tmp_path: Path, gpkg) -> tuple[Path, Path]:
 
 def test_points_parts_and_stars(inputs) -> None:
     layers, sheet = inputs
-    table = scores(geocheck.check(layers, pack="gongshu", attributes=sheet)).set_index(
+    table = geocheck.check(layers, pack="gongshu", attributes=sheet).scores.set_index(
         "estate_id")
     assert table["total"].round(6).tolist()[:4] == [287.6, 290.4, 267.2, 242.0]
     assert table.loc["A", ["satisfaction", "civility", "environment", "order", "services"]

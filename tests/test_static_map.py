@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import pickle
 import warnings
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from geocheck.static_map import (
     ESTATE_SIZE,
     FILL_ALPHA,
     MAP_RECT,
+    EstateMaps,
     encode_png,
     estate_figure,
     estate_frames,
@@ -179,12 +179,12 @@ def test_estate_pngs_one_per_requested_estate_keyed_by_id(sample) -> None:
 
 
 def test_maps_drawn_in_chunks_equal_maps_drawn_at_once(sample) -> None:
-    """Chunks share the figure kept in result.views; a pickled result starts afresh."""
-    chunks = {**estate_pngs(sample, [0, 5], dpi=30), **estate_pngs(sample, [7], dpi=30)}
-    assert "static_map" in sample.views
-    fresh = pickle.loads(pickle.dumps(sample))
-    assert not fresh.views.get("static_map")
-    assert chunks == estate_pngs(fresh, [0, 5, 7], dpi=30)
+    """Chunks drawn by one EstateMaps share its figure, and give the pixels of one call."""
+    maps = EstateMaps(sample, dpi=30)
+    chunks = {**maps.pngs([0, 5]), **maps.pngs([7])}
+    first = maps._figure
+    assert maps.pngs([2]) and maps._figure is first
+    assert chunks == estate_pngs(sample, [0, 5, 7], dpi=30)
 
 
 def test_estate_frame_holds_the_estate_and_its_evidence(result) -> None:

@@ -91,17 +91,13 @@ def estimate_households(estates: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame |
     return estates, notes
 
 
-
 ID_COLUMNS = ("estate_id", "小区编号", "id")
-
 
 
 NAME_COLUMNS = ("name", "小区名称", "名称")
 
 
-
 HOUSEHOLD_COLUMNS = ("households", "户数")
-
 
 
 def _find_column(table: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...],
@@ -116,7 +112,6 @@ def _find_column(table: pd.DataFrame, wanted: str | None, candidates: tuple[str,
         raise InputError(f"households sheet has no column {wanted!r} ({what}); its columns are: "
                          + ", ".join(str(c) for c in table.columns))
     return next((names[c.lower()] for c in candidates if c.lower() in names), None)
-
 
 
 def join_households(estates: gpd.GeoDataFrame, table: pd.DataFrame, *, key: str | None = None,

@@ -32,30 +32,23 @@ NAME_TAGS = ("NAME", "名称", "站名", "名字")
 """Block attribute tags whose value names a block insert (the only attribute names it too)."""
 
 
-
 DWG_ADVICE = ("DWG is a closed binary format geocheck cannot read; save the plan as DXF "
               "(AutoCAD: SAVEAS / DXFOUT), or convert it with ODA File Converter")
-
 
 
 _MIF_CODECS = {"1": "cp932", "2": "cp950", "3": "cp949", "4": "johab", "5": "gbk"}
 
 
-
 _ESCAPE = re.compile(r"\\U\+([0-9A-Fa-f]{4})|\\M\+([1-5])([0-9A-Fa-f]{4})")
-
 
 
 _CJK_CHAR = r"[\u2e80-\u9fff\uff00-\uffef]"
 
 
-
 _CJK_LINE_BREAK = re.compile(rf"(?<={_CJK_CHAR})\s*\n\s*(?={_CJK_CHAR})")
 
 
-
 _TABLES_END = re.compile(r"\n[ \t]*2\r?\n(?:BLOCKS|ENTITIES)\r?\n")
-
 
 
 # GDAL's SubClasses (the DXF 100 group codes) -> entity kind; the first match wins.
@@ -74,10 +67,8 @@ _KINDS = (
 )
 
 
-
 # read without BlockName: GDAL 3.12 does not recode it, so a GBK block name fails to decode
 _COLUMNS = ["Layer", "PaperSpace", "SubClasses", "EntityHandle", "Text", "BlockAttributes"]
-
 
 
 @dataclass(frozen=True)
@@ -89,7 +80,6 @@ class Drawing:
     table_layers: tuple[str, ...]
     insunits: int | None
     notes: tuple[str, ...]
-
 
 
 def open_drawing(path: str | Path, encoding: str | None) -> Drawing:
@@ -104,7 +94,6 @@ def open_drawing(path: str | Path, encoding: str | None) -> Drawing:
     codec, text, note = choose_dxf_codec(raw, version, codepage, encoding, p)
     return Drawing(p, gdal_encoding(codec), _table_layers(text),
                    int(units) if units and units.strip().isdigit() else None, (note,))
-
 
 
 def _binary(raw: bytes, encoding: str | None, p: Path) -> Drawing:
@@ -124,7 +113,6 @@ def _binary(raw: bytes, encoding: str | None, p: Path) -> Drawing:
         "garbled, give the plan's encoding or save it as ASCII DXF",))
 
 
-
 def refuse_dwg(p: Path) -> None:
     """Raise InputError for a .dwg file, or a DWG renamed .dxf (it starts with "AC10xx")."""
     if p.suffix.lower() == ".dwg":
@@ -136,13 +124,11 @@ def refuse_dwg(p: Path) -> None:
                          f"as a DXF; {DWG_ADVICE}")
 
 
-
 def _header_var(raw: bytes, name: str, code: str) -> str | None:
     """The value of header variable ``name`` (group code ``code``), if the file sets it."""
     m = re.search(rb"\n[ \t]*9\r?\n" + re.escape(name.encode()) + rb"\r?\n[ \t]*"
                   + code.encode() + rb"\r?\n([^\r\n]*)", raw[:1_000_000])
     return m.group(1).decode("ascii", "replace").strip() if m else None
-
 
 
 def _table_layers(text: str) -> tuple[str, ...]:
@@ -166,7 +152,6 @@ def _table_layers(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-
 def unescape(s: str) -> str:
     """Decode AutoCAD's ``\\U+XXXX`` and ``\\M+nXXXX`` escapes."""
     if "\\" not in s:
@@ -184,7 +169,6 @@ def unescape(s: str) -> str:
     return out.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-
 def _clean_text(s: object) -> str | None:
     """A TEXT / MTEXT value as one line: escapes decoded, breaks between CJK dropped."""
     if not isinstance(s, str):
@@ -192,7 +176,6 @@ def _clean_text(s: object) -> str | None:
     s = _CJK_LINE_BREAK.sub("", unescape(s).replace("\r", ""))
     s = " ".join(s.split())
     return s or None
-
 
 
 def read_entities(src: Drawing) -> tuple[pd.DataFrame, list[str]]:
@@ -237,7 +220,6 @@ def read_entities(src: Drawing) -> tuple[pd.DataFrame, list[str]]:
     return ents, notes
 
 
-
 def _attribute_name(values: object) -> str | None:
     """The name a block insert's attributes give (GDAL lists them as ``"TAG value"``)."""
     if values is None or (isinstance(values, float) and np.isnan(values)):
@@ -251,7 +233,6 @@ def _attribute_name(values: object) -> str | None:
     return pairs[0][1] if len(pairs) == 1 else None
 
 
-
 def count_layers(src: Drawing, ents: pd.DataFrame) -> dict[str, int]:
     """CAD layer -> entity count: table layers first, then layers only entities name."""
     keyed = ents[ents["handle"].notna()].drop_duplicates(["layer", "handle"])
@@ -262,7 +243,6 @@ def count_layers(src: Drawing, ents: pd.DataFrame) -> dict[str, int]:
     for name, n in counts.items():
         out[str(name)] = int(n)
     return out
-
 
 
 def list_dxf_layers(path: str | Path, *, encoding: str | None = None) -> dict[str, int]:

@@ -34,22 +34,15 @@ CONFIG_FILE = Path(__file__).parent / "data" / "osmconf.ini"
 """GDAL OSM driver configuration geocheck reads with (dataset open option CONFIG_FILE)."""
 
 
-
-
-
-
 _ELEMENT = {"points": "node", "lines": "way"}  # multipolygons: way or relation
-
 
 
 _PROBE_TIMEOUT_S = 600
 
 
-
 def one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split()).split("; It might help", 1)[0]
     return text[:200] + ("..." if len(text) > 200 else "")
-
 
 
 def check_osm_file(path: str | Path) -> tuple[Path, bool]:
@@ -70,14 +63,12 @@ def check_osm_file(path: str | Path) -> tuple[Path, bool]:
     return p, head.startswith(b"<")
 
 
-
 def layer_fields(p: Path, layer: str) -> list[str]:
     """The attribute columns GDAL gives ``layer`` under geocheck's configuration."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         info = pyogrio.read_info(p, layer=layer, CONFIG_FILE=str(CONFIG_FILE))
     return [str(f) for f in info["fields"]]
-
 
 
 def _sql_where(conditions: list[Condition], columns: set[str]) -> str | None:
@@ -93,10 +84,8 @@ def _sql_where(conditions: list[Condition], columns: set[str]) -> str | None:
     return " OR ".join(parts) or None
 
 
-
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
 
 
 def read_gdal_layer(p: Path, layer: str, fields: list[str]) -> gpd.GeoDataFrame | None:
@@ -133,7 +122,6 @@ def read_gdal_layer(p: Path, layer: str, fields: list[str]) -> gpd.GeoDataFrame 
     return gpd.GeoDataFrame(df, geometry=geoms, crs="EPSG:4326")
 
 
-
 def _ring_sizes(wkb: bytes) -> list[int]:
     """Point counts of the rings of a Polygon or MultiPolygon WKB, read without GEOS."""
     sizes: list[int] = []
@@ -163,7 +151,6 @@ def _ring_sizes(wkb: bytes) -> list[int]:
     return sizes
 
 
-
 def _unbuilt_problem(element: str, osm_id: str, wkb: bytes | None, layer: str) -> str:
     """Say why GDAL's geometry for one feature is missing or is not a valid geometry."""
     who = f"OSM {element} {osm_id}"
@@ -185,7 +172,6 @@ def _unbuilt_problem(element: str, osm_id: str, wkb: bytes | None, layer: str) -
     return f"{who}: its rings could not be assembled into a valid polygon"
 
 
-
 _PROBE = """
 import sys, warnings
 import pyogrio
@@ -194,13 +180,10 @@ pyogrio.raw.read(sys.argv[1], layer="multipolygons", columns=[], CONFIG_FILE=sys
 """
 
 
-
 _SKIPPED_WAY = re.compile(rb"OSM: Way (\d+) with (\d+) nodes that could be found\. Discarding")
 
 
-
 _SKIPPED_RELATION = re.compile(rb"OSM: Relation (\d+) has missing ways\. Ignoring")
-
 
 
 def gdal_skipped(p: Path) -> tuple[dict[str, int], list[str]] | None:
@@ -224,13 +207,10 @@ def gdal_skipped(p: Path) -> tuple[dict[str, int], list[str]] | None:
     return ways, relations
 
 
-
 _TAG = re.compile(rb"""<tag\s+k\s*=\s*(["'])(.*?)\1\s+v\s*=\s*(["'])(.*?)\3""", re.S)
 
 
-
 _WAY_MEMBER = re.compile(rb"""<member\s+type\s*=\s*["']way["']\s+ref\s*=\s*["'](-?\d+)["']""")
-
 
 
 def _id_regex(ids: list[str]) -> bytes:
@@ -253,7 +233,6 @@ def _id_regex(ids: list[str]) -> bytes:
     return emit(trie).encode()
 
 
-
 def _xml_elements(data: mmap.mmap, element: str, ids: list[str]) -> dict[str, bytes]:
     """Return id -> body (the text inside the element) of the given elements of an OSM XML."""
     if not ids:
@@ -268,12 +247,10 @@ def _xml_elements(data: mmap.mmap, element: str, ids: list[str]) -> dict[str, by
     return out
 
 
-
 def _xml_tags(body: bytes) -> dict[str, str]:
     """Tags of one element body as {laundered key: value} (``:`` in keys becomes ``_``)."""
     return {html.unescape(m[2].decode("utf-8", "replace")).replace(":", "_"):
             html.unescape(m[4].decode("utf-8", "replace")) for m in _TAG.finditer(body)}
-
 
 
 def skipped_features(p: Path, ways: dict[str, int], relations: list[str],

@@ -22,15 +22,12 @@ RESIDENTIAL_BUILDINGS = frozenset(
 """``building=*`` values whose ``use`` is ``residential``."""
 
 
-
 UNKNOWN_USE_BUILDINGS = frozenset({"yes"})
 """``building=*`` values that say nothing about use: ``use`` is missing (taken as residential)."""
 
 
-
 Condition = tuple[tuple[str, tuple[str, ...] | None], ...]
 """AND of (column, accepted values); None accepts any value. Columns are laundered tag keys."""
-
 
 
 @dataclass(frozen=True)
@@ -52,14 +49,11 @@ class RoleTags:
     none_of: tuple[Condition, ...] = ()
 
 
-
 def _is(key: str, *values: str) -> Condition:
     return ((key, values),)
 
 
-
 _RAIL_MODES = ("subway", "train", "light_rail", "monorail")
-
 
 
 ROLE_TAGS: tuple[RoleTags, ...] = (
@@ -91,23 +85,18 @@ ROLE_TAGS: tuple[RoleTags, ...] = (
 )
 
 
-
 ID_FIELD = {"estates": "estate_id", "buildings": "building_id"}
 
 
-
 _ENTRANCE_RAILWAY = ("subway_entrance", "train_station_entrance")
-
 
 
 def _nones(index: pd.Index) -> pd.Series:
     return pd.Series([None] * len(index), index=index, dtype=object)
 
 
-
 def _column(df: pd.DataFrame, col: str) -> pd.Series:
     return as_text(df[col]) if col in df.columns else _nones(df.index)
-
 
 
 def _matches(df: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
@@ -125,10 +114,8 @@ def _matches(df: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
     return out
 
 
-
 def role_mask(df: pd.DataFrame, spec: RoleTags) -> np.ndarray:
     return _matches(df, spec.any_of) & ~_matches(df, spec.none_of)
-
 
 
 def role_frame(spec: RoleTags, frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -175,13 +162,11 @@ def role_frame(spec: RoleTags, frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDa
     return gpd.GeoDataFrame(out, geometry=geoms, crs="EPSG:4326")
 
 
-
 def _parse_levels(text: pd.Series) -> pd.Series:
     """``building:levels`` as a float number of storeys; NaN unless it is one number >= 0."""
     num = pd.to_numeric(text.astype(object).where(text.notna(), np.nan), errors="coerce")
     num = num.astype(float)
     return num.where(np.isfinite(num) & (num >= 0))
-
 
 
 POLYGON_ONLY = tuple(s for s in ROLE_TAGS if s.geometry == "polygon")

@@ -1,124 +1,23 @@
-"""Campaign progress: estates created so far against a campaign's yearly targets.
+"""Charts: campaign progress against its yearly targets, as a PNG.
 
-A pack's ``[campaign]`` (see :class:`~geocheck.packs.Campaign`) sets targets such as Qinzhou's
-(seed 001, 一、工作目标): at least 35 % of the campaign's estates created by the end of 2021,
-70 % by 2022, 90 % by 2023 and 100 % by 2024. Each estate may carry a ``target_year``, the year
-it is scheduled to be created. :func:`progress` counts what passes now against that schedule and
-the targets; :func:`progress_chart_png` draws it; :func:`write_progress` writes both.
+Drawn with matplotlib's Agg canvas (never pyplot), imported only when a chart is drawn.
 """
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from .core.status import FAIL, PASS
-from .export import write_csv
-from .findings import Result
-from .packs import Campaign
-from .webmap import STATUS_COLOURS
+from ..core.status import FAIL, PASS
+from ..rules.packs.model import Campaign
+from ..static_map import cjk_font, find_cjk_font
+from ..webmap import STATUS_COLOURS
 
-if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn, not for the table
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
     from matplotlib.font_manager import FontProperties
-
-PROGRESS_COLUMNS = ["year", "scheduled", "scheduled_cumulative", "scheduled_share",
-                    "target_share", "passing", "passing_share", "on_track"]
-SHARE_DECIMALS = 6
-"""Shares are rounded to this many decimals, and compared with targets at that precision (so
-7 of 20 estates meets a 35 % target)."""
-
-
-def _passes(result: Result) -> tuple[np.ndarray, str]:
-    """Whether each estate (in site order) passes now, and on what basis."""
-    from .scorecard import declaration
-
-    table = declaration(result)
-    if table is not None:
-        return table["eligible"].to_numpy(dtype=bool), "declaration"
-    overall = result.overall().reindex(result.site.estates["estate_id"].to_numpy())
-    return (overall == PASS).to_numpy(dtype=bool), "overall"
-
-
-def progress(result: Result) -> pd.DataFrame | None:
-    """Campaign progress by year, or None when the pack has no ``[campaign]`` or no estate has
-    a ``target_year``.
-
-    Definitions
-    -----------
-    - *Campaign estates*: the estates with a ``target_year``; every share is a share of them.
-    - *Passes*: for a pack with a ``[declaration]`` (Guangxi), the estate is ``eligible`` in
-      :func:`geocheck.scorecard.declaration` (may declare: compliance at least 85 % and a
-      standard passed under every requirement); otherwise its overall status is ``pass``. This
-      is the state of the data now, not a record of when an estate was created.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per year that has a campaign target or an estate scheduled for it, in order,
-        columns :data:`PROGRESS_COLUMNS`:
-
-        - ``year``;
-        - ``scheduled``: campaign estates with ``target_year`` equal to the year;
-        - ``scheduled_cumulative``: those with ``target_year`` <= year;
-        - ``scheduled_share``: ``scheduled_cumulative`` / campaign estates (ratio 0-1);
-        - ``target_share``: the campaign's target for the year (ratio), NaN when it sets none;
-        - ``passing``: estates with ``target_year`` <= year that pass now (an estate that
-          passes ahead of its schedule counts from its own year only);
-        - ``passing_share``: ``passing`` / campaign estates (ratio);
-        - ``on_track``: ``passing_share`` >= ``target_share`` (nullable boolean: missing for a
-          year without a target).
-
-        ``attrs`` hold ``campaign_estates`` (their number), ``unscheduled`` (estates without a
-        target year: not counted in any row), ``unscheduled_passing`` (of those, how many pass
-        now), ``unscheduled_ids`` (their estate ids) and ``basis`` (``"declaration"`` or
-        ``"overall"``: what passing means).
-
-    Examples
-    --------
-    With 10 campaign estates, 4 scheduled for 2021 of which 3 pass, the 2021 row has
-    ``scheduled_share`` 0.4, ``passing_share`` 0.3 and, against a 35 % target, ``on_track``
-    False.
-    """
-    campaign = result.pack.campaign
-    estates = result.site.estates
-    if campaign is None or "target_year" not in estates:
-        return None
-    target = pd.array(estates["target_year"], dtype="Int64")
-    scheduled = ~target.isna()
-    total = int(scheduled.sum())
-    if total == 0:
-        return None
-    passes, basis = _passes(result)
-    years = target[scheduled].to_numpy(dtype="int64")
-    ok = passes[scheduled]
-    all_years = np.array(sorted({t.year for t in campaign.targets} | set(years.tolist())))
-    by = years[None, :] <= all_years[:, None]  # (rows x campaign estates): scheduled by then
-    cumulative = by.sum(axis=1)
-    passing = (by & ok[None, :]).sum(axis=1)
-    goal = np.array([np.nan if campaign.target(int(y)) is None else campaign.target(int(y))
-                     for y in all_years], dtype=float)
-    passing_share = np.round(passing / total, SHARE_DECIMALS)
-    on_track = pd.array([pd.NA if np.isnan(g) else bool(s >= g)
-                         for s, g in zip(passing_share, goal, strict=True)], dtype="boolean")
-    table = pd.DataFrame({
-        "year": all_years.astype("int64"),
-        "scheduled": (years[None, :] == all_years[:, None]).sum(axis=1).astype("int64"),
-        "scheduled_cumulative": cumulative.astype("int64"),
-        "scheduled_share": np.round(cumulative / total, SHARE_DECIMALS),
-        "target_share": goal,
-        "passing": passing.astype("int64"),
-        "passing_share": passing_share,
-        "on_track": on_track,
-    })
-    ids = estates["estate_id"].to_numpy()[~scheduled]
-    table.attrs.update({"campaign_estates": total, "unscheduled": len(ids),
-                        "unscheduled_passing": int(passes[~scheduled].sum()),
-                        "unscheduled_ids": tuple(str(i) for i in ids), "basis": basis})
-    return table
 
 
 _TEXT = {
@@ -161,7 +60,7 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
 
     Parameters
     ----------
-    table : as returned by :func:`progress`.
+    table : as returned by :func:`geocheck.rules.campaign.progress_table`.
     campaign : the pack's campaign (its title heads the chart).
     lang : ``zh`` (default) or ``en``: the language of the title and labels.
     dpi : resolution, dots per inch (the figure is 8 x 4.8 inches).
@@ -176,7 +75,6 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-    from .static_map import cjk_font, find_cjk_font
 
     if lang not in _TEXT:
         raise ValueError(f"unknown language {lang!r}: choose zh or en")
@@ -241,17 +139,3 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
-
-
-def write_progress(result: Result, outdir: str | Path) -> dict[str, Path]:
-    """Write ``progress.csv`` and ``progress.png`` (Chinese labels) into ``outdir`` when
-    :func:`progress` gives a table; return their paths by name (``progress``,
-    ``progress_png``), or an empty dict when there is nothing to write."""
-    table = progress(result)
-    if table is None:
-        return {}
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    png = out / "progress.png"
-    png.write_bytes(progress_chart_png(table, result.pack.campaign))
-    return {"progress": write_csv(table, out / "progress.csv"), "progress_png": png}

@@ -1,159 +1,50 @@
-"""Registered checks: each measures one kind of indicator and judges it against a rule.
+"""The checks measured on the map: distances to facilities, coverage, setbacks, greening.
 
-A check is a function ``(Context, Rule) -> Outcome`` registered by name with the kinds of its
-parameters; a pack's rule names the check and gives the parameters. Thresholds are inclusive as
-written: "within 500 m" passes at 500 m, ">= 5 m" passes at 5 m. Distances are judged to the
-millimetre and ratios to the millionth, so that reprojection noise cannot flip a verdict.
+Each is declared with :func:`geocheck.rules.context.check` and listed in
+:mod:`geocheck.rules.registry`; see :mod:`geocheck.rules.context` for how thresholds are judged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from .core.errors import PackError
-from .core.roles import ROLES
-from .core.site import Site
-from .core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS
-from .core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, metres, percent, share
+from ..core.roles import ROLES
+from ..core.status import (
+    FAIL,
+    NO_DATA,
+    NOT_APPLICABLE,
+    PASS,
+)
+from ..core.units import (
+    DISTANCE_DECIMALS,
+    RATIO_DECIMALS,
+    metres,
+    percent,
+    share,
+)
+from .context import (
+    REQUIRED,
+    Context,
+    Outcome,
+    check,
+    evidence_frame,
+    exactly_one,
+    layer_missing,
+    worst_per_estate,
+)
 from .measure import (
     ENTRANCES,
     INSIDE,
-    estate_origins,
     features_in_estates,
     green_area,
     green_patches,
-    nearest_facility,
     nearest_feature_distance,
 )
-from .packs import Pack, Rule
-
-SCORE_CHECKS = ("score_points", "score_from_rate")
-"""Checks whose value is points towards a pack's score (see :mod:`geocheck.records`)."""
-REQUIRED = object()
-
-OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
-EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "decisive"]
-
-
-@dataclass
-class Outcome:
-    """What a check returns for every estate.
-
-    Attributes
-    ----------
-    table : indexed by estate position, columns :data:`OUTCOME_COLUMNS`.
-    evidence : geometries that decided verdicts (lines to facilities, uncovered buildings, ...),
-        columns :data:`EVIDENCE_COLUMNS` plus geometry; ``layer`` names the output layer.
-    """
-
-    table: pd.DataFrame
-    evidence: list[gpd.GeoDataFrame] = field(default_factory=list)
-
-
-class Context:
-    """A normalised site plus measures shared between checks (computed once, on demand)."""
-
-    def __init__(self, site: Site, pack: Pack) -> None:
-        self.site = site
-        self.pack = pack
-        self.estates = site.estates
-        self._nearest: dict[str, pd.DataFrame] = {}
-        self._from_residential: dict[str, pd.DataFrame] = {}
-
-    @cached_property
-    def origins(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per estate: geometry distances are measured from, and ``entrances``/``boundary``."""
-        return estate_origins(self.estates, self.site.layer("entrances"))
-
-    @cached_property
-    def anchors(self) -> np.ndarray:
-        """Per estate, where an evidence line to a facility inside it starts: the entrances,
-        else a point on the estate's surface."""
-        geoms, method = self.origins
-        return np.where(method == ENTRANCES, geoms,
-                        shapely.point_on_surface(self.estates.geometry.to_numpy()))
-
-    def layer(self, role: str) -> gpd.GeoDataFrame | None:
-        """The normalised layer, or None when the input has none."""
-        return self.site.layer(role)
-
-    def nearest(self, role: str) -> pd.DataFrame | None:
-        """Nearest feature of ``role`` to each estate (see :func:`measure.nearest_facility`)."""
-        if self.layer(role) is None:
-            return None
-        if role not in self._nearest:
-            geoms, method = self.origins
-            self._nearest[role] = nearest_facility(self.estates, geoms, method, self.layer(role))
-        return self._nearest[role]
-
-    def nearest_to_residential(self, role: str) -> pd.DataFrame:
-        """Nearest feature of ``role`` to each of :attr:`residential` (see
-        :func:`measure.nearest_feature_distance`); call only when both layers exist."""
-        if role not in self._from_residential:
-            self._from_residential[role] = nearest_feature_distance(self.residential,
-                                                                    self.layer(role))
-        return self._from_residential[role]
-
-    @cached_property
-    def residential(self) -> gpd.GeoDataFrame | None:
-        """Residential buildings that belong to an estate."""
-        b = self.layer("buildings")
-        if b is None:
-            return None
-        return b[b["residential"].to_numpy() & (b["estate_pos"].to_numpy() >= 0)]
-
-    def label(self, role: str, pos: np.ndarray) -> np.ndarray:
-        """'id name' labels of features of ``role`` at positions ``pos`` ('' for -1)."""
-        gdf = self.layer(role)
-        out = np.full(len(pos), "", dtype=object)
-        ok = pos >= 0
-        if gdf is None or not ok.any():
-            return out
-        ids = gdf["feature_id"].to_numpy()[pos[ok]]
-        names = (gdf["name"].to_numpy()[pos[ok]] if "name" in gdf.columns
-                 else np.full(ok.sum(), None))
-        out[ok] = [f"{i} {n}" if n else str(i) for i, n in zip(ids, names, strict=True)]
-        return out
-
-
-@dataclass(frozen=True)
-class CheckSpec:
-    """A registered check: its function and its parameters as ``name -> (kind, default)``."""
-
-    func: Callable[[Context, Rule], Outcome]
-    params: dict[str, tuple[str, Any]]
-    summary: str
-    validate: Callable[[str, dict[str, Any], dict[str, Any]], None] = \
-        lambda rid, params, attributes: None
-
-
-CHECKS: dict[str, CheckSpec] = {}
-
-
-CheckFunc = Callable[[Context, Rule], Outcome]
-
-
-def register(name: str, params: dict[str, tuple[str, Any]], summary: str,
-             validate: Callable[[str, dict[str, Any], dict[str, Any]], None] | None = None
-             ) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function under ``name`` (decorator).
-
-    ``validate(rule_id, params, attributes)`` checks the parameters together, with the pack's
-    attributes by key, and raises :class:`PackError` naming the rule.
-    """
-    def deco(func: CheckFunc) -> CheckFunc:
-        CHECKS[name] = CheckSpec(func, params, summary,
-                                 validate or (lambda rid, p, attributes: None))
-        return func
-    return deco
+from .packs.model import Rule
 
 
 def _frame(n: int, unit: str) -> pd.DataFrame:
@@ -162,33 +53,13 @@ def _frame(n: int, unit: str) -> pd.DataFrame:
                          "evidence": np.full(n, "", dtype=object)})
 
 
-def _evidence(layer: str, rule: Rule, estate_pos: np.ndarray, labels: Any, dist: np.ndarray,
-              geoms: np.ndarray, crs: Any, decisive: Any = True) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"layer": layer, "estate_pos": estate_pos, "rule_id": rule.id,
-                             "label": labels, "distance_m": dist, "decisive": decisive},
-                            geometry=list(geoms), crs=crs)
-
-
-def worst_per_estate(est: np.ndarray, values: np.ndarray, n: int, *, largest: bool) -> np.ndarray:
-    """Position (into ``values``) of each estate's largest or smallest value; -1 for none."""
-    order = np.lexsort((-values if largest else values, est))
-    first = order[np.unique(est[order], return_index=True)[1]]
-    worst = np.full(n, -1)
-    worst[est[first]] = first
-    return worst
-
-
-def _layer_missing(role: str) -> str:
-    return f"no data: layer {role} not provided"
-
-
 ORIGIN_TEXT = {ENTRANCES: "from the estate's entrances", "boundary": "from the estate boundary",
                INSIDE: "facility inside the estate (0 m)"}
 
 
-@register("nearest_within",
-          {"max_m": ("metres_by_layer", REQUIRED)},
-          "Nearest facility of any listed layer within its distance (any one suffices).")
+@check("nearest_within",
+       {"max_m": ("metres_by_layer", REQUIRED)},
+       "Nearest facility of any listed layer within its distance (any one suffices).")
 def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     """Pass when, for any listed layer, the nearest feature is within its distance in metres.
 
@@ -207,7 +78,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     for k, (role, limit) in enumerate(limits.items()):
         near = ctx.nearest(role)
         if near is None:
-            texts.append(np.full(n, _layer_missing(role), dtype=object))
+            texts.append(np.full(n, layer_missing(role), dtype=object))
             methods.append(np.full(n, "", dtype=object))
             continue
         d = near["distance_m"].to_numpy()
@@ -224,7 +95,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             fac = ctx.layer(role).geometry.to_numpy()[pos[has]]
             inside = near["method"].to_numpy()[has] == INSIDE
             lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
-            evidence.append((k, _evidence("evidence_lines", rule, has,
+            evidence.append((k, evidence_frame("evidence_lines", rule, has,
                                           [f"{rule.id}: {lab} {metres(x)}" for lab, x
                                            in zip(labels[has], d[has], strict=True)],
                                           d[has], lines, ctx.site.crs)))
@@ -247,9 +118,9 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out, lines_out)
 
 
-@register("buildings_within",
-          {"layer": ("layer", REQUIRED), "max_m": ("metres", REQUIRED)},
-          "Every residential building of the estate within a distance of a facility.")
+@check("buildings_within",
+       {"layer": ("layer", REQUIRED), "max_m": ("metres", REQUIRED)},
+       "Every residential building of the estate within a distance of a facility.")
 def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     """Pass when every residential building of the estate is within ``max_m`` metres of its
     nearest feature of ``layer`` (any such feature, inside the estate or not), measured to the
@@ -262,7 +133,7 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     out["method"] = "distance from each building footprint to its nearest feature; value = largest"
     res, targets = ctx.residential, ctx.layer(role)
     if res is None or targets is None:
-        out["evidence"] = _layer_missing("buildings" if res is None else role)
+        out["evidence"] = layer_missing("buildings" if res is None else role)
         return Outcome(out)
     near = ctx.nearest_to_residential(role)
     d = near["distance_m"].to_numpy()
@@ -290,16 +161,16 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
         for nb, c, w, lab in zip(n_beyond[has], count[has], worst, wlabels, strict=True)
     ]
     bad = np.flatnonzero(beyond)
-    ev = _evidence("uncovered_buildings", rule, est[bad],
+    ev = evidence_frame("uncovered_buildings", rule, est[bad],
                    [f"building {b}: {metres(x)} to {t}" for b, x, t
                     in zip(bids[bad], d[bad], ctx.label(role, target_pos[bad]), strict=True)],
                    d[bad], res.geometry.to_numpy()[bad], ctx.site.crs)
     return Outcome(out, [ev])
 
 
-@register("setback_from_buildings",
-          {"layer": ("layer", REQUIRED), "min_m": ("metres", REQUIRED)},
-          "Every facility inside the estate at least a distance from the nearest building.")
+@check("setback_from_buildings",
+       {"layer": ("layer", REQUIRED), "min_m": ("metres", REQUIRED)},
+       "Every facility inside the estate at least a distance from the nearest building.")
 def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     """Pass when every feature of ``layer`` inside the estate is at least ``min_m`` metres from
     the nearest building (any building). None inside the estate: not applicable.
@@ -312,7 +183,7 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
                     "value = smallest"
     feats, buildings = ctx.layer(role), ctx.layer("buildings")
     if feats is None or buildings is None or buildings.empty:
-        out["evidence"] = (_layer_missing(role) if feats is None
+        out["evidence"] = (layer_missing(role) if feats is None
                            else "no data: no buildings to measure from")
         return Outcome(out)
     pairs = features_in_estates(ctx.estates, feats)
@@ -342,17 +213,17 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     bad = np.flatnonzero(close)
     geoms = feats.geometry.to_numpy()[fpos[bad]]
     geoms = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
-    ev = _evidence("too_close_points", rule, est[bad],
+    ev = evidence_frame("too_close_points", rule, est[bad],
                    [f"{f}: {metres(x)} from building {b}" for f, x, b
                     in zip(flabels[bad], d[bad], blabels[bad], strict=True)],
                    d[bad], geoms, ctx.site.crs)
     return Outcome(out, [ev])
 
 
-@register("facility_inside_by_households",
-          {"layer": ("layer", REQUIRED), "min_households": ("count", REQUIRED),
-           "report_nearest": ("layers", ())},
-          "An estate of at least N households has a facility of its own inside it.")
+@check("facility_inside_by_households",
+       {"layer": ("layer", REQUIRED), "min_households": ("count", REQUIRED),
+        "report_nearest": ("layers", ())},
+       "An estate of at least N households has a facility of its own inside it.")
 def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     """Pass when an estate of at least ``min_households`` households has a feature of ``layer``
     inside it (value = how many). Smaller estates: not applicable, with the distances to the
@@ -389,7 +260,7 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     out.loc[small, "evidence"] = hh_text[small] + f" (< {minimum}); " + near_text[small]
     feats = ctx.layer(role)
     if feats is None:
-        out.loc[big, "evidence"] = _layer_missing(role)
+        out.loc[big, "evidence"] = layer_missing(role)
         return Outcome(out)
     pairs = features_in_estates(ctx.estates, feats)
     inside = np.bincount(pairs["estate_pos"].to_numpy(), minlength=n)
@@ -408,19 +279,13 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out)
 
 
-def exactly_one(rid: str, params: dict[str, Any], name: str) -> None:
-    """Refuse a rule that gives both or neither of ``name`` and ``name_by_built``."""
-    if (params[name] is None) == (params[f"{name}_by_built"] is None):
-        raise PackError(f"rule {rid}: give exactly one of {name} and {name}_by_built")
-
-
 def _one_ratio(rid: str, params: dict[str, Any], attributes: dict[str, Any]) -> None:
     exactly_one(rid, params, "min_ratio")
 
 
-@register("green_ratio",
-          {"min_ratio": ("ratio", None), "min_ratio_by_built": ("ratio_by_built", None)},
-          "Green area inside the estate / estate area at least a ratio.", _one_ratio)
+@check("green_ratio",
+       {"min_ratio": ("ratio", None), "min_ratio_by_built": ("ratio_by_built", None)},
+       "Green area inside the estate / estate area at least a ratio.", _one_ratio)
 def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the union of green polygons clipped to the estate (holes kept) covers at least
     ``min_ratio`` of the estate's area, or the ratio for the estate's ``built`` value.
@@ -437,7 +302,7 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
         limit = np.full(n, rule.params["min_ratio"])
     green = ctx.layer("green_space")
     if green is None:
-        out["evidence"] = _layer_missing("green_space")
+        out["evidence"] = layer_missing("green_space")
         return Outcome(out)
     area = ctx.estates.geometry.area.to_numpy()
     gar = green_area(ctx.estates, green).to_numpy()
@@ -453,9 +318,9 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out)
 
 
-@register("green_patch",
-          {"min_width_m": ("metres", REQUIRED), "min_area_m2": ("number", 0.0)},
-          "A contiguous green patch inside the estate, at least a width across (and an area).")
+@check("green_patch",
+       {"min_width_m": ("metres", REQUIRED), "min_area_m2": ("number", 0.0)},
+       "A contiguous green patch inside the estate, at least a width across (and an area).")
 def green_patch(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's green (green_space polygons clipped to it and unioned) has one
     contiguous patch at least ``min_width_m`` metres across (a disc of that diameter fits in it)
@@ -470,7 +335,7 @@ def green_patch(ctx: Context, rule: Rule) -> Outcome:
                      f"patch tested for a {width:g} m disc inside it")
     green = ctx.layer("green_space")
     if green is None:
-        out["evidence"] = _layer_missing("green_space")
+        out["evidence"] = layer_missing("green_space")
         return Outcome(out)
     patches = green_patches(ctx.estates, green, width)
     ok = patches["wide"].to_numpy() & (np.round(patches["area_m2"].to_numpy(), 1) >= area_min)
@@ -491,5 +356,3 @@ def green_patch(ctx: Context, rule: Rule) -> Outcome:
     ]
     return Outcome(out)
 
-
-from . import records  # noqa: E402, F401  (registers the record-based checks)

@@ -1,193 +1,30 @@
-"""Rule packs: TOML files of rules, each with a stable id, titles, a citation and thresholds.
+"""Parse a pack's TOML into a :class:`~geocheck.rules.packs.model.Pack`, refusing what is wrong.
 
-A pack names, for every rule, a registered check (see :mod:`geocheck.checks`) and the check's
-parameters. A pack that names an unknown check, lacks a citation or gives a threshold of the
-wrong kind is refused when it is loaded, with a message naming the rule.
+Every rule must name a registered check (:mod:`geocheck.rules.registry`), cite its source, and
+give parameters of the right kind: distances in metres, ratios 0-1 (35 % is 0.35), whole
+counts. A malformed pack is refused with a message naming the rule.
 """
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from .core.errors import PackError
-from .core.indicators import ATTRIBUTE_KINDS, Attribute
-from .core.roles import ROLES, TARGET_YEARS
-
-PACKS_DIR = "packs"
-DEFAULT_PACK = "guangxi"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One rule of a pack: what it requires, and where that requirement is written.
-
-    Attributes
-    ----------
-    id : stable rule id shown in every report, e.g. ``GX-06-garbage-radius``.
-    standard : the standard it belongs to in its document, e.g. ``GX-06`` (may be empty).
-    requirement : the requirement id, e.g. ``R02`` (may be empty).
-    title_zh, title_en : short titles.
-    citation : document and place in it, quoting the requirement.
-    check : name of the registered check that measures and judges it.
-    params : the check's parameters (thresholds in metres, ratios 0-1, counts).
-    """
-
-    id: str
-    standard: str
-    requirement: str
-    title_zh: str
-    title_en: str
-    citation: str
-    check: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Category:
-    """A category of a standard document (Guangxi: 政府职责 ... 满意调查)."""
-
-    id: str
-    title_zh: str
-    title_en: str
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """A requirement (Guangxi: R01 ... R24) under a category."""
-
-    id: str
-    title_zh: str
-    title_en: str
-    category: str
-
-
-@dataclass(frozen=True)
-class Standard:
-    """A standard (Guangxi: GX-01 ... GX-65) under a requirement; its rules are its indicators."""
-
-    id: str
-    title_zh: str
-    title_en: str
-    requirement: str
-
-
-@dataclass(frozen=True)
-class Declaration:
-    """Who may declare (seed 001): compliance = standards passed / standards applicable at least
-    ``min_compliance``, and, when ``every_requirement``, one standard passed per requirement."""
-
-    min_compliance: float
-    every_requirement: bool
-    citation: str
-
-
-@dataclass(frozen=True)
-class ScorePart:
-    """A part of a points score: its full marks and the rules whose points add up to it."""
-
-    id: str
-    title_zh: str
-    title_en: str
-    max: float
-    rules: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Star:
-    """A star rating: at least ``min_total`` points and satisfaction at least ``min_satisfaction``
-    (a ratio 0-1)."""
-
-    stars: int
-    min_total: float
-    min_satisfaction: float
-
-
-@dataclass(frozen=True)
-class Scoring:
-    """A points score (Gongshu: 300 points in five parts) and its star ratings.
-
-    ``satisfaction`` is the attribute the star floors read; below ``floor`` (a ratio) an estate
-    fails outright, whatever its points.
-    """
-
-    total: float
-    parts: tuple[ScorePart, ...]
-    stars: tuple[Star, ...]
-    satisfaction: str
-    floor: float
-    citation: str
-
-
-@dataclass(frozen=True)
-class Target:
-    """A campaign target: by the end of ``year``, at least ``share`` (a ratio 0-1) of the
-    campaign's estates have been created (pass)."""
-
-    year: int
-    share: float
-
-
-@dataclass(frozen=True)
-class Campaign:
-    """A campaign run over several years (Qinzhou, seed 001 一、工作目标: 35 % of the city's
-    estates by the end of 2021, 70 % by 2022, 90 % by 2023, 100 % by 2024).
-
-    ``targets`` are in increasing years with non-decreasing shares. See
-    :func:`geocheck.campaign.progress` for how estates are counted against them.
-    """
-
-    title_zh: str
-    title_en: str
-    citation: str
-    targets: tuple[Target, ...]
-
-    def target(self, year: int) -> float | None:
-        """The target share for ``year`` (a ratio 0-1), or None when the campaign sets none."""
-        for t in self.targets:
-            if t.year == year:
-                return t.share
-        return None
-
-
-@dataclass(frozen=True)
-class Pack:
-    """A rule pack: an ordered list of rules for one jurisdiction's document, with the document's
-    structure (categories, requirements, standards), the record-based indicators it reads from
-    the attributes sheet, its declaration rule or points score when it has one, and the yearly
-    targets of the campaign it serves, when it has them."""
-
-    id: str
-    title_zh: str
-    title_en: str
-    document: str
-    rules: tuple[Rule, ...]
-    reference: bool = False
-    extends: str = ""
-    categories: tuple[Category, ...] = ()
-    requirements: tuple[Requirement, ...] = ()
-    standards: tuple[Standard, ...] = ()
-    attributes: tuple[Attribute, ...] = ()
-    declaration: Declaration | None = None
-    scoring: Scoring | None = None
-    campaign: Campaign | None = None
-
-    def attribute(self, key: str) -> Attribute:
-        """The attribute with this key (KeyError when the pack has none)."""
-        for a in self.attributes:
-            if a.key == key:
-                return a
-        raise KeyError(key)
-
-    def rule(self, rid: str) -> Rule:
-        """The rule with this id (KeyError when the pack has none)."""
-        for r in self.rules:
-            if r.id == rid:
-                return r
-        raise KeyError(rid)
+from ...core.errors import PackError
+from ...core.indicators import ATTRIBUTE_KINDS, Attribute
+from ...core.roles import ROLES, TARGET_YEARS
+from .model import (
+    Campaign,
+    Category,
+    Declaration,
+    Pack,
+    Requirement,
+    Rule,
+    ScorePart,
+    Scoring,
+    Standard,
+    Star,
+    Target,
+)
 
 
 def _kind_error(rule: str, name: str, kind: str, value: Any) -> PackError:
@@ -269,7 +106,8 @@ def _text(table: dict[str, Any], key: str, what: str, required: bool = True) -> 
 
 
 def _parse_rule(raw: dict[str, Any], where: str, attributes: dict[str, Attribute]) -> Rule:
-    from .checks import CHECKS, REQUIRED  # checks import Rule from here: avoid a cycle
+    from ..context import REQUIRED  # checks import Rule from here: avoid a cycle
+    from ..registry import CHECKS
 
     rid = raw.get("id")
     if not isinstance(rid, str) or not rid.strip():
@@ -311,7 +149,8 @@ def _parse_rule(raw: dict[str, Any], where: str, attributes: dict[str, Attribute
                 params=params)
 
 
-def _table_list(data: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+def table_list(data: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    """The list of tables ``[[name]]`` of ``data`` (none: empty), refused when it is not one."""
     items = data.get(name, [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise PackError(f"{where}: {name} must be a list of tables ([[{name}]])")
@@ -358,17 +197,17 @@ def _parse_structure(data: dict[str, Any], where: str
     cats = tuple(Category(_text(c, "id", f"{where}: a category"),
                           _text(c, "title_zh", f"{where}: category {c.get('id')}"),
                           _text(c, "title_en", f"{where}: category {c.get('id')}"))
-                 for c in _table_list(data, "categories", where))
+                 for c in table_list(data, "categories", where))
     reqs = tuple(Requirement(_text(r, "id", f"{where}: a requirement"),
                              _text(r, "title_zh", f"{where}: requirement {r.get('id')}"),
                              _text(r, "title_en", f"{where}: requirement {r.get('id')}"),
                              _text(r, "category", f"{where}: requirement {r.get('id')}"))
-                 for r in _table_list(data, "requirements", where))
+                 for r in table_list(data, "requirements", where))
     stds = tuple(Standard(_text(s, "id", f"{where}: a standard"),
                           _text(s, "title_zh", f"{where}: standard {s.get('id')}"),
                           _text(s, "title_en", f"{where}: standard {s.get('id')}"),
                           _text(s, "requirement", f"{where}: standard {s.get('id')}"))
-                 for s in _table_list(data, "standards", where))
+                 for s in table_list(data, "standards", where))
     for items, attr, what in ((cats, "id", "category"), (reqs, "id", "requirement"),
                               (stds, "id", "standard")):
         _unique(list(items), attr, what, where)
@@ -403,7 +242,7 @@ def _parse_declaration(data: dict[str, Any], where: str, has_standards: bool
 
 def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
                    attributes: dict[str, Attribute]) -> Scoring | None:
-    from .checks import SCORE_CHECKS
+    from ..registry import SCORE_CHECKS
 
     raw = data.get("scoring")
     if raw is None:
@@ -413,7 +252,7 @@ def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
         raise PackError(f"{what} is not a table")
     by_id = {r.id: r for r in rules}
     parts = []
-    for p in _table_list(raw, "parts", what):
+    for p in table_list(raw, "parts", what):
         pid = _text(p, "id", f"{what}: a part")
         ids = p.get("rules")
         if not isinstance(ids, list) or not ids:
@@ -440,7 +279,7 @@ def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
     if sat not in attributes or attributes[sat].kind != "percent":
         raise PackError(f"{what}: satisfaction = {sat!r} is not a percent attribute of the pack")
     stars = []
-    for st in _table_list(raw, "stars", what):
+    for st in table_list(raw, "stars", what):
         n = validate_param("[scoring] stars", "stars", "count", st.get("stars"))
         stars.append(Star(n, validate_param(f"[scoring] {n} stars", "min_total", "metres",
                                             st.get("min_total")),
@@ -504,11 +343,11 @@ def parse_pack(data: dict[str, Any], where: str) -> Pack:
         raise PackError(f"{where}: no [pack] table")
     for key in ("id", "title_zh", "title_en", "document"):
         _text(head, key, f"{where}: [pack]")
-    attributes = tuple(_parse_attribute(a, where) for a in _table_list(data, "attributes", where))
+    attributes = tuple(_parse_attribute(a, where) for a in table_list(data, "attributes", where))
     _unique(list(attributes), "key", "attribute", where)
     by_key = {a.key: a for a in attributes}
     cats, reqs, stds = _parse_structure(data, where)
-    raw_rules = _table_list(data, "rules", where)
+    raw_rules = table_list(data, "rules", where)
     if not raw_rules:
         raise PackError(f"{where}: no [[rules]]")
     rules = tuple(_parse_rule(r, where, by_key) for r in raw_rules)
@@ -537,114 +376,3 @@ def parse_pack(data: dict[str, Any], where: str) -> Pack:
                 scoring=_parse_scoring(data, where, rules, by_key),
                 campaign=_parse_campaign(data, where))
 
-
-def shipped_packs() -> list[str]:
-    """Ids of the packs shipped with geocheck."""
-    folder = resources.files("geocheck").joinpath(PACKS_DIR)
-    return sorted(p.name.removesuffix(".toml") for p in folder.iterdir()
-                  if p.name.endswith(".toml"))
-
-
-def _read_toml(name_or_path: str | Path, base: Path | None = None) -> tuple[str, dict[str, Any],
-                                                                          Path | None]:
-    text = str(name_or_path)
-    if text.endswith(".toml") or "/" in text or "\\" in text:
-        path = Path(text)
-        if base is not None and not path.is_absolute():
-            path = base / path
-        if not path.is_file():
-            raise PackError(f"pack file {path} not found")
-        where, body, folder = str(path), path.read_bytes(), path.parent
-    else:
-        if text not in shipped_packs():
-            raise PackError(f"no pack {text!r}; packs are: {', '.join(shipped_packs())}")
-        res = resources.files("geocheck").joinpath(PACKS_DIR, f"{text}.toml")
-        where, body, folder = f"pack {text}", res.read_bytes(), None
-    try:
-        return where, tomllib.loads(body.decode("utf-8")), folder
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PackError(f"{where}: not valid UTF-8 TOML ({exc})") from None
-
-
-KEYED_LISTS = {"categories": "id", "requirements": "id", "standards": "id", "attributes": "key",
-               "rules": "id"}
-
-
-def _merge(parent: dict[str, Any], child: dict[str, Any], where: str) -> dict[str, Any]:
-    """The child's tables over the parent's: list items with the same id are merged key by key
-    (a rule's ``params`` too, unless the child changes its check); new ids are appended;
-    ``[pack] remove`` drops parent rules by id, and with them standards, requirements and
-    categories left without rules."""
-    out = dict(parent)
-    head = {**parent.get("pack", {}), **child.get("pack", {})}
-    head.pop("remove", None)
-    out["pack"] = head
-    for name, key in KEYED_LISTS.items():
-        items = [dict(i) for i in parent.get(name, [])]
-        index = {i.get(key): n for n, i in enumerate(items)}
-        for item in _table_list(child, name, where):
-            if item.get(key) in index:
-                old = items[index[item.get(key)]]
-                merged = {**old, **item}
-                if name == "rules" and "params" in item and item.get("check",
-                                                                     old.get("check")) == \
-                        old.get("check"):
-                    merged["params"] = {**old.get("params", {}), **item["params"]}
-                items[index[item.get(key)]] = merged
-            else:
-                index[item.get(key)] = len(items)
-                items.append(dict(item))
-        out[name] = items
-    remove = child.get("pack", {}).get("remove", [])
-    if not isinstance(remove, list):
-        raise PackError(f"{where}: [pack] remove must be a list of rule ids")
-    ids = {r.get("id") for r in out["rules"]}
-    unknown = [r for r in remove if r not in ids]
-    if unknown:
-        raise PackError(f"{where}: [pack] remove names rules the base pack lacks: "
-                        f"{', '.join(map(str, unknown))}")
-    out["rules"] = [r for r in out["rules"] if r.get("id") not in set(remove)]
-    if remove:  # the structure follows: standards, requirements, categories left empty go too
-        ruled = {r.get("standard") for r in out["rules"]}
-        out["standards"] = [s for s in out["standards"] if s.get("id") in ruled]
-        kept = {s.get("requirement") for s in out["standards"]}
-        out["requirements"] = [r for r in out["requirements"] if r.get("id") in kept]
-        kept = {r.get("category") for r in out["requirements"]}
-        out["categories"] = [c for c in out["categories"] if c.get("id") in kept]
-    for name in ("declaration", "scoring", "campaign"):
-        if name in child:
-            out[name] = child[name]
-    return out
-
-
-def _resolve(name_or_path: str | Path, base: Path | None, chain: tuple[str, ...]
-             ) -> tuple[str, dict[str, Any]]:
-    where, data, folder = _read_toml(name_or_path, base)
-    if where in chain:
-        raise PackError(f"{where}: extends itself ({' -> '.join([*chain, where])})")
-    head = data.get("pack")
-    parent = head.get("extends") if isinstance(head, dict) else None
-    if parent is None:
-        return where, data
-    if not isinstance(parent, str) or not parent.strip():
-        raise PackError(f"{where}: [pack] extends must name a pack id or file")
-    _, base_data = _resolve(parent, folder, (*chain, where))
-    return where, _merge(base_data, data, where)
-
-
-def load_pack(name_or_path: str | Path = DEFAULT_PACK) -> Pack:
-    """Load a shipped pack by id, or a pack file by path, resolving ``extends``.
-
-    A pack with ``extends = "guangxi"`` (an id, or a file path relative to the pack file) starts
-    from that pack: its rules, standards and attributes with the same id are overridden key by
-    key, new ones are added, and ``remove = [ids]`` drops rules. Its ``[declaration]``,
-    ``[scoring]`` and ``[campaign]`` are the base pack's unless it gives its own, which replace
-    them whole.
-
-    Raises
-    ------
-    PackError
-        When no such pack exists, the TOML cannot be parsed, or a rule is malformed.
-    """
-    where, data = _resolve(name_or_path, None, ())
-    return parse_pack(data, where)

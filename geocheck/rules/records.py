@@ -1,7 +1,7 @@
 """Record-based checks: indicators read from the attributes sheet, not measured on the map.
 
-Each check reads one or two attribute columns (see :mod:`geocheck.attributes`) and judges them
-against a rule. A blank cell, an estate missing from the sheet, or no sheet at all is no data,
+Each check reads one or two attribute columns (see :mod:`geocheck.inputs.attributes`) and judges
+them against a rule. A blank cell, an estate missing from the sheet, or no sheet at all is no data,
 never a pass. Percentages are held as ratios (95 % is 0.95), yes/no as 1/0.
 """
 
@@ -12,28 +12,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .checks import (
-    REQUIRED,
-    Context,
-    Outcome,
-    exactly_one,
-    register,
-)
-from .core.errors import PackError
-from .core.indicators import Attribute
-from .core.status import (
+from ..core.errors import PackError
+from ..core.indicators import Attribute
+from ..core.status import (
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
     PASS,
 )
-from .core.units import RATIO_DECIMALS, percent, share
-from .packs import Rule
+from ..core.units import RATIO_DECIMALS, percent, share
+from .context import REQUIRED, Context, Outcome, check, exactly_one
+from .packs.model import Rule
 
-RECORD_CHECKS = ("attribute_yes", "attribute_at_least", "attribute_at_most",
-                 "attribute_per_households", "attribute_share", "score_points", "score_from_rate",
-                 "households_per")
-"""Checks that read the attributes sheet (all others measure the layers)."""
+SCORE_CHECKS = ("score_points", "score_from_rate")
+"""Checks whose value is points towards a pack's score."""
 UNIT_OF_KIND = {"count": "count", "number": "number", "area": "m2", "percent": "ratio",
                 "yesno": "yes/no", "points": "points"}
 NUMBER_DECIMALS = 6
@@ -129,11 +121,11 @@ def _validate_yes(rid: str, params: dict[str, Any], attributes: dict[str, Attrib
                         "existing")
 
 
-@register("attribute_yes",
-          {"attribute": ("attribute", REQUIRED), "only_built": ("text", ""),
-           "min_estate_area_m2": ("number", 0.0)},
-          "A yes/no item of the attributes sheet is yes (optionally only for new or existing "
-          "estates, or estates of at least an area).", _validate_yes)
+@check("attribute_yes",
+       {"attribute": ("attribute", REQUIRED), "only_built": ("text", ""),
+        "min_estate_area_m2": ("number", 0.0)},
+       "A yes/no item of the attributes sheet is yes (optionally only for new or existing "
+       "estates, or estates of at least an area).", _validate_yes, reads="sheet")
 def attribute_yes(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's yes/no cell is 是 (yes); fail when 否 (no); blank: no data.
 
@@ -182,19 +174,20 @@ def _bound(ctx: Context, rule: Rule, name: str, sign: int) -> Outcome:
     return Outcome(out)
 
 
-@register("attribute_at_least", {"attribute": ("attribute", REQUIRED),
-                                 "min": ("number", REQUIRED)},
-          "A number of the attributes sheet is at least a threshold (percentages as ratios).",
-          _validate_bound("min"))
+@check("attribute_at_least", {"attribute": ("attribute", REQUIRED),
+                              "min": ("number", REQUIRED)},
+       "A number of the attributes sheet is at least a threshold (percentages as ratios).",
+       _validate_bound("min"), reads="sheet")
 def attribute_at_least(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's value is at least ``min`` (inclusive); a percentage attribute is
     compared as a ratio (``min = 0.95`` for 95 %)."""
     return _bound(ctx, rule, "min", +1)
 
 
-@register("attribute_at_most", {"attribute": ("attribute", REQUIRED),
-                                "max": ("number", REQUIRED)},
-          "A number of the attributes sheet is at most a threshold.", _validate_bound("max"))
+@check("attribute_at_most", {"attribute": ("attribute", REQUIRED),
+                             "max": ("number", REQUIRED)},
+       "A number of the attributes sheet is at most a threshold.", _validate_bound("max"),
+       reads="sheet")
 def attribute_at_most(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's value is at most ``max`` (inclusive)."""
     return _bound(ctx, rule, "max", -1)
@@ -206,11 +199,11 @@ def _validate_per_households(rid: str, params: dict[str, Any],
     exactly_one(rid, params, "min_per_100")
 
 
-@register("attribute_per_households",
-          {"attribute": ("attribute", REQUIRED), "min_per_100": ("number", None),
-           "min_per_100_by_built": ("number_by_built", None)},
-          "An amount per 100 households (e.g. m2 of rooms) at least a threshold.",
-          _validate_per_households)
+@check("attribute_per_households",
+       {"attribute": ("attribute", REQUIRED), "min_per_100": ("number", None),
+        "min_per_100_by_built": ("number_by_built", None)},
+       "An amount per 100 households (e.g. m2 of rooms) at least a threshold.",
+       _validate_per_households, reads="sheet")
 def attribute_per_households(ctx: Context, rule: Rule) -> Outcome:
     """Pass when attribute / households x 100 is at least ``min_per_100`` (or the value for the
     estate's ``built``: new / existing). Households from the estates layer or the sheet; missing
@@ -254,11 +247,11 @@ def _validate_share(rid: str, params: dict[str, Any], attributes: dict[str, Attr
     _kind_is(rid, b, ("area", "number", "count"), "of")
 
 
-@register("attribute_share",
-          {"attribute": ("attribute", REQUIRED), "of": ("attribute", REQUIRED),
-           "min_ratio": ("ratio", REQUIRED)},
-          "One amount of the attributes sheet as a share of another at least a ratio.",
-          _validate_share)
+@check("attribute_share",
+       {"attribute": ("attribute", REQUIRED), "of": ("attribute", REQUIRED),
+        "min_ratio": ("ratio", REQUIRED)},
+       "One amount of the attributes sheet as a share of another at least a ratio.",
+       _validate_share, reads="sheet")
 def attribute_share(ctx: Context, rule: Rule) -> Outcome:
     """Pass when ``attribute / of`` is at least ``min_ratio`` (e.g. commercial floor area /
     total floor area >= 0.10). Either blank, or ``of`` zero: no data."""
@@ -290,10 +283,10 @@ def _validate_points(rid: str, params: dict[str, Any], attributes: dict[str, Att
                         f"{attr.key} has max {attr.max:g}")
 
 
-@register("score_points", {"attribute": ("attribute", REQUIRED),
-                           "max_points": ("number", REQUIRED)},
-          "Points awarded for an item (from the sheet), out of its full marks.",
-          _validate_points)
+@check("score_points", {"attribute": ("attribute", REQUIRED),
+                        "max_points": ("number", REQUIRED)},
+       "Points awarded for an item (from the sheet), out of its full marks.",
+       _validate_points, reads="sheet")
 def score_points(ctx: Context, rule: Rule) -> Outcome:
     """Value: the points awarded (0 to ``max_points``). Pass at full marks; fail when points
     were deducted (some part of the item is not met); blank: no data."""
@@ -313,11 +306,11 @@ def _validate_rate(rid: str, params: dict[str, Any], attributes: dict[str, Attri
         raise PackError(f"rule {rid}: deduct_per_point must be > 0")
 
 
-@register("score_from_rate",
-          {"attribute": ("attribute", REQUIRED), "max_points": ("number", REQUIRED),
-           "deduct_per_point": ("number", REQUIRED)},
-          "Points from a rate: full marks at 100 %, less a deduction per percentage point below.",
-          _validate_rate)
+@check("score_from_rate",
+       {"attribute": ("attribute", REQUIRED), "max_points": ("number", REQUIRED),
+        "deduct_per_point": ("number", REQUIRED)},
+       "Points from a rate: full marks at 100 %, less a deduction per percentage point below.",
+       _validate_rate, reads="sheet")
 def score_from_rate(ctx: Context, rule: Rule) -> Outcome:
     """Value: ``max_points - deduct_per_point x (100 - rate in %)``, not below 0. Pass at full
     marks (a rate of 100 %); fail when points were deducted; blank: no data."""
@@ -339,10 +332,10 @@ def _validate_households_per(rid: str, params: dict[str, Any],
     _kind_is(rid, attributes[params["attribute"]], ("count",), "attribute")
 
 
-@register("households_per",
-          {"attribute": ("attribute", REQUIRED), "max": ("number", REQUIRED)},
-          "Households per unit of a count (e.g. per grid cell) at most a number.",
-          _validate_households_per)
+@check("households_per",
+       {"attribute": ("attribute", REQUIRED), "max": ("number", REQUIRED)},
+       "Households per unit of a count (e.g. per grid cell) at most a number.",
+       _validate_households_per, reads="sheet")
 def households_per(ctx: Context, rule: Rule) -> Outcome:
     """Pass when households / attribute (e.g. grid cells) is at most ``max``. Households missing
     or the count blank: no data; a count of 0: fail (no unit at all)."""

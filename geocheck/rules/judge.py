@@ -1,81 +1,24 @@
-"""Judge a site against a pack: the long, tidy findings table (one row per estate x rule).
+"""Judge a site against a pack: every rule for every estate, into the long, tidy findings table.
 
-Everything else (scorecards, maps, exports) is a view of :class:`Result`.
+One row per estate x rule, none skipped: a rule that cannot be measured for an estate is
+``no_data`` with the reason in ``evidence``. Everything else (scorecards, maps, exports) is a
+view of the :class:`~geocheck.rules.result.Result`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .checks import CHECKS, EVIDENCE_COLUMNS, Context
-from .core.progress import QUIET, Progress
-from .core.roles import ROLES
-from .core.site import Site
-from .core.status import (
-    FAIL,
-    NO_DATA,
-    NOT_APPLICABLE,
-    PASS,
-    overall_status,
-)
-from .core.units import VALUE_DECIMALS
-from .packs import Pack, Rule
-
-FINDINGS_COLUMNS = [
-    "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
-    "title_en", "status", "value", "unit", "threshold", "method", "evidence", "citation",
-]
-
-
-@dataclass
-class Result:
-    """The outcome of a check.
-
-    Attributes
-    ----------
-    site : the normalised input (layers in the working CRS, ledger).
-    pack : the rule pack applied.
-    findings : one row per estate x rule, columns :data:`FINDINGS_COLUMNS`.
-    evidence : evidence geometries in the working CRS, with ``layer``, ``estate_id``,
-        ``rule_id``, ``label``, ``distance_m``, ``decisive``.
-    """
-
-    site: Site
-    pack: Pack
-    findings: pd.DataFrame
-    evidence: gpd.GeoDataFrame
-    views: dict[str, object] = field(default_factory=dict, repr=False)
-    """Views computed once from the findings (see :mod:`geocheck.scorecard`)."""
-
-    def matrix(self, column: str = "status") -> np.ndarray:
-        """A findings column as an (estates x rules) array, estates in site order and rules in
-        pack order (the findings are stored in that order)."""
-        n, r = len(self.site.estates), len(self.pack.rules)
-        return self.findings[column].to_numpy().reshape(n, r)
-
-    def overall(self) -> pd.Series:
-        """Each estate's overall status, indexed by estate_id.
-
-        ``fail`` if any rule fails; else ``no_data`` if any rule lacks data; else ``pass`` if any
-        rule passes; else ``not_applicable``.
-        """
-        return overall_status(self.findings)
-
-    def status_counts(self) -> pd.DataFrame:
-        """Counts of each status per rule (rules in pack order)."""
-        table = pd.crosstab(self.findings["rule_id"], self.findings["status"])
-        table = table.reindex(index=[r.id for r in self.pack.rules],
-                              columns=[PASS, FAIL, NOT_APPLICABLE, NO_DATA], fill_value=0)
-        return table.fillna(0).astype(int)
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every finding passes or is not applicable, 1 otherwise (fail or no data)."""
-        return 0 if self.findings["status"].isin([PASS, NOT_APPLICABLE]).all() else 1
+from ..core.progress import QUIET, Progress
+from ..core.roles import ROLES
+from ..core.site import Site
+from ..core.units import VALUE_DECIMALS
+from .context import EVIDENCE_COLUMNS, Context
+from .packs.model import Pack, Rule
+from .registry import CHECKS
+from .result import FINDINGS_COLUMNS, Result
 
 
 def roles_of(rule: Rule) -> set[str]:
@@ -86,6 +29,7 @@ def roles_of(rule: Rule) -> set[str]:
         items = value if isinstance(value, list | tuple | dict) else [value]
         roles.update(str(v) for v in items if str(v) in ROLES)
     return roles
+
 
 
 def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:

@@ -1,0 +1,201 @@
+"""What every check works with: the Context it measures in and the Outcome it returns.
+
+A check is a function ``(Context, Rule) -> Outcome`` declared with :func:`check`, which names it
+and gives the kinds of its parameters; a pack's rule names the check and gives the parameters.
+Thresholds are inclusive as written: "within 500 m" passes at 500 m, ">= 5 m" passes at 5 m.
+Distances are judged to the millimetre and ratios to the millionth (:mod:`geocheck.core.units`),
+so that reprojection noise cannot flip a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ..core.errors import PackError
+from ..core.indicators import Attribute
+from ..core.site import Site
+from .measure import ENTRANCES, estate_origins, nearest_facility, nearest_feature_distance
+from .packs.model import Pack, Rule
+
+REQUIRED = object()
+"""A parameter default meaning: the rule must give this parameter."""
+
+
+OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
+"""The columns of a check's table, one row per estate."""
+
+
+EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "decisive"]
+"""The columns of an evidence frame (besides the geometry)."""
+
+
+@dataclass
+class Outcome:
+    """What a check returns for every estate.
+
+    Attributes
+    ----------
+    table : indexed by estate position, columns :data:`OUTCOME_COLUMNS`.
+    evidence : geometries that decided verdicts (lines to facilities, uncovered buildings, ...),
+        columns :data:`EVIDENCE_COLUMNS` plus geometry; ``layer`` names the output layer.
+    """
+
+    table: pd.DataFrame
+    evidence: list[gpd.GeoDataFrame] = field(default_factory=list)
+
+
+class Context:
+    """A normalised site plus measures shared between checks (computed once, on demand)."""
+
+    def __init__(self, site: Site, pack: Pack) -> None:
+        self.site = site
+        self.pack = pack
+        self.estates = site.estates
+        self._nearest: dict[str, pd.DataFrame] = {}
+        self._from_residential: dict[str, pd.DataFrame] = {}
+
+    @cached_property
+    def origins(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per estate: geometry distances are measured from, and ``entrances``/``boundary``."""
+        return estate_origins(self.estates, self.site.layer("entrances"))
+
+    @cached_property
+    def anchors(self) -> np.ndarray:
+        """Per estate, where an evidence line to a facility inside it starts: the entrances,
+        else a point on the estate's surface."""
+        geoms, method = self.origins
+        return np.where(method == ENTRANCES, geoms,
+                        shapely.point_on_surface(self.estates.geometry.to_numpy()))
+
+    def layer(self, role: str) -> gpd.GeoDataFrame | None:
+        """The normalised layer, or None when the input has none."""
+        return self.site.layer(role)
+
+    def nearest(self, role: str) -> pd.DataFrame | None:
+        """Nearest feature of ``role`` to each estate (see :func:`measure.nearest_facility`)."""
+        if self.layer(role) is None:
+            return None
+        if role not in self._nearest:
+            geoms, method = self.origins
+            self._nearest[role] = nearest_facility(self.estates, geoms, method, self.layer(role))
+        return self._nearest[role]
+
+    def nearest_to_residential(self, role: str) -> pd.DataFrame:
+        """Nearest feature of ``role`` to each of :attr:`residential` (see
+        :func:`measure.nearest_feature_distance`); call only when both layers exist."""
+        if role not in self._from_residential:
+            self._from_residential[role] = nearest_feature_distance(self.residential,
+                                                                    self.layer(role))
+        return self._from_residential[role]
+
+    @cached_property
+    def residential(self) -> gpd.GeoDataFrame | None:
+        """Residential buildings that belong to an estate."""
+        b = self.layer("buildings")
+        if b is None:
+            return None
+        return b[b["residential"].to_numpy() & (b["estate_pos"].to_numpy() >= 0)]
+
+    def label(self, role: str, pos: np.ndarray) -> np.ndarray:
+        """'id name' labels of features of ``role`` at positions ``pos`` ('' for -1)."""
+        gdf = self.layer(role)
+        out = np.full(len(pos), "", dtype=object)
+        ok = pos >= 0
+        if gdf is None or not ok.any():
+            return out
+        ids = gdf["feature_id"].to_numpy()[pos[ok]]
+        names = (gdf["name"].to_numpy()[pos[ok]] if "name" in gdf.columns
+                 else np.full(ok.sum(), None))
+        out[ok] = [f"{i} {n}" if n else str(i) for i, n in zip(ids, names, strict=True)]
+        return out
+
+
+CheckFunc = Callable[[Context, Rule], Outcome]
+Validator = Callable[[str, dict[str, Any], dict[str, Attribute]], None]
+
+
+def _no_validation(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check as a pack names it: its name, function, parameters and what it reads.
+
+    Attributes
+    ----------
+    name : the name rules give in ``check = "..."``.
+    func : ``(Context, Rule) -> Outcome``, judging every estate.
+    params : parameter name -> (kind, default); kinds as
+        :func:`geocheck.rules.packs.parse.validate_param` reads them, default
+        :data:`REQUIRED` when the rule must give it.
+    summary : one line saying what the check judges.
+    validate : ``(rule_id, params, attributes)``: checks the parameters together, with the
+        pack's attributes by key, raising :class:`PackError` naming the rule.
+    reads : ``"layers"`` (measured on the map) or ``"sheet"`` (read from the attributes
+        sheet).
+    """
+
+    name: str
+    func: CheckFunc
+    params: dict[str, tuple[str, Any]]
+    summary: str
+    validate: Validator = _no_validation
+    reads: str = "layers"
+
+    def __call__(self, ctx: Context, rule: Rule) -> Outcome:
+        """Judge every estate of ``ctx`` against ``rule``."""
+        return self.func(ctx, rule)
+
+
+def check(name: str, params: dict[str, tuple[str, Any]], summary: str,
+          validate: Validator | None = None, *, reads: str = "layers"
+          ) -> Callable[[CheckFunc], CheckSpec]:
+    """Declare a check function (decorator): the function becomes a :class:`CheckSpec`.
+
+    Declaring registers nothing: :mod:`geocheck.rules.registry` lists every check a pack may
+    name, in one place.
+    """
+    def declare(func: CheckFunc) -> CheckSpec:
+        return CheckSpec(name, func, params, summary, validate or _no_validation, reads)
+    return declare
+
+
+def evidence_frame(layer: str, rule: Rule, estate_pos: np.ndarray, labels: Any,
+                   dist: np.ndarray, geoms: np.ndarray, crs: Any, decisive: Any = True
+                   ) -> gpd.GeoDataFrame:
+    """Evidence geometries for the output layer ``layer``, one row per geometry, with the
+    estate positions they belong to, labels and distances in metres (columns
+    :data:`EVIDENCE_COLUMNS`)."""
+    return gpd.GeoDataFrame({"layer": layer, "estate_pos": estate_pos, "rule_id": rule.id,
+                             "label": labels, "distance_m": dist, "decisive": decisive},
+                            geometry=list(geoms), crs=crs)
+
+
+def worst_per_estate(est: np.ndarray, values: np.ndarray, n: int, *, largest: bool) -> np.ndarray:
+    """Position (into ``values``) of each estate's largest or smallest value; -1 for none."""
+    order = np.lexsort((-values if largest else values, est))
+    first = order[np.unique(est[order], return_index=True)[1]]
+    worst = np.full(n, -1)
+    worst[est[first]] = first
+    return worst
+
+
+def layer_missing(role: str) -> str:
+    """The no-data reason for a layer the input lacks."""
+    return f"no data: layer {role} not provided"
+
+
+def exactly_one(rid: str, params: dict[str, Any], name: str) -> None:
+    """Refuse a rule that gives both or neither of ``name`` and ``name_by_built``."""
+    if (params[name] is None) == (params[f"{name}_by_built"] is None):
+        raise PackError(f"rule {rid}: give exactly one of {name} and {name}_by_built")
+

@@ -1,0 +1,117 @@
+"""The result of a check: the findings table, the evidence, and the views computed from them.
+
+:class:`Result` holds one row per estate x rule (:data:`FINDINGS_COLUMNS`) and the evidence
+geometries; its scorecard, declaration, scores and campaign progress are computed on first use
+and kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..core.site import Site
+from ..core.status import COUNT_ORDER, NOT_APPLICABLE, PASS, SEVERITY, overall_status
+from .campaign import progress_table
+from .declaration import declaration_table
+from .packs.model import Pack
+from .scorecard import scorecard_table
+from .scores import scores_table
+
+FINDINGS_COLUMNS = [
+    "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
+    "title_en", "status", "value", "unit", "threshold", "method", "evidence", "citation",
+]
+
+
+@dataclass
+class Result:
+    """The outcome of a check.
+
+    Attributes
+    ----------
+    site : the normalised input (layers in the working CRS, ledger).
+    pack : the rule pack applied.
+    findings : one row per estate x rule, columns :data:`FINDINGS_COLUMNS`.
+    evidence : evidence geometries in the working CRS, with ``layer``, ``estate_id``,
+        ``rule_id``, ``label``, ``distance_m``, ``decisive``.
+    """
+
+    site: Site
+    pack: Pack
+    findings: pd.DataFrame
+    evidence: gpd.GeoDataFrame
+
+    def matrix(self, column: str = "status") -> np.ndarray:
+        """A findings column as an (estates x rules) array, estates in site order and rules in
+        pack order (the findings are stored in that order)."""
+        n, r = len(self.site.estates), len(self.pack.rules)
+        return self.findings[column].to_numpy().reshape(n, r)
+
+    def overall(self) -> pd.Series:
+        """Each estate's overall status, indexed by estate_id.
+
+        ``fail`` if any rule fails; else ``no_data`` if any rule lacks data; else ``pass`` if any
+        rule passes; else ``not_applicable``.
+        """
+        return overall_status(self.findings)
+
+    def status_counts(self) -> pd.DataFrame:
+        """Counts of each status per rule (rules in pack order)."""
+        table = pd.crosstab(self.findings["rule_id"], self.findings["status"])
+        table = table.reindex(index=[r.id for r in self.pack.rules],
+                              columns=[s.value for s in COUNT_ORDER], fill_value=0)
+        return table.fillna(0).astype(int)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every finding passes or is not applicable, 1 otherwise (fail or no data)."""
+        return 0 if self.findings["status"].isin([PASS, NOT_APPLICABLE]).all() else 1
+
+    @cached_property
+    def severity(self) -> np.ndarray:
+        """(estates x rules) severity of each finding's status (see
+        :data:`geocheck.core.status.SEVERITY`: not applicable 0, pass 1, no data 2, fail 3)."""
+        status = self.matrix("status")
+        out = np.zeros(status.shape, dtype=np.int8)
+        for name, value in SEVERITY.items():
+            out[status == name] = value
+        return out
+
+    @cached_property
+    def scorecard(self) -> pd.DataFrame | None:
+        """Every standard's status for every estate, or None when the pack has no standards
+        (see :func:`geocheck.rules.scorecard.scorecard_table`)."""
+        return scorecard_table(self.pack, self.site.estates, self.severity)
+
+    @cached_property
+    def declaration(self) -> pd.DataFrame | None:
+        """Compliance rate and eligibility per estate, or None when the pack has no
+        ``[declaration]`` (see :func:`geocheck.rules.declaration.declaration_table`)."""
+        return declaration_table(self.pack, self.site.estates, self.severity)
+
+    @cached_property
+    def scores(self) -> pd.DataFrame | None:
+        """Points, total and stars per estate, or None when the pack has no ``[scoring]``
+        (see :func:`geocheck.rules.scores.scores_table`)."""
+        return scores_table(self.pack, self.site.estates, self.findings, self.site.attributes)
+
+    @cached_property
+    def progress(self) -> pd.DataFrame | None:
+        """Campaign progress by year, or None when the pack has no ``[campaign]`` or no estate
+        has a target year (see :func:`geocheck.rules.campaign.progress_table`).
+
+        An estate passes when it is eligible to declare, for a pack with a ``[declaration]``
+        (Guangxi); otherwise when its overall status is ``pass``. This is the state of the data
+        now, not a record of when an estate was created.
+        """
+        if self.declaration is not None:
+            passes, basis = self.declaration["eligible"].to_numpy(dtype=bool), "declaration"
+        else:
+            overall = self.overall().reindex(self.site.estates["estate_id"].to_numpy())
+            passes, basis = (overall == PASS).to_numpy(dtype=bool), "overall"
+        return progress_table(self.pack.campaign, self.site.estates, passes, basis)
