@@ -14,16 +14,22 @@ from pathlib import Path
 
 import pyogrio
 
-from . import __version__, check, write_outputs
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
-from .export import FORMATS, REPORT_MAPS, parse_formats
-from .inputs.read import check_local_file
+from .core.version import VERSION
+from .inputs.dxf import list_dxf_layers
+from .inputs.importers import import_dxf, import_file, import_osm, parse_mapping
+from .inputs.normalise import normalise
+from .inputs.project import parse_project, read_project
+from .inputs.read import check_local_file, read_layers
+from .inputs.sources import Source
+from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.registry import CHECKS
-from .summary import summarise
-from .webmap import TIANDITU_KEY_ENV, tianditu
+from .views.summary import summarise
+from .views.template import write_template
+from .views.webmap import TIANDITU_KEY_ENV, tianditu
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,7 +53,7 @@ def _report_maps(text: str) -> int | None:
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="geocheck", description="Audit residential estates against planning "
                 "standards (Guangxi, Nanhai ...) from a GeoPackage of role layers.")
-    p.add_argument("--version", action="version", version=f"geocheck {__version__}")
+    p.add_argument("--version", action="version", version=f"geocheck {VERSION}")
     p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     c = sub.add_parser("check", help="judge every estate against a rule pack")
@@ -150,14 +156,6 @@ def _import_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from .inputs.importers import (
-        import_dxf,
-        import_file,
-        import_osm,
-        parse_mapping,
-    )
-    from .inputs.sources import Source
-
     if args.import_command == "osm":
         report = import_osm(args.input, args.output, households=args.households,
                             key=args.households_key, households_field=args.households_field,
@@ -206,11 +204,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from .inputs.normalise import normalise
-    from .inputs.project import parse_project, read_project
-    from .inputs.read import read_layers
-    from .template import write_template
-
     pack_name, estates = args.pack, None
     if args.input:
         if Path(args.input).suffix.lower() == ".toml":
@@ -251,8 +244,6 @@ def _cmd_packs(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     path = check_local_file(args.input)
     if path.suffix.lower() in (".dxf", ".dwg"):
-        from .inputs.dxf import list_dxf_layers
-
         print(f"{path} (CAD drawing; map its layers with geocheck import dxf --map LAYER=ROLE)")
         for name, n in list_dxf_layers(path).items():
             print(f"  {name:24} {n:>8} entities")

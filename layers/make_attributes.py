@@ -46,7 +46,7 @@ from openpyxl import load_workbook
 
 import geocheck
 from geocheck import load_pack
-from geocheck.template import write_template
+from geocheck.views.template import write_template
 
 HERE = Path(__file__).parent
 SAMPLE = HERE / "nanning_sample.gpkg"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from geocheck.webmap import LEAFLET_CSS, LEAFLET_JS
+from geocheck.views.webmap import LEAFLET_CSS, LEAFLET_JS
 
 BLANK_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 import geocheck
 from geocheck import InputError, load_pack
 from geocheck.cli import main
-from geocheck.template import write_template
+from geocheck.views.template import write_template
 
 PACK = '''
 [pack]

@@ -17,7 +17,8 @@ from conftest import at, estate, rect
 import geocheck
 from geocheck.cli import main
 from geocheck.inputs.coords import wgs84_to_gcj02
-from geocheck.webmap import STATUS_COLOURS, TIANDITU_KEY_ENV, write_map
+from geocheck.views.style import STATUS_COLOURS
+from geocheck.views.webmap import TIANDITU_KEY_ENV, write_map
 
 SAMPLE = Path(__file__).parent.parent / "layers"
 HOSTILE = [
@@ -261,9 +262,7 @@ def test_report_is_self_contained_and_inert(browser, hostile_outputs) -> None:  
 
 
 def test_report_of_the_sample_in_chromium(browser, sample_result, tmp_path) -> None:  # noqa: F811
-    from geocheck.export import write_all
-
-    written = write_all(sample_result, tmp_path, formats=("report",), lang="en")
+    written = geocheck.write_outputs(sample_result, tmp_path, formats=("report",), lang="en")
     page = browser.open(written["report"], serve_leaflet=False)
     assert page.errors == [] and page.refused == []
     ids = page.js("Array.from(document.querySelectorAll('section.estate'))"

@@ -401,7 +401,7 @@ def test_target_year_in_the_sheet_refused_when_unreadable_or_contradicting(gpkg,
 
 
 def test_template_has_the_year_column_when_the_pack_has_a_campaign(tmp_path) -> None:
-    from geocheck.template import columns
+    from geocheck.views.template import columns
 
     assert "创建年份（年）" in columns(geocheck.load_pack("guangxi"))["header"].tolist()
     assert "创建年份（年）" not in columns(geocheck.load_pack("nanhai"))["header"].tolist()

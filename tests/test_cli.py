@@ -17,6 +17,7 @@ from test_sample import SAMPLE
 import geocheck
 from geocheck.cli import main
 from geocheck.rules.registry import CHECKS
+from geocheck.views.report import report_map_positions
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -133,7 +134,7 @@ def test_dst_crs_option_gives_same_verdicts(tmp_path) -> None:
 
 def test_summary_names_estates_without_a_name(gpkg) -> None:
     from geocheck import check
-    from geocheck.summary import summarise
+    from geocheck.views.summary import summarise
 
     rows = [estate("A", rect(0, 0, 100, 100))]
     rows[0]["name"] = None
@@ -167,9 +168,7 @@ def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:
 
 def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
         tmp_path, monkeypatch, capsys) -> None:
-    from geocheck import static_map
-
-    monkeypatch.setattr(static_map, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(geocheck.pipeline, "find_cjk_font", lambda: None)
     sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
     out = tmp_path / "out"
     assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
@@ -183,8 +182,6 @@ def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
 
 
 def test_report_map_positions_failing_first_by_hand() -> None:
-    from geocheck.export import report_map_positions
-
     sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
     bare = geocheck.check(sample)  # no sheet: estates 0, 1, 8, 11 lack data, the rest fail
     assert report_map_positions(bare, 9).tolist() == [0, 2, 3, 4, 5, 6, 7, 9, 10]

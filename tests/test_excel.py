@@ -14,8 +14,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.escape import unescape
 
 import geocheck
-from geocheck import GeocheckError, excel
-from geocheck.excel import write_xlsx
+from geocheck import GeocheckError
+from geocheck.views import excel
+from geocheck.views.excel import write_xlsx
 
 SAMPLE = Path(__file__).parents[1] / "layers"
 SHEETS = ["汇总 summary", "标准 scorecard", "结果 findings", "剔除 rejects", "说明 about"]

@@ -278,7 +278,7 @@ def test_reference_pack_says_so_in_every_view(tmp_path) -> None:
     assert "reference values (参考值), not a local standard" in \
         (out / "map.html").read_text(encoding="utf-8")
     from geocheck import check
-    from geocheck.summary import summarise
+    from geocheck.views.summary import summarise
 
     assert "reference values (a national standard cited by name)" in \
         summarise(check(SAMPLE, pack="gb50180"))

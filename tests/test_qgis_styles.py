@@ -19,9 +19,10 @@ from test_sample import SAMPLE
 
 import geocheck
 from geocheck import GeocheckError
-from geocheck.export import write_gpkg
-from geocheck.qgis_styles import STYLE_NAME, write_layer_styles
-from geocheck.webmap import EVIDENCE_COLOUR, STATUS_COLOURS, STATUS_LABELS
+from geocheck.views.qgis_styles import STYLE_NAME, write_layer_styles
+from geocheck.views.style import EVIDENCE_COLOUR, STATUS_COLOURS
+from geocheck.views.tables import write_gpkg
+from geocheck.views.text import STATUS_LABELS
 
 GEOMETRY_LAYERS = ["estates", "evidence_lines", "uncovered_buildings", "too_close_points"]
 # By hand: #1a9850 #d73027 #969696 #4575b4 and the evidence red #d73027.
@@ -44,7 +45,7 @@ def sample() -> geocheck.Result:
 @pytest.fixture(scope="module")
 def written(sample, tmp_path_factory) -> Path:
     """The sample's results.gpkg without styles, written once; tests work on copies."""
-    return write_gpkg(sample, tmp_path_factory.mktemp("gpkg") / "results.gpkg", styles=False)
+    return write_gpkg(sample, tmp_path_factory.mktemp("gpkg") / "results.gpkg")
 
 
 @pytest.fixture
@@ -206,7 +207,7 @@ def test_absent_layers_skipped_and_hostile_names_kept_out(gpkg, tmp_path) -> Non
     path = gpkg(estates=[estate(str(i), rect(200 * i, 0, 200 * i + 100, 100), name=n)
                          for i, n in enumerate(names)])
     result = geocheck.check(path)
-    out = write_gpkg(result, tmp_path / "results.gpkg", styles=False)
+    out = write_gpkg(result, tmp_path / "results.gpkg")
     assert [n for n, _ in pyogrio.list_layers(out)] == ["estates", "findings"]  # no evidence
     assert write_layer_styles(out, result) == ["estates"]
     assert query(out, "SELECT f_table_name FROM layer_styles") == [("estates",)]
@@ -242,7 +243,7 @@ def test_not_a_geopackage(tmp_path) -> None:
 
 
 def test_results_gpkg_is_styled_by_default(sample, tmp_path) -> None:
-    out = write_gpkg(sample, tmp_path / "results.gpkg")
+    out = geocheck.write_outputs(sample, tmp_path, formats=("gpkg",))["results"]
     assert sorted(r[0] for r in query(out, "SELECT f_table_name FROM layer_styles "
                                            "WHERE useAsDefault")) == sorted(GEOMETRY_LAYERS)
 

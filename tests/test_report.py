@@ -8,7 +8,6 @@ import logging
 import re
 import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -21,7 +20,12 @@ from test_scores import KEYS, ROWS
 
 import geocheck
 from geocheck.core.errors import GeocheckError
-from geocheck.report import format_values, png_uri, render_report, write_pdf, write_report
+from geocheck.views.report import (
+    format_values,
+    png_uri,
+    render_report,
+    write_pdf,
+)
 
 HOSTILE = ['<img src=x onerror=alert(1)>', '=HYPERLINK("http://x","y")', "${alert(1)}",
            "{{7*7}}"]
@@ -279,10 +283,8 @@ def test_self_contained_with_images(sample, tmp_path) -> None:
         "year": [2024, 2025], "scheduled": [3, 4], "scheduled_cumulative": [3, 7],
         "scheduled_share": [0.25, 7 / 12], "target_share": [0.3, 0.6], "passing": [2, 4],
         "passing_share": [2 / 12, 4 / 12], "on_track": [False, True]})
-    path = write_report(sample, tmp_path / "report.html", overview_png=overview,
-                        estate_pngs={"NN-003": estate_map}, progress=progress,
-                        progress_png=chart)
-    text = path.read_text(encoding="utf-8")
+    text = render_report(sample, overview_png=overview, estate_pngs={"NN-003": estate_map},
+                         progress=progress, progress_png=chart)
     page = Page(text)
     assert all(v.startswith("#") for k, v in page.refs if k == "href")
     assert sorted(v for k, v in page.refs if k == "src") == sorted(
@@ -441,7 +443,8 @@ def test_pdf_without_weasyprint_says_how_to_install(monkeypatch, tmp_path) -> No
     assert not (tmp_path / "r.pdf").exists()
 
 
-def test_write_report_writes_utf8(sample, tmp_path) -> None:
-    path = write_report(sample, tmp_path / "report.html", lang="en")
-    assert isinstance(path, Path)
-    assert Page(path.read_text(encoding="utf-8")).estates[0]["id"] == "NN-001"
+def test_report_written_as_utf8(sample, tmp_path) -> None:
+    written = geocheck.write_outputs(sample, tmp_path, formats=("report",), lang="en",
+                                     report_maps=0)
+    assert written["report"] == tmp_path / "report.html"
+    assert Page(written["report"].read_text(encoding="utf-8")).estates[0]["id"] == "NN-001"

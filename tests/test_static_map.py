@@ -24,23 +24,20 @@ from pyproj import CRS
 from test_sample import LAYERS, SAMPLE
 
 import geocheck
-from geocheck import static_map
 from geocheck.core.errors import CRSError, GeocheckError
-from geocheck.static_map import (
+from geocheck.views import static_map, style
+from geocheck.views.static_map import (
     ESTATE_SIZE,
-    FILL_ALPHA,
     MAP_RECT,
     EstateMaps,
-    encode_png,
     estate_figure,
     estate_frames,
     estate_pngs,
     overview_figure,
     overview_png,
-    polygon_path,
-    write_overview,
 )
-from geocheck.webmap import STATUS_COLOURS
+from geocheck.views.static_map.figure import FILL_ALPHA, polygon_path
+from geocheck.views.style import STATUS_COLOURS, encode_png
 
 PACK = """
 [pack]
@@ -238,13 +235,13 @@ def test_chinese_names_render_without_missing_glyphs(tmp_path, gpkg) -> None:
 
 def test_a_font_without_chinese_would_be_caught(result, monkeypatch) -> None:
     """The check above can fail: with a Latin-only font matplotlib warns of missing glyphs."""
-    monkeypatch.setattr(static_map, "find_cjk_font", lambda: FontProperties(family="DejaVu Sans"))
+    monkeypatch.setattr(style, "find_cjk_font", lambda: FontProperties(family="DejaVu Sans"))
     with pytest.warns(UserWarning, match="missing from font"):
         overview_png(result, dpi=30)
 
 
 def test_no_cjk_font_is_a_clear_error(result, monkeypatch) -> None:
-    monkeypatch.setattr(static_map, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(style, "find_cjk_font", lambda: None)
     with pytest.raises(GeocheckError, match="fonts-noto-cjk") as err:
         overview_png(result)
     assert "Microsoft YaHei" in str(err.value)
@@ -255,7 +252,7 @@ def test_no_cjk_font_is_a_clear_error(result, monkeypatch) -> None:
 def test_installed_cjk_font_covers_chinese() -> None:
     from matplotlib.font_manager import findfont, get_font
 
-    font = get_font(findfont(static_map.cjk_font(), fallback_to_default=False))
+    font = get_font(findfont(style.cjk_font(), fallback_to_default=False))
     assert all(ord(c) in font.get_charmap() for c in "小区达标不适用无数据北")
 
 
@@ -284,10 +281,10 @@ def test_hostile_names_are_drawn_as_text(tmp_path, gpkg) -> None:
     assert len(estate_pngs(result, dpi=30)) == 3
 
 
-def test_write_overview(result, tmp_path) -> None:
-    path = write_overview(result, tmp_path / "map.png")
-    assert path == tmp_path / "map.png"
-    assert png_size(path.read_bytes()) == (1500, 1125)  # 150 dpi
+def test_map_png_is_the_overview_at_150_dpi(result, tmp_path) -> None:
+    written = geocheck.write_outputs(result, tmp_path, formats=("png",))
+    assert written["png"] == tmp_path / "map.png"
+    assert png_size(written["png"].read_bytes()) == (1500, 1125)  # 150 dpi
 
 
 def test_polygon_path_turns_rings_for_holes() -> None:

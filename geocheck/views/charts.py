@@ -13,8 +13,7 @@ import pandas as pd
 
 from ..core.status import FAIL, PASS
 from ..rules.packs.model import Campaign
-from ..static_map import cjk_font, find_cjk_font
-from ..webmap import STATUS_COLOURS
+from .style import STATUS_COLOURS, cjk_font, find_cjk_font
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
     from matplotlib.font_manager import FontProperties
@@ -40,7 +39,7 @@ NO_TARGET_COLOUR = "#6b8fb3"
 TARGET_COLOUR = "#222222"
 
 
-def _font(base: FontProperties | None, size: float, weight: str = "normal") -> FontProperties:
+def sized_font(base: FontProperties | None, size: float, weight: str = "normal") -> FontProperties:
     from matplotlib.font_manager import FontProperties
 
     font = FontProperties() if base is None else base.copy()
@@ -97,26 +96,26 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
     # counts inside tall bars (a target marker may sit on a bar's top), above short ones
     tall = passing >= 0.08 * top
     ax.bar_label(bars, labels=[str(n) if t else "" for n, t in zip(passing, tall, strict=True)],
-                 label_type="center", color="white", fontproperties=_font(base, 8, "bold"))
+                 label_type="center", color="white", fontproperties=sized_font(base, 8, "bold"))
     ax.bar_label(bars, labels=[str(n) if not t else "" for n, t in zip(passing, tall,
                                                                         strict=True)],
-                 padding=2, fontproperties=_font(base, 8))
+                 padding=2, fontproperties=sized_font(base, 8))
     ax.set_ylim(0, top)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xticks(x, [str(y) for y in years])
-    ax.set_xlabel(t["year"], fontproperties=_font(base, 10))
-    ax.set_ylabel(t["count"], fontproperties=_font(base, 10))
+    ax.set_xlabel(t["year"], fontproperties=sized_font(base, 10))
+    ax.set_ylabel(t["count"], fontproperties=sized_font(base, 10))
     ax.grid(axis="y", color="#e5e5e5", zorder=0)
     share = ax.twinx()
     share.set_ylim(0, top / max(total, 1))
     share.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    share.set_ylabel(t["share"], fontproperties=_font(base, 10))
+    share.set_ylabel(t["share"], fontproperties=sized_font(base, 10))
     goal = table["target_share"].to_numpy(dtype=float)
     has = ~np.isnan(goal)
     share.plot(x[has], goal[has], linestyle="--", marker="D", color=TARGET_COLOUR, zorder=4)
     for xi, g in zip(x[has], goal[has], strict=True):
         share.annotate(f"{g:.0%}", (xi, g), xytext=(-7, 5), textcoords="offset points",
-                       ha="right", fontproperties=_font(base, 8), color=TARGET_COLOUR)
+                       ha="right", fontproperties=sized_font(base, 8), color=TARGET_COLOUR)
     handles = [Patch(color=SCHEDULED_COLOUR, label=t["scheduled"])]
     on = track.fillna(False).to_numpy(dtype=bool)
     off = ~track.fillna(True).to_numpy(dtype=bool)
@@ -127,15 +126,15 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
             handles.append(Patch(color=colour, label=t[key]))
     handles.append(share.lines[0] if has.any() else Patch(color=TARGET_COLOUR))
     handles[-1].set_label(t["target"])
-    ax.legend(handles=handles, loc="upper left", prop=_font(base, 8), frameon=False, ncols=2,
+    ax.legend(handles=handles, loc="upper left", prop=sized_font(base, 8), frameon=False, ncols=2,
               bbox_to_anchor=(0, -0.12))
     title = campaign.title_zh if lang == "zh" else campaign.title_en
-    fig.text(0.09, 0.94, title, fontproperties=_font(base, 12, "bold"), parse_math=False)
+    fig.text(0.09, 0.94, title, fontproperties=sized_font(base, 12, "bold"), parse_math=False)
     note = [t["total"].format(n=total), t.get(table.attrs.get("basis", ""), "")]
     if table.attrs.get("unscheduled"):
         note.append(t["unscheduled"].format(n=table.attrs["unscheduled"]))
     fig.text(0.09, 0.895, ("；" if lang == "zh" else "; ").join(n for n in note if n),
-             fontproperties=_font(base, 8.5), color="#555555", parse_math=False)
+             fontproperties=sized_font(base, 8.5), color="#555555", parse_math=False)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

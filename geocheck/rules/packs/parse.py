@@ -12,6 +12,8 @@ from typing import Any
 from ...core.errors import PackError
 from ...core.indicators import ATTRIBUTE_KINDS, Attribute
 from ...core.roles import ROLES, TARGET_YEARS
+from ..context import REQUIRED
+from ..registry import CHECKS, SCORE_CHECKS
 from .model import (
     Campaign,
     Category,
@@ -106,9 +108,6 @@ def _text(table: dict[str, Any], key: str, what: str, required: bool = True) -> 
 
 
 def _parse_rule(raw: dict[str, Any], where: str, attributes: dict[str, Attribute]) -> Rule:
-    from ..context import REQUIRED  # checks import Rule from here: avoid a cycle
-    from ..registry import CHECKS
-
     rid = raw.get("id")
     if not isinstance(rid, str) or not rid.strip():
         raise PackError(f"{where}: a rule has no id")
@@ -242,8 +241,6 @@ def _parse_declaration(data: dict[str, Any], where: str, has_standards: bool
 
 def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
                    attributes: dict[str, Attribute]) -> Scoring | None:
-    from ..registry import SCORE_CHECKS
-
     raw = data.get("scoring")
     if raw is None:
         return None

@@ -6,15 +6,6 @@ rule titles, citations, evidence) is printed as it is.
 
 from __future__ import annotations
 
-from .core.status import (
-    FAIL,
-    NO_DATA,
-    NOT_APPLICABLE,
-    PASS,
-)
-
-LANGS = ("zh", "en")
-
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "html_lang": "zh-CN",
@@ -211,10 +202,6 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-STATUS_TEXT: dict[str, dict[str, str]] = {
-    "zh": {PASS: "达标", FAIL: "不达标", NO_DATA: "无数据", NOT_APPLICABLE: "不适用"},
-    "en": {PASS: "pass", FAIL: "fail", NO_DATA: "no data", NOT_APPLICABLE: "not applicable"},
-}
 
 UNIT_TEXT: dict[str, dict[str, str]] = {
     "zh": {"m": "m", "m2": "m²", "count": "", "number": "", "points": "分",

@@ -1,114 +1,88 @@
-"""Write a :class:`~geocheck.findings.Result` to files: CSV tables, a GeoPackage and a map."""
+"""The pipeline: read -> normalise -> judge (:func:`check`), then the views (:func:`write_outputs`).
+
+Each step is a function of its own wing: :mod:`geocheck.inputs` reads the user's files into
+role layers and normalises them into a :class:`~geocheck.core.site.Site`;
+:mod:`geocheck.rules` judges it against a pack into a :class:`~geocheck.rules.result.Result`;
+:mod:`geocheck.views` writes what people read. This module only runs them in order.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
-import pyogrio
+from pyproj import CRS
 
 from .core.errors import GeocheckError
 from .core.progress import QUIET, Progress
-from .core.status import (
-    NO_DATA,
-    SEVERITY,
-)
+from .core.roles import FieldMap
+from .inputs.attributes import apply_attributes
+from .inputs.normalise import normalise
+from .inputs.project import parse_project, read_project
+from .inputs.read import read_layers
+from .rules.judge import judge
+from .rules.packs.load import DEFAULT_PACK, load_pack
+from .rules.packs.model import Pack
 from .rules.result import Result
+from .views.charts import progress_chart_png
+from .views.excel import write_xlsx
+from .views.qgis_styles import write_layer_styles
+from .views.report import render_report, report_map_positions, write_pdf
+from .views.static_map import EstateMaps, overview_png
+from .views.style import find_cjk_font
+from .views.tables import write_csv, write_gpkg
+from .views.webmap import write_map
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+def check(path: str | Path, *, pack: str | Path | Pack | None = None,
+          fields: FieldMap | list[str] | None = None,
+          dst_crs: CRS | str | int | None = None,
+          attributes: str | Path | None = None, sheet: str | None = None,
+          progress: Progress = QUIET) -> Result:
+    """Read role layers and judge every estate against a rule pack.
 
-def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy in which no text cell can be read as a spreadsheet formula.
+    Parameters
+    ----------
+    path : a GeoPackage with layers named by role (``estates`` required), or a project file
+        (``.toml``) naming each role's own source file (see :mod:`geocheck.inputs.project`).
+    pack : shipped pack id (``guangxi``, ``nanhai``), a pack file path, or a loaded Pack;
+        default: the project file's pack, else ``guangxi``.
+    fields : field-name mapping, e.g. ``["households=户数"]``.
+    dst_crs : working CRS (projected, metres); by default the CGCS2000 3-degree Gauss-Kruger
+        zone of the estates in China, else their UTM zone.
+    attributes : the attributes sheet (``.xlsx`` or ``.csv``, see
+        :mod:`geocheck.inputs.attributes`)
+        with the record-based indicators per estate; default: the project file's, else none
+        (those rules are then no data).
+    sheet : the workbook's sheet to read (default: the first).
+    progress : where to report the stages of a long run (default: nowhere).
 
-    Text cells starting with ``= + - @``, tab or carriage return get a leading apostrophe, as
-    OWASP advises for CSV files opened in Excel. Numbers are left alone.
+    Returns
+    -------
+    Result
+        Findings (one row per estate x rule), evidence geometries and the normalised site.
     """
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype("string")
-            risky = text.str[:1].isin(FORMULA_START).fillna(False).to_numpy(dtype=bool)
-            if risky.any():
-                out[col] = out[col].astype(object)
-                out.loc[risky, col] = "'" + text[risky].astype(str)
-    return out
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> Path:
-    """Write a table as UTF-8 with a byte-order mark (so Excel reads Chinese text right).
-
-    Written with Arrow's CSV writer (some 30x faster than pandas on a city's findings); a table
-    Arrow cannot convert (mixed types in a column) falls back to pandas.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    safe = defuse_formulas(df)
-    try:
-        table = pa.Table.from_pandas(safe, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
-        return path
-    with open(path, "wb") as fh:
-        fh.write(b"\xef\xbb\xbf")
-        pcsv.write_csv(table, fh, pcsv.WriteOptions(quoting_style="needed"))
-    return path
-
-
-def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
-    """Estates with their overall status and one status column per rule."""
-    est = result.site.estates[["estate_id", "name", "households", "households_estimated", "built",
-                               "geometry"]].copy()
-    wide = result.findings.pivot(index="estate_id", columns="rule_id", values="status")
-    wide = wide[[r.id for r in result.pack.rules]]
-    est["overall"] = est["estate_id"].map(result.overall())
-    for rid in wide.columns:
-        est[rid] = est["estate_id"].map(wide[rid])
-    counts = result.findings.groupby(["estate_id", "status"]).size().unstack(fill_value=0)
-    for status in ("pass", "fail", "not_applicable", "no_data"):
-        est[f"n_{status}"] = est["estate_id"].map(
-            counts[status] if status in counts else pd.Series(dtype=int)).fillna(0).astype(int)
-    est["pack"] = result.pack.id
-    for table, cols in ((result.declaration, ["compliance_rate", "eligible",
-                                               "blocking_requirements", "verdict",
-                                               "verdict_zh"]),
-                        (result.scores, ["total", "stars", "rating", "rating_zh"])):
-        if table is not None:
-            for col in cols:
-                est[col] = est["estate_id"].map(table.set_index("estate_id")[col])
-    return est
-
-
-def write_gpkg(result: Result, path: Path, *, styles: bool = True) -> Path:
-    """Write results.gpkg: ``estates`` with verdicts, evidence layers, ``findings``, ``rejects``.
-
-    Evidence layers: ``evidence_lines`` (estate to the facility that decided a distance rule),
-    ``uncovered_buildings``, ``too_close_points``. All in the working CRS. With ``styles``, the
-    geometry layers get QGIS default styles (:mod:`geocheck.qgis_styles`).
-    """
-    if path.exists():
-        path.unlink()
-    est = estates_with_verdicts(result)
-    pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
-    ev = result.evidence
-    for layer in ("evidence_lines", "uncovered_buildings", "too_close_points"):
-        part = ev[ev["layer"] == layer].drop(columns="layer")
-        if len(part):
-            pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
-    pyogrio.write_dataframe(defuse_formulas(result.findings), path, layer="findings",
-                            driver="GPKG", use_arrow=True)
-    rejects = result.site.ledger.rejects_frame()
-    if len(rejects):
-        pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG", use_arrow=True)
-    if styles:
-        from .qgis_styles import write_layer_styles
-
-        write_layer_styles(path, result)
-    return path
+    if not isinstance(fields, FieldMap):
+        fields = FieldMap(fields or [])
+    if pack is not None and not isinstance(pack, Pack):
+        pack = load_pack(pack)  # a wrong pack is reported before any data is read
+    with progress.stage(f"reading {Path(path).name}"):
+        if Path(path).suffix.lower() == ".toml":
+            project = parse_project(path)
+            raw = read_project(project)
+            pack = pack if pack is not None else project.pack
+            dst_crs = dst_crs if dst_crs is not None else project.dst_crs
+            attributes = attributes if attributes is not None else project.attributes
+        else:
+            raw = read_layers(path)
+        if not isinstance(pack, Pack):
+            pack = load_pack(pack if pack is not None else DEFAULT_PACK)
+        site = normalise(raw, fields=fields, dst_crs=dst_crs)
+        if attributes is not None:
+            apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
+    with progress.stage(f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"):
+        return judge(site, pack, progress)
 
 
 FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")
@@ -129,33 +103,15 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return chosen
 
 
-def report_map_positions(result: Result, limit: int | None = None) -> np.ndarray:
-    """Row positions (ascending) of the estates that get a static map in the report.
-
-    All of them when ``limit`` is None or not below the number of estates; else ``limit``
-    estates, failing ones first, then those lacking data, passing and not applicable ones,
-    each group in the estates layer's order.
-    """
-    est = result.site.estates
-    n = len(est)
-    if limit is None or limit >= n:
-        return np.arange(n)
-    if limit < 0:
-        raise GeocheckError(f"the number of report maps cannot be negative ({limit})")
-    severity = est["estate_id"].map(result.overall()).map(SEVERITY).fillna(SEVERITY[NO_DATA])
-    chosen = np.argsort(-severity.to_numpy(), kind="stable")[:limit]
-    return np.sort(chosen)
-
-
 REPORT_MAPS = 300
 """Estate maps in report.html unless told otherwise: at about 30 KB each, 300 maps keep the
 report under some 15 MB, which a browser opens at once (3,000 would be 120 MB)."""
 
 
-def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMATS,
-              lang: str = "zh", pdf: bool = False, offline: bool = False,
-              report_maps: int | None = REPORT_MAPS,
-              progress: Progress = QUIET) -> dict[str, Path]:
+def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...] = FORMATS,
+                  lang: str = "zh", pdf: bool = False, offline: bool = False,
+                  report_maps: int | None = REPORT_MAPS,
+                  progress: Progress = QUIET) -> dict[str, Path]:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
@@ -163,12 +119,14 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
     progress.csv when it has a campaign and estates carry target years. gpkg: results.gpkg with
     QGIS default styles. map: map.html (``offline``: Leaflet inlined). xlsx: findings.xlsx.
     report: report.html in ``lang`` (zh or en) with static maps (of ``report_maps`` estates
-    at most, failing first: :func:`report_map_positions`; None: all), and report.pdf when
+    at most, failing first:
+    :func:`geocheck.views.report.report_map_positions`; None: all), and report.pdf when
     ``pdf``.
     png: map.png, and progress.png with the campaign progress.
     """
     if lang not in ("zh", "en"):
         raise GeocheckError(f"unknown report language {lang!r}: choose zh or en")
+    outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     n = len(result.site.estates)
@@ -178,8 +136,6 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
         drawn = False
     chart: bytes | None = None
     if table is not None and drawn:
-        from .views.charts import progress_chart_png
-
         chart = progress_chart_png(table, result.pack.campaign, lang=lang)
     if "csv" in formats:
         with progress.stage("writing the CSV tables"):
@@ -199,20 +155,15 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
     if "gpkg" in formats:
         with progress.stage("writing results.gpkg"):
             written["results"] = write_gpkg(result, outdir / "results.gpkg")
+            write_layer_styles(written["results"], result)
     if "xlsx" in formats:
-        from .excel import write_xlsx
-
         with progress.stage("writing findings.xlsx"):
             written["xlsx"] = write_xlsx(result, outdir / "findings.xlsx")
     if "map" in formats:
-        from .webmap import write_map
-
         with progress.stage("writing map.html" + (" (offline)" if offline else "")):
             written["map"] = write_map(result, outdir / "map.html", offline=offline)
     overview: bytes | None = None
     if drawn:
-        from .static_map import overview_png
-
         with progress.stage("drawing the overview map"):
             overview = overview_png(result, lang=lang)
         if "png" in formats:
@@ -222,9 +173,6 @@ def write_all(result: Result, outdir: Path, *, formats: tuple[str, ...] = FORMAT
                 written["progress_png"] = outdir / "progress.png"
                 written["progress_png"].write_bytes(chart)
     if "report" in formats:
-        from .report import render_report, write_pdf
-        from .static_map import EstateMaps
-
         pngs: dict[str, bytes] = {}
         positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
         k = len(positions)
@@ -249,8 +197,6 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
     """Whether a CJK font is installed for the static maps. Without one, asking for ``png``
     by name is an error; in the default run of every format the maps are left out, with a
     note on stderr."""
-    from .static_map import find_cjk_font
-
     if find_cjk_font() is not None:
         return True
     advice = ("no installed font can draw Chinese, so the static maps would show boxes; "

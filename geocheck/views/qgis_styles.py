@@ -17,13 +17,12 @@ import sqlite3
 import xml.etree.ElementTree as ET
 from contextlib import closing
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .core.errors import GeocheckError
-from .webmap import EVIDENCE_COLOUR, STATUS_COLOURS, STATUS_LABELS
-
-if TYPE_CHECKING:
-    from .rules.result import Result
+from ..core.errors import GeocheckError
+from ..core.version import VERSION
+from ..rules.result import Result
+from .style import EVIDENCE_COLOUR, STATUS_COLOURS
+from .text import STATUS_LABELS
 
 STYLE_NAME = "geocheck"
 LABEL_FONT = "Noto Sans CJK SC"
@@ -181,9 +180,7 @@ def layer_qml(layer: str, *, description: str = "", geometry_type: int | None = 
 
 def describe(layer: str, result: Result | None = None) -> str:
     """The ``description`` of a layer's style: the layer, geocheck's version and the pack."""
-    from . import __version__
-
-    text = f"geocheck {__version__} style for {layer}"
+    text = f"geocheck {VERSION} style for {layer}"
     if result is not None:
         pack = result.pack
         text += f" (pack {pack.id}: {pack.title_zh} / {pack.title_en})"

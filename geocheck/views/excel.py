@@ -28,16 +28,17 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from .core.errors import GeocheckError
-from .core.status import (
+from ..core.errors import GeocheckError
+from ..core.status import (
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
     PASS,
 )
-from .export import FORMULA_START
-from .rules.result import Result
-from .webmap import STATUS_COLOURS, STATUS_LABELS
+from ..core.version import VERSION
+from ..rules.result import Result
+from .style import STATUS_COLOURS
+from .text import FORMULA_START, STATUS_LABELS
 
 SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
                "findings": "结果 findings", "rejects": "剔除 rejects", "about": "说明 about"}
@@ -241,8 +242,6 @@ def overall_summary(result: Result) -> pd.DataFrame:
 
 def about_rows(result: Result) -> list[tuple[str, str]]:
     """The about sheet's (item, value) rows, before the status legend."""
-    from . import __version__
-
     site, pack = result.site, result.pack
     crs = site.crs
     epsg = crs.to_epsg()
@@ -252,7 +251,7 @@ def about_rows(result: Result) -> list[tuple[str, str]]:
             ("estates 小区数", str(len(site.estates))),
             ("source 数据文件", str(site.source)),
             ("working CRS 坐标系", f"EPSG:{epsg} {crs.name}" if epsg else crs.name),
-            ("geocheck version 版本", __version__)]
+            ("geocheck version 版本", VERSION)]
     if site.attributes_source:
         rows.append(("attributes 指标填报表", site.attributes_source))
     rows += [("note 说明", note) for note in site.ledger.notes]

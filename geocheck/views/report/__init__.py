@@ -14,32 +14,35 @@ an appendix listing every rule's citation once (the findings rows link to it).
 
 from __future__ import annotations
 
-import base64
-import html
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .core.errors import GeocheckError
-from .core.status import (
+from ...core.errors import GeocheckError
+from ...core.status import (
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
     PASS,
+    SEVERITY,
     WORST_FIRST,
 )
-from .core.units import VALUE_DECIMALS, percent, share
-from .report_text import LANGS, STATUS_TEXT, TEXT, UNIT_TEXT
-from .rules.result import Result
-from .webmap import STATUS_COLOURS
+from ...core.units import percent
+from ...core.version import VERSION
+from ...rules.result import Result
+from ..style import STATUS_COLOURS
+from ..text import LANGS, STATUS_TEXT
+from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, void
+from .text import TEXT
+from .values import format_values, number_text, percent_text, yes_no
+
+__all__ = ["format_values", "png_uri", "render_report", "report_map_positions", "write_pdf"]
 
 FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
          '"WenQuanYi Micro Hei", sans-serif')
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PDF_INSTALL = ('writing the PDF report needs WeasyPrint: pip install "geocheck[pdf]" '
                "(WeasyPrint also needs Pango: on Debian, "
                "apt-get install libpango-1.0-0 libpangoft2-1.0-0)")
@@ -47,140 +50,14 @@ PDF_INSTALL = ('writing the PDF report needs WeasyPrint: pip install "geocheck[p
 
 # -- escaping ------------------------------------------------------------------------------
 
-class Markup(str):
-    """HTML built by this module; :func:`esc` passes it through and escapes any other text."""
-
-    __slots__ = ()
-
-
-def _missing(value: object) -> bool:
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def esc(value: object) -> Markup:
-    """``value`` as HTML text: escaped (quotes too) unless it is Markup; missing -> ''."""
-    if isinstance(value, Markup):
-        return value
-    if type(value) is str:
-        return Markup(html.escape(value, quote=True))
-    if _missing(value):
-        return Markup("")
-    return Markup(html.escape(str(value), quote=True))
-
-
-def _attrs(attrs: Mapping[str, object]) -> str:
-    # Names are this module's own keywords (class_ -> class, data_id -> data-id); values escape.
-    return "".join(f' {k.rstrip("_").replace("_", "-")}="{esc(v)}"'
-                   for k, v in attrs.items() if v is not None)
-
-
-def el(tag: str, /, *children: object, **attrs: object) -> Markup:
-    """An element ``<tag ...>children</tag>``; children and attribute values are escaped
-    unless they are Markup; lists of children are joined; None attributes are left out."""
-    return Markup(f"<{tag}{_attrs(attrs)}>{join(children)}</{tag}>")
-
-
-def void(tag: str, /, **attrs: object) -> Markup:
-    """An element without content (``img``, ``meta``)."""
-    return Markup(f"<{tag}{_attrs(attrs)}>")
-
-
-def join(children: Iterable[object]) -> Markup:
-    """Children (text, Markup or nested lists of them) joined, text escaped."""
-    out = []
-    for c in children:
-        out.append(join(c) if isinstance(c, list | tuple) else esc(c))
-    return Markup("".join(out))
-
-
-def lookup(values: Iterable[object], func: Callable[[object], str],
-           missing: str = "") -> np.ndarray:
-    """``func`` of each value as an object array, called once per distinct value (missing
-    values -> ``missing``)."""
-    if not hasattr(values, "dtype"):  # a list or generator, not a pandas/numpy array
-        values = pd.Series(list(values), dtype=object)
-    codes, uniques = pd.factorize(values)
-    return np.asarray([*(func(v) for v in uniques), missing], dtype=object)[codes]
-
-
-def esc_column(values: Iterable[object]) -> np.ndarray:
-    """HTML-escaped text of each value (missing -> ''), as an object array; each distinct value
-    is escaped once, so the columns of a city-wide findings table escape quickly."""
-    return lookup(values, lambda v: html.escape(str(v), quote=True))
-
 
 # -- formatting ----------------------------------------------------------------------------
-
-def _trim(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def format_values(values: np.ndarray, units: np.ndarray, lang: str) -> np.ndarray:
-    """Values as text with their unit, to the precision they are judged at (trailing zeros
-    dropped): metres ``736.5 m``, square metres ``m²``, ratios as a percentage (``34.996 %``),
-    yes/no as words; missing values as ''. Each distinct (value, unit) is formatted once."""
-    values = np.asarray(values, dtype=float)
-    units = np.asarray(units, dtype=object)
-    out = np.full(len(values), "", dtype=object)
-    known = ~np.isnan(values)
-    words = TEXT[lang]
-    for unit in pd.unique(units[known]):
-        mask = known & (units == unit)
-        uniq, inverse = np.unique(values[mask], return_inverse=True)
-        if unit == "yes/no":
-            text = [words["yes"] if v >= 0.5 else words["no"] for v in uniq]
-        elif unit == "ratio":
-            d = max(VALUE_DECIMALS["ratio"] - 2, 0)
-            text = [_trim(f"{v * 100:,.{d}f}") + " %" for v in uniq]
-        else:
-            d = VALUE_DECIMALS.get(str(unit), 6)
-            label = UNIT_TEXT[lang].get(str(unit), str(unit))
-            sep = "" if label.startswith("/") or not label else " "
-            text = [_trim(f"{v:,.{d}f}") + sep + label for v in uniq]
-        out[mask] = np.asarray(text, dtype=object)[inverse]
-    return out
-
-
-def _percent(value: object) -> str:
-    """A ratio as a percentage to 0.1 %, truncated rather than rounded, so that a share just
-    below a threshold (84.96 % against 85 %) never shows as reaching it."""
-    if _missing(value):
-        return "—"
-    return share(float(value))
-
-
-def _number(value: object) -> str:
-    if _missing(value):
-        return "—"
-    return f"{value:,}" if isinstance(value, int | np.integer) else _trim(f"{float(value):,.6f}")
-
-
-def _yes_no(value: object, lang: str) -> str:
-    return "—" if _missing(value) else TEXT[lang]["yes" if bool(value) else "no"]
-
-
-def png_uri(data: bytes) -> str:
-    """A PNG as a ``data:image/png;base64,`` URI (ValueError when ``data`` is not a PNG)."""
-    if not bytes(data[:8]) == PNG_SIGNATURE:
-        raise ValueError("report images must be PNG bytes")
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 # -- building blocks -----------------------------------------------------------------------
 
 def _badge(status: str, lang: str) -> Markup:
     return el("span", STATUS_TEXT[lang].get(status, status), class_=f"badge s-{status}")
-
-
-def table(headers: Sequence[object], rows: Iterable[Sequence[object]], *,
-          numeric: Iterable[int] = (), class_: str | None = None) -> Markup:
-    """A small table: header cells, then rows of cells (text or Markup); ``numeric`` columns are
-    right-aligned."""
-    right = set(numeric)
-    head = el("thead", el("tr", [el("th", h) for h in headers]))
-    body = el("tbody", [el("tr", [el("td", c, class_="num" if i in right else None)
-                                  for i, c in enumerate(r)]) for r in rows])
-    return el("table", head, body, class_=class_)
 
 
 def _figure(data: bytes, alt: str, class_: str) -> Markup:
@@ -203,7 +80,7 @@ def _title(result: Result, lang: str) -> Markup:
     meta = [(t["pack"], f"{pack.id} — {pack.title_zh if lang == 'zh' else pack.title_en}"),
             (t["source"], result.site.source.name),
             (t["generated"], datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %z")),
-            (t["version"], __version__)]
+            (t["version"], VERSION)]
     parts = [el("h1", t["report"], el("br"), el("small", pack.title_zh if lang == "zh"
                                                 else pack.title_en)),
              el("dl", [[el("dt", k), el("dd", v)] for k, v in meta], class_="meta")]
@@ -249,8 +126,8 @@ def _declaration_table(result: Result, lang: str) -> Markup | None:
         return None
     t, rule = TEXT[lang], result.pack.declaration
     every = t["every_requirement"] if rule.every_requirement else ""
-    rows = [[_estate_link(i, r.estate_id), r.estate_name, _percent(r.compliance_rate),
-             f"{r.standards_passed}/{r.standards_applicable}", _yes_no(r.eligible, lang),
+    rows = [[_estate_link(i, r.estate_id), r.estate_name, percent_text(r.compliance_rate),
+             f"{r.standards_passed}/{r.standards_applicable}", yes_no(r.eligible, lang),
              r.blocking_requirements, r.verdict_zh if lang == "zh" else r.verdict]
             for i, r in enumerate(dec.itertuples(index=False))]
     return join([el("h3", t["declaration"]),
@@ -270,8 +147,8 @@ def _score_table(result: Result, lang: str) -> Markup | None:
              *(f"{p.title_zh if lang == 'zh' else p.title_en} ({p.max:g})" for p in parts),
              t["total"], t["stars"], t["rating"]]
     rows = [[_estate_link(i, r["estate_id"]), r["estate_name"],
-             *(_number(r[p.id]) for p in parts), _number(r["total"]),
-             "—" if _missing(r["stars"]) else
+             *(number_text(r[p.id]) for p in parts), number_text(r["total"]),
+             "—" if missing(r["stars"]) else
              (t["stars_none"] if r["stars"] == 0 else "★" * int(r["stars"])),
              r["rating_zh" if lang == "zh" else "rating"]]
             for i, r in enumerate(sc.to_dict("records"))]
@@ -285,10 +162,10 @@ def _progress_table(progress: pd.DataFrame, lang: str) -> Markup:
 
     def cell(col: str, v: object) -> str:
         if col.endswith("_share"):
-            return _percent(v)
+            return percent_text(v)
         if col == "on_track":
-            return _yes_no(v, lang)
-        return f"{int(v)}" if col == "year" and not _missing(v) else _number(v)
+            return yes_no(v, lang)
+        return f"{int(v)}" if col == "year" and not missing(v) else number_text(v)
 
     rows = [[cell(c, v) for c, v in zip(cols, rec, strict=True)]
             for rec in progress.itertuples(index=False)]
@@ -408,14 +285,14 @@ def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
     dec = result.declaration
     if dec is not None:
         return [el("p", el("b", t["declaration"]), ": ", t["compliance"], " ",
-                   _percent(r.compliance_rate), f" ({r.standards_passed}/"
-                   f"{r.standards_applicable}); ", t["eligible"], ": ", _yes_no(r.eligible, lang),
+                   percent_text(r.compliance_rate), f" ({r.standards_passed}/"
+                   f"{r.standards_applicable}); ", t["eligible"], ": ", yes_no(r.eligible, lang),
                    *(["; ", t["blocking"], ": ", r.blocking_requirements]
                      if r.blocking_requirements else []), class_="line")
                 for r in dec.itertuples(index=False)]
     sc = result.scores
     if sc is not None:
-        return [el("p", el("b", t["scores"]), ": ", t["total"], " ", _number(total), "; ",
+        return [el("p", el("b", t["scores"]), ": ", t["total"], " ", number_text(total), "; ",
                    rating, class_="line")
                 for total, rating in zip(sc["total"], sc["rating_zh" if lang == "zh" else "rating"],
                                          strict=True)]
@@ -554,6 +431,24 @@ a {{ color: #0b4f8a; }}
 
 # -- public --------------------------------------------------------------------------------
 
+def report_map_positions(result: Result, limit: int | None = None) -> np.ndarray:
+    """Row positions (ascending) of the estates that get a static map in the report.
+
+    All of them when ``limit`` is None or not below the number of estates; else ``limit``
+    estates, failing ones first, then those lacking data, passing and not applicable ones,
+    each group in the estates layer's order.
+    """
+    est = result.site.estates
+    n = len(est)
+    if limit is None or limit >= n:
+        return np.arange(n)
+    if limit < 0:
+        raise GeocheckError(f"the number of report maps cannot be negative ({limit})")
+    severity = est["estate_id"].map(result.overall()).map(SEVERITY).fillna(SEVERITY[NO_DATA])
+    chosen = np.argsort(-severity.to_numpy(), kind="stable")[:limit]
+    return np.sort(chosen)
+
+
 def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | None = None,
                   estate_pngs: Mapping[str, bytes] | None = None,
                   progress: pd.DataFrame | None = None,
@@ -593,7 +488,7 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
         void("meta", http_equiv="Content-Security-Policy",
              content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"),
         void("meta", name="viewport", content="width=device-width, initial-scale=1"),
-        void("meta", name="generator", content=f"geocheck {__version__}"),
+        void("meta", name="generator", content=f"geocheck {VERSION}"),
         el("title", title), el("style", Markup(_css())),
     ])
     body = join([
@@ -604,13 +499,6 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
     ])
     return ("<!DOCTYPE html>\n" + el("html", el("head", head), el("body", body),
                                      lang=t["html_lang"]) + "\n")
-
-
-def write_report(result: Result, path: Path, **options: object) -> Path:
-    """Write :func:`render_report` (``options`` are its keywords) to ``path`` as UTF-8."""
-    path = Path(path)
-    path.write_text(render_report(result, **options), encoding="utf-8")
-    return path
 
 
 def write_pdf(html_text: str, path: Path) -> Path:

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .core.status import (
+from ..core.status import (
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
     PASS,
 )
-from .core.units import percent, share
-from .rules.result import Result
+from ..core.units import percent, share
+from ..rules.result import Result
 
 MAX_LISTED = 15
 MAX_RULES = 30

@@ -12,9 +12,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from .core.errors import GeocheckError
-from .core.indicators import (
+from ..core.errors import GeocheckError
+from ..core.indicators import (
     BUILT_HEADER,
     BUILT_ZH,
     HOUSEHOLDS_HEADER,
@@ -23,9 +28,9 @@ from .core.indicators import (
     TARGET_YEAR_HEADER,
     Attribute,
 )
-from .core.roles import TARGET_YEARS
-from .export import defuse_formulas
-from .rules.packs.model import Pack
+from ..core.roles import TARGET_YEARS
+from ..rules.packs.model import Pack
+from .text import defuse_formulas
 
 BLANK_ROWS = 50
 VALIDATED_ROWS = 2000
@@ -73,8 +78,6 @@ def _estate_rows(estates: gpd.GeoDataFrame | None) -> pd.DataFrame:
 
 
 def _validation(attr_kind: str, attr: Attribute | None):  # -> DataValidation | None
-    from openpyxl.worksheet.datavalidation import DataValidation
-
     def dv(**kw: object) -> DataValidation:
         v = DataValidation(allow_blank=True, showErrorMessage=True, errorStyle="stop", **kw)
         return v
@@ -148,11 +151,6 @@ def write_template(pack: Pack, path: str | Path, estates: gpd.GeoDataFrame | Non
 
 def _write_xlsx(pack: Pack, cols: pd.DataFrame, table: pd.DataFrame, path: Path,
                 n_rows: int) -> None:
-    from openpyxl import Workbook
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     book = Workbook()
     ws = book.active
     ws.title = "指标填报"

@@ -12,119 +12,37 @@ Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are w
 from __future__ import annotations
 
 import html
-import json
-import os
-import re
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from branca.element import Element
-from jinja2 import Template
 
-from .core.errors import GeocheckError
-from .core.roles import ROLES
-from .core.status import (
-    FAIL,
-    NO_DATA,
-    NOT_APPLICABLE,
-    PASS,
-    WORST_FIRST,
+from ...core.roles import ROLES
+from ...core.status import WORST_FIRST
+from ...core.units import share
+from ...rules.result import Result
+from ..style import EVIDENCE_COLOUR, ROLE_COLOURS, STATUS_COLOURS
+from ..text import STATUS_LABELS
+from .basemaps import GCJ_JS, TIANDITU_KEY_ENV, Basemap, basemaps, tianditu
+from .leaflet import (
+    LEAFLET_CSS,
+    LEAFLET_JS,
+    GeocheckMap,
+    GeoJsonLayer,
+    Script,
+    controls_js,
+    escape_all,
+    inline_assets,
+    js_literal,
+    render_html,
 )
-from .core.units import share
-from .rules.result import Result
 
-STATUS_COLOURS = {PASS: "#1a9850", FAIL: "#d73027", NO_DATA: "#969696", NOT_APPLICABLE: "#4575b4"}
-STATUS_LABELS = {PASS: "pass 达标", FAIL: "fail 不达标", NO_DATA: "no data 无数据",
-                 NOT_APPLICABLE: "not applicable 不适用"}
-ROLE_COLOURS = {
-    "bus_stops": "#1f78b4", "rail_stations": "#6a3d9a", "garbage_points": "#b15928",
-    "kindergartens": "#e7298a", "schools": "#ff7f00", "entrances": "#000000",
-}
-EVIDENCE_COLOUR = "#d73027"
-COORDINATE_DECIMALS = 6  # about 0.1 m
-
-
-def js_literal(obj: Any) -> str:
-    """JSON for a ``<script>``: ``<``, ``>``, ``&`` and line separators as ``\\u`` escapes."""
-    return _script_safe(json.dumps(obj, ensure_ascii=False))
-
-
-def _script_safe(text: str) -> str:
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
-
-
-def escape_all(values: Any) -> np.ndarray:
-    """HTML-escape each value (missing values become '')."""
-    return np.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                     else html.escape(str(v), quote=True) for v in values], dtype=object)
-
-
-def geojson_text(gdf: gpd.GeoDataFrame) -> str:
-    """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
-
-    Geometries are written by GEOS (``shapely.to_geojson``) and properties by pandas' JSON
-    writer, both vectorised.
-    """
-    lonlat = gdf.to_crs(4326)
-    geoms = shapely.to_geojson(shapely.transform(lonlat.geometry.to_numpy(),
-                                                 lambda c: np.round(c, COORDINATE_DECIMALS)))
-    props = pd.DataFrame(lonlat.drop(columns=lonlat.geometry.name))
-    if props.columns.empty:
-        prop_json = ["{}"] * len(geoms)
-    else:
-        # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
-        # which would also split at U+2028 and the like inside a value.
-        prop_json = props.to_json(orient="records", lines=True,
-                                  force_ascii=False).rstrip("\n").split("\n")
-    features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
-                        for p, g in zip(prop_json, geoms, strict=True))
-    return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
-
-
-class GeoJsonLayer(folium.map.Layer):
-    """A toggleable ``L.geoJSON`` layer from GeoJSON text and JavaScript options.
-
-    ``options_js`` is JavaScript written by geocheck (never from the data). The GeoJSON text is
-    held back from template rendering and put in place by :func:`render_html` (rendering tens
-    of megabytes through Jinja is slow); ``share`` draws the data of another layer again.
-    """
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {%- if this.share is none %}
-        var {{ this.get_name() }}_data = {{ this.token }};
-        {%- endif %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data_name }}, {{ this.options_js }});
-        {% endmacro %}
-    """)
-
-    def __init__(self, gdf: gpd.GeoDataFrame | None, name: str, options_js: str,
-                 show: bool = True, share: GeoJsonLayer | None = None) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "GeoJsonLayer"
-        self.share = share
-        self.data = geojson_text(gdf) if share is None else ""
-        self.token = f"__GEOCHECK_DATA_{self.get_name()}__"
-        self.data_name = f"{(share or self).get_name()}_data"
-        self.options_js = options_js
-
-
-_TOKEN = re.compile(r"__GEOCHECK_DATA_(\w+?)__")
-
-
-def render_html(m: folium.Map) -> str:
-    """Render the map page, then put each layer's GeoJSON text in place of its token."""
-    data = {child.get_name(): child.data for child in m._children.values()
-            if isinstance(child, GeoJsonLayer) and child.share is None}
-    return _TOKEN.sub(lambda match: data[match.group(1)], m.get_root().render())
+__all__ = ["LEAFLET_CSS", "LEAFLET_JS", "TIANDITU_KEY_ENV", "Basemap", "basemaps", "build_map",
+           "estate_layer_frame", "tianditu", "write_map"]
 
 
 def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
@@ -297,241 +215,6 @@ def _service_radii(result: Result) -> dict[str, float]:
     return radii
 
 
-LEAFLET_VERSION = "1.9.4"
-LEAFLET_JS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
-LEAFLET_CSS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
-TIANDITU_KEY_ENV = "GEOCHECK_TIANDITU_KEY"
-"""Environment variable holding a Tianditu (天地图) browser key; when set, the map offers
-Tianditu basemaps, and the key is written into map.html (anyone with the file can read it)."""
-
-
-class GeocheckMap(folium.Map):
-    """A folium Map that loads Leaflet only (folium's default jQuery, Bootstrap and marker
-    fonts are not used by geocheck's map, and would each need the internet)."""
-
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS)]
-    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", LEAFLET_CSS)]
-
-
-@dataclass(frozen=True)
-class Basemap:
-    """A basemap choice: ``urls`` are Leaflet tile URL templates drawn together (base, then
-    labels); ``gcj02`` marks tiles in GCJ-02, under which overlays are shown shifted."""
-
-    key: str
-    name: str
-    urls: tuple[str, ...]
-    attribution: str
-    subdomains: str = "abc"
-    max_zoom: int = 19
-    gcj02: bool = False
-
-
-OSM = Basemap("osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",),
-              '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-              "contributors", subdomains="")
-GAODE = Basemap("gaode", "高德 Gaode (GCJ-02)",
-                ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
-                 "&style=8&x={x}&y={y}&z={z}",),
-                "&copy; 高德地图 AutoNavi", subdomains="1234", max_zoom=18, gcj02=True)
-BLANK = Basemap("none", "no basemap 无底图", (), "")
-
-
-def tianditu(key: str) -> list[Basemap]:
-    """Tianditu vector and imagery basemaps (CGCS2000, drawn as WGS 84: no shift) with labels."""
-    if not re.fullmatch(r"[0-9A-Za-z]{8,64}", key):
-        raise GeocheckError(f"{TIANDITU_KEY_ENV} does not look like a Tianditu key "
-                            "(letters and digits only); unset it or give the key from "
-                            "console.tianditu.gov.cn")
-    wmts = ("https://t{s}.tianditu.gov.cn/%s_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-            "&LAYER=%s&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
-            "&TILECOL={x}&tk=" + key)
-    attribution = "&copy; 天地图 Tianditu"
-    return [Basemap("tianditu", "天地图 Tianditu", (wmts % ("vec", "vec"), wmts % ("cva", "cva")),
-                    attribution, subdomains="01234567", max_zoom=18),
-            Basemap("tianditu_img", "天地图影像 Tianditu imagery",
-                    (wmts % ("img", "img"), wmts % ("cia", "cia")), attribution,
-                    subdomains="01234567", max_zoom=18)]
-
-
-def basemaps(offline: bool = False, tianditu_key: str | None = None) -> list[Basemap]:
-    """The basemaps offered, the first shown: OpenStreetMap (blank when ``offline``), Tianditu
-    when a key is given, Gaode, and no basemap."""
-    if tianditu_key is None:
-        tianditu_key = os.environ.get(TIANDITU_KEY_ENV) or None
-    maps = [OSM, *(tianditu(tianditu_key) if tianditu_key else []), GAODE, BLANK]
-    if offline:
-        maps.remove(BLANK)
-        maps.insert(0, BLANK)
-    return maps
-
-
-GCJ_JS = """
-// WGS 84 -> GCJ-02 for display over Gaode tiles (the same public formula as geocheck.coords;
-// measured data is never shifted: only what is drawn, and only while a GCJ-02 basemap is shown).
-GEOCHECK.gcj = (function() {
-  var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
-  function inChina(lon, lat) { return lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293
-                                       && lat <= 55.8271; }
-  function fwd(lat, lon) {
-    if (!inChina(lon, lat)) return L.latLng(lat, lon);
-    var x = lon - 105.0, y = lat - 35.0, s = Math.sqrt(Math.abs(x));
-    var common = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
-    var dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * s + common
-      + (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2.0 / 3.0
-      + (160.0 * Math.sin(y / 12.0 * PI) + 320.0 * Math.sin(y * PI / 30.0)) * 2.0 / 3.0;
-    var dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * s + common
-      + (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2.0 / 3.0
-      + (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2.0 / 3.0;
-    var rad = lat / 180.0 * PI, magic = 1.0 - EE * Math.sin(rad) * Math.sin(rad);
-    var sm = Math.sqrt(magic);
-    dlat = (dlat * 180.0) / ((A * (1.0 - EE)) / (magic * sm) * PI);
-    dlon = (dlon * 180.0) / (A / sm * Math.cos(rad) * PI);
-    return L.latLng(lat + dlat, lon + dlon);
-  }
-  function mapLatLngs(ll) {
-    return Array.isArray(ll) ? ll.map(mapLatLngs) : fwd(ll.lat, ll.lng);
-  }
-  function shift(layer, on) {
-    if (layer.eachLayer) { layer.eachLayer(function(l) { shift(l, on); }); return; }
-    var single = !!layer.getLatLng;
-    if (on) {
-      if (layer._gcOrig === undefined) {
-        layer._gcOrig = single ? layer.getLatLng() : layer.getLatLngs();
-      }
-      if (single) layer.setLatLng(fwd(layer._gcOrig.lat, layer._gcOrig.lng));
-      else layer.setLatLngs(mapLatLngs(layer._gcOrig));
-    } else if (layer._gcOrig !== undefined) {
-      if (single) layer.setLatLng(layer._gcOrig); else layer.setLatLngs(layer._gcOrig);
-      delete layer._gcOrig;
-    }
-    var tip = layer.getTooltip && layer.getTooltip();
-    if (tip && tip.isOpen()) { layer.closeTooltip(); layer.openTooltip(); }
-  }
-  return {forward: fwd, shift: shift, on: false};
-})();
-"""
-
-CONTROLS_JS = """
-(function() {
-  var map = {map}, overlays = {overlays}, estates = {estates};
-  var bases = {}, first = null;
-  GEOCHECK.basemaps.forEach(function(b) {
-    var tiles = b.urls.map(function(u) {
-      return L.tileLayer(u, {attribution: b.attribution, subdomains: b.subdomains || 'abc',
-                             maxZoom: b.max_zoom, gcj02: b.gcj02});
-    });
-    var layer = L.layerGroup(tiles);
-    layer.options.gcj02 = b.gcj02;
-    bases[b.name] = layer;
-    if (first === null) first = layer;
-  });
-  first.addTo(map);
-  var named = {};
-  overlays.forEach(function(o) { named[o[0]] = o[1]; });
-  GEOCHECK.control = L.control.layers(bases, named, {collapsed: false}).addTo(map);
-  L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
-  function applyShift(on) {
-    GEOCHECK.gcj.on = on;
-    overlays.forEach(function(o) { GEOCHECK.gcj.shift(o[1], on); });
-    var note = document.getElementById('geocheck-gcj-note');
-    if (note) note.style.display = on ? 'block' : 'none';
-  }
-  map.on('baselayerchange', function(e) { applyShift(!!e.layer.options.gcj02); });
-  GEOCHECK.applyShift = applyShift;
-  GEOCHECK.map = map;
-  GEOCHECK.estates = estates;
-  GEOCHECK.overlays = overlays;
-
-  // Search by estate name or id: a text box with the names as suggestions; Enter (or picking a
-  // suggestion) zooms to the next matching estate and opens its popup.
-  var Search = L.Control.extend({
-    options: {position: 'topleft'},
-    onAdd: function() {
-      var box = L.DomUtil.create('div', 'leaflet-bar gc-search');
-      var input = L.DomUtil.create('input', '', box);
-      input.type = 'search'; input.id = 'geocheck-search';
-      input.placeholder = '搜索小区 search estate';
-      input.setAttribute('list', 'geocheck-search-list');
-      var list = L.DomUtil.create('datalist', '', box); list.id = 'geocheck-search-list';
-      var msg = L.DomUtil.create('div', 'gc-search-msg', box); msg.id = 'geocheck-search-msg';
-      var seen = {};
-      estates.eachLayer(function(l) {
-        var p = l.feature.properties, label = p.n ? p.n + ' (' + p.i + ')' : p.i;
-        if (seen[label]) return; seen[label] = true;
-        var opt = document.createElement('option'); opt.value = label; list.appendChild(opt);
-      });
-      var last = {q: null, k: -1};
-      function go() {
-        var q = input.value.trim().toLowerCase(), hits = [];
-        if (!q) { msg.textContent = ''; return; }
-        estates.eachLayer(function(l) {
-          var p = l.feature.properties, label = (p.n ? p.n + ' (' + p.i + ')' : p.i);
-          if (label.toLowerCase() === q) hits.unshift(l);
-          else if ((p.n || '').toLowerCase().indexOf(q) >= 0
-                   || p.i.toLowerCase().indexOf(q) >= 0) hits.push(l);
-        });
-        if (!hits.length) { msg.textContent = '无匹配 no estate matches'; return; }
-        last.k = (last.q === q) ? (last.k + 1) % hits.length : 0; last.q = q;
-        var l = hits[last.k];
-        msg.textContent = (last.k + 1) + ' / ' + hits.length;
-        if (!map.hasLayer(estates)) map.addLayer(estates);
-        // no animation: the popup's own pan (to show all of it) must come after the zoom
-        map.fitBounds(l.getBounds(), {maxZoom: 17, animate: false});
-        l.openPopup();
-      }
-      L.DomEvent.disableClickPropagation(box);
-      L.DomEvent.on(input, 'keydown', function(e) { if (e.key === 'Enter') go(); });
-      L.DomEvent.on(input, 'change', go);
-      GEOCHECK.search = function(text) { input.value = text; go(); return msg.textContent; };
-      return box;
-    }
-  });
-  new Search().addTo(map);
-})();
-"""
-
-
-def _controls_js(m: folium.Map, layers: list[GeoJsonLayer], estates: GeoJsonLayer) -> str:
-    overlays = ", ".join(f"[{js_literal(layer.layer_name)}, {layer.get_name()}]"
-                         for layer in layers)
-    return (CONTROLS_JS.replace("{map}", m.get_name())
-            .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.get_name()))
-
-
-class Script(folium.MacroElement):
-    """Raw JavaScript written by geocheck (never from the data), run after the layers."""
-
-    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self._name = "Script"
-        self.code = code
-
-
-def _leaflet_file(name: str) -> str:
-    return (resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet" / name).read_text(
-        encoding="utf-8")
-
-
-def inline_assets(page: str) -> str:
-    """Replace the page's Leaflet ``<script src>`` and ``<link>`` by the files' contents (from
-    the ``django-js-lib-leaflet`` package), so the map needs no internet but for tiles."""
-    js, css = _leaflet_file("leaflet.js"), _leaflet_file("leaflet.css")
-    if "</script" in js.lower() or "</style" in css.lower():  # never: checked, not assumed
-        raise GeocheckError("the bundled Leaflet files cannot be inlined safely")
-    script = re.compile(r'<script src="' + re.escape(LEAFLET_JS) + r'"></script>')
-    link = re.compile(r'<link rel="stylesheet" href="' + re.escape(LEAFLET_CSS) + r'"\s*/>')
-    page, n_js = script.subn(lambda _: f"<script>{js}</script>", page, count=1)
-    page, n_css = link.subn(lambda _: f"<style>{css}</style>", page, count=1)
-    if n_js != 1 or n_css != 1:
-        raise GeocheckError("could not find the Leaflet script and style to inline")
-    if re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page):
-        raise GeocheckError("the offline map still refers to a file on the internet")
-    return page
-
-
 SHOWN_POINTS_MAX = 1000
 """A facility layer with more points than this starts switched off (one click in the layer
 control turns it on), so that a city's estate verdicts are not buried under markers."""
@@ -622,7 +305,7 @@ def build_map(result: Result, *, offline: bool = False,
     layers.extend(_evidence_layers(result))
     for layer in layers:
         layer.add_to(m)
-    Script(_controls_js(m, layers, estates_layer)).add_to(m)
+    Script(controls_js(m, layers, estates_layer)).add_to(m)
     m.get_root().html.add_child(Element(_legend(result)))
     return m
 

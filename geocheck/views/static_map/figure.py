@@ -1,0 +1,426 @@
+"""The drawing of a static map: one matplotlib figure whose artists are made once and shown
+again for each map (see :mod:`geocheck.views.static_map`).
+
+This is the module that imports matplotlib; :mod:`geocheck.views.static_map` imports it only
+when a map is drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgb, to_rgba
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
+from matplotlib.path import Path as MplPath
+from matplotlib.text import Text
+from matplotlib_scalebar.scalebar import ScaleBar
+
+from ...core.errors import GeocheckError
+from ...core.roles import ROLES
+from ...rules.result import Result
+from ..style import (
+    EVIDENCE_COLOUR,
+    ROLE_COLOURS,
+    STATUS_COLOURS,
+    cjk_font,
+    encode_png,
+    sized_font,
+)
+from ..text import STATUS_TEXT
+from .frames import MAP_RECT, check_metric_crs, drawn_evidence, estate_names, overall_in_order
+
+FULL_SYMBOLS_M_PER_PT = 8.0
+"""Map scale (metres per typographic point) up to which symbols are drawn at full size."""
+
+
+FILL_ALPHA = 0.35
+"""Opacity of an estate's verdict fill (its outline is opaque)."""
+
+
+GREEN_COLOUR = "#c7e9c0"
+
+
+BUILDING_COLOUR = "#d4d4d4"
+
+
+BACKGROUND = "#ffffff"
+
+
+TEXT = {
+    "zh": {"verdict": "小区评定", "layers": "图层", "facilities": "设施", "evidence": "证据",
+           "line": "判定距离线", "uncovered": "服务半径外的建筑",
+           "too_close": "距建筑过近的点", "north": "北", "overall": "总体评定",
+           "overview": "小区总览：{n} 个小区（{counts}）", "count": "{label} {k}",
+           "labels_failing": "名称标注：仅不达标小区", "labels_none": "小区过多，未标注名称",
+           "crs": "坐标系 {crs}（米），上方为坐标北"},
+    "en": {"verdict": "Estate verdict", "layers": "Layers", "facilities": "Facilities",
+           "evidence": "Evidence", "line": "evidence line (distance)",
+           "uncovered": "building beyond service radius",
+           "too_close": "point too close to a building", "north": "N", "overall": "overall",
+           "overview": "Overview: {n} estates ({counts})", "count": "{k} {label}",
+           "labels_failing": "names shown for failing estates only",
+           "labels_none": "too many estates to name",
+           "crs": "{crs}, metres; up is grid north"},
+}
+
+
+EMPTY_PATH = MplPath(np.empty((0, 2)))
+
+
+def polygon_path(geoms: np.ndarray) -> MplPath:
+    """One compound path of the polygons and multipolygons in ``geoms``; holes stay holes.
+
+    Built from :func:`shapely.to_ragged_array` with numpy only. Rings are turned so that
+    exteriors run counter-clockwise and holes clockwise: under the non-zero fill rule holes
+    stay empty and overlapping polygons are filled once. Other geometry types are skipped.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)]
+    if not len(geoms):
+        return EMPTY_PATH
+    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    rings, polygons = offsets[0].astype(np.int64), offsets[1].astype(np.int64)
+    start, end = rings[:-1], rings[1:]
+    n_rings = len(start)
+    rel = coords - coords[0]  # smaller numbers for the shoelace sums
+    cross = rel[:-1, 0] * rel[1:, 1] - rel[1:, 0] * rel[:-1, 1]
+    cross[end[:-1] - 1] = 0.0  # the step from one ring into the next is no edge
+    area = np.add.reduceat(cross, start) if len(cross) else np.zeros(n_rings)
+    exterior = np.zeros(n_rings, dtype=bool)
+    exterior[polygons[:-1][polygons[:-1] < n_rings]] = True
+    flip = np.where(exterior, area < 0, area > 0)
+    ring = np.repeat(np.arange(n_rings), end - start)
+    at = np.arange(len(coords))
+    order = np.where(flip[ring], start[ring] + end[ring] - 1 - at, at)
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[start] = MplPath.MOVETO
+    codes[end - 1] = MplPath.CLOSEPOLY
+    return MplPath(coords[order], codes)
+
+
+def line_path(geoms: np.ndarray) -> MplPath:
+    """One compound path of the lines and multilines in ``geoms`` (other types skipped)."""
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[np.isin(shapely.get_type_id(geoms), (1, 5)) & ~shapely.is_empty(geoms)]
+    if not len(geoms):
+        return EMPTY_PATH
+    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
+    codes[offsets[0][:-1]] = MplPath.MOVETO
+    return MplPath(coords, codes)
+
+
+def anchor_points(geoms: np.ndarray) -> np.ndarray:
+    """(n, 2) coordinates of a point on each geometry (the point itself for points; NaN for a
+    missing or empty geometry)."""
+    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    return np.column_stack([shapely.get_x(points), shapely.get_y(points)]).reshape(-1, 2)
+
+
+def status_label(status: str, lang: str) -> str:
+    """A verdict's name in ``lang``."""
+    return STATUS_TEXT[lang][status]
+
+
+def two_lines(name: str, longest: int = 6) -> str:
+    """A name longer than ``longest`` characters broken in the middle (overview labels)."""
+    if len(name) <= longest or "\n" in name:
+        return name
+    middle = (len(name) + 1) // 2
+    return f"{name[:middle]}\n{name[middle:]}"
+
+
+@dataclass
+class _Layer:
+    """One drawn layer: its geometries; for facility roles, a point per feature."""
+
+    geoms: np.ndarray
+    xy: np.ndarray
+    is_polygon: np.ndarray
+
+
+def _prepare(result: Result) -> dict[str, _Layer]:
+    layers = {}
+    for role in ("green_space", "buildings", *ROLE_COLOURS):
+        gdf = result.site.layer(role)
+        if gdf is None or gdf.empty:
+            continue
+        geoms = gdf.geometry.to_numpy()
+        polygon = np.isin(shapely.get_type_id(geoms), (3, 6))
+        xy = anchor_points(geoms) if role in ROLE_COLOURS else np.empty((0, 2))
+        layers[role] = _Layer(geoms, xy, polygon)
+    return layers
+
+
+def _pale(colour: str, alpha: float) -> tuple[float, float, float]:
+    """``colour`` at ``alpha`` over the white background, as an opaque colour."""
+    rgb = alpha * np.asarray(to_rgb(colour)) + (1 - alpha) * np.asarray(to_rgb(BACKGROUND))
+    return (float(rgb[0]), float(rgb[1]), float(rgb[2]))
+
+
+class MapFigure:
+    """A figure with every artist of a map made once; :meth:`show` sets what it draws.
+
+    ``dynamic`` are the artists that change from map to map (drawn over a saved background
+    by :meth:`blit`), in drawing order.
+    """
+
+    def __init__(self, result: Result, size: tuple[float, float], dpi: int, lang: str) -> None:
+        check_metric_crs(result.site.crs)
+        if lang not in TEXT:
+            raise GeocheckError(f"unknown map language {lang!r}: choose zh or en")
+        self.result, self.lang, self.text, self.dpi = result, lang, TEXT[lang], dpi
+        self.font = cjk_font()
+        self.layers = _prepare(result)
+        self.status = overall_in_order(result)
+        self.names = estate_names(result)
+        self.estates = result.site.estates.geometry.to_numpy()
+        self.estate_xy = anchor_points(self.estates)
+        self.evidence = drawn_evidence(result)
+        self.fig = Figure(figsize=size, dpi=dpi, facecolor=BACKGROUND)
+        FigureCanvasAgg(self.fig)
+        ax = self.ax = self.fig.add_axes(MAP_RECT)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set_facecolor(BACKGROUND)
+        for spine in ax.spines.values():
+            spine.set_zorder(9.5)
+        self.labels: list[Text] = []
+        self._artists()
+        self._furniture()
+        self._background = None
+
+    # artists made once; their paths and offsets are set per map
+    def _patch(self, z: float, **style: object) -> PathPatch:
+        patch = PathPatch(EMPTY_PATH, zorder=z, **style)
+        self.ax.add_patch(patch)
+        return patch
+
+    def _points(self, z: float, **style: object) -> PathCollection:
+        return self.ax.scatter(np.empty(0), np.empty(0), zorder=z, **style)
+
+    def _artists(self) -> None:
+        red = EVIDENCE_COLOUR
+        self.fills = {s: self._patch(1, facecolor=to_rgba(c, FILL_ALPHA), edgecolor="none")
+                      for s, c in STATUS_COLOURS.items()}
+        self.green = self._patch(2, facecolor=GREEN_COLOUR, edgecolor="none")
+        self.buildings = self._patch(3, facecolor=BUILDING_COLOUR, edgecolor="#a8a8a8",
+                                     linewidth=0.3)
+        self.uncovered = self._patch(4, facecolor=_pale(red, 0.75), edgecolor=red,
+                                     linewidth=0.6)
+        self.outlines = {s: self._patch(5, facecolor="none", edgecolor=c, linewidth=1.4)
+                         for s, c in STATUS_COLOURS.items()}
+        self.role_outlines = {r: self._patch(5.5, facecolor="none", edgecolor=c, linewidth=0.8)
+                              for r, c in ROLE_COLOURS.items() if r in self.layers}
+        self.lines = self._patch(6, fill=False, edgecolor=red, linewidth=1.6,
+                                 linestyle=(0, (4, 2.5)))
+        self.points = {r: self._points(7, s=14 if r == "entrances" else 26, c=c,
+                                       edgecolors="white", linewidths=0.6,
+                                       marker="s" if r == "entrances" else "o")
+                       for r, c in ROLE_COLOURS.items() if r in self.layers}
+        self.rings = self._points(8, s=150, facecolors="none", edgecolors=red, linewidths=2.0)
+
+    def _furniture(self) -> None:
+        """Scale bar, north arrow, legend, title, subtitle and footnote."""
+        t, font, ax = self.text, self.font, self.ax
+        self.scalebar = ScaleBar(1, "m", location="lower left", length_fraction=0.25,
+                                 box_alpha=0.8,
+                                 font_properties={"family": font.get_family(), "size": 8})
+        self.scalebar.set_zorder(9.6)
+        ax.add_artist(self.scalebar)
+        # The north arrow stands in the margin, below the legend: it is the same on every map.
+        x, base = MAP_RECT[0] + MAP_RECT[2] + 0.10, MAP_RECT[1] + 0.04
+        self.fig.add_artist(FancyArrowPatch((x, base), (x, base + 0.11),
+                                            transform=self.fig.transFigure, color="black",
+                                            arrowstyle="-|>,head_width=4,head_length=8",
+                                            linewidth=1.8))
+        self.fig.text(x, base + 0.12, t["north"], ha="center", va="bottom",
+                      fontproperties=sized_font(font, 12, "bold"), parse_math=False)
+        self._legend()
+        x0 = MAP_RECT[0]
+        pack = self.result.pack
+        title = pack.title_zh if self.lang == "zh" else pack.title_en
+        self.title = self.fig.text(x0, 0.975, title, va="top", ha="left",
+                                   fontproperties=sized_font(font, 11, "bold"), parse_math=False)
+        room = self.fig.bbox.width * (1 - 2 * x0)
+        for _ in range(4):  # a long pack title is set smaller, on one line
+            width = self.title.get_window_extent(self.fig.canvas.get_renderer()).width
+            if width <= room:
+                break
+            self.title.set_fontsize(self.title.get_fontsize() * room / width * 0.98)
+        self.subtitle = self.fig.text(x0, MAP_RECT[1] + MAP_RECT[3] + 0.012, "", va="bottom",
+                                      ha="left", fontproperties=sized_font(font, 10),
+                                      parse_math=False)
+        crs = self.result.site.crs
+        self.footnote = self.fig.text(x0, 0.018, t["crs"].format(crs=f"{crs.to_string()} "
+                                                                   f"{crs.name}"),
+                                      va="bottom", ha="left", color="#555555",
+                                      fontproperties=sized_font(font, 7), parse_math=False)
+
+    def _legend(self) -> None:
+        t, lang, red = self.text, self.lang, EVIDENCE_COLOUR
+        rows: list[tuple[Artist, str, bool]] = [(_NO_HANDLE, t["verdict"], True)]
+        rows += [(Patch(facecolor=to_rgba(c, FILL_ALPHA), edgecolor=c, linewidth=1.4),
+                  status_label(s, lang), False) for s, c in STATUS_COLOURS.items()]
+        base = [(Patch(facecolor=colour, edgecolor=edge, linewidth=0.5),
+                 self._role_label(role), False)
+                for role, colour, edge in (("green_space", GREEN_COLOUR, "none"),
+                                           ("buildings", BUILDING_COLOUR, "#a8a8a8"))
+                if role in self.layers]
+        if base:
+            rows += [(_NO_HANDLE, t["layers"], True), *base]
+        roles = [r for r in ROLE_COLOURS if r in self.layers]
+        if roles:
+            rows.append((_NO_HANDLE, t["facilities"], True))
+            rows += [(Line2D([], [], linestyle="none", marker="s" if r == "entrances" else "o",
+                             markerfacecolor=ROLE_COLOURS[r], markeredgecolor="white",
+                             markersize=6), self._role_label(r), False) for r in roles]
+        evidence = [
+            ("evidence_lines", Line2D([], [], color=red, linewidth=1.6, linestyle=(0, (4, 2.5))),
+             t["line"]),
+            ("uncovered_buildings", Patch(facecolor=_pale(red, 0.75), edgecolor=red),
+             t["uncovered"]),
+            ("too_close_points", Line2D([], [], linestyle="none", marker="o", markersize=10,
+                                        markerfacecolor="none", markeredgecolor=red,
+                                        markeredgewidth=2), t["too_close"]),
+        ]
+        kinds = set(self.evidence["layer"])
+        if kinds:
+            rows.append((_NO_HANDLE, t["evidence"], True))
+            rows += [(h, label, False) for kind, h, label in evidence if kind in kinds]
+        left = MAP_RECT[0] + MAP_RECT[2] + 0.012
+        legend = self.fig.legend([r[0] for r in rows], [r[1] for r in rows], loc="upper left",
+                                 bbox_to_anchor=(left, MAP_RECT[1] + MAP_RECT[3]),
+                                 prop=sized_font(self.font, 8), frameon=False, handlelength=1.8,
+                                 borderaxespad=0, labelspacing=0.45)
+        for text, row in zip(legend.get_texts(), rows, strict=True):
+            text.set_parse_math(False)
+            if row[2]:
+                text.set_fontproperties(sized_font(self.font, 8.5, "bold"))
+
+    def _role_label(self, role: str) -> str:
+        return ROLES[role].label_zh if self.lang == "zh" else ROLES[role].label_en
+
+    @property
+    def dynamic(self) -> list[Artist]:
+        artists = [*self.fills.values(), self.green, self.buildings, self.uncovered,
+                   *self.outlines.values(), *self.role_outlines.values(), self.lines,
+                   *self.points.values(), self.rings, *self.labels,
+                   *self.ax.spines.values(), self.scalebar]
+        return sorted(artists, key=lambda a: a.get_zorder())
+
+    def scale_symbols(self, box: np.ndarray) -> None:
+        """Shrink point symbols and line widths on a small-scale map (a city overview), so
+        that they do not bury the estates: full size up to :data:`FULL_SYMBOLS_M_PER_PT`
+        metres per point of the map, proportionally smaller beyond (at least a fifth)."""
+        width_pt = self.fig.get_figwidth() * MAP_RECT[2] * 72
+        k = float(np.clip(FULL_SYMBOLS_M_PER_PT / ((box[2] - box[0]) / width_pt), 0.2, 1.0))
+        if k == 1.0:
+            return
+        for artist in (*self.points.values(), self.rings):
+            artist.set_sizes(artist.get_sizes() * k * k)
+            artist.set_linewidths(np.asarray(artist.get_linewidths()) * k)
+        for patch in (*self.outlines.values(), *self.role_outlines.values(), self.lines,
+                      self.uncovered):
+            patch.set_linewidth(max(patch.get_linewidth() * k, 0.3))
+        self.buildings.set_linewidth(0)
+
+    def show(self, box: np.ndarray, index: dict[str, np.ndarray], ev: pd.DataFrame,
+             labels: np.ndarray, own: int | None = None, distances: bool = True) -> None:
+        """Set the features drawn (``index``: positions per layer and for ``estates``), the
+        evidence rows ``ev``, name labels for the estates at ``labels`` (``own``: the map's
+        estate, in bold; the others grey) and the view ``box`` (minx, miny, maxx, maxy, m)."""
+        layers = self.layers
+        for role, patch in (("green_space", self.green), ("buildings", self.buildings)):
+            if role in layers:
+                patch.set_path(polygon_path(layers[role].geoms[index[role]]))
+        est = index["estates"]
+        for status in STATUS_COLOURS:
+            path = polygon_path(self.estates[est[self.status[est] == status]])
+            self.fills[status].set_path(path)
+            self.outlines[status].set_path(path)
+        for role, points in self.points.items():
+            i = index[role]
+            points.set_offsets(layers[role].xy[i])
+            self.role_outlines[role].set_path(
+                polygon_path(layers[role].geoms[i[layers[role].is_polygon[i]]]))
+        kind = ev["layer"].to_numpy()
+        geoms = ev["geometry"].to_numpy()
+        lines = geoms[kind == "evidence_lines"]
+        self.lines.set_path(line_path(lines))
+        self.uncovered.set_path(polygon_path(geoms[kind == "uncovered_buildings"]))
+        self.rings.set_offsets(anchor_points(geoms[kind == "too_close_points"]).reshape(-1, 2))
+        for label in self.labels:
+            label.remove()
+        self.labels = []
+        halo = {"boxstyle": "square,pad=0.1", "facecolor": (1, 1, 1, 0.7), "edgecolor": "none"}
+        plain = sized_font(self.font, 7 if own is None else 8)
+        bold = sized_font(self.font, 10, "bold")
+        for k in labels:
+            name = self.names[k] if own is not None else two_lines(self.names[k])
+            self.labels.append(self.ax.text(
+                *self.estate_xy[k], name, ha="center", va="center", zorder=9,
+                color="black" if own is None or k == own else "#555555", clip_on=True,
+                fontproperties=bold if k == own else plain, parse_math=False, bbox=halo))
+        if distances and len(lines):
+            mid = shapely.get_coordinates(shapely.line_interpolate_point(lines, 0.5,
+                                                                         normalized=True))
+            dist = ev["distance_m"].to_numpy()[kind == "evidence_lines"]
+            font = sized_font(self.font, 8, "bold")
+            for (x, y), d in zip(mid, dist, strict=True):
+                self.labels.append(self.ax.text(
+                    x, y, f"{d:,.0f} m", ha="center", va="center", color=EVIDENCE_COLOUR,
+                    zorder=9, clip_on=True, fontproperties=font, parse_math=False, bbox=halo))
+        self.ax.set_xlim(box[0], box[2])
+        self.ax.set_ylim(box[1], box[3])
+
+    def png(self) -> bytes:
+        """Draw the whole figure; PNG bytes."""
+        self.fig.canvas.draw()
+        return self._encode()
+
+    def blit(self) -> bytes:
+        """Draw only the dynamic artists over the saved background; PNG bytes (the same
+        pixels as :meth:`png`, since nothing else changes from map to map)."""
+        canvas = self.fig.canvas
+        if self._background is None:
+            dynamic = self.dynamic
+            for artist in dynamic:
+                artist.set_visible(False)
+            self.subtitle.set_visible(False)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for artist in dynamic:
+                artist.set_visible(True)
+            self.subtitle.set_visible(True)
+        canvas.restore_region(self._background)
+        self.ax.apply_aspect()
+        for artist in self.dynamic:
+            if not _empty(artist):
+                self.ax.draw_artist(artist)
+        self.fig.draw_artist(self.subtitle)
+        return self._encode()
+
+    def _encode(self) -> bytes:
+        rgba = np.asarray(self.fig.canvas.buffer_rgba())
+        return encode_png(rgba, self.dpi, palette=True)
+
+
+def _empty(artist: Artist) -> bool:
+    """True for a patch or point collection with nothing to draw."""
+    if isinstance(artist, PathPatch):
+        return len(artist.get_path().vertices) == 0
+    return isinstance(artist, PathCollection) and len(artist.get_offsets()) == 0
+
+
+_NO_HANDLE = Line2D([], [], linestyle="none")
+"""An empty legend handle, for the legend's section headings."""

@@ -1,0 +1,239 @@
+"""The page's machinery: folium and Leaflet, GeoJSON layers written by GDAL, scripts, and the
+Leaflet files inlined for ``--offline``.
+
+Every text from the data is HTML-escaped in Python before it is written (:func:`escape_all`),
+and JSON written into a script escapes ``<``, ``>`` and ``&`` (:func:`js_literal`), so nothing
+in the data can close the page's script.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from importlib import resources
+from typing import Any, ClassVar
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from jinja2 import Template
+
+from ...core.errors import GeocheckError
+
+COORDINATE_DECIMALS = 6  # about 0.1 m
+
+
+def js_literal(obj: Any) -> str:
+    """JSON for a ``<script>``: ``<``, ``>``, ``&`` and line separators as ``\\u`` escapes."""
+    return _script_safe(json.dumps(obj, ensure_ascii=False))
+
+
+def _script_safe(text: str) -> str:
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def escape_all(values: Any) -> np.ndarray:
+    """HTML-escape each value (missing values become '')."""
+    return np.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                     else html.escape(str(v), quote=True) for v in values], dtype=object)
+
+
+def geojson_text(gdf: gpd.GeoDataFrame) -> str:
+    """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
+
+    Geometries are written by GEOS (``shapely.to_geojson``) and properties by pandas' JSON
+    writer, both vectorised.
+    """
+    lonlat = gdf.to_crs(4326)
+    geoms = shapely.to_geojson(shapely.transform(lonlat.geometry.to_numpy(),
+                                                 lambda c: np.round(c, COORDINATE_DECIMALS)))
+    props = pd.DataFrame(lonlat.drop(columns=lonlat.geometry.name))
+    if props.columns.empty:
+        prop_json = ["{}"] * len(geoms)
+    else:
+        # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
+        # which would also split at U+2028 and the like inside a value.
+        prop_json = props.to_json(orient="records", lines=True,
+                                  force_ascii=False).rstrip("\n").split("\n")
+    features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
+                        for p, g in zip(prop_json, geoms, strict=True))
+    return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
+
+
+class GeoJsonLayer(folium.map.Layer):
+    """A toggleable ``L.geoJSON`` layer from GeoJSON text and JavaScript options.
+
+    ``options_js`` is JavaScript written by geocheck (never from the data). The GeoJSON text is
+    held back from template rendering and put in place by :func:`render_html` (rendering tens
+    of megabytes through Jinja is slow); ``share`` draws the data of another layer again.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {%- if this.share is none %}
+        var {{ this.get_name() }}_data = {{ this.token }};
+        {%- endif %}
+        var {{ this.get_name() }} = L.geoJSON({{ this.data_name }}, {{ this.options_js }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, gdf: gpd.GeoDataFrame | None, name: str, options_js: str,
+                 show: bool = True, share: GeoJsonLayer | None = None) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoJsonLayer"
+        self.share = share
+        self.data = geojson_text(gdf) if share is None else ""
+        self.token = f"__GEOCHECK_DATA_{self.get_name()}__"
+        self.data_name = f"{(share or self).get_name()}_data"
+        self.options_js = options_js
+
+
+_TOKEN = re.compile(r"__GEOCHECK_DATA_(\w+?)__")
+
+
+def render_html(m: folium.Map) -> str:
+    """Render the map page, then put each layer's GeoJSON text in place of its token."""
+    data = {child.get_name(): child.data for child in m._children.values()
+            if isinstance(child, GeoJsonLayer) and child.share is None}
+    return _TOKEN.sub(lambda match: data[match.group(1)], m.get_root().render())
+
+
+LEAFLET_VERSION = "1.9.4"
+
+
+LEAFLET_JS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
+
+
+LEAFLET_CSS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
+
+
+class GeocheckMap(folium.Map):
+    """A folium Map that loads Leaflet only (folium's default jQuery, Bootstrap and marker
+    fonts are not used by geocheck's map, and would each need the internet)."""
+
+    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS)]
+    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", LEAFLET_CSS)]
+
+
+CONTROLS_JS = """
+(function() {
+  var map = {map}, overlays = {overlays}, estates = {estates};
+  var bases = {}, first = null;
+  GEOCHECK.basemaps.forEach(function(b) {
+    var tiles = b.urls.map(function(u) {
+      return L.tileLayer(u, {attribution: b.attribution, subdomains: b.subdomains || 'abc',
+                             maxZoom: b.max_zoom, gcj02: b.gcj02});
+    });
+    var layer = L.layerGroup(tiles);
+    layer.options.gcj02 = b.gcj02;
+    bases[b.name] = layer;
+    if (first === null) first = layer;
+  });
+  first.addTo(map);
+  var named = {};
+  overlays.forEach(function(o) { named[o[0]] = o[1]; });
+  GEOCHECK.control = L.control.layers(bases, named, {collapsed: false}).addTo(map);
+  L.control.scale({imperial: false, maxWidth: 150}).addTo(map);
+  function applyShift(on) {
+    GEOCHECK.gcj.on = on;
+    overlays.forEach(function(o) { GEOCHECK.gcj.shift(o[1], on); });
+    var note = document.getElementById('geocheck-gcj-note');
+    if (note) note.style.display = on ? 'block' : 'none';
+  }
+  map.on('baselayerchange', function(e) { applyShift(!!e.layer.options.gcj02); });
+  GEOCHECK.applyShift = applyShift;
+  GEOCHECK.map = map;
+  GEOCHECK.estates = estates;
+  GEOCHECK.overlays = overlays;
+
+  // Search by estate name or id: a text box with the names as suggestions; Enter (or picking a
+  // suggestion) zooms to the next matching estate and opens its popup.
+  var Search = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function() {
+      var box = L.DomUtil.create('div', 'leaflet-bar gc-search');
+      var input = L.DomUtil.create('input', '', box);
+      input.type = 'search'; input.id = 'geocheck-search';
+      input.placeholder = '搜索小区 search estate';
+      input.setAttribute('list', 'geocheck-search-list');
+      var list = L.DomUtil.create('datalist', '', box); list.id = 'geocheck-search-list';
+      var msg = L.DomUtil.create('div', 'gc-search-msg', box); msg.id = 'geocheck-search-msg';
+      var seen = {};
+      estates.eachLayer(function(l) {
+        var p = l.feature.properties, label = p.n ? p.n + ' (' + p.i + ')' : p.i;
+        if (seen[label]) return; seen[label] = true;
+        var opt = document.createElement('option'); opt.value = label; list.appendChild(opt);
+      });
+      var last = {q: null, k: -1};
+      function go() {
+        var q = input.value.trim().toLowerCase(), hits = [];
+        if (!q) { msg.textContent = ''; return; }
+        estates.eachLayer(function(l) {
+          var p = l.feature.properties, label = (p.n ? p.n + ' (' + p.i + ')' : p.i);
+          if (label.toLowerCase() === q) hits.unshift(l);
+          else if ((p.n || '').toLowerCase().indexOf(q) >= 0
+                   || p.i.toLowerCase().indexOf(q) >= 0) hits.push(l);
+        });
+        if (!hits.length) { msg.textContent = '无匹配 no estate matches'; return; }
+        last.k = (last.q === q) ? (last.k + 1) % hits.length : 0; last.q = q;
+        var l = hits[last.k];
+        msg.textContent = (last.k + 1) + ' / ' + hits.length;
+        if (!map.hasLayer(estates)) map.addLayer(estates);
+        // no animation: the popup's own pan (to show all of it) must come after the zoom
+        map.fitBounds(l.getBounds(), {maxZoom: 17, animate: false});
+        l.openPopup();
+      }
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.on(input, 'keydown', function(e) { if (e.key === 'Enter') go(); });
+      L.DomEvent.on(input, 'change', go);
+      GEOCHECK.search = function(text) { input.value = text; go(); return msg.textContent; };
+      return box;
+    }
+  });
+  new Search().addTo(map);
+})();
+"""
+
+
+def controls_js(m: folium.Map, layers: list[GeoJsonLayer], estates: GeoJsonLayer) -> str:
+    overlays = ", ".join(f"[{js_literal(layer.layer_name)}, {layer.get_name()}]"
+                         for layer in layers)
+    return (CONTROLS_JS.replace("{map}", m.get_name())
+            .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.get_name()))
+
+
+class Script(folium.MacroElement):
+    """Raw JavaScript written by geocheck (never from the data), run after the layers."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "Script"
+        self.code = code
+
+
+def _leaflet_file(name: str) -> str:
+    return (resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet" / name).read_text(
+        encoding="utf-8")
+
+
+def inline_assets(page: str) -> str:
+    """Replace the page's Leaflet ``<script src>`` and ``<link>`` by the files' contents (from
+    the ``django-js-lib-leaflet`` package), so the map needs no internet but for tiles."""
+    js, css = _leaflet_file("leaflet.js"), _leaflet_file("leaflet.css")
+    if "</script" in js.lower() or "</style" in css.lower():  # never: checked, not assumed
+        raise GeocheckError("the bundled Leaflet files cannot be inlined safely")
+    script = re.compile(r'<script src="' + re.escape(LEAFLET_JS) + r'"></script>')
+    link = re.compile(r'<link rel="stylesheet" href="' + re.escape(LEAFLET_CSS) + r'"\s*/>')
+    page, n_js = script.subn(lambda _: f"<script>{js}</script>", page, count=1)
+    page, n_css = link.subn(lambda _: f"<style>{css}</style>", page, count=1)
+    if n_js != 1 or n_css != 1:
+        raise GeocheckError("could not find the Leaflet script and style to inline")
+    if re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', page):
+        raise GeocheckError("the offline map still refers to a file on the internet")
+    return page
