@@ -82,7 +82,6 @@ names a source: (layer, field) -> names, tried in order."""
 TARGET_YEARS = (2000, 2100)
 """The years (inclusive) an estate's ``target_year`` or a campaign target may name."""
 
-RESIDENTIAL = "residential"
 RESIDENTIAL_VALUES = frozenset({"residential", "住宅", "居住"})
 """Values of the buildings' ``use`` field that mean residential (a missing value does too)."""
 

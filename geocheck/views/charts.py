@@ -13,10 +13,10 @@ import pandas as pd
 
 from ..core.status import FAIL, PASS
 from ..rules.packs.model import Campaign
-from .style import STATUS_COLOURS, cjk_font, find_cjk_font
+from .style import STATUS_COLOURS, cjk_font, find_cjk_font, sized_font
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
-    from matplotlib.font_manager import FontProperties
+    pass
 
 
 _TEXT = {
@@ -37,15 +37,6 @@ _TEXT = {
 SCHEDULED_COLOUR = "#c6cbd1"
 NO_TARGET_COLOUR = "#6b8fb3"
 TARGET_COLOUR = "#222222"
-
-
-def sized_font(base: FontProperties | None, size: float, weight: str = "normal") -> FontProperties:
-    from matplotlib.font_manager import FontProperties
-
-    font = FontProperties() if base is None else base.copy()
-    font.set_size(size)
-    font.set_weight(weight)
-    return font
 
 
 def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "zh",

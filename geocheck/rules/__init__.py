@@ -1,0 +1,12 @@
+"""rules: what a standard requires, how it is measured and judged, and the findings.
+
+- rule packs (:mod:`.packs`: model, parse, merge, load; the shipped TOML files beside them);
+- the checks: what they work with (:mod:`.context`), the measures (:mod:`.measure`, pure and
+  vectorised), the checks measured on the map (:mod:`.spatial`) and read from the attributes
+  sheet (:mod:`.records`), all listed in one registry (:mod:`.registry`);
+- judging (:mod:`.judge`) into a :class:`~.result.Result`, whose views are the scorecard
+  (:mod:`.scorecard`), declaration (:mod:`.declaration`), points and stars (:mod:`.scores`)
+  and campaign progress (:mod:`.campaign`).
+
+rules imports :mod:`geocheck.core` and nothing of inputs or views.
+"""
