@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from geocheck.views.webmap import LEAFLET_CSS, LEAFLET_JS
 
 BLANK_PNG = base64.b64decode(
@@ -99,16 +97,3 @@ class Browser:
     def close(self) -> None:
         self._browser.close()
         self._pw.stop()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """A headless Chromium; skipped only outside CI when no Chromium is installed."""
-    if chromium_path() is None:
-        message = "Chromium not found: apt-get install chromium (or set GEOCHECK_CHROMIUM)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    b = Browser()
-    yield b
-    b.close()

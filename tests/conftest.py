@@ -1,57 +1,47 @@
-"""Shared helpers: tiny hand-built layers whose answers can be worked out on paper.
+"""Fixtures every test may use: a GeoPackage factory for hand-built layers, the bundled sample
+checked once for the whole session, and a headless Chromium.
 
-Coordinates are local metres added to an origin in EPSG:4545 (CGCS2000 / 3-degree
-Gauss-Kruger CM 108E) near Nanning, so a distance on paper is the distance geocheck measures.
+The helpers for building layers by hand live in ``helpers.py``; the browser harness in
+``browser.py``.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import geopandas as gpd
 import pytest
-import shapely
-from shapely.geometry import Point, box
+from browser import Browser, chromium_path
+from helpers import CRS, SAMPLE, SHEET, layer, write_gpkg
 
-CRS = "EPSG:4545"
-X0, Y0 = 540_000.0, 2_523_000.0
-
-
-def at(x: float, y: float) -> Point:
-    """A point ``x`` m east and ``y`` m north of the origin."""
-    return Point(X0 + x, Y0 + y)
-
-
-def rect(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
-    """An axis-aligned rectangle in local metres."""
-    return box(X0 + x0, Y0 + y0, X0 + x1, Y0 + y1)
-
-
-def layer(rows: list[dict], crs: str = CRS) -> gpd.GeoDataFrame:
-    """A GeoDataFrame from dicts that each have a ``geometry`` key (no rows: an empty layer)."""
-    if not rows:
-        return gpd.GeoDataFrame({"id": [], "name": []}, geometry=gpd.GeoSeries([], crs=crs))
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
-
-
-def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
-    """Write role layers to a GeoPackage and return its path."""
-    for name, gdf in layers.items():
-        gdf.to_file(path, layer=name, driver="GPKG")
-    return path
-
-
-def estate(eid: str, geom: shapely.Geometry, households: int | None = 800,
-           built: str | None = "existing", name: str | None = None) -> dict:
-    """One estates row."""
-    return {"estate_id": eid, "name": name or f"小区{eid}", "households": households,
-            "built": built, "geometry": geom}
+import geocheck
 
 
 @pytest.fixture
-def gpkg(tmp_path: Path):
+def gpkg(tmp_path: Path) -> Callable[..., Path]:
     """Factory: ``gpkg(estates=[...], bus_stops=[...])`` writes rows to a GeoPackage."""
     def make(crs: str = CRS, **layers: list[dict]) -> Path:
         return write_gpkg(tmp_path / "in.gpkg",
                           {k: layer(v, crs) for k, v in layers.items()})
     return make
+
+
+@pytest.fixture(scope="session")
+def sample() -> geocheck.Result:
+    """The bundled sample checked against the Guangxi pack with its attributes sheet, once
+    for the whole session (tests read it and never change it)."""
+    return geocheck.check(SAMPLE, attributes=SHEET)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """A headless Chromium; skipped only outside CI when no Chromium is installed."""
+    if chromium_path() is None:
+        message = "Chromium not found: apt-get install chromium (or set GEOCHECK_CHROMIUM)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    b = Browser()
+    yield b
+    b.close()

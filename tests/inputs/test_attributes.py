@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import estate, rect
+from helpers import estate, rect
 from openpyxl import Workbook, load_workbook
 
 import geocheck

@@ -1,6 +1,6 @@
 """Every shipped rule has pass and fail cases, worked out by hand from the source documents.
 
-The cases live in ``tests/cases/<pack>.toml`` (one file per shipped pack); each case is one
+The cases live in ``tests/rules/cases/<pack>.toml`` (one file per shipped pack); each case is one
 estate. For a pack, all its cases become estates of one GeoPackage, 5 km apart on a grid so a
 case only sees its own features, and their attribute cells one row each of an Excel sheet
 written as a planner would fill it (95 or "95%", 是/否). The real pack is run end to end
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import at, estate, layer, rect, write_gpkg
+from helpers import at, estate, layer, rect, write_gpkg
 from openpyxl import Workbook
 
 import geocheck
@@ -100,7 +100,7 @@ def build_inputs(pack_id: str, cases: list[dict[str, Any]], tmp: Path,
 @pytest.mark.parametrize("pack_id", shipped_packs())
 def test_every_rule_has_pass_and_fail_cases(pack_id: str) -> None:
     pack = load_pack(pack_id)
-    assert (CASES / f"{pack_id}.toml").is_file(), f"pack {pack_id} has no tests/cases file"
+    assert (CASES / f"{pack_id}.toml").is_file(), f"pack {pack_id} has no tests/rules/cases file"
     cases = load_cases(pack_id)
     ids = {r.id for r in pack.rules}
     strays = {c["rule"] for c in cases} - ids

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from conftest import CRS, at, rect
+from helpers import CRS, at, rect
 
 from geocheck.rules import measure
 from geocheck.rules.context import worst_per_estate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from conftest import X0, Y0, at, estate, layer, rect, write_gpkg
+from helpers import X0, Y0, at, estate, layer, rect, write_gpkg
 from shapely.geometry import LineString, Point, Polygon
 
 import geocheck

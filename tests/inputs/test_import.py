@@ -3,20 +3,18 @@ account for every feature read."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pyogrio
 import pytest
+from helpers import FIXTURES, ROOT
 
 import geocheck
 from geocheck.cli import main
 from geocheck.inputs.sources import read_sources_table
 
-ROOT = Path(__file__).resolve().parents[1]
 BEIJING = ROOT / "layers" / "osm" / "beijing_haidian_liudaokou_2026.osm"
 HELSINKI = ROOT / "layers" / "osm" / "helsinki_2020.osm.pbf"
-DXF = Path(__file__).resolve().parent / "fixtures" / "site_plan_r2000_gbk.dxf"
+DXF = FIXTURES / "site_plan_r2000_gbk.dxf"
 
 
 def _accounted(result: geocheck.Result) -> pd.DataFrame:
@@ -117,7 +115,7 @@ def test_import_errors_are_one_line_exit_2(tmp_path, capsys, args, message) -> N
 
 def test_project_reads_a_utf8_dxf_directly(tmp_path) -> None:
     """A project names CAD layers of an R2018 (UTF-8) plan; no import step is needed."""
-    plan = Path(__file__).resolve().parent / "fixtures" / "site_plan_r2018_utf8.dxf"
+    plan = FIXTURES / "site_plan_r2018_utf8.dxf"
     (tmp_path / "project.toml").write_text(
         f'[layers.estates]\npath = "{plan.as_posix()}"\ncad_layers = ["用地红线", "小区名称"]\n'
         'src_crs = "EPSG:4545"\n\n'

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import browser  # noqa: F401  (the session fixture)
-from conftest import at, estate, rect
+from helpers import SAMPLE, at, estate, rect
 
 import geocheck
 from geocheck.cli import main
@@ -20,7 +19,6 @@ from geocheck.inputs.coords import wgs84_to_gcj02
 from geocheck.views.style import STATUS_COLOURS
 from geocheck.views.webmap import TIANDITU_KEY_ENV, write_map
 
-SAMPLE = Path(__file__).parent.parent / "layers"
 HOSTILE = [
     '<img src=x onerror="window.__pwned=1">',
     "${window.__pwned=2}",
@@ -31,14 +29,8 @@ HOSTILE = [
 
 
 @pytest.fixture(scope="module")
-def sample_result():
-    return geocheck.check(SAMPLE / "nanning_sample.gpkg",
-                          attributes=SAMPLE / "nanning_attributes.xlsx")
-
-
-@pytest.fixture(scope="module")
-def sample_map(sample_result, tmp_path_factory) -> Path:
-    return write_map(sample_result, tmp_path_factory.mktemp("map") / "map.html")
+def sample_map(sample, tmp_path_factory) -> Path:
+    return write_map(sample, tmp_path_factory.mktemp("map") / "map.html")
 
 
 ESTATE_FIRST_VERTEX = """() => { var out = {}; GEOCHECK.estates.eachLayer(function(l) {
@@ -46,7 +38,7 @@ ESTATE_FIRST_VERTEX = """() => { var out = {}; GEOCHECK.estates.eachLayer(functi
     return out; }"""
 
 
-def test_map_opens_with_every_layer(browser, sample_map, sample_result) -> None:  # noqa: F811
+def test_map_opens_with_every_layer(browser, sample_map, sample) -> None:
     page = browser.open(sample_map)
     assert page.errors == [] and page.console_errors == []
     assert page.refused == []  # nothing but Leaflet (served from the local copy) and tiles
@@ -67,30 +59,30 @@ def test_map_opens_with_every_layer(browser, sample_map, sample_result) -> None:
     # every estate is drawn in its verdict's colour
     colours = page.js("""() => { var out = {}; GEOCHECK.estates.eachLayer(function(l) {
         out[l.feature.properties.i] = l.options.color; }); return out; }""")
-    overall = sample_result.overall()
+    overall = sample.overall()
     assert colours == {eid: STATUS_COLOURS[s] for eid, s in overall.items()}
     # a scale bar in metres
     assert re.fullmatch(r"\d+ (m|km)", page.js(
         "document.querySelector('.leaflet-control-scale-line').textContent"))
 
 
-def test_evidence_lines_are_labelled_with_their_distance(browser, sample_map,  # noqa: F811
-                                                         sample_result) -> None:
+def test_evidence_lines_are_labelled_with_their_distance(browser, sample_map,
+                                                         sample) -> None:
     page = browser.open(sample_map)
     shown = sorted(page.js("Array.from(document.querySelectorAll('.leaflet-tooltip'))"
                            ".map(function(t) { return t.textContent; })"))
-    ev = sample_result.evidence
+    ev = sample.evidence
     lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"].astype(bool)]
     assert len(lines) > 0
     assert shown == sorted(f"{d:,.0f} m" for d in lines["distance_m"])
 
 
-def test_popup_lists_rules_failing_first(browser, sample_map, sample_result) -> None:  # noqa: F811
+def test_popup_lists_rules_failing_first(browser, sample_map, sample) -> None:
     page = browser.open(sample_map)
     assert page.js("GEOCHECK.search('NN-003')") == "1 / 1"
     text = page.js("document.querySelector('.leaflet-popup-content').innerText")
     assert text.startswith("青山岭安置小区")
-    f = sample_result.findings
+    f = sample.findings
     mine = f[f["estate_id"] == "NN-003"]
     failing = mine[mine["status"] == "fail"]["rule_id"].tolist()
     assert failing  # NN-003 is blocked by R22's survey
@@ -101,7 +93,7 @@ def test_popup_lists_rules_failing_first(browser, sample_map, sample_result) -> 
     assert failing[0] in text and "compliance 93.8%" in text
 
 
-def test_search_by_name(browser, sample_map) -> None:  # noqa: F811
+def test_search_by_name(browser, sample_map) -> None:
     page = browser.open(sample_map)
     assert page.js("GEOCHECK.search('青山岭')") == "1 / 1"
     assert "青山岭安置小区" in page.js("document.querySelector('.leaflet-popup-content').innerText")
@@ -116,7 +108,7 @@ BOX = "(function(sel) { var r = document.querySelector(sel).getBoundingClientRec
 
 
 def test_popup_from_search_is_in_view_and_legend_clear_of_layer_control(
-        browser, sample_map) -> None:  # noqa: F811
+        browser, sample_map) -> None:
     page = browser.open(sample_map)  # 1280 x 900
     assert page.js("GEOCHECK.search('金湖北')") == "1 / 1"
     page.page.wait_for_timeout(500)  # the popup's pan
@@ -130,7 +122,7 @@ def test_popup_from_search_is_in_view_and_legend_clear_of_layer_control(
     assert page.js("document.getElementById('geocheck-legend').open")  # folds on a click
 
 
-def test_gaode_basemap_shifts_only_what_is_drawn(browser, sample_map) -> None:  # noqa: F811
+def test_gaode_basemap_shifts_only_what_is_drawn(browser, sample_map) -> None:
     page = browser.open(sample_map)
     before = page.js(ESTATE_FIRST_VERTEX)
     page.choose("高德 Gaode (GCJ-02)")
@@ -159,8 +151,8 @@ def test_gaode_basemap_shifts_only_what_is_drawn(browser, sample_map) -> None:  
     assert page.errors == []
 
 
-def test_offline_map_needs_no_internet(browser, sample_result, tmp_path) -> None:  # noqa: F811
-    path = write_map(sample_result, tmp_path / "map.html", offline=True)
+def test_offline_map_needs_no_internet(browser, sample, tmp_path) -> None:
+    path = write_map(sample, tmp_path / "map.html", offline=True)
     text = path.read_text(encoding="utf-8")
     assert not re.search(r'<(script|link)[^>]+(src|href)="https?:', text)
     page = browser.open(path, serve_leaflet=False)
@@ -173,7 +165,7 @@ def test_offline_map_needs_no_internet(browser, sample_result, tmp_path) -> None
     assert checked == "no basemap 无底图"
 
 
-def test_hostile_names_stay_text(browser, gpkg, tmp_path) -> None:  # noqa: F811
+def test_hostile_names_stay_text(browser, gpkg, tmp_path) -> None:
     path = gpkg(estates=[estate(f"E{i}", rect(300 * i, 0, 300 * i + 100, 100), name=name)
                          for i, name in enumerate(HOSTILE)],
                 bus_stops=[{"id": "<b>s</b>", "name": HOSTILE[0], "geometry": at(50, 300)}])
@@ -201,11 +193,11 @@ def test_hostile_names_stay_text(browser, gpkg, tmp_path) -> None:  # noqa: F811
     assert options == [f"{name} (E{i})" for i, name in enumerate(HOSTILE)]
 
 
-def test_tianditu_basemap_from_the_environment(browser, sample_result, tmp_path,  # noqa: F811
+def test_tianditu_basemap_from_the_environment(browser, sample, tmp_path,
                                                monkeypatch, capsys) -> None:
     key = "0123456789abcdef0123456789abcdef"
     monkeypatch.setenv(TIANDITU_KEY_ENV, key)
-    path = write_map(sample_result, tmp_path / "map.html")
+    path = write_map(sample, tmp_path / "map.html")
     assert key in path.read_text(encoding="utf-8")  # as the CLI warns: the key is in the file
     page = browser.open(path)
     page.choose("天地图 Tianditu")
@@ -218,7 +210,7 @@ def test_tianditu_basemap_from_the_environment(browser, sample_result, tmp_path,
 
 def test_tianditu_key_note_and_refusal(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv(TIANDITU_KEY_ENV, "0123456789abcdef0123456789abcdef")
-    args = ["check", str(SAMPLE / "nanning_sample.gpkg"), "-o", str(tmp_path / "a"), "-q",
+    args = ["check", str(SAMPLE), "-o", str(tmp_path / "a"), "-q",
             "--format", "map"]
     assert main(args) == 1
     assert "written into map.html" in capsys.readouterr().err
@@ -231,7 +223,7 @@ def test_tianditu_key_note_and_refusal(tmp_path, monkeypatch, capsys) -> None:
 @pytest.fixture(scope="module")
 def hostile_outputs(tmp_path_factory) -> Path:
     """Every output of a check of estates with hostile names (and one bad feature)."""
-    from conftest import layer, write_gpkg
+    from helpers import layer, write_gpkg
 
     folder = tmp_path_factory.mktemp("hostile")
     rows = [estate(f"E{i}", rect(300 * i, 0, 300 * i + 100, 100), name=name)
@@ -243,7 +235,7 @@ def hostile_outputs(tmp_path_factory) -> Path:
     return folder / "out"
 
 
-def test_report_is_self_contained_and_inert(browser, hostile_outputs) -> None:  # noqa: F811
+def test_report_is_self_contained_and_inert(browser, hostile_outputs) -> None:
     page = browser.open(hostile_outputs / "report.html", serve_leaflet=False)
     assert page.errors == [] and page.console_errors == []
     assert page.refused == [] and page.tiles == [] and page.served == []  # asks for nothing
@@ -261,17 +253,17 @@ def test_report_is_self_contained_and_inert(browser, hostile_outputs) -> None:  
     assert HOSTILE[1] in page.js("document.getElementById('rejects').innerText")
 
 
-def test_report_of_the_sample_in_chromium(browser, sample_result, tmp_path) -> None:  # noqa: F811
-    written = geocheck.write_outputs(sample_result, tmp_path, formats=("report",), lang="en")
+def test_report_of_the_sample_in_chromium(browser, sample, tmp_path) -> None:
+    written = geocheck.write_outputs(sample, tmp_path, formats=("report",), lang="en")
     page = browser.open(written["report"], serve_leaflet=False)
     assert page.errors == [] and page.refused == []
     ids = page.js("Array.from(document.querySelectorAll('section.estate'))"
                   ".map(function(s) { return s.dataset.estateId; })")
-    assert ids == sample_result.site.estates["estate_id"].tolist()
+    assert ids == sample.site.estates["estate_id"].tolist()
     assert page.js("document.documentElement.lang") == "en"
     assert page.js("Array.from(document.images).every(function(i) { return i.naturalWidth; })")
 
 
-def test_map_of_hostile_names_from_the_full_run(browser, hostile_outputs) -> None:  # noqa: F811
+def test_map_of_hostile_names_from_the_full_run(browser, hostile_outputs) -> None:
     page = browser.open(hostile_outputs / "map.html")
     assert page.errors == [] and page.js("window.__pwned === undefined")

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from helpers import OSM_DIR, SAMPLE
 from pyproj import Transformer
 
 from geocheck import InputError
 from geocheck.inputs.households import join_households
 from geocheck.inputs.osm import OsmImport, read_osm
 
-OSM_DIR = Path(__file__).resolve().parents[1] / "layers" / "osm"
 BEIJING = OSM_DIR / "beijing_haidian_liudaokou_2026.osm"
 HELSINKI = OSM_DIR / "helsinki_2020.osm.pbf"
 ID_FIELD = {"estates": "estate_id", "buildings": "building_id"}
@@ -396,7 +396,7 @@ def test_join_missing_columns(tiny: OsmImport) -> None:
 def test_not_osm_is_one_line_input_error(tmp_path: Path) -> None:
     text = tmp_path / "notes.osm"
     text.write_text("hello", encoding="utf-8")
-    gpkg = Path(__file__).resolve().parents[1] / "layers" / "nanning_sample.gpkg"
+    gpkg = SAMPLE
     for path, what in [(text, "not an OpenStreetMap file"), (gpkg, "GDAL reads it as GPKG"),
                        (tmp_path / "missing.osm", "no such file")]:
         with pytest.raises(InputError) as err:

@@ -11,8 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-from conftest import at, estate, rect
-from test_sample import SAMPLE
+from helpers import SAMPLE, at, estate, rect
 
 import geocheck
 from geocheck.cli import main
@@ -144,7 +143,7 @@ def test_summary_names_estates_without_a_name(gpkg) -> None:
 
 
 def test_every_output_by_default_and_narrowed(tmp_path) -> None:
-    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    sample = SAMPLE
     out = tmp_path / "all"
     assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
     assert sorted(p.name for p in out.iterdir()) == [
@@ -158,7 +157,7 @@ def test_every_output_by_default_and_narrowed(tmp_path) -> None:
 
 
 def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:
-    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    sample = SAMPLE
     assert main(["check", str(sample), "-o", str(tmp_path), "--format", "csv,pdf"]) == 2
     assert capsys.readouterr().err.strip() == (
         "geocheck: error: unknown output format pdf: choose from csv, gpkg, map, xlsx, "
@@ -169,7 +168,7 @@ def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:
 def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
         tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(geocheck.pipeline, "find_cjk_font", lambda: None)
-    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    sample = SAMPLE
     out = tmp_path / "out"
     assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
     err = capsys.readouterr().err
@@ -182,7 +181,7 @@ def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
 
 
 def test_report_map_positions_failing_first_by_hand() -> None:
-    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    sample = SAMPLE
     bare = geocheck.check(sample)  # no sheet: estates 0, 1, 8, 11 lack data, the rest fail
     assert report_map_positions(bare, 9).tolist() == [0, 2, 3, 4, 5, 6, 7, 9, 10]
     assert report_map_positions(bare, 3).tolist() == [2, 3, 4]
@@ -195,7 +194,7 @@ def test_report_map_positions_failing_first_by_hand() -> None:
 
 
 def test_report_maps_option_caps_the_estate_maps(tmp_path, capsys) -> None:
-    sample = Path(__file__).parent.parent / "layers" / "nanning_sample.gpkg"
+    sample = SAMPLE
     out = tmp_path / "out"
     assert main(["check", str(sample), "-o", str(out), "-q", "--format", "report",
                  "--report-maps", "3", "--lang", "en"]) == 1

@@ -6,16 +6,12 @@ geocheck (see layers/README.md).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from helpers import LAYERS, SAMPLE
 
 import geocheck
 from geocheck.rules.registry import CHECKS
-
-LAYERS = Path(__file__).resolve().parent.parent / "layers"
-SAMPLE = LAYERS / "nanning_sample.gpkg"
 
 
 @pytest.mark.parametrize("pack", ["guangxi", "nanhai"])

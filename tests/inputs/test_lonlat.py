@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pytest
-from test_sample import SAMPLE
+from helpers import SAMPLE
 
 import geocheck
 from geocheck.inputs.read import read_layers
@@ -25,7 +25,7 @@ def test_sample_in_lonlat_gives_same_findings(tmp_path, epsg: int) -> None:
 
 def test_threshold_edges_survive_reprojection(tmp_path, gpkg) -> None:
     """Exactly-at-threshold cases keep their verdicts through lon/lat and back."""
-    from conftest import at, estate, rect
+    from helpers import at, estate, rect
 
     rows = {
         "estates": [estate("E", rect(0, 0, 100, 100), 1500)],

@@ -6,44 +6,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import estate, rect
+from helpers import GONGSHU_KEYS, GONGSHU_ROWS, estate, rect
 from openpyxl import Workbook
 
 import geocheck
 from geocheck.cli import main
 
-KEYS = ["gs_satisfaction", "gs_civility", "gs_env_sanitation", "gs_env_housing",
-        "gs_env_property", "gs_order_vehicles", "gs_order_fire", "gs_order_outsiders",
-        "gs_order_lifts", "gs_svc_community", "gs_svc_infrastructure"]
-FULL = [100, 100, 19, 21, 35, 23, 18, 20, 14, 18, 12]  # full marks: 80 + 40 + 75 + 75 + 30
-ROWS = {
-    # satisfaction 92 %: 80 - 0.8 x 8 = 73.6; civility 95 %: 40 - 0.4 x 5 = 38;
-    # fire 14 of 18: 180 - 4 = 176 from the items; total 287.6 >= 280 and 92 % >= 90 %: 5 stars
-    "A": [92, 95, 19, 21, 35, 23, 14, 20, 14, 18, 12],
-    # satisfaction 88 %: 70.4; civility 100 %: 40; items full 180: 290.4 points, but 88 % < 90 %
-    # so not 5 stars; >= 250 and >= 85 %: 4 stars
-    "B": [88, 100, *FULL[2:]],
-    # satisfaction 59 % < 60 %: fails outright; its 47.2 + 40 + 180 = 267.2 points do not matter
-    "C": [59, 100, *FULL[2:]],
-    # 80 %: 64; civility 70 %: 28; items 180 - 30 = 150 (property 15/35, lifts 4/14):
-    # 242 points: >= 220 and 80 % >= 80 %: 3 stars
-    "D": [80, 70, 19, 21, 15, 23, 18, 20, 4, 18, 12],
-    # lifts blank: 80 + 40 + 166 known, up to 14 more: 286-300 points, 100 %: 5 stars either way
-    "E": [100, 100, 19, 21, 35, 23, 18, 20, None, 18, 12],
-    # property blank: 73.6 + 38 + 145 = 256.6 known, up to 291.6: 4 or 5 stars: no data
-    "F": [92, 95, 19, 21, None, 23, 18, 20, 14, 18, 12],
-}
-
 
 @pytest.fixture
 def inputs(tmp_path: Path, gpkg) -> tuple[Path, Path]:
     layers = gpkg(estates=[estate(e, rect(200 * i, 0, 200 * i + 100, 100))
-                           for i, e in enumerate(ROWS)])
+                           for i, e in enumerate(GONGSHU_ROWS)])
     pack = geocheck.load_pack("gongshu")
     book = Workbook()
     ws = book.active
-    ws.append(["小区编号", *(a.header for k in KEYS for a in [pack.attribute(k)])])
-    for eid, values in ROWS.items():
+    ws.append(["小区编号", *(a.header for k in GONGSHU_KEYS for a in [pack.attribute(k)])])
+    for eid, values in GONGSHU_ROWS.items():
         ws.append([eid, *values])
     book.save(tmp_path / "scores.xlsx")
     return layers, tmp_path / "scores.xlsx"

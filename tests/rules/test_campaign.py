@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import at, estate, rect
+from helpers import LAYERS, at, estate, rect
 from matplotlib.image import imread
 
 import geocheck
@@ -346,7 +346,7 @@ def test_progress_files_written_with_the_outputs(judged, tmp_path) -> None:
 def test_sample_progress_from_its_sheet() -> None:
     """The sample sheet's years (layers/make_attributes.py), against Qinzhou's targets; the
     estates that may be declared are NN-001, -002, -006, -007, -008, -009, -011, -012."""
-    root = Path(__file__).resolve().parents[1] / "layers"
+    root = LAYERS
     result = geocheck.check(root / "nanning_sample.gpkg",
                             attributes=root / "nanning_attributes.xlsx")
     table = result.progress

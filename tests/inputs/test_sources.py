@@ -15,7 +15,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from conftest import at, estate, rect
+from helpers import FIXTURES, SAMPLE, at, estate, rect
 
 import geocheck
 from geocheck import CRSError, InputError
@@ -28,9 +28,7 @@ from geocheck.inputs.sources import (
     write_role,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "layers" / "nanning_sample.gpkg"
-PLANNER = Path(__file__).resolve().parent / "fixtures" / "planner"
+PLANNER = FIXTURES / "planner"
 
 
 def _truth(layer: str) -> np.ndarray:

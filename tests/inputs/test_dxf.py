@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pandas as pd
 import pyogrio
 import pytest
-from conftest import X0, Y0, at
+from helpers import FIXTURES, X0, Y0, at
 from shapely.geometry import Point
 
 from geocheck.core.errors import CRSError, InputError
@@ -25,7 +24,6 @@ from geocheck.inputs.dxf import (
     read_dxf,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
 R2000 = FIXTURES / "site_plan_r2000_gbk.dxf"
 R2018 = FIXTURES / "site_plan_r2018_utf8.dxf"
 DWG = FIXTURES / "plan.dwg"

@@ -11,12 +11,10 @@ from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
-from conftest import at, estate, rect
+from helpers import GONGSHU_KEYS, GONGSHU_ROWS, at, estate, rect
 from matplotlib.figure import Figure
 from openpyxl import Workbook
 from shapely.geometry import LineString
-from test_sample import LAYERS, SAMPLE
-from test_scores import KEYS, ROWS
 
 import geocheck
 from geocheck.core.errors import GeocheckError
@@ -122,11 +120,6 @@ class Page(HTMLParser):
 
     def section_text(self, sid: str) -> str:
         return "".join(self.text.get(sid, []))
-
-
-@pytest.fixture(scope="module")
-def sample() -> geocheck.Result:
-    return geocheck.check(SAMPLE, attributes=LAYERS / "nanning_attributes.xlsx")
 
 
 @pytest.fixture(scope="module")
@@ -380,12 +373,12 @@ def test_plain_pack_lists_estates_and_verdicts(gpkg) -> None:
 
 def test_score_pack_shows_points_and_stars(tmp_path, gpkg) -> None:
     layers = gpkg(estates=[estate(e, rect(200 * i, 0, 200 * i + 100, 100))
-                           for i, e in enumerate(ROWS)])
+                           for i, e in enumerate(GONGSHU_ROWS)])
     pack = geocheck.load_pack("gongshu")
     book = Workbook()
     ws = book.active
-    ws.append(["小区编号", *(pack.attribute(k).header for k in KEYS)])
-    for eid, values in ROWS.items():
+    ws.append(["小区编号", *(pack.attribute(k).header for k in GONGSHU_KEYS)])
+    for eid, values in GONGSHU_ROWS.items():
         ws.append([eid, *values])
     book.save(tmp_path / "scores.xlsx")
     result = geocheck.check(layers, pack="gongshu", attributes=tmp_path / "scores.xlsx")

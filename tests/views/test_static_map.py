@@ -15,13 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from conftest import X0, Y0, at, estate, rect
+from helpers import X0, Y0, at, estate, rect
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import imread
 from matplotlib_scalebar.scalebar import ScaleBar
 from pyproj import CRS
-from test_sample import LAYERS, SAMPLE
 
 import geocheck
 from geocheck.core.errors import CRSError, GeocheckError
@@ -75,11 +74,6 @@ def tiny(tmp_path: Path, gpkg, names: dict[str, str] | None = None) -> geocheck.
 @pytest.fixture
 def result(tmp_path, gpkg) -> geocheck.Result:
     return tiny(tmp_path, gpkg)
-
-
-@pytest.fixture(scope="module")
-def sample() -> geocheck.Result:
-    return geocheck.check(SAMPLE, attributes=LAYERS / "nanning_attributes.xlsx")
 
 
 def png_size(png: bytes) -> tuple[int, int]:

@@ -4,11 +4,10 @@ numbers kept as numbers, and no text from the data ever becoming a formula."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import estate, rect
+from helpers import SAMPLE, estate, rect
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.escape import unescape
@@ -18,7 +17,6 @@ from geocheck import GeocheckError
 from geocheck.views import excel
 from geocheck.views.excel import write_xlsx
 
-SAMPLE = Path(__file__).parents[1] / "layers"
 SHEETS = ["汇总 summary", "标准 scorecard", "结果 findings", "剔除 rejects", "说明 about"]
 # STATUS_COLOURS mixed with 75 % white, by hand: pass #1a9850 -> (26 + 229 x .75, 152 + 103 x
 # .75, 80 + 175 x .75) = (198, 229, 211) = C6E5D3; fail #d73027 -> (245, 203, 201) = F5CBC9;
@@ -26,12 +24,6 @@ SHEETS = ["汇总 summary", "标准 scorecard", "结果 findings", "剔除 rejec
 FILL = {"pass": "FFC6E5D3", "fail": "FFF5CBC9", "no_data": "FFE5E5E5",
         "not_applicable": "FFD0DCEC"}
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "=1+1"]
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return geocheck.check(SAMPLE / "nanning_sample.gpkg",
-                          attributes=SAMPLE / "nanning_attributes.xlsx")
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +188,7 @@ def test_no_text_becomes_a_formula(hostile_result, tmp_path) -> None:
 
 
 def test_plain_pack_gets_overall_summary(gpkg, tmp_path) -> None:
-    result = geocheck.check(SAMPLE / "nanning_sample.gpkg", pack="nanhai")
+    result = geocheck.check(SAMPLE, pack="nanhai")
     assert result.declaration is None and result.scores is None
     wb = load_workbook(write_xlsx(result, tmp_path / "findings.xlsx"))
     assert wb.sheetnames == ["汇总 summary", "结果 findings", "剔除 rejects", "说明 about"]
@@ -223,7 +215,7 @@ def test_plain_pack_gets_overall_summary(gpkg, tmp_path) -> None:
 
 
 def test_points_pack_gets_scores(tmp_path) -> None:
-    result = geocheck.check(SAMPLE / "nanning_sample.gpkg", pack="gongshu")
+    result = geocheck.check(SAMPLE, pack="gongshu")
     table = result.scores
     wb = load_workbook(write_xlsx(result, tmp_path / "findings.xlsx"))
     assert wb.sheetnames == ["汇总 summary", "结果 findings", "剔除 rejects", "说明 about"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import SAMPLE
 
 from geocheck import PackError, load_pack, shipped_packs
 
@@ -269,7 +270,6 @@ def test_extends_refusals(tmp_path) -> None:
 
 
 def test_reference_pack_says_so_in_every_view(tmp_path) -> None:
-    from test_sample import SAMPLE
 
     from geocheck.cli import main
 

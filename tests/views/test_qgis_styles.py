@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from conftest import estate, rect
-from test_sample import SAMPLE
+from helpers import estate, rect
 
 import geocheck
 from geocheck import GeocheckError
@@ -35,11 +34,6 @@ COLUMNS = [("id", "INTEGER"), ("f_table_catalog", "TEXT(256)"), ("f_table_schema
            ("styleName", "TEXT(30)"), ("styleQML", "TEXT"), ("styleSLD", "TEXT"),
            ("useAsDefault", "BOOLEAN"), ("description", "TEXT"), ("owner", "TEXT(30)"),
            ("ui", "TEXT(30)"), ("update_time", "DATETIME")]
-
-
-@pytest.fixture(scope="module")
-def sample() -> geocheck.Result:
-    return geocheck.check(SAMPLE, attributes=SAMPLE.parent / "nanning_attributes.xlsx")
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from conftest import at, estate, layer, rect, write_gpkg
+from helpers import SAMPLE, at, estate, layer, rect, write_gpkg
 from shapely.geometry import Polygon
 
 import geocheck
@@ -203,7 +202,7 @@ def test_rule_case(case: Case, tmp_path) -> None:
 
 def test_thresholds_and_evidence_read_as_sentences() -> None:
     """One facility is singular in the findings' English: 'a garbage collection point'."""
-    sample = Path(__file__).resolve().parents[1] / "layers" / "nanning_sample.gpkg"
+    sample = SAMPLE
     f = geocheck.check(sample).findings.set_index(["estate_id", "rule_id"])
     assert f.loc[("NN-001", "GX-53"), "threshold"] == "bus stop <= 500 m or rail station <= 800 m"
     assert f.loc[("NN-001", "GX-53"), "evidence"].startswith("nearest bus stop: ")
