@@ -16,7 +16,7 @@ from ..rules.packs.model import Campaign
 from .style import STATUS_COLOURS, cjk_font, find_cjk_font, sized_font
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn
-    pass
+    from matplotlib.figure import Figure
 
 
 _TEXT = {
@@ -41,7 +41,18 @@ TARGET_COLOUR = "#222222"
 
 def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "zh",
                        dpi: int = 150) -> bytes:
-    """The progress table as a bar chart (PNG bytes).
+    """The progress chart (see :func:`progress_chart_figure`) as PNG bytes."""
+    fig = progress_chart_figure(table, campaign, lang=lang, dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def progress_chart_figure(table: pd.DataFrame, campaign: Campaign, *, lang: str = "zh",
+                          dpi: int = 150) -> Figure:
+    """The progress table as a bar chart: a matplotlib Figure on an Agg canvas (not pyplot).
+
+    Titles and notes from the pack are drawn as plain text, never as mathtext (``$...$``).
 
     Per year: a grey bar of estates scheduled by then and, in front, a bar of those passing now
     (green when on track, red when behind the year's target, blue for a year without one), on
@@ -64,7 +75,6 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator, PercentFormatter
-
 
     if lang not in _TEXT:
         raise ValueError(f"unknown language {lang!r}: choose zh or en")
@@ -126,6 +136,4 @@ def progress_chart_png(table: pd.DataFrame, campaign: Campaign, *, lang: str = "
         note.append(t["unscheduled"].format(n=table.attrs["unscheduled"]))
     fig.text(0.09, 0.895, ("；" if lang == "zh" else "; ").join(n for n in note if n),
              fontproperties=sized_font(base, 8.5), color="#555555", parse_math=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    return fig

@@ -16,7 +16,7 @@ import geocheck
 from geocheck import InputError, PackError, load_pack
 from geocheck.rules.campaign import PROGRESS_COLUMNS
 from geocheck.rules.packs.model import Campaign, Target
-from geocheck.views.charts import progress_chart_png
+from geocheck.views.charts import progress_chart_figure, progress_chart_png
 
 HEAD = '''
 [pack]
@@ -322,12 +322,19 @@ def test_chart_is_a_png_drawn_without_warnings(judged, lang) -> None:
 
 
 def test_chart_takes_titles_as_text(judged) -> None:
+    """A title that mathtext would parse (or refuse: ``$\\frac{$`` is malformed) is drawn as
+    the characters it is: its Text says exactly that, with math parsing off, and it renders."""
     odd = Campaign(r"进度 $\alert$ ${alert(1)}", r"$\frac{$", "cite",
                    judged.pack.campaign.targets)
-    for lang in ("zh", "en"):
+    for lang, title in (("zh", odd.title_zh), ("en", odd.title_en)):
+        fig = progress_chart_figure(judged.progress, odd, lang=lang, dpi=50)
+        shown = [t for t in fig.texts if t.get_text() == title]
+        assert len(shown) == 1 and not shown[0].get_parse_math()
+        fig.canvas.draw()  # mathtext would raise on $\frac{$; plain text draws
+        assert shown[0].get_window_extent().width > 0
         assert progress_chart_png(judged.progress, odd, lang=lang, dpi=50).startswith(PNG)
     with pytest.raises(ValueError, match="unknown language 'fr'"):
-        progress_chart_png(judged.progress, odd, lang="fr")
+        progress_chart_figure(judged.progress, odd, lang="fr")
 
 
 def test_progress_files_written_with_the_outputs(judged, tmp_path) -> None:

@@ -217,7 +217,9 @@ def test_pack_title_with_markup_is_escaped(sample, results) -> None:
         sample.pack, title_zh="标准 <b>&amp;", title_en=title))
     path = results
     write_layer_styles(path, hostile)
-    for description, text in query(path, "SELECT description, styleQML FROM layer_styles"):
+    rows = query(path, "SELECT f_table_name, description, styleQML FROM layer_styles")
+    assert sorted(r[0] for r in rows) == sorted(GEOMETRY_LAYERS)  # every layer is checked
+    for _, description, text in rows:
         assert description.endswith("(pack guangxi: 标准 <b>&amp; / " + title + ")")
         root = ET.fromstring(text)  # still well-formed XML
         note = root.find("userNotes").get("value")
