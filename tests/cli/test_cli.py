@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
-from helpers import SAMPLE, at, estate, rect
+from helpers import SAMPLE, SHEET, at, estate, rect
 
 import geocheck
 from geocheck.cli import main
@@ -24,10 +24,15 @@ def run(*args: str) -> subprocess.CompletedProcess:
                           text=True, check=False)
 
 
-def test_check_sample_end_to_end(tmp_path) -> None:
-    out = tmp_path / "out"
-    proc = run("check", str(SAMPLE), "--attributes", str(SAMPLE.with_name(
-        "nanning_attributes.xlsx")), "-o", str(out))
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """The README's demo, run once as a process: the sample with its attributes sheet."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    return run("check", str(SAMPLE), "--attributes", str(SHEET), "-o", str(out)), out
+
+
+def test_check_sample_end_to_end(demo) -> None:
+    proc, out = demo
     assert proc.returncode == 1, proc.stderr  # the sample has failures by design
     assert "GX-53" in proc.stdout and "working CRS: EPSG:4545" in proc.stdout
     assert "exit 1" in proc.stdout
@@ -102,12 +107,25 @@ def test_hostile_names_are_inert(tmp_path, gpkg) -> None:
     (["frobnicate"], "invalid choice"),
     (["check", "SAMPLE", "-o", "SAMPLE"], "cannot write the outputs to"),
 ])
-def test_bad_input_one_line_exit_2(args, message) -> None:
+def test_bad_input_one_line_exit_2(args, message, capsys) -> None:
     args = [str(SAMPLE) if a == "SAMPLE" else a for a in args]
-    proc = run(*args)
-    assert proc.returncode == 2
-    assert message in proc.stderr
+    try:
+        code = main(args)
+    except SystemExit as exc:  # argparse exits on a usage error
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_bad_input_from_the_process_is_one_line_and_exit_2() -> None:
+    """The same contract from the installed command as a process: stderr holds one line."""
+    proc = run("check", str(SAMPLE), "--dst-crs", "EPSG:3857")
+    assert proc.returncode == 2 and "Web Mercator" in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    usage = run("frobnicate")
+    assert usage.returncode == 2 and "invalid choice" in usage.stderr
 
 
 def test_packs_and_info_commands(capsys) -> None:
@@ -122,8 +140,9 @@ def test_packs_and_info_commands(capsys) -> None:
 
 
 def test_dst_crs_option_gives_same_verdicts(tmp_path) -> None:
-    a = main(["check", str(SAMPLE), "-o", str(tmp_path / "a"), "-q"])
-    b = main(["check", str(SAMPLE), "-o", str(tmp_path / "b"), "-q", "--dst-crs", "EPSG:32649"])
+    a = main(["check", str(SAMPLE), "-o", str(tmp_path / "a"), "-q", "--format", "csv"])
+    b = main(["check", str(SAMPLE), "-o", str(tmp_path / "b"), "-q", "--format", "csv",
+              "--dst-crs", "EPSG:32649"])
     assert a == b == 1
     fa = pd.read_csv(Path(tmp_path / "a" / "findings.csv"), encoding="utf-8-sig")
     fb = pd.read_csv(Path(tmp_path / "b" / "findings.csv"), encoding="utf-8-sig")
@@ -142,15 +161,14 @@ def test_summary_names_estates_without_a_name(gpkg) -> None:
     assert "estates: 1 · all applicable rules met 0 · some rule failed 0 · missing data 1" in text
 
 
-def test_every_output_by_default_and_narrowed(tmp_path) -> None:
-    sample = SAMPLE
-    out = tmp_path / "all"
-    assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
+def test_every_output_by_default_and_narrowed(demo, tmp_path) -> None:
+    _, out = demo  # the sample's sheet gives estates campaign years: progress is written too
     assert sorted(p.name for p in out.iterdir()) == [
-        "findings.csv", "findings.xlsx", "map.html", "map.png", "rejects.csv", "report.html",
-        "results.gpkg", "scorecard.csv", "summary.csv"]
+        "findings.csv", "findings.xlsx", "map.html", "map.png", "progress.csv", "progress.png",
+        "rejects.csv", "report.html", "results.gpkg", "scorecard.csv", "summary.csv"]
     assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     narrow = tmp_path / "narrow"
+    sample = SAMPLE
     assert main(["check", str(sample), "-o", str(narrow), "-q", "--format", "csv,map"]) == 1
     assert sorted(p.name for p in narrow.iterdir()) == [
         "findings.csv", "map.html", "rejects.csv", "scorecard.csv", "summary.csv"]

@@ -1,16 +1,20 @@
 """Every shipped rule on hand-computable layouts: just inside, exactly at, just outside.
 
 The estate is the 100 m x 100 m square (0, 0)-(100, 100) in local metres unless a case says
-otherwise, so every distance and area below can be checked on paper.
+otherwise, so every distance and area below can be checked on paper. Cases with the same pack
+and layers are judged together, each 5 km east of the last (see :func:`judged`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
+import pandas as pd
 import pytest
 from helpers import SAMPLE, at, estate, layer, rect, write_gpkg
+from shapely.affinity import translate
 from shapely.geometry import Polygon
 
 import geocheck
@@ -187,17 +191,77 @@ CASES = [
 ]
 
 
+SPACING = 5_000.0
+"""Cases judged together lie this far apart (metres), far beyond any distance a case measures,
+so that each estate only meets its own features."""
+
+
+def _group_key(case: Case) -> tuple:
+    """Cases can share a GeoPackage when they have the same pack and the same layers, each
+    present with rows or present but empty (an absent layer and an empty one mean different
+    things, so a case's layers must be the same in the whole group)."""
+    return case.pack, tuple(sorted((role, bool(rows)) for role, rows in case.layers.items()))
+
+
+def _moved(row: dict, k: int, dx: float) -> dict:
+    """A copy of ``row`` moved ``dx`` m east, its estate renamed to the case's own."""
+    out = {**row, "geometry": translate(row["geometry"], xoff=dx)}
+    if out.get("estate_id") is not None:
+        out["estate_id"] = f"{out['estate_id']}{k}"
+    return out
+
+
+class Judged:
+    """Each case's finding for its rule, from one real check per group of cases that can share
+    a GeoPackage (each case's estate and features moved to a slot of their own); a group is
+    checked when one of its cases is first asked for."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.groups: dict[tuple, list[Case]] = {}
+        for case in CASES:
+            self.groups.setdefault(_group_key(case), []).append(case)
+        self.found: dict[str, pd.Series] = {}
+
+    def __getitem__(self, case: Case) -> pd.Series:
+        if case.name not in self.found:
+            self._check(_group_key(case))
+        return self.found[case.name]
+
+    def _check(self, key: tuple) -> None:
+        group = self.groups[key]
+        layers: dict[str, list[dict]] = {}
+        for k, case in enumerate(group):
+            for role, rows in case.layers.items():
+                layers.setdefault(role, []).extend(_moved(r, k, k * SPACING) for r in rows)
+        path = write_gpkg(self.folder / f"group{len(self.found)}.gpkg",
+                          {role: layer(rows) for role, rows in layers.items()})
+        result = geocheck.check(path, pack=group[0].pack)
+        assert len(result.site.estates) == len(group)  # no case was dropped
+        f = result.findings.set_index(["estate_id", "rule_id"])
+        for k, case in enumerate(group):
+            self.found[case.name] = f.loc[(f"E{k}", case.rule)]
+
+
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory) -> Judged:
+    """The cases' findings (see :class:`Judged`)."""
+    return Judged(tmp_path_factory.mktemp("cases"))
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
-def test_rule_case(case: Case, tmp_path) -> None:
-    path = write_gpkg(tmp_path / "in.gpkg", {k: layer(v) for k, v in case.layers.items()})
-    result = geocheck.check(path, pack=case.pack)
-    row = result.findings.set_index("rule_id").loc[case.rule]
+def test_rule_case(case: Case, judged) -> None:
+    row = judged[case]
     assert row["status"] == case.status, row["evidence"]
     if case.value is None:
         assert math.isnan(row["value"])
     else:
         assert row["value"] == pytest.approx(case.value, abs=1e-3 if row["unit"] == "m" else 1e-6)
     assert row["citation"] and row["method"] and row["threshold"]
+
+
+def test_cases_have_distinct_names() -> None:
+    assert len({c.name for c in CASES}) == len(CASES)
 
 
 def test_thresholds_and_evidence_read_as_sentences() -> None:
