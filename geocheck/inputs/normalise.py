@@ -1,6 +1,6 @@
 """Normalise role layers: fields, ids, geometry validity, CRS; link features to estates.
 
-Every feature read is either kept or recorded in the :class:`~geocheck.ledger.Ledger` with the
+Every feature read is either kept or recorded in the :class:`~geocheck.core.ledger.Ledger` with the
 reason it was rejected. The result is a :class:`Site` in one working CRS, in metres.
 """
 
@@ -211,7 +211,7 @@ def _parse_target_year(estates: gpd.GeoDataFrame, path: Path) -> pd.Series:
     """The year each estate is scheduled to be created, as nullable integers.
 
     ``2022``, ``2022.0``, ``"2022"`` and ``"2022年"`` (full-width digits too) are 2022; blank is
-    missing. Anything else, or a year outside :data:`~geocheck.schema.TARGET_YEARS`, is an error
+    missing. Anything else, or a year outside :data:`~geocheck.core.roles.TARGET_YEARS`, is an error
     naming the estate and the value.
     """
     def clean(v: object) -> object:
@@ -295,7 +295,7 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
 
     Parameters
     ----------
-    raw : layers as read by :func:`geocheck.read.read_layers`.
+    raw : layers as read by :func:`geocheck.inputs.read.read_layers`.
     fields : mapping of geocheck's field names onto the layers' names.
     dst_crs : working CRS to use instead of the automatic choice (projected, metres).
 

@@ -52,7 +52,7 @@ class Project:
     Attributes
     ----------
     path : the project file.
-    sources : one :class:`~geocheck.sources.Source` per role.
+    sources : one :class:`~geocheck.inputs.sources.Source` per role.
     pack : the pack named in the file (None: the command line's or the default).
     dst_crs : the working CRS named in the file, if any.
     attributes : the attributes sheet named in the file (relative to it), if any.

@@ -1,7 +1,7 @@
 """Read role layers from a GeoPackage.
 
 Only regular local files are opened; each layer is read whole with pyogrio. Reading does not
-judge the data: :mod:`geocheck.normalise` does that and keeps the ledger of rejects.
+judge the data: :mod:`geocheck.inputs.normalise` does that and keeps the ledger of rejects.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Campaign progress: estates created so far against a campaign's yearly targets.
 
-A pack's ``[campaign]`` (see :class:`~geocheck.packs.Campaign`) sets targets such as Qinzhou's
-(seed 001, 一、工作目标): at least 35 % of the campaign's estates created by the end of 2021,
-70 % by 2022, 90 % by 2023 and 100 % by 2024. Each estate may carry a ``target_year``, the year
-it is scheduled to be created. :func:`progress_table` counts what passes now against that schedule
-and the targets (:attr:`geocheck.rules.result.Result.progress`);
+A pack's ``[campaign]`` (see :class:`~geocheck.rules.packs.model.Campaign`) sets targets such
+as Qinzhou's (seed 001, 一、工作目标): at least 35 % of the campaign's estates created by the
+end of 2021, 70 % by 2022, 90 % by 2023 and 100 % by 2024. Each estate may carry a
+``target_year``, the year it is scheduled to be created. :func:`progress_table` counts what
+passes now against that schedule and the targets (:attr:`geocheck.rules.result.Result.progress`);
 :func:`geocheck.views.charts.progress_chart_png` draws it.
 """
 

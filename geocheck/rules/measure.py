@@ -1,8 +1,8 @@
-"""Pure, vectorised measures on a normalised :class:`~geocheck.normalise.Site`.
+"""Pure, vectorised measures on a normalised :class:`~geocheck.core.site.Site`.
 
 Every function takes GeoDataFrames in one projected CRS in metres and returns plain tables
 indexed by estate position (0..n-1) or by feature position. Nothing here knows thresholds or
-verdicts: that is :mod:`geocheck.checks`.
+verdicts: that is :mod:`geocheck.rules.spatial`.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ PERCENT_FORMAT = "0.00%"
 enough that a rate just below a whole-percent threshold does not look as if it met it."""
 
 LIGHTEN = 0.75
-"""Share of white mixed into each :data:`~geocheck.webmap.STATUS_COLOURS` for cell fills."""
+"""Share of white mixed into each :data:`~geocheck.views.style.STATUS_COLOURS` for cell fills."""
 
 MAX_ROWS = 1_048_575
 """Data rows an Excel sheet holds below its header."""
@@ -285,7 +285,7 @@ def write_xlsx(result: Result, path: Path) -> Path:
 
     Parameters
     ----------
-    result : a judged :class:`~geocheck.findings.Result`.
+    result : a judged :class:`~geocheck.rules.result.Result`.
     path : the workbook to write (replaced if it exists).
 
     Returns

@@ -234,7 +234,7 @@ def write_layer_styles(path: Path, result: Result | None = None) -> list[str]:
 
     Parameters
     ----------
-    path : a GeoPackage written by :func:`geocheck.export.write_gpkg`.
+    path : a GeoPackage written by :func:`geocheck.views.tables.write_gpkg`.
     result : when given, the style descriptions also name the rule pack.
     """
     path = Path(path)

@@ -1,7 +1,8 @@
 """The fill-in attributes sheet: one row per estate, one column per record-based indicator.
 
 ``geocheck template --pack guangxi -o 指标填报表.xlsx [layers.gpkg]`` writes it. Headers are in
-Chinese with the standard number and the unit (what :mod:`geocheck.attributes` reads back);
+Chinese with the standard number and the unit (what :mod:`geocheck.inputs.attributes`
+reads back);
 Excel's data validation keeps counts whole, percentages within 0-100, yes/no to 是/否 and points
 within their full marks; a second sheet explains every column with its citation.
 """

@@ -133,7 +133,7 @@ def test_gaode_basemap_shifts_only_what_is_drawn(browser, sample_map) -> None:
     lonlat = np.array([before[i] for i in ids])
     lon, lat = wgs84_to_gcj02(lonlat[:, 0], lonlat[:, 1])
     shifted = np.array([after[i] for i in ids])
-    # the same transform as geocheck.coords, to 1e-9 degrees; about 500 m in Nanning
+    # the same transform as geocheck.inputs.coords, to 1e-9 degrees; about 500 m in Nanning
     assert np.abs(shifted - np.column_stack([lon, lat])).max() < 1e-9
     assert np.abs(shifted - lonlat).max() > 1e-3
     assert page.js("document.getElementById('geocheck-gcj-note').style.display") == "block"

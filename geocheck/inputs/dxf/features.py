@@ -1,4 +1,7 @@
-"""The entities of a DXF's mapped CAD layers turned into role features (see :mod:`..dxf`)."""
+"""The entities of a DXF's mapped CAD layers turned into role features.
+
+See :mod:`geocheck.inputs.dxf` for what becomes what.
+"""
 
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ class DxfImport:
     Attributes
     ----------
     layers : role name -> GeoDataFrame in ``src_crs`` (coordinates as drawn, metres for the
-        CGCS2000 Gauss-Kruger CRSs). Columns: the role's fields (schema.ROLES; ids are
+        CGCS2000 Gauss-Kruger CRSs). Columns: the role's fields (core.roles.ROLES; ids are
         ``DXF-<handle>``, an estate's id is its name when that is unique), ``cad_text`` for roles
         without ``name``, ``cad_layer``, ``cad_handle``, ``cad_entity`` (e.g. ``"polyline"``,
         ``"hatch"``, ``"block insert"``) and ``source_problem`` (None, or why the row has no

@@ -130,7 +130,7 @@ class Campaign:
     estates by the end of 2021, 70 % by 2022, 90 % by 2023, 100 % by 2024).
 
     ``targets`` are in increasing years with non-decreasing shares. See
-    :func:`geocheck.campaign.progress` for how estates are counted against them.
+    :func:`geocheck.rules.campaign.progress_table` for how estates are counted against them.
     """
 
     title_zh: str

@@ -292,7 +292,7 @@ CAMPAIGN_KEYS = {"title_zh", "title_en", "citation", "targets"}
 
 def _parse_campaign(data: dict[str, Any], where: str) -> Campaign | None:
     """The optional ``[campaign]``: titles, citation and ``targets = [{year, share}, ...]``,
-    years strictly increasing within :data:`~geocheck.schema.TARGET_YEARS`, shares ratios 0-1
+    years strictly increasing within :data:`~geocheck.core.roles.TARGET_YEARS`, shares ratios 0-1
     that never decrease."""
     raw = data.get("campaign")
     if raw is None:

@@ -1,4 +1,4 @@
-"""The fixed words of the audit report (:mod:`geocheck.report`), in Chinese and English.
+"""The fixed words of the audit report (:mod:`geocheck.views.report`), in Chinese and English.
 
 Every heading and label the report prints comes from :data:`TEXT`; the data (estate names,
 rule titles, citations, evidence) is printed as it is.

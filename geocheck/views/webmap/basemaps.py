@@ -76,7 +76,7 @@ def basemaps(offline: bool = False, tianditu_key: str | None = None) -> list[Bas
 
 
 GCJ_JS = """
-// WGS 84 -> GCJ-02 for display over Gaode tiles (the same public formula as geocheck.coords;
+// WGS 84 -> GCJ-02 for display over Gaode tiles (the same public formula as geocheck.inputs.coords;
 // measured data is never shifted: only what is drawn, and only while a GCJ-02 basemap is shown).
 GEOCHECK.gcj = (function() {
   var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
