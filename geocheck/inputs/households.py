@@ -93,9 +93,7 @@ def estimate_households(estates: gpd.GeoDataFrame, buildings: gpd.GeoDataFrame |
 
 ID_COLUMNS = ("estate_id", "小区编号", "id")
 
-
 NAME_COLUMNS = ("name", "小区名称", "名称")
-
 
 HOUSEHOLD_COLUMNS = ("households", "户数")
 

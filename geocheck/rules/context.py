@@ -28,10 +28,8 @@ from .packs.model import Pack, Rule
 REQUIRED = object()
 """A parameter default meaning: the rule must give this parameter."""
 
-
 OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
 """The columns of a check's table, one row per estate."""
-
 
 EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "decisive"]
 """The columns of an evidence frame (besides the geometry)."""

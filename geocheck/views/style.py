@@ -44,7 +44,6 @@ CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "No
 """Fonts tried first, in order; failing these, any installed font whose character map covers
 :data:`CJK_SAMPLE`."""
 
-
 CJK_SAMPLE = "小区达标北图例"
 """Characters a font must have to count as one that renders Chinese."""
 

@@ -31,22 +31,16 @@ from ..read import check_local_file
 NAME_TAGS = ("NAME", "名称", "站名", "名字")
 """Block attribute tags whose value names a block insert (the only attribute names it too)."""
 
-
 DWG_ADVICE = ("DWG is a closed binary format geocheck cannot read; save the plan as DXF "
               "(AutoCAD: SAVEAS / DXFOUT), or convert it with ODA File Converter")
 
-
 _MIF_CODECS = {"1": "cp932", "2": "cp950", "3": "cp949", "4": "johab", "5": "gbk"}
-
 
 _ESCAPE = re.compile(r"\\U\+([0-9A-Fa-f]{4})|\\M\+([1-5])([0-9A-Fa-f]{4})")
 
-
 _CJK_CHAR = r"[\u2e80-\u9fff\uff00-\uffef]"
 
-
 _CJK_LINE_BREAK = re.compile(rf"(?<={_CJK_CHAR})\s*\n\s*(?={_CJK_CHAR})")
-
 
 _TABLES_END = re.compile(r"\n[ \t]*2\r?\n(?:BLOCKS|ENTITIES)\r?\n")
 

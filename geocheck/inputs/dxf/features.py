@@ -35,7 +35,6 @@ SAME_OUTLINE_SHARE = 1e-6
 are one outline drawn twice (typically a HATCH over its boundary polyline); the later is kept
 without geometry."""
 
-
 NO_SRC_CRS = ("a DXF has no coordinate reference system: give --src-crs, e.g. EPSG:4545 for "
               "CGCS2000 3-degree zone CM 108E")
 

@@ -33,9 +33,7 @@ _POLYGON, _MULTIPOLYGON = 3, 6  # shapely type ids
 CONFIG_FILE = Path(__file__).parent / "data" / "osmconf.ini"
 """GDAL OSM driver configuration geocheck reads with (dataset open option CONFIG_FILE)."""
 
-
 _ELEMENT = {"points": "node", "lines": "way"}  # multipolygons: way or relation
-
 
 _PROBE_TIMEOUT_S = 600
 
@@ -179,9 +177,7 @@ warnings.simplefilter("ignore")
 pyogrio.raw.read(sys.argv[1], layer="multipolygons", columns=[], CONFIG_FILE=sys.argv[2])
 """
 
-
 _SKIPPED_WAY = re.compile(rb"OSM: Way (\d+) with (\d+) nodes that could be found\. Discarding")
-
 
 _SKIPPED_RELATION = re.compile(rb"OSM: Relation (\d+) has missing ways\. Ignoring")
 
@@ -208,7 +204,6 @@ def gdal_skipped(p: Path) -> tuple[dict[str, int], list[str]] | None:
 
 
 _TAG = re.compile(rb"""<tag\s+k\s*=\s*(["'])(.*?)\1\s+v\s*=\s*(["'])(.*?)\3""", re.S)
-
 
 _WAY_MEMBER = re.compile(rb"""<member\s+type\s*=\s*["']way["']\s+ref\s*=\s*["'](-?\d+)["']""")
 

@@ -15,12 +15,10 @@ _POINT, _POLYGON, _MULTIPOLYGON = 0, 3, 6  # shapely type ids
 GDAL_LAYERS = ("points", "lines", "multipolygons")
 """The layers GDAL's OSM driver gives, as geocheck reads them."""
 
-
 RESIDENTIAL_BUILDINGS = frozenset(
     {"apartments", "residential", "house", "detached", "dormitory", "terrace",
      "semidetached_house"})
 """``building=*`` values whose ``use`` is ``residential``."""
-
 
 UNKNOWN_USE_BUILDINGS = frozenset({"yes"})
 """``building=*`` values that say nothing about use: ``use`` is missing (taken as residential)."""
@@ -55,7 +53,6 @@ def _is(key: str, *values: str) -> Condition:
 
 _RAIL_MODES = ("subway", "train", "light_rail", "monorail")
 
-
 ROLE_TAGS: tuple[RoleTags, ...] = (
     RoleTags("estates", (_is("landuse", "residential"),), ("multipolygons",), "polygon",
               ("landuse", "residential")),
@@ -84,9 +81,7 @@ ROLE_TAGS: tuple[RoleTags, ...] = (
               ("multipolygons",), "polygon", ("leisure", "landuse", "natural")),
 )
 
-
 ID_FIELD = {"estates": "estate_id", "buildings": "building_id"}
-
 
 _ENTRANCE_RAILWAY = ("subway_entrance", "train_station_entrance")
 

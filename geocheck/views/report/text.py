@@ -202,7 +202,6 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-
 UNIT_TEXT: dict[str, dict[str, str]] = {
     "zh": {"m": "m", "m2": "m²", "count": "", "number": "", "points": "分",
            "per 100 households": "/百户"},

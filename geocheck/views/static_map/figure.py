@@ -40,19 +40,14 @@ from .frames import MAP_RECT, check_metric_crs, drawn_evidence, estate_names, ov
 FULL_SYMBOLS_M_PER_PT = 8.0
 """Map scale (metres per typographic point) up to which symbols are drawn at full size."""
 
-
 FILL_ALPHA = 0.35
 """Opacity of an estate's verdict fill (its outline is opaque)."""
 
-
 GREEN_COLOUR = "#c7e9c0"
-
 
 BUILDING_COLOUR = "#d4d4d4"
 
-
 BACKGROUND = "#ffffff"
-
 
 TEXT = {
     "zh": {"verdict": "小区评定", "layers": "图层", "facilities": "设施", "evidence": "证据",
@@ -70,7 +65,6 @@ TEXT = {
            "labels_none": "too many estates to name",
            "crs": "{crs}, metres; up is grid north"},
 }
-
 
 EMPTY_PATH = MplPath(np.empty((0, 2)))
 

@@ -20,17 +20,13 @@ from ...rules.result import Result
 MARGIN_M = 150.0
 """Least margin around an estate and its evidence on a per-estate map, metres."""
 
-
 MIN_HALF_SPAN_M = 300.0
 """A per-estate map shows at least this far from its centre in every direction, metres."""
 
-
 OVERVIEW_SIZE = (10.0, 7.5)
-
 
 ESTATE_SIZE = (8.0, 6.0)
 """Figure sizes, inches (pixels = inches x dpi)."""
-
 
 MAP_RECT = (0.015, 0.06, 0.70, 0.83)
 """Where the map axes sits in the figure (left, bottom, width, height as fractions); the legend

@@ -36,12 +36,10 @@ OSM = Basemap("osm", "OpenStreetMap", ("https://tile.openstreetmap.org/{z}/{x}/{
               '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
               "contributors", subdomains="")
 
-
 GAODE = Basemap("gaode", "高德 Gaode (GCJ-02)",
                 ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
                  "&style=8&x={x}&y={y}&z={z}",),
                 "&copy; 高德地图 AutoNavi", subdomains="1234", max_zoom=18, gcj02=True)
-
 
 BLANK = Basemap("none", "no basemap 无底图", (), "")
 

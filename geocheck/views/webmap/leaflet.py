@@ -104,9 +104,7 @@ def render_html(m: folium.Map) -> str:
 
 LEAFLET_VERSION = "1.9.4"
 
-
 LEAFLET_JS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
-
 
 LEAFLET_CSS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
 
