@@ -32,13 +32,12 @@ from ..core.errors import GeocheckError
 from ..core.status import (
     FAIL,
     NO_DATA,
-    NOT_APPLICABLE,
     PASS,
 )
 from ..core.version import VERSION
 from ..rules.result import Result
 from .style import STATUS_COLOURS
-from .text import FORMULA_START, STATUS_LABELS
+from .text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
 
 SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
                "findings": "结果 findings", "rejects": "剔除 rejects", "about": "说明 about"}
@@ -161,7 +160,7 @@ class _Book:
         fill = self.fill
         if name in STATUS_COLUMNS:
             return [{"type": "cell", "criteria": "==", "value": f'"{s}"', "format": fill[s]}
-                    for s in (PASS, FAIL, NO_DATA, NOT_APPLICABLE)]
+                    for s in LEGEND_ORDER]
         if name == "verdict":  # scorecard.declaration
             return [_contains("could become eligible", fill[NO_DATA]),
                     _begins("not eligible", fill[FAIL]), _begins("eligible", fill[PASS])]
@@ -235,7 +234,7 @@ def overall_summary(result: Result) -> pd.DataFrame:
     table = pd.DataFrame({"estate_id": est["estate_id"].to_numpy(),
                           "estate_name": est["name"].to_numpy()})
     table["overall"] = table["estate_id"].map(result.overall()).to_numpy()
-    for s in (PASS, FAIL, NO_DATA, NOT_APPLICABLE):
+    for s in LEGEND_ORDER:
         table[f"n_{s}"] = (status == s).sum(axis=1)
     return table
 
@@ -270,7 +269,7 @@ def _about(book: _Book, result: Result) -> None:
         _safe_text(ws, i, 1, value, book)
     r = len(rows) + 2
     ws.write_string(r, 0, "status legend 图例", book.bold)
-    for i, s in enumerate((PASS, FAIL, NO_DATA, NOT_APPLICABLE), start=r + 1):
+    for i, s in enumerate(LEGEND_ORDER, start=r + 1):
         ws.write_string(i, 0, s, book.fill[s])
         ws.write_string(i, 1, STATUS_LABELS[s], book.fill[s])
 

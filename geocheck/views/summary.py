@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..core.status import (
+    COUNT_ORDER,
     FAIL,
     NO_DATA,
     NOT_APPLICABLE,
@@ -101,7 +102,7 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
     shown = [rid for rid in sc.index if not big or sc.at[rid, FAIL] > 0]
     rest = sc.drop(index=shown)
     lines += _table([["rule", "pass", "fail", "n/a", "no data", "title"]]
-                    + [[rid, *(str(sc.at[rid, s]) for s in (PASS, FAIL, NOT_APPLICABLE, NO_DATA)),
+                    + [[rid, *(str(sc.at[rid, s]) for s in COUNT_ORDER),
                         titles[rid]] for rid in shown], {1, 2, 3, 4})
     if len(rest):
         total = rest.sum()

@@ -20,8 +20,11 @@ STATUS_TEXT: dict[str, dict[str, str]] = {
 }
 """Each verdict's name by language."""
 
+LEGEND_ORDER = (PASS, FAIL, NO_DATA, NOT_APPLICABLE)
+"""The order legends and tallies list the verdicts in."""
+
 STATUS_LABELS: dict[str, str] = {s: f"{STATUS_TEXT['en'][s]} {STATUS_TEXT['zh'][s]}"
-                                 for s in (PASS, FAIL, NO_DATA, NOT_APPLICABLE)}
+                                 for s in LEGEND_ORDER}
 """Each verdict named in both languages: ``pass 达标``."""
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
