@@ -21,7 +21,7 @@ SHARED_VIEWS = {"style", "text"}
 """The only view modules other views may import."""
 LATE_IMPORTS = ("matplotlib", "weasyprint")
 """Heavy optional libraries imported where something is drawn or printed."""
-MAX_LINES = 530
+MAX_LINES = 500
 MAX_TOP_LEVEL = 10
 
 

@@ -33,16 +33,14 @@ from ...core.status import (
 from ...core.units import percent
 from ...core.version import VERSION
 from ...rules.result import Result
-from ..style import STATUS_COLOURS
 from ..text import LANGS, STATUS_TEXT
 from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, void
+from .page_style import css
 from .text import TEXT
 from .values import format_values, number_text, percent_text, yes_no
 
 __all__ = ["format_values", "png_uri", "render_report", "report_map_positions", "write_pdf"]
 
-FONTS = ('"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", '
-         '"WenQuanYi Micro Hei", sans-serif')
 PDF_INSTALL = ('writing the PDF report needs WeasyPrint: pip install "geocheck[pdf]" '
                "(WeasyPrint also needs Pango: on Debian, "
                "apt-get install libpango-1.0-0 libpangoft2-1.0-0)")
@@ -376,59 +374,6 @@ def _appendix(result: Result, lang: str) -> Markup:
               el("table", head, el("tbody", rows), class_="rules"), id="rules")
 
 
-def _css() -> str:
-    status = "".join(f".s-{s}{{background:{c};color:{'#000' if s == NO_DATA else '#fff'}}}"
-                     for s, c in STATUS_COLOURS.items())
-    return f"""
-@page {{ size: A4; margin: 14mm 12mm 16mm;
-  @bottom-center {{ content: counter(page) " / " counter(pages); font-size: 8pt; }} }}
-html {{ font-family: {FONTS}; font-size: 10pt; line-height: 1.4; color: #111; }}
-body {{ margin: 0 auto; max-width: 60em; padding: 0 1em; }}
-h1 {{ font-size: 18pt; margin: .2em 0; line-height: 1.3; }}
-h1 small {{ font-size: 11pt; font-weight: normal; }}
-h2 {{ font-size: 14pt; border-bottom: 1px solid #999; margin-top: 1.2em; }}
-h3 {{ font-size: 11pt; margin: 1em 0 .4em; }}
-dl.meta, dl.facts {{ display: grid; grid-template-columns: max-content auto; gap: .1em 1em; }}
-dl.meta dt, dl.facts dt {{ font-weight: bold; }} dl.meta dd, dl.facts dd {{ margin: 0; }}
-.reference-note {{ border: 2px solid #b35806; background: #fee0b6; padding: .4em .6em;
-  font-weight: bold; }}
-table {{ border-collapse: collapse; width: 100%; margin: .3em 0 .8em; font-size: 8.5pt; }}
-th, td {{ border: 1px solid #bbb; padding: .15em .35em; text-align: left;
-  vertical-align: top; overflow-wrap: break-word; }}
-th {{ background: #eee; }}
-thead {{ display: table-header-group; }}
-tr {{ break-inside: avoid; }}
-td.num {{ text-align: right; white-space: nowrap; }}
-table.findings, table.declaration, table.rules, table.methods {{ table-layout: fixed; }}
-table.rules th:nth-child(1) {{ width: 16%; }} table.rules th:nth-child(2) {{ width: 24%; }}
-table.rules th:nth-child(3) {{ width: 14%; }} table.methods th:nth-child(1) {{ width: 70%; }}
-table.declaration th:nth-child(1) {{ width: 9%; }}
-table.declaration th:nth-child(2) {{ width: 16%; }}
-table.declaration th:nth-child(3), table.declaration th:nth-child(4) {{ width: 9%; }}
-table.declaration th:nth-child(5) {{ width: 6%; }}
-table.declaration th:nth-child(6) {{ width: 22%; }}
-table.findings th:nth-child(1) {{ width: 11%; }} table.findings th:nth-child(2) {{ width: 22%; }}
-table.findings th:nth-child(3) {{ width: 9%; }} table.findings th:nth-child(4) {{ width: 11%; }}
-table.findings th:nth-child(5) {{ width: 17%; }}
-.badge {{ font-weight: bold; white-space: nowrap; }}
-.badge {{ padding: 0 .4em; border-radius: 3px; }}
-{status}
-.badge {{ -webkit-print-color-adjust: exact; }}
-section.estate {{ break-before: page; }}
-figure {{ margin: .5em 0; }} figure img {{ max-width: 100%; height: auto; }}
-figure.estate-map img {{ max-height: 120mm; }}
-p.no-map {{ color: #555; font-style: italic; }}
-.toc-estates {{ columns: 2; font-size: 9pt; }}
-details > summary {{ font-weight: bold; }}
-tr.group td:first-child {{ font-size: 8pt; }}
-@media screen {{
-  details > summary {{ cursor: pointer; }}
-  section.estate {{ content-visibility: auto; contain-intrinsic-size: auto 60em; }}
-}}
-a {{ color: #0b4f8a; }}
-"""
-
-
 # -- public --------------------------------------------------------------------------------
 
 def report_map_positions(result: Result, limit: int | None = None) -> np.ndarray:
@@ -489,7 +434,7 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
              content="default-src 'none'; img-src data:; style-src 'unsafe-inline'"),
         void("meta", name="viewport", content="width=device-width, initial-scale=1"),
         void("meta", name="generator", content=f"geocheck {VERSION}"),
-        el("title", title), el("style", Markup(_css())),
+        el("title", title), el("style", Markup(css())),
     ])
     body = join([
         _title(result, lang), _toc(cols, lang),
