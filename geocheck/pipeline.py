@@ -32,6 +32,7 @@ from .views.report import render_report, report_map_positions, write_pdf
 from .views.static_map import EstateMaps, overview_png
 from .views.style import find_cjk_font
 from .views.tables import write_csv, write_gpkg
+from .views.text import LANGS
 from .views.webmap import write_map
 
 
@@ -124,8 +125,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
     ``pdf``.
     png: map.png, and progress.png with the campaign progress.
     """
-    if lang not in ("zh", "en"):
-        raise GeocheckError(f"unknown report language {lang!r}: choose zh or en")
+    if lang not in LANGS:
+        raise GeocheckError(f"unknown report language {lang!r}: choose {' or '.join(LANGS)}")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
