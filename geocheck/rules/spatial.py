@@ -100,7 +100,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             evidence.append((k, evidence_frame("evidence_lines", rule, has,
                                           [f"{rule.id}: {lab} {metres(x, limit)}" for lab, x
                                            in zip(labels[has], d[has], strict=True)],
-                                          d[has], lines, ctx.site.crs)))
+                                          d[has], lines, ctx.site.crs, limit=limit)))
     passed = (state == 1).any(axis=0)
     failed = (state == 0).all(axis=0)
     out["status"] = np.where(passed, PASS, np.where(failed, FAIL, NO_DATA))
@@ -167,7 +167,7 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     ev = evidence_frame("uncovered_buildings", rule, est[bad],
                    [f"building {b}: {metres(x, limit)} to {t}" for b, x, t
                     in zip(bids[bad], d[bad], ctx.label(role, target_pos[bad]), strict=True)],
-                   d[bad], res.geometry.to_numpy()[bad], ctx.site.crs)
+                   d[bad], res.geometry.to_numpy()[bad], ctx.site.crs, limit=limit)
     return Outcome(out, [ev])
 
 
@@ -221,7 +221,7 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     ev = evidence_frame("too_close_points", rule, est[bad],
                    [f"{f}: {metres(x, limit, at_most=False)} from building {b}" for f, x, b
                     in zip(flabels[bad], d[bad], blabels[bad], strict=True)],
-                   d[bad], geoms, ctx.site.crs)
+                   d[bad], geoms, ctx.site.crs, limit=limit)
     return Outcome(out, [ev])
 
 

@@ -54,7 +54,8 @@ def _declaration_lines(result: Result) -> list[str]:
     for r in table.head(MAX_LISTED).itertuples():
         blocking = r.blocking_requirements.split("; ")
         rows.append([str(r.estate_id), _name(r.estate_name),
-                     "-" if pd.isna(r.compliance_rate) else share(r.compliance_rate),
+                     "-" if pd.isna(r.compliance_rate) else
+                     share(r.compliance_rate, limit=rule.min_compliance),
                      f"{r.standards_passed}/{r.standards_applicable}",
                      "yes" if r.eligible else "no",
                      "" if not r.blocking_requirements else
