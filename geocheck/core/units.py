@@ -108,6 +108,12 @@ def number(x: float, decimals: int = 1, limit: float | None = None, *, at_most: 
     return text.rstrip("0").rstrip(".") if trim and "." in text else text
 
 
+def points(x: float) -> str:
+    """Points of a score as people write them, to the millionth they are judged at, without
+    trailing zeros or exponent: 73.60000000000001 -> "73.6", 1e12 -> "1,000,000,000,000"."""
+    return number(x, 6, judged=6, trim=True)
+
+
 def metres(d: float, limit: float | None = None, *, at_most: bool = True,
            decimals: int = 1) -> str:
     """A distance for people, in metres: ``1,234.5 m`` (``decimals`` places, "n/a" for NaN).

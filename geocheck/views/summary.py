@@ -15,7 +15,7 @@ from ..core.status import (
     PASS,
 )
 from ..core.terminal import clip, display_width, printable
-from ..core.units import percent, share
+from ..core.units import percent, points, share
 from ..rules.result import Result
 
 MAX_LISTED = 15
@@ -82,13 +82,14 @@ def _score_lines(result: Result) -> list[str]:
         return []
     sc = result.pack.scoring
     parts = [p.id for p in sc.parts]
-    lines = ["", f"score (of {sc.total:g} points) and stars:"]
-    rows = [["estate", "name", *(f"{p.id}/{p.max:g}" for p in sc.parts), "total", "rating"]]
+    lines = ["", f"score (of {points(sc.total)} points) and stars:"]
+    rows = [["estate", "name", *(f"{p.id}/{points(p.max)}" for p in sc.parts), "total",
+             "rating"]]
     for r in table.head(MAX_LISTED).itertuples():
         d = r._asdict()
         rows.append([str(r.estate_id), _name(r.estate_name),
-                     *("-" if pd.isna(d[p]) else f"{d[p]:g}" for p in parts),
-                     "-" if pd.isna(r.total) else f"{r.total:g}", r.rating])
+                     *("-" if pd.isna(d[p]) else points(d[p]) for p in parts),
+                     "-" if pd.isna(r.total) else points(r.total), r.rating])
     lines += ["  " + x for x in _table(rows, set(range(2, 3 + len(parts))))]
     if len(table) > MAX_LISTED:
         lines.append(f"  ... and {len(table) - MAX_LISTED} more (see summary.csv)")

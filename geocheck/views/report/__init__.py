@@ -30,7 +30,7 @@ from ...core.status import (
     SEVERITY,
     WORST_FIRST,
 )
-from ...core.units import percent
+from ...core.units import percent, points
 from ...core.version import VERSION
 from ...rules.result import Result
 from ..text import LANGS, STATUS_TEXT
@@ -143,7 +143,7 @@ def _score_table(result: Result, lang: str) -> Markup | None:
         return None
     t, parts = TEXT[lang], result.pack.scoring.parts
     heads = [t["estate_id"], t["name"],
-             *(f"{p.title_zh if lang == 'zh' else p.title_en} ({p.max:g})" for p in parts),
+             *(f"{p.title_zh if lang == 'zh' else p.title_en} ({points(p.max)})" for p in parts),
              t["total"], t["stars"], t["rating"]]
     rows = [[_estate_link(i, r["estate_id"]), r["estate_name"],
              *(number_text(r[p.id]) for p in parts), number_text(r["total"]),

@@ -29,6 +29,8 @@ from ...core.units import (
     VALUE_DECIMALS,
     metres,
     number,
+    plain,
+    points,
     share,
 )
 from ...rules.result import Result
@@ -133,7 +135,7 @@ def _scorecard_html(result: Result) -> np.ndarray:
         t = table.set_index("estate_id").reindex(ids)
         parts = [p.id for p in result.pack.scoring.parts]
         text = [f"{rating} · " + ", ".join(
-                    f"{p} {'-' if pd.isna(v) else f'{v:g}'}" for p, v in zip(parts, row,
+                    f"{p} {'-' if pd.isna(v) else points(v)}" for p, v in zip(parts, row,
                                                                          strict=True))
                 for rating, row in zip(t["rating"], t[parts].to_numpy(), strict=True)]
         html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
@@ -309,7 +311,7 @@ def build_map(result: Result, *, offline: bool = False,
         if role in radii:  # a circle around each point; polygon facilities show their outline
             circle = {"radius": radii[role], "color": colour, "weight": 1, "fillOpacity": 0.05}
             layers.append(GeoJsonLayer(
-                None, f"service radius {radii[role]:g} m: {ROLES[role].label_en}",
+                None, f"service radius {plain(radii[role])} m: {ROLES[role].label_en}",
                 _opts(point=f"L.circle(ll, {js_literal(circle)})", tooltip=False),
                 show=False, share=points))
     layers.extend(_evidence_layers(result))
