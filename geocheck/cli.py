@@ -17,6 +17,7 @@ import pyogrio
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
+from .core.terminal import printable
 from .core.version import VERSION
 from .inputs.dxf import list_dxf_layers
 from .inputs.importers import import_dxf, import_file, import_osm, parse_mapping
@@ -34,7 +35,15 @@ from .views.webmap import TIANDITU_KEY_ENV, tianditu
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"geocheck: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"geocheck: error: {printable(message)} (see {self.prog} --help)\n")
+
+
+def _say(*lines: str, err: bool = False) -> None:
+    """Print ``lines`` with nothing a terminal would act on (see
+    :func:`geocheck.core.terminal.printable`); an error or note on standard error is one
+    line."""
+    for line in lines:
+        print(printable(line, newlines=not err), file=sys.stderr if err else sys.stdout)
 
 
 def _report_maps(text: str) -> int | None:
@@ -169,7 +178,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                              args.output)
     else:
         report = import_dxf(args.input, parse_mapping(args.map), args.src_crs, args.output)
-    print("\n".join(report.lines()))
+    _say("\n".join(report.lines()))
     return 0
 
 
@@ -185,8 +194,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
                    progress=progress)
     if tianditu_key:
-        print(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
-              "map.html; anyone who gets the file can read and use it", file=sys.stderr)
+        _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
+             "map.html; anyone who gets the file can read and use it", err=True)
     try:
         written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                                 pdf=args.pdf, offline=args.offline,
@@ -196,10 +205,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                             f"{exc.strerror or exc}") from None
     code = result.exit_code
     if not args.quiet:
-        print(summarise(result, written))
+        _say(summarise(result, written))
     verdict = {0: "every rule passes (or is not applicable)",
                1: "some rules fail or lack data"}[code]
-    print(f"geocheck: {verdict}; exit {code}")
+    _say(f"geocheck: {verdict}; exit {code}")
     return code
 
 
@@ -218,8 +227,8 @@ def _cmd_template(args: argparse.Namespace) -> int:
         pack = load_pack(pack_name or DEFAULT_PACK)
     path = write_template(pack, args.output, estates)
     rows = f"{len(estates)} estates" if estates is not None else "blank rows"
-    print(f"wrote {path}: {len(pack.attributes)} indicators of pack {pack.id}, {rows}; "
-          "blank cells are read as no data")
+    _say(f"wrote {path}: {len(pack.attributes)} indicators of pack {pack.id}, {rows}; "
+         "blank cells are read as no data")
     return 0
 
 
@@ -227,40 +236,40 @@ def _cmd_packs(args: argparse.Namespace) -> int:
     if args.packs_command == "list":
         for pid in shipped_packs():
             pack = load_pack(pid)
-            print(f"{pid:10} {len(pack.rules):3} rules  {pack.title_zh} / {pack.title_en}")
+            _say(f"{pid:10} {len(pack.rules):3} rules  {pack.title_zh} / {pack.title_en}")
         return 0
     pack = load_pack(args.pack)
-    print(f"{pack.id}: {pack.title_zh}\n{pack.title_en}\nsource: {pack.document}"
-          + ("\n(reference values)" if pack.reference else ""))
+    _say(f"{pack.id}: {pack.title_zh}\n{pack.title_en}\nsource: {pack.document}"
+         + ("\n(reference values)" if pack.reference else ""))
     for r in pack.rules:
         params = ", ".join(f"{k}={v}" for k, v in r.params.items() if v not in (None, ()))
         where = " ".join(x for x in (r.standard, r.requirement) if x)
-        print(f"\n{r.id}  {r.title_zh} / {r.title_en}" + (f"  [{where}]" if where else ""))
-        print(f"  check: {r.check}({params}): {CHECKS[r.check].summary}")
-        print(f"  citation: {r.citation}")
+        _say(f"\n{r.id}  {r.title_zh} / {r.title_en}" + (f"  [{where}]" if where else ""))
+        _say(f"  check: {r.check}({params}): {CHECKS[r.check].summary}")
+        _say(f"  citation: {r.citation}")
     return 0
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
     path = check_local_file(args.input)
     if path.suffix.lower() in (".dxf", ".dwg"):
-        print(f"{path} (CAD drawing; map its layers with geocheck import dxf --map LAYER=ROLE)")
+        _say(f"{path} (CAD drawing; map its layers with geocheck import dxf --map LAYER=ROLE)")
         for name, n in list_dxf_layers(path).items():
-            print(f"  {name:24} {n:>8} entities")
+            _say(f"  {name:24} {n:>8} entities")
         return 0
     try:
         layers = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
         raise GeocheckError(f"{path}: cannot be opened ({exc})") from None
-    print(f"{path}")
+    _say(f"{path}")
     for name, geom_type in layers:
         meta = pyogrio.read_info(path, layer=name)
         role = "role" if name in ROLES else "ignored"
-        print(f"  {name:16} {role:8} {geom_type or 'no geometry':16} "
-              f"{meta['features']:>8} features  CRS {meta['crs'] or 'none'}")
+        _say(f"  {name:16} {role:8} {geom_type or 'no geometry':16} "
+             f"{meta['features']:>8} features  CRS {meta['crs'] or 'none'}")
     missing = [r for r in ROLES if r not in {str(n) for n, _ in layers}]
     if missing:
-        print(f"  absent roles: {', '.join(missing)}")
+        _say(f"  absent roles: {', '.join(missing)}")
     return 0
 
 
@@ -273,19 +282,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return commands[args.command](args)
     except GeocheckError as exc:
-        print(f"geocheck: error: {exc}", file=sys.stderr)
+        _say(f"geocheck: error: {exc}", err=True)
         return 2
     except BrokenPipeError:  # output piped into head or the like: stop quietly
         sys.stderr.close()
         return 1 if args.command == "check" else 0
     except KeyboardInterrupt:
-        print("geocheck: interrupted", file=sys.stderr)
+        _say("geocheck: interrupted", err=True)
         return 130
     except Exception as exc:
         if args.debug:
             raise
-        print(f"geocheck: internal error: {type(exc).__name__}: {exc} "
-              "(run with --debug for the traceback, and please report it)", file=sys.stderr)
+        _say(f"geocheck: internal error: {type(exc).__name__}: {exc} "
+             "(run with --debug for the traceback, and please report it)", err=True)
         return 3
 
 

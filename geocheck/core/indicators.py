@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .units import plain
+
 ATTRIBUTE_KINDS = {
     "count": "a whole number >= 0",
     "number": "a number >= 0",
@@ -48,7 +50,7 @@ class Attribute:
         """The sheet's column header, e.g. ``GX-16 社区专职工作人员（人）``."""
         unit = {"yesno": "是/否", "percent": "%"}.get(self.kind, self.unit)
         if self.kind == "points" and self.max is not None:
-            unit = f"分，满分{self.max:g}"
+            unit = f"分，满分{plain(self.max)}"
         text = f"{self.standard} {self.title_zh}".strip()
         return f"{text}（{unit}）" if unit else text
 

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from .terminal import printable
+
 
 class Progress:
     """Report stages and step counts to ``stream`` (standard error by default).
@@ -33,7 +35,7 @@ class Progress:
     def stage(self, label: str) -> Iterator[Progress]:
         """Print ``label`` now and its duration in seconds when the block ends."""
         start = time.perf_counter()
-        self._label = label
+        label = self._label = printable(label)  # it may name the user's file
         self._write(f"geocheck: {label} ...\n")
         yield self
         if self.enabled:

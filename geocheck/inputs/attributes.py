@@ -33,6 +33,7 @@ from ..core.indicators import (
 )
 from ..core.roles import TARGET_YEARS
 from ..core.site import Site
+from ..core.units import plain
 from .sources import Source, read_table
 
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
@@ -268,7 +269,7 @@ def parse_cell(cell: Any, attr: Attribute, percent_formatted: bool = False) -> f
     if kind == "count" and not value.is_integer():
         raise ValueError("is not a whole number")
     if attr.max is not None and value > attr.max:
-        raise ValueError(f"is above the maximum {attr.max:g}")
+        raise ValueError(f"is above the maximum {plain(attr.max)}")
     return value
 
 

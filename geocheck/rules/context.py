@@ -31,8 +31,11 @@ REQUIRED = object()
 OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
 """The columns of a check's table, one row per estate."""
 
-EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "decisive"]
-"""The columns of an evidence frame (besides the geometry)."""
+EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "limit_m",
+                    "decisive"]
+"""The columns of an evidence frame (besides the geometry); ``limit_m`` is the threshold in
+metres the distance was judged against, so that a view can write the distance so that it
+never reads as the other verdict (:func:`geocheck.core.units.metres`)."""
 
 
 @dataclass
@@ -168,13 +171,14 @@ def check(name: str, params: dict[str, tuple[str, Any]], summary: str,
 
 
 def evidence_frame(layer: str, rule: Rule, estate_pos: np.ndarray, labels: Any,
-                   dist: np.ndarray, geoms: np.ndarray, crs: Any, decisive: Any = True
-                   ) -> gpd.GeoDataFrame:
+                   dist: np.ndarray, geoms: np.ndarray, crs: Any, decisive: Any = True, *,
+                   limit: float = np.nan) -> gpd.GeoDataFrame:
     """Evidence geometries for the output layer ``layer``, one row per geometry, with the
-    estate positions they belong to, labels and distances in metres (columns
-    :data:`EVIDENCE_COLUMNS`)."""
+    estate positions they belong to, labels, distances in metres and the threshold in metres
+    they were judged against (columns :data:`EVIDENCE_COLUMNS`)."""
     return gpd.GeoDataFrame({"layer": layer, "estate_pos": estate_pos, "rule_id": rule.id,
-                             "label": labels, "distance_m": dist, "decisive": decisive},
+                             "label": labels, "distance_m": dist, "limit_m": float(limit),
+                             "decisive": decisive},
                             geometry=list(geoms), crs=crs)
 
 

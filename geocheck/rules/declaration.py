@@ -56,18 +56,19 @@ def declaration_table(pack: Pack, estates: pd.DataFrame, severity: np.ndarray
     verdicts, verdicts_zh = [], []
     need = percent(rule.min_compliance, sep="")
     for i in range(len(passed)):  # one sentence per estate, in English and in Chinese
+        rate_text = share(rate[i], limit=rule.min_compliance)
         if eligible[i]:
-            verdicts.append(f"eligible: {share(rate[i])} of applicable standards passed, every "
+            verdicts.append(f"eligible: {rate_text} of applicable standards passed, every "
                             "requirement met")
-            verdicts_zh.append(f"可申报：适用标准达标率 {share(rate[i])}，每项要求均有达标标准")
+            verdicts_zh.append(f"可申报：适用标准达标率 {rate_text}，每项要求均有达标标准")
             continue
         why, why_zh = [], []
         if np.isnan(rate[i]):
             why.append("no applicable standard")
             why_zh.append("无适用标准")
         elif not ok_rate[i]:
-            why.append(f"compliance {share(rate[i])} < {need}")
-            why_zh.append(f"达标率 {share(rate[i])}，低于 {need}")
+            why.append(f"compliance {rate_text} < {need}")
+            why_zh.append(f"达标率 {rate_text}，低于 {need}")
         if blocking[i]:
             why.append("no standard passed under " + ", ".join(blocking[i].split(" ")))
             why_zh.append("、".join(blocking[i].split(" ")) + " 无达标标准")

@@ -20,7 +20,7 @@ from ..core.status import (
     NOT_APPLICABLE,
     PASS,
 )
-from ..core.units import RATIO_DECIMALS, percent, share
+from ..core.units import RATIO_DECIMALS, number, percent, plain, share
 from .context import REQUIRED, Context, Outcome, check, exactly_one
 from .packs.model import Rule
 
@@ -58,12 +58,16 @@ def _fmt(value: float, kind: str) -> str:
     if np.isnan(value):
         return "blank"
     if kind == "percent":
-        return f"{value * 100:g} %"
+        return percent(np.round(value, RATIO_DECIMALS))
     if kind == "yesno":
         return "是 (yes)" if value else "否 (no)"
-    if kind == "area":
-        return f"{value:,.1f} m2"
-    return f"{value:g}"
+    return _num(value) + (" m2" if kind == "area" else "")
+
+
+def _num(value: float) -> str:
+    """A number of the sheet or a pack to the places it is judged at, trailing zeros dropped
+    (998.96 m2 against >= 999 m2 is never shown as 999.0)."""
+    return number(value, NUMBER_DECIMALS, judged=NUMBER_DECIMALS, trim=True)
 
 
 def _frame(n: int, unit: str, threshold: str, method: str) -> pd.DataFrame:
@@ -96,14 +100,14 @@ def _kind_is(rid: str, attr: Attribute, kinds: tuple[str, ...], param: str) -> N
 
 def _threshold_fits(rid: str, name: str, value: float, attr: Attribute) -> None:
     if attr.kind == "count" and value != int(value):
-        raise PackError(f"rule {rid}: parameter {name} = {value:g} is not a whole number, but "
+        raise PackError(f"rule {rid}: parameter {name} = {plain(value)} is not a whole number, but "
                         f"{attr.key} is a count")
     if attr.kind == "percent" and not 0 <= value <= 1:
-        raise PackError(f"rule {rid}: parameter {name} = {value:g} is not a ratio between 0 and "
-                        f"1, but {attr.key} is a percentage (95 % is 0.95)")
+        raise PackError(f"rule {rid}: parameter {name} = {plain(value)} is not a ratio between "
+                        f"0 and 1, but {attr.key} is a percentage (95 % is 0.95)")
     if attr.max is not None and value > attr.max:
-        raise PackError(f"rule {rid}: parameter {name} = {value:g} is above {attr.key}'s "
-                        f"maximum {attr.max:g}")
+        raise PackError(f"rule {rid}: parameter {name} = {plain(value)} is above {attr.key}'s "
+                        f"maximum {plain(attr.max)}")
 
 
 def _validate_bound(name: str) -> Any:
@@ -138,7 +142,7 @@ def attribute_yes(ctx: Context, rule: Rule) -> Outcome:
     n = len(values)
     only, min_area = rule.params["only_built"], rule.params["min_estate_area_m2"]
     conditions = ([f"{only} estates"] if only else []) + \
-        ([f"estates of >= {min_area:,.0f} m2"] if min_area else [])
+        ([f"estates of >= {_num(min_area)} m2"] if min_area else [])
     out = _frame(n, "yes/no", "是 (yes)" + (f", for {' and '.join(conditions)}"
                                             if conditions else ""), _method(attr))
     _judge(out, values, why, values == 1,
@@ -147,8 +151,9 @@ def attribute_yes(ctx: Context, rule: Rule) -> Outcome:
         area = ctx.estates.geometry.area.to_numpy()
         small = np.round(area, 1) < min_area
         out.loc[small, "status"] = NOT_APPLICABLE
-        out.loc[small, "evidence"] = [f"estate area {a:,.0f} m2 < {min_area:,.0f} m2"
-                                      for a in area[small]]
+        out.loc[small, "evidence"] = [
+            f"estate area {number(a, 0, min_area, at_most=False, judged=1)} m2 < "
+            f"{_num(min_area)} m2" for a in area[small]]
         out["method"] += "; estate area measured in the working CRS"
     if only:
         built = ctx.estates["built"].to_numpy(dtype=object)
@@ -215,10 +220,10 @@ def attribute_per_households(ctx: Context, rule: Rule) -> Outcome:
     by_built = rule.params["min_per_100_by_built"]
     unit = f"{attr.unit or UNIT_OF_KIND[attr.kind]}/100 households"
     if by_built:
-        threshold = " / ".join(f">= {v:g} {unit} ({k})" for k, v in by_built.items())
+        threshold = " / ".join(f">= {_num(v)} {unit} ({k})" for k, v in by_built.items())
         limit = ctx.estates["built"].map(by_built).to_numpy(dtype=float)
     else:
-        threshold = f">= {rule.params['min_per_100']:g} {unit}"
+        threshold = f">= {_num(rule.params['min_per_100'])} {unit}"
         limit = np.full(n, rule.params["min_per_100"])
     out = _frame(n, "per 100 households", threshold,
                  _method(attr) + " / households x 100")
@@ -228,8 +233,9 @@ def attribute_per_households(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(per, NUMBER_DECIMALS) >= limit
     out["value"] = np.where(known, per, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{attr.title_zh} {_fmt(v, attr.kind)} for {h:,.0f} households = {p:.2f} per 100"
-            for v, h, p in zip(values, hh, per, strict=True)]
+    text = [f"{attr.title_zh} {_fmt(v, attr.kind)} for {h:,.0f} households = "
+            f"{number(p, 2, m, at_most=False, judged=NUMBER_DECIMALS)} per 100"
+            for v, h, p, m in zip(values, hh, per, limit, strict=True)]
     reason = np.where(np.isnan(values), why,
                       np.where(np.isnan(hh), "no data: households missing",
                                np.where(np.isnan(limit), "no data: built (new / existing) "
@@ -267,7 +273,8 @@ def attribute_share(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(ratio, RATIO_DECIMALS) >= rule.params["min_ratio"]
     out["value"] = np.where(known, ratio, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} {_fmt(y, b.kind)} = {share(r)}"
+    text = [f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} {_fmt(y, b.kind)} = "
+            f"{share(r, limit=rule.params['min_ratio'])}"
             for x, y, r in zip(num, den, ratio, strict=True)]
     reason = np.where(np.isnan(num), why_a,
                       np.where(np.isnan(den), why_b, f"no data: {b.key} is 0"))
@@ -279,8 +286,8 @@ def _validate_points(rid: str, params: dict[str, Any], attributes: dict[str, Att
     attr = attributes[params["attribute"]]
     _kind_is(rid, attr, ("points",), "attribute")
     if attr.max != params["max_points"]:
-        raise PackError(f"rule {rid}: max_points = {params['max_points']:g} but attribute "
-                        f"{attr.key} has max {attr.max:g}")
+        raise PackError(f"rule {rid}: max_points = {plain(params['max_points'])} but attribute "
+                        f"{attr.key} has max {plain(attr.max)}")
 
 
 @check("score_points", {"attribute": ("attribute", REQUIRED),
@@ -293,9 +300,10 @@ def score_points(ctx: Context, rule: Rule) -> Outcome:
     attr = _attr(ctx, rule.params["attribute"])
     top = rule.params["max_points"]
     values, why = attribute_values(ctx, attr.key)
-    out = _frame(len(values), "points", f"{top:g} points (full marks)", _method(attr))
+    out = _frame(len(values), "points", f"{_num(top)} points (full marks)", _method(attr))
     _judge(out, values, why, np.round(values, NUMBER_DECIMALS) >= top,
-           [f"{v:g} of {top:g} points" + (f" ({top - v:g} deducted)" if v < top else "")
+           [f"{_num(v)} of {_num(top)} points" + (f" ({_num(top - v)} deducted)" if v < top
+                                                  else "")
             for v in values])
     return Outcome(out)
 
@@ -318,11 +326,11 @@ def score_from_rate(ctx: Context, rule: Rule) -> Outcome:
     top, per = rule.params["max_points"], rule.params["deduct_per_point"]
     values, why = attribute_values(ctx, attr.key)
     points = np.clip(top - per * (100 - values * 100), 0, top)
-    out = _frame(len(values), "points", f"{top:g} points at 100 %, less {per:g} per point below",
-                 _method(attr))
+    out = _frame(len(values), "points",
+                 f"{_num(top)} points at 100 %, less {_num(per)} per point below", _method(attr))
     points = np.round(points, NUMBER_DECIMALS)
     _judge(out, points, why, points >= top,
-           [f"{attr.title_zh} {_fmt(v, 'percent')}: {p:g} of {top:g} points"
+           [f"{attr.title_zh} {_fmt(v, 'percent')}: {_num(p)} of {_num(top)} points"
             for v, p in zip(values, points, strict=True)])
     return Outcome(out)
 
@@ -344,7 +352,7 @@ def households_per(ctx: Context, rule: Rule) -> Outcome:
     top = rule.params["max"]
     hh = ctx.estates["households"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     n = len(units)
-    out = _frame(n, "number", f"<= {top:g} households per {attr.title_en}",
+    out = _frame(n, "number", f"<= {_num(top)} households per {attr.title_en}",
                  _method(attr) + "; households / count")
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.where(units > 0, hh / units, np.inf)
@@ -352,7 +360,8 @@ def households_per(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(per, NUMBER_DECIMALS) <= top
     out["value"] = np.where(known & np.isfinite(per), per, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{h:,.0f} households / {u:g} {attr.title_zh} = {p:,.1f}" if u > 0 else
+    text = [f"{h:,.0f} households / {_num(u)} {attr.title_zh} = "
+            f"{number(p, 1, top, judged=NUMBER_DECIMALS)}" if u > 0 else
             f"{attr.title_zh}: 0" for h, u, p in zip(hh, units, per, strict=True)]
     reason = np.where(np.isnan(units), why, "no data: households missing")
     out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)

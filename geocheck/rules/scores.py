@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..core.units import percent
+from ..core.units import percent, points
 from .packs.model import Pack
 
 
@@ -75,10 +75,11 @@ def scores_table(pack: Pack, estates: pd.DataFrame, findings: pd.DataFrame,
     ratings, ratings_zh = [], []
     floor = percent(sc.floor, sep="")
     for i in range(n):
-        pts = f"{known[i]:g} points" if not any_missing[i] else \
-            f"{known[i]:g} points known, {n_missing[i]} items blank (up to {top_missing[i]:g} more)"
-        pts_zh = f"{known[i]:g} 分" if not any_missing[i] else \
-            f"已知 {known[i]:g} 分，{n_missing[i]} 项空白（最多还有 {top_missing[i]:g} 分）"
+        got, up = points(known[i]), points(top_missing[i])
+        pts = f"{got} points" if not any_missing[i] else \
+            f"{got} points known, {n_missing[i]} items blank (up to {up} more)"
+        pts_zh = f"{got} 分" if not any_missing[i] else \
+            f"已知 {got} 分，{n_missing[i]} 项空白（最多还有 {up} 分）"
         typed = percent(sat[i], sep="")
         s = "satisfaction unknown" if np.isnan(sat[i]) else f"satisfaction {typed}"
         s_zh = "满意率未知" if np.isnan(sat[i]) else f"满意率 {typed}"

@@ -24,6 +24,7 @@ from ..core.units import (
     RATIO_DECIMALS,
     metres,
     percent,
+    plain,
     share,
 )
 from .context import (
@@ -70,7 +71,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     limits: dict[str, float] = rule.params["max_m"]
     n = len(ctx.estates)
     out = _frame(n, "m")
-    out["threshold"] = " or ".join(f"{ROLES[r].one_en} <= {v:g} m" for r, v in limits.items())
+    out["threshold"] = " or ".join(f"{ROLES[r].one_en} <= {plain(v)} m" for r, v in limits.items())
     state = np.full((len(limits), n), np.nan)  # 1 pass, 0 fail, nan unknown
     dists = np.full((len(limits), n), np.nan)
     texts, methods, evidence = [], [], []
@@ -86,7 +87,8 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
         dists[k] = d
         state[k] = np.where(np.isnan(d), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
         labels = ctx.label(role, pos)
-        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at {metres(x)}"
+        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at "
+                                         f"{metres(x, limit)}"
                                          for lab, x in zip(labels, d, strict=True)],
                               f"no {ROLES[role].label_en} in the data"))
         methods.append(near["method"].map(ORIGIN_TEXT).to_numpy())
@@ -96,9 +98,9 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             inside = near["method"].to_numpy()[has] == INSIDE
             lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
             evidence.append((k, evidence_frame("evidence_lines", rule, has,
-                                          [f"{rule.id}: {lab} {metres(x)}" for lab, x
+                                          [f"{rule.id}: {lab} {metres(x, limit)}" for lab, x
                                            in zip(labels[has], d[has], strict=True)],
-                                          d[has], lines, ctx.site.crs)))
+                                          d[has], lines, ctx.site.crs, limit=limit)))
     passed = (state == 1).any(axis=0)
     failed = (state == 0).all(axis=0)
     out["status"] = np.where(passed, PASS, np.where(failed, FAIL, NO_DATA))
@@ -129,7 +131,8 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     role, limit = rule.params["layer"], rule.params["max_m"]
     n = len(ctx.estates)
     out = _frame(n, "m")
-    out["threshold"] = f"every residential building <= {limit:g} m from a {ROLES[role].one_en}"
+    out["threshold"] = (f"every residential building <= {plain(limit)} m from a "
+                        f"{ROLES[role].one_en}")
     out["method"] = "distance from each building footprint to its nearest feature; value = largest"
     res, targets = ctx.residential, ctx.layer(role)
     if res is None or targets is None:
@@ -155,16 +158,16 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     target_pos = near["target_pos"].to_numpy()
     wlabels = ctx.label(role, target_pos[worst])
     out.loc[has, "evidence"] = [
-        (f"{nb} of {c} residential buildings beyond {limit:g} m; " if nb else
-         f"all {c} residential buildings within {limit:g} m; ")
-        + f"farthest: building {bids[w]} at {metres(d[w])} from {lab}"
+        (f"{nb} of {c} residential buildings beyond {plain(limit)} m; " if nb else
+         f"all {c} residential buildings within {plain(limit)} m; ")
+        + f"farthest: building {bids[w]} at {metres(d[w], limit)} from {lab}"
         for nb, c, w, lab in zip(n_beyond[has], count[has], worst, wlabels, strict=True)
     ]
     bad = np.flatnonzero(beyond)
     ev = evidence_frame("uncovered_buildings", rule, est[bad],
-                   [f"building {b}: {metres(x)} to {t}" for b, x, t
+                   [f"building {b}: {metres(x, limit)} to {t}" for b, x, t
                     in zip(bids[bad], d[bad], ctx.label(role, target_pos[bad]), strict=True)],
-                   d[bad], res.geometry.to_numpy()[bad], ctx.site.crs)
+                   d[bad], res.geometry.to_numpy()[bad], ctx.site.crs, limit=limit)
     return Outcome(out, [ev])
 
 
@@ -178,7 +181,8 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     role, limit = rule.params["layer"], rule.params["min_m"]
     n = len(ctx.estates)
     out = _frame(n, "m")
-    out["threshold"] = f"every {ROLES[role].one_en} in the estate >= {limit:g} m from buildings"
+    out["threshold"] = (f"every {ROLES[role].one_en} in the estate >= {plain(limit)} m from "
+                        "buildings")
     out["method"] = "distance from each facility inside the estate to the nearest building; " \
                     "value = smallest"
     feats, buildings = ctx.layer(role), ctx.layer("buildings")
@@ -205,18 +209,19 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     flabels = ctx.label(role, fpos)
     blabels = ctx.label("buildings", near["target_pos"].to_numpy()[fpos])
     out.loc[has, "evidence"] = [
-        (f"{nc} of {c} {ROLES[role].label_en} closer than {limit:g} m; " if nc else
-         f"all {c} {ROLES[role].label_en} at least {limit:g} m away; ")
-        + f"closest: {flabels[w]} at {metres(d[w])} from building {blabels[w]}"
+        (f"{nc} of {c} {ROLES[role].label_en} closer than {plain(limit)} m; " if nc else
+         f"all {c} {ROLES[role].label_en} at least {plain(limit)} m away; ")
+        + f"closest: {flabels[w]} at {metres(d[w], limit, at_most=False)} from building "
+          f"{blabels[w]}"
         for nc, c, w in zip(n_close[has], count[has], worst[has], strict=True)
     ]
     bad = np.flatnonzero(close)
     geoms = feats.geometry.to_numpy()[fpos[bad]]
     geoms = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     ev = evidence_frame("too_close_points", rule, est[bad],
-                   [f"{f}: {metres(x)} from building {b}" for f, x, b
+                   [f"{f}: {metres(x, limit, at_most=False)} from building {b}" for f, x, b
                     in zip(flabels[bad], d[bad], blabels[bad], strict=True)],
-                   d[bad], geoms, ctx.site.crs)
+                   d[bad], geoms, ctx.site.crs, limit=limit)
     return Outcome(out, [ev])
 
 
@@ -311,8 +316,8 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     ok = ~np.isnan(limit)
     met = np.round(ratio, RATIO_DECIMALS) >= limit
     out.loc[ok, "status"] = np.where(met[ok], PASS, FAIL)
-    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({share(r)})"
-                       for g, a, r in zip(gar, area, ratio, strict=True)]
+    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({share(r, limit=m)})"
+                       for g, a, r, m in zip(gar, area, ratio, limit, strict=True)]
     out.loc[~ok, "evidence"] = "no data: built (new / existing) missing; " + out.loc[~ok,
                                                                                    "evidence"]
     return Outcome(out)
@@ -329,10 +334,10 @@ def green_patch(ctx: Context, rule: Rule) -> Outcome:
     width, area_min = rule.params["min_width_m"], rule.params["min_area_m2"]
     n = len(ctx.estates)
     out = _frame(n, "m2")
-    out["threshold"] = (f"a contiguous green patch >= {width:g} m across"
-                        + (f" and >= {area_min:g} m2" if area_min else ""))
+    out["threshold"] = (f"a contiguous green patch >= {plain(width)} m across"
+                        + (f" and >= {plain(area_min)} m2" if area_min else ""))
     out["method"] = ("green_space polygons clipped to the estate and unioned; each contiguous "
-                     f"patch tested for a {width:g} m disc inside it")
+                     f"patch tested for a {plain(width)} m disc inside it")
     green = ctx.layer("green_space")
     if green is None:
         out["evidence"] = layer_missing("green_space")
@@ -346,7 +351,7 @@ def green_patch(ctx: Context, rule: Rule) -> Outcome:
     np.maximum.at(largest, est, patches["area_m2"].to_numpy())
     count = np.bincount(est, minlength=n)
     good = np.bincount(est[ok], minlength=n)
-    out["value"] = np.where(good > 0, best, largest)
+    out["value"] = np.round(np.where(good > 0, best, largest), 1)  # judged to 0.1 m2
     out["status"] = np.where(good > 0, PASS, FAIL)
     out["evidence"] = [
         f"{g} of {c} green patches qualify; largest qualifying {b:,.1f} m2" if g else

@@ -46,9 +46,10 @@ SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
 STATUS_COLUMNS = ("status", "overall")
 """Columns holding a status name (pass, fail, no_data, not_applicable), coloured by value."""
 
-PERCENT_FORMAT = "0.00%"
-"""Number format of ratio columns (``*_rate``, 0-1): a percent with two decimals (84.85%), fine
-enough that a rate just below a whole-percent threshold does not look as if it met it."""
+PERCENT_FORMAT = "0.00##%"
+"""Number format of ratio columns (``*_rate``, 0-1): a percent with two to four decimals
+(85.00%, 84.8485%), the millionth of a ratio that verdicts are judged at, so that a rate just
+below a threshold (84.8485% against 84.85 %) never looks as if it met it."""
 
 LIGHTEN = 0.75
 """Share of white mixed into each :data:`~geocheck.views.style.STATUS_COLOURS` for cell fills."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,29 +14,39 @@ from ..core.status import (
     NOT_APPLICABLE,
     PASS,
 )
-from ..core.units import percent, share
+from ..core.terminal import clip, display_width, printable
+from ..core.units import percent, points, share
 from ..rules.result import Result
 
 MAX_LISTED = 15
 MAX_RULES = 30
 """Packs with more rules list only rules that have some data in the rule table."""
 MAX_RULES_LISTED = 8
-
-
-def _width(text: str) -> int:
-    """Columns a text takes in a terminal: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+CELL_WIDTH = 40
+"""Terminal columns a cell of a summary table takes at most (longer text is cut with an
+ellipsis; the files keep it whole)."""
+LAST_CELL_WIDTH = 80
+"""Terminal columns the last cell of a row (a rule's title, blocking requirements) takes at
+most."""
 
 
 def _table(rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(" " * (w - _width(c)) + c if i in right else c + " " * (w - _width(c))
+    """Rows aligned in columns; each cell made printable and cut to :data:`CELL_WIDTH`
+    (:data:`LAST_CELL_WIDTH` for the last column)."""
+    last = len(rows[0]) - 1
+    rows = [[clip(printable(c), LAST_CELL_WIDTH if i == last else CELL_WIDTH)
+             for i, c in enumerate(r)] for r in rows]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  ".join(" " * (w - display_width(c)) + c if i in right else
+                      c + " " * (w - display_width(c))
                       for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
             for r in rows]
 
 
 def _name(value: object) -> str:
-    return "" if value is None or pd.isna(value) else str(value)
+    """A name or id for a line of the summary: printable, at most :data:`CELL_WIDTH`
+    columns ('' when missing)."""
+    return "" if value is None or pd.isna(value) else clip(printable(value), CELL_WIDTH)
 
 
 def _declaration_lines(result: Result) -> list[str]:
@@ -54,7 +63,8 @@ def _declaration_lines(result: Result) -> list[str]:
     for r in table.head(MAX_LISTED).itertuples():
         blocking = r.blocking_requirements.split("; ")
         rows.append([str(r.estate_id), _name(r.estate_name),
-                     "-" if pd.isna(r.compliance_rate) else share(r.compliance_rate),
+                     "-" if pd.isna(r.compliance_rate) else
+                     share(r.compliance_rate, limit=rule.min_compliance),
                      f"{r.standards_passed}/{r.standards_applicable}",
                      "yes" if r.eligible else "no",
                      "" if not r.blocking_requirements else
@@ -72,13 +82,14 @@ def _score_lines(result: Result) -> list[str]:
         return []
     sc = result.pack.scoring
     parts = [p.id for p in sc.parts]
-    lines = ["", f"score (of {sc.total:g} points) and stars:"]
-    rows = [["estate", "name", *(f"{p.id}/{p.max:g}" for p in sc.parts), "total", "rating"]]
+    lines = ["", f"score (of {points(sc.total)} points) and stars:"]
+    rows = [["estate", "name", *(f"{p.id}/{points(p.max)}" for p in sc.parts), "total",
+             "rating"]]
     for r in table.head(MAX_LISTED).itertuples():
         d = r._asdict()
         rows.append([str(r.estate_id), _name(r.estate_name),
-                     *("-" if pd.isna(d[p]) else f"{d[p]:g}" for p in parts),
-                     "-" if pd.isna(r.total) else f"{r.total:g}", r.rating])
+                     *("-" if pd.isna(d[p]) else points(d[p]) for p in parts),
+                     "-" if pd.isna(r.total) else points(r.total), r.rating])
     lines += ["  " + x for x in _table(rows, set(range(2, 3 + len(parts))))]
     if len(table) > MAX_LISTED:
         lines.append(f"  ... and {len(table) - MAX_LISTED} more (see summary.csv)")
@@ -88,7 +99,7 @@ def _score_lines(result: Result) -> list[str]:
 def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
     """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures."""
     site, pack = result.site, result.pack
-    lines = [f"geocheck · pack {pack.id} ({pack.title_zh}) · {site.source}"
+    lines = [f"geocheck · pack {_name(pack.id)} ({_name(pack.title_zh)}) · {site.source}"
              + ("\nreference values (a national standard cited by name), not a local campaign "
                 "standard" if pack.reference else ""),
              f"working CRS: {site.crs.to_string()} ({site.crs.name}), metres", ""]
@@ -129,7 +140,7 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
                     listed = ", ".join(ids) if len(ids) <= MAX_RULES_LISTED else \
                         f"{len(ids)} rules"
                     parts.append(f"{status} {listed}")
-            who = f"{eid} {name}" if name else str(eid)
+            who = f"{_name(eid)} {name}" if name else _name(eid)
             lines.append(f"  {who}: {'; '.join(parts)}")
         more = bad["estate_id"].nunique() - MAX_LISTED
         if more > 0:
@@ -139,4 +150,4 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
         lines += ["", "notes:"] + [f"  {n}" for n in site.ledger.notes]
     if written:
         lines += ["", "wrote:"] + [f"  {p}" for p in written.values()]
-    return "\n".join(lines)
+    return printable("\n".join(lines), newlines=True)

@@ -30,6 +30,7 @@ from ..core.indicators import (
     Attribute,
 )
 from ..core.roles import TARGET_YEARS
+from ..core.units import plain
 from ..rules.packs.model import Pack
 from .text import defuse_formulas
 
@@ -84,9 +85,9 @@ def _validation(attr_kind: str, attr: Attribute | None):  # -> DataValidation | 
         return v
 
     top = attr.max if attr is not None else None
-    bounded = {"operator": "between", "formula1": "0", "formula2": f"{top:g}"} if top else \
+    bounded = {"operator": "between", "formula1": "0", "formula2": plain(top)} if top else \
         {"operator": "greaterThanOrEqual", "formula1": "0"}
-    limit = f"0到{top:g}之间的" if top else "不小于0的"
+    limit = f"0到{plain(top)}之间的" if top else "不小于0的"
     if attr_kind in ("count", "households"):
         v = dv(type="whole", **bounded)
         v.error = f"请填写{limit}整数（人数、次数、个数等），不清楚请留空"
@@ -99,8 +100,8 @@ def _validation(attr_kind: str, attr: Attribute | None):  # -> DataValidation | 
         v.error = "请填写0到100之间的百分数（如95表示95%），不清楚请留空"
         v.errorTitle = "应为百分数"
     elif attr_kind == "points" and attr is not None:
-        v = dv(type="decimal", operator="between", formula1="0", formula2=f"{attr.max:g}")
-        v.error, v.errorTitle = f"请填写0到{attr.max:g}之间的得分，不清楚请留空", "应为得分"
+        v = dv(type="decimal", operator="between", formula1="0", formula2=plain(attr.max))
+        v.error, v.errorTitle = f"请填写0到{plain(attr.max)}之间的得分，不清楚请留空", "应为得分"
     elif attr_kind == "yesno":
         v = dv(type="list", formula1='"是,否"')
         v.error, v.errorTitle = "请选择“是”或“否”，不清楚请留空", "应为是/否"

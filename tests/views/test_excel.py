@@ -106,7 +106,7 @@ def test_summary_numbers_percent_and_booleans(book, sample) -> None:
     col = {name: j + 1 for j, name in enumerate(table.columns)}
     for i, (_, expected) in enumerate(table.iterrows(), start=2):
         rate = ws.cell(i, col["compliance_rate"])
-        assert rate.data_type == "n" and rate.number_format == "0.00%"
+        assert rate.data_type == "n" and rate.number_format == "0.00##%"
         assert math.isclose(rate.value, expected["compliance_rate"], abs_tol=1e-12)
         eligible = ws.cell(i, col["eligible"])
         assert eligible.data_type == "b" and eligible.value is bool(expected["eligible"])

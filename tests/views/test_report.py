@@ -192,7 +192,8 @@ def test_format_values_by_hand() -> None:
     got = format_values([0.35, 0.34996, 736.0, 1.0, 0.0, float("nan"), 19555.94, 1562, 20.0],
                         ["ratio", "ratio", "m", "yes/no", "yes/no", "m", "m2", "count",
                          "per 100 households"], "zh")
-    assert got.tolist() == ["35 %", "34.996 %", "736 m", "是", "否", "", "19,555.9 m²",
+    # an area from the attributes sheet is judged as typed, so it is shown as typed
+    assert got.tolist() == ["35 %", "34.996 %", "736 m", "是", "否", "", "19,555.94 m²",
                             "1,562", "20/百户"]
     assert format_values([1.0, 12.5], ["yes/no", "points"], "en").tolist() == \
         ["yes", "12.5 points"]

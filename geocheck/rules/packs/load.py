@@ -19,6 +19,9 @@ PACKS_PACKAGE = "geocheck.rules.packs"
 """The package whose TOML files are the shipped packs."""
 DEFAULT_PACK = "guangxi"
 """The pack checked against when none is named."""
+MAX_EXTENDS = 16
+"""How many packs deep an ``extends`` chain may go (a pack extending one that extends another
+... ); a deeper chain is refused rather than followed."""
 
 
 def shipped_packs() -> list[str]:
@@ -54,6 +57,10 @@ def _resolve(name_or_path: str | Path, base: Path | None, chain: tuple[str, ...]
     where, data, folder = _read_toml(name_or_path, base)
     if where in chain:
         raise PackError(f"{where}: extends itself ({' -> '.join([*chain, where])})")
+    if len(chain) >= MAX_EXTENDS:
+        raise PackError(f"{chain[0]}: its extends chain is more than {MAX_EXTENDS} packs deep "
+                        f"({chain[0]} -> {chain[1]} -> ... -> {where}); geocheck follows at most "
+                        f"{MAX_EXTENDS}")
     head = data.get("pack")
     parent = head.get("extends") if isinstance(head, dict) else None
     if parent is None:
@@ -71,12 +78,14 @@ def load_pack(name_or_path: str | Path = DEFAULT_PACK) -> Pack:
     from that pack: its rules, standards and attributes with the same id are overridden key by
     key, new ones are added, and ``remove = [ids]`` drops rules. Its ``[declaration]``,
     ``[scoring]`` and ``[campaign]`` are the base pack's unless it gives its own, which replace
-    them whole.
+    them whole. A chain of ``extends`` may be at most :data:`MAX_EXTENDS` packs deep, and may not
+    come back to a pack already in it.
 
     Raises
     ------
     PackError
-        When no such pack exists, the TOML cannot be parsed, or a rule is malformed.
+        When no such pack exists, the TOML cannot be parsed, a rule is malformed, or the
+        ``extends`` chain loops or is too deep.
     """
     where, data = _resolve(name_or_path, None, ())
     return parse_pack(data, where)

@@ -12,6 +12,7 @@ from typing import Any
 from ...core.errors import PackError
 from ...core.indicators import ATTRIBUTE_KINDS, Attribute
 from ...core.roles import ROLES, TARGET_YEARS
+from ...core.units import plain
 from ..context import REQUIRED
 from ..registry import CHECKS, SCORE_CHECKS
 from .model import (
@@ -30,7 +31,13 @@ from .model import (
 
 
 def _kind_error(rule: str, name: str, kind: str, value: Any) -> PackError:
-    return PackError(f"rule {rule}: parameter {name} = {value!r} is not {kind}")
+    return PackError(f"rule {rule}: parameter {name} = {_shown(value)} is not {kind}")
+
+
+def _shown(value: Any) -> str:
+    """A value of the pack as its author would write it: numbers plainly (1e12 as
+    1000000000000), anything else as its repr."""
+    return plain(value) if _is_number(value) else repr(value)
 
 
 def _is_number(v: Any) -> bool:
@@ -179,7 +186,7 @@ def _parse_attribute(raw: dict[str, Any], where: str) -> Attribute:
         raise PackError(f"{what}: kind {kind!r} is not one of {', '.join(ATTRIBUTE_KINDS)}")
     top = raw.get("max")
     if top is not None and (not _is_number(top) or top <= 0):
-        raise PackError(f"{what}: max = {top!r} is not a number > 0")
+        raise PackError(f"{what}: max = {_shown(top)} is not a number > 0")
     if kind == "points" and top is None:
         raise PackError(f"{what}: a points attribute needs max (the item's full marks)")
     return Attribute(key=key, title_zh=_text(raw, "title_zh", what),
@@ -263,15 +270,16 @@ def _parse_scoring(data: dict[str, Any], where: str, rules: tuple[Rule, ...],
         top = validate_param(f"[scoring] part {pid}", "max", "metres", p.get("max"))
         full = sum(by_id[rid].params["max_points"] for rid in ids)
         if abs(full - top) > 1e-9:
-            raise PackError(f"{what}: part {pid} has max {top:g} but its rules give {full:g}")
+            raise PackError(f"{what}: part {pid} has max {plain(top)} but its rules give "
+                            f"{plain(full)}")
         parts.append(ScorePart(pid, _text(p, "title_zh", f"{what}: part {pid}"),
                                _text(p, "title_en", f"{what}: part {pid}"), top, tuple(ids)))
     if not parts:
         raise PackError(f"{what} has no [[scoring.parts]]")
     total = validate_param("[scoring]", "total", "metres", raw.get("total"))
     if abs(sum(p.max for p in parts) - total) > 1e-9:
-        raise PackError(f"{what}: total {total:g} is not the sum of its parts "
-                        f"({sum(p.max for p in parts):g})")
+        raise PackError(f"{what}: total {plain(total)} is not the sum of its parts "
+                        f"({plain(sum(p.max for p in parts))})")
     sat = _text(raw, "satisfaction", what)
     if sat not in attributes or attributes[sat].kind != "percent":
         raise PackError(f"{what}: satisfaction = {sat!r} is not a percent attribute of the pack")
@@ -319,15 +327,15 @@ def _parse_campaign(data: dict[str, Any], where: str) -> Campaign | None:
             raise PackError(f"{what}: target year {year!r} is not a year {low}-{high}")
         share = t.get("share")
         if not _is_number(share) or not 0 <= share <= 1:
-            raise PackError(f"{what}: target {year}: share = {share!r} is not a ratio between "
-                            "0 and 1 (35 % is 0.35)")
+            raise PackError(f"{what}: target {year}: share = {_shown(share)} is not a ratio "
+                            "between 0 and 1 (35 % is 0.35)")
         share = float(share)
         if targets and year <= targets[-1].year:
             raise PackError(f"{what}: target years must increase ({year} follows "
                             f"{targets[-1].year})")
         if targets and share < targets[-1].share:
-            raise PackError(f"{what}: target shares must not decrease ({year}: {share:g} < "
-                            f"{targets[-1].year}: {targets[-1].share:g})")
+            raise PackError(f"{what}: target shares must not decrease ({year}: {plain(share)} < "
+                            f"{targets[-1].year}: {plain(targets[-1].share)})")
         targets.append(Target(year, share))
     return Campaign(*titles, targets=tuple(targets))
 

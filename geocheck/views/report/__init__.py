@@ -30,7 +30,7 @@ from ...core.status import (
     SEVERITY,
     WORST_FIRST,
 )
-from ...core.units import percent
+from ...core.units import percent, points
 from ...core.version import VERSION
 from ...rules.result import Result
 from ..text import LANGS, STATUS_TEXT
@@ -124,7 +124,8 @@ def _declaration_table(result: Result, lang: str) -> Markup | None:
         return None
     t, rule = TEXT[lang], result.pack.declaration
     every = t["every_requirement"] if rule.every_requirement else ""
-    rows = [[_estate_link(i, r.estate_id), r.estate_name, percent_text(r.compliance_rate),
+    rows = [[_estate_link(i, r.estate_id), r.estate_name,
+             percent_text(r.compliance_rate, rule.min_compliance),
              f"{r.standards_passed}/{r.standards_applicable}", yes_no(r.eligible, lang),
              r.blocking_requirements, r.verdict_zh if lang == "zh" else r.verdict]
             for i, r in enumerate(dec.itertuples(index=False))]
@@ -142,7 +143,7 @@ def _score_table(result: Result, lang: str) -> Markup | None:
         return None
     t, parts = TEXT[lang], result.pack.scoring.parts
     heads = [t["estate_id"], t["name"],
-             *(f"{p.title_zh if lang == 'zh' else p.title_en} ({p.max:g})" for p in parts),
+             *(f"{p.title_zh if lang == 'zh' else p.title_en} ({points(p.max)})" for p in parts),
              t["total"], t["stars"], t["rating"]]
     rows = [[_estate_link(i, r["estate_id"]), r["estate_name"],
              *(number_text(r[p.id]) for p in parts), number_text(r["total"]),
@@ -279,11 +280,11 @@ def _finding_rows(result: Result, lang: str,
 
 def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
     """Per estate, its declaration or score line (None when the pack has neither)."""
-    t = TEXT[lang]
+    t, rule = TEXT[lang], result.pack.declaration
     dec = result.declaration
     if dec is not None:
         return [el("p", el("b", t["declaration"]), ": ", t["compliance"], " ",
-                   percent_text(r.compliance_rate), f" ({r.standards_passed}/"
+                   percent_text(r.compliance_rate, rule.min_compliance), f" ({r.standards_passed}/"
                    f"{r.standards_applicable}); ", t["eligible"], ": ", yes_no(r.eligible, lang),
                    *(["; ", t["blocking"], ": ", r.blocking_requirements]
                      if r.blocking_requirements else []), class_="line")

@@ -42,12 +42,14 @@ def format_values(values: np.ndarray, units: np.ndarray, lang: str) -> np.ndarra
     return out
 
 
-def percent_text(value: object) -> str:
+def percent_text(value: object, limit: float | None = None) -> str:
     """A ratio as a percentage to 0.1 %, truncated rather than rounded, so that a share just
-    below a threshold (84.96 % against 85 %) never shows as reaching it."""
+    below a threshold (84.96 % against 85 %) never shows as reaching it; given the threshold
+    ``limit`` (a ratio it must reach), never reading as the other verdict (see
+    :func:`geocheck.core.units.share`)."""
     if missing(value):
         return "—"
-    return share(float(value))
+    return share(float(value), limit=limit)
 
 
 def number_text(value: object) -> str:

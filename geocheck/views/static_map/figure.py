@@ -25,6 +25,7 @@ from matplotlib_scalebar.scalebar import ScaleBar
 
 from ...core.errors import GeocheckError
 from ...core.roles import ROLES
+from ...core.units import metres
 from ...rules.result import Result
 from ..style import (
     EVIDENCE_COLOUR,
@@ -369,11 +370,14 @@ class MapFigure:
             mid = shapely.get_coordinates(shapely.line_interpolate_point(lines, 0.5,
                                                                          normalized=True))
             dist = ev["distance_m"].to_numpy()[kind == "evidence_lines"]
+            limit = ev["limit_m"].to_numpy(dtype=float)[kind == "evidence_lines"]
             font = sized_font(self.font, 8, "bold")
-            for (x, y), d in zip(mid, dist, strict=True):
+            for (x, y), d, lim in zip(mid, dist, limit, strict=True):
+                # whole metres, more places where they would read as the other verdict
                 self.labels.append(self.ax.text(
-                    x, y, f"{d:,.0f} m", ha="center", va="center", color=EVIDENCE_COLOUR,
-                    zorder=9, clip_on=True, fontproperties=font, parse_math=False, bbox=halo))
+                    x, y, metres(d, lim, decimals=0), ha="center", va="center",
+                    color=EVIDENCE_COLOUR, zorder=9, clip_on=True, fontproperties=font,
+                    parse_math=False, bbox=halo))
         self.ax.set_xlim(box[0], box[2])
         self.ax.set_ylim(box[1], box[3])
 

@@ -74,6 +74,7 @@ def drawn_evidence(result: Result) -> pd.DataFrame:
     order = np.argsort(pos[keep], kind="stable")
     return pd.DataFrame({"layer": layer[keep][order], "estate_pos": pos[keep][order],
                          "distance_m": ev["distance_m"].astype(float).to_numpy()[keep][order],
+                         "limit_m": ev["limit_m"].astype(float).to_numpy()[keep][order],
                          "geometry": ev.geometry.to_numpy()[keep][order]})
 
 

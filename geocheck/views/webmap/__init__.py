@@ -23,7 +23,16 @@ from branca.element import Element
 
 from ...core.roles import ROLES
 from ...core.status import WORST_FIRST
-from ...core.units import share
+from ...core.units import (
+    DISTANCE_DECIMALS,
+    RATIO_DECIMALS,
+    VALUE_DECIMALS,
+    metres,
+    number,
+    plain,
+    points,
+    share,
+)
 from ...rules.result import Result
 from ..style import EVIDENCE_COLOUR, ROLE_COLOURS, STATUS_COLOURS
 from ..text import STATUS_LABELS
@@ -50,16 +59,18 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
     for v, u in zip(values, units, strict=True):
         if not np.isfinite(v):
             out.append("")
-        elif u == "ratio":
-            out.append(share(v))
+        elif u == "ratio":  # to the millionth judged, as a percent: reads as its verdict
+            out.append(number(v * 100, RATIO_DECIMALS - 2, judged=RATIO_DECIMALS - 2, trim=True)
+                       + "%")
         elif u == "count":
             out.append(f"{int(v)}")
         elif u == "yes/no":
             out.append("是 yes" if v else "否 no")
         elif u in ("points", "number"):
-            out.append(f"{v:g}" + (" points" if u == "points" else ""))
-        else:
-            out.append(f"{v:,.1f} {u}")
+            out.append(number(v, 6, judged=6, trim=True) + (" points" if u == "points" else ""))
+        else:  # metres, m2 ...: to the places judged, trailing zeros dropped
+            places = VALUE_DECIMALS.get(str(u), DISTANCE_DECIMALS)
+            out.append(f"{number(v, places, judged=places, trim=True)} {u}")
     return out
 
 
@@ -111,7 +122,8 @@ def _scorecard_html(result: Result) -> np.ndarray:
     table = result.declaration
     if table is not None:
         t = table.set_index("estate_id").reindex(ids)
-        rate = ["-" if pd.isna(r) else share(r) for r in t["compliance_rate"]]
+        need = result.pack.declaration.min_compliance
+        rate = ["-" if pd.isna(r) else share(r, limit=need) for r in t["compliance_rate"]]
         text = [f"compliance {r} ({p}/{a} standards passed) · eligible: "
                 f"{'yes' if e else 'no'}" + (f" · blocking: {b}" if b else "")
                 for r, p, a, e, b in zip(rate, t["standards_passed"],
@@ -123,7 +135,7 @@ def _scorecard_html(result: Result) -> np.ndarray:
         t = table.set_index("estate_id").reindex(ids)
         parts = [p.id for p in result.pack.scoring.parts]
         text = [f"{rating} · " + ", ".join(
-                    f"{p} {'-' if pd.isna(v) else f'{v:g}'}" for p, v in zip(parts, row,
+                    f"{p} {'-' if pd.isna(v) else points(v)}" for p, v in zip(parts, row,
                                                                          strict=True))
                 for rating, row in zip(t["rating"], t[parts].to_numpy(), strict=True)]
         html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
@@ -299,7 +311,7 @@ def build_map(result: Result, *, offline: bool = False,
         if role in radii:  # a circle around each point; polygon facilities show their outline
             circle = {"radius": radii[role], "color": colour, "weight": 1, "fillOpacity": 0.05}
             layers.append(GeoJsonLayer(
-                None, f"service radius {radii[role]:g} m: {ROLES[role].label_en}",
+                None, f"service radius {plain(radii[role])} m: {ROLES[role].label_en}",
                 _opts(point=f"L.circle(ll, {js_literal(circle)})", tooltip=False),
                 show=False, share=points))
     layers.extend(_evidence_layers(result))
@@ -318,7 +330,9 @@ def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
     ev = gpd.GeoDataFrame({"tip": escape_all(ev["label"]), "layer": ev["layer"].to_numpy(),
                            "decisive": ev["decisive"].astype(bool).to_numpy()},
                           geometry=ev.geometry.to_numpy(), crs=ev.crs)
-    ev["short"] = [f"{d:,.0f} m" for d in result.evidence["distance_m"]]
+    # Whole metres, with more places where a whole number would read as the other verdict.
+    ev["short"] = [metres(d, limit, decimals=0) for d, limit
+                   in zip(result.evidence["distance_m"], result.evidence["limit_m"], strict=True)]
     lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"]]
     red = {"color": EVIDENCE_COLOUR, "fillColor": EVIDENCE_COLOUR}
     if len(lines):

@@ -1,0 +1,31 @@
+"""Distances, shares and numbers as written for people, by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from geocheck.core.units import metres, number, percent, plain, points, share
+
+
+def test_metres_reads_as_its_verdict() -> None:
+    assert metres(70.0014, 70) == "70.001 m"  # fails <= 70: not "70.0 m"
+    assert metres(4.9986, 5, at_most=False) == "4.999 m"  # fails >= 5: not "5.0 m"
+    assert metres(70.0004, 70) == "70.0 m"  # judged 70.000: passes
+    assert metres(500.4, 500, decimals=0) == "500.4 m"
+    assert metres(65.26, 70) == "65.3 m" and metres(1234.56) == "1,234.6 m"
+    assert metres(float("nan"), 70) == "n/a"
+
+
+def test_share_takes_the_judged_ratio_and_the_threshold() -> None:
+    assert share(0.8496) == "84.9%"
+    assert share(0.3499996) == "35.0%"  # judged 0.35: passes >= 35 %
+    assert share(0.3506, limit=0.3505) == "35.06%"  # passes >= 35.05 %: not "35.0%"
+    assert share(0.3504, limit=0.3505) == "35.0%"
+
+
+def test_numbers_are_plain() -> None:
+    assert plain(1e12) == "1000000000000" and plain(np.int64(-5)) == "-5"
+    assert plain(2.5e-7) == "0.00000025" and plain(np.float64(0.35)) == "0.35"
+    assert percent(0.35) == "35 %" and percent(1e-7) == "0.00001 %"
+    assert points(73.60000000000001) == "73.6"
+    assert number(19.996, 2, 20, at_most=False) == "19.996"
