@@ -19,6 +19,7 @@ from ..core.errors import CRSError, InputError
 from ..core.ledger import Ledger
 from ..core.roles import (
     BUILT_VALUES,
+    ENTRANCE_SNAP_M,
     FIELD_ALIASES,
     POINT,
     POLYGON,
@@ -35,9 +36,6 @@ from .projection import choose_working_crs, lonlat_bounds
 from .read import RawLayers
 from .unwrap import unwrap_collections
 from .values import as_text
-
-ENTRANCE_SNAP_M = 20.0
-"""An entrance without ``estate_id`` belongs to the nearest estate within this many metres."""
 
 MAX_HOUSEHOLDS = 1_000_000
 """More households than this in one estate is refused as implausible (the largest estates in
@@ -389,7 +387,8 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
         if role == "buildings":
             use = as_text(gdf["use"])
             gdf["use"] = use.fillna("residential")
-            gdf["residential"] = [u is None or u.lower() in RESIDENTIAL_VALUES for u in use]
+            gdf["residential"] = np.array([u is None or u.lower() in RESIDENTIAL_VALUES
+                                           for u in use], dtype=bool)  # bool when empty too
         if "name" in gdf.columns:
             gdf["name"] = as_text(gdf["name"])
         layers[role] = gdf
