@@ -367,6 +367,8 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
     for name, count in raw.ignored.items():
         ledger.note(f"layer {name!r} ({count} features) is not a geocheck role and was ignored")
     conversions = _note_sources(raw.sources, ledger)
+    for note in raw.notes:
+        ledger.note(note)
     cleaned = {role: _clean_layer(gdf, role, fields, raw.path_of(role), ledger)
                for role, gdf in raw.layers.items()}
     estates = _parse_estates(cleaned.pop("estates"), raw.path_of("estates"), ledger)
