@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from wkb import circle_estate_gpkg
 
-from geocheck.inputs.read import ARC_STEP_DEGREES, read_layers
+from geocheck.inputs import read
 from geocheck.inputs.sources import Source, load_source
 
 
 def test_a_geopackage_with_a_curve_polygon_is_read_as_a_360_gon(tmp_path) -> None:
-    raw = read_layers(circle_estate_gpkg(tmp_path / "c.gpkg", radius=100.0))
+    raw = read.read_layers(circle_estate_gpkg(tmp_path / "c.gpkg", radius=100.0))
     est = raw.layers["estates"].set_index("estate_id")
     circle = est.loc["C", "geometry"]
-    assert ARC_STEP_DEGREES == 1.0
+    assert read.ARC_STEP_DEGREES == 1.0
     assert len(circle.exterior.coords) == 360 + 1 + 2  # 360 steps; GDAL keeps the 4 arc points
     assert circle.area == pytest.approx(100**2 * 180 * np.sin(np.radians(1)), rel=1e-5)
     assert est.loc["S", "geometry"].area == pytest.approx(10_000)
