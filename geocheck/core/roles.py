@@ -15,6 +15,9 @@ from .errors import InputError
 POINT = "point"
 POLYGON = "polygon"
 
+ENTRANCE_SNAP_M = 20.0
+"""An entrance without ``estate_id`` belongs to the nearest estate within this many metres."""
+
 
 @dataclass(frozen=True)
 class Role:

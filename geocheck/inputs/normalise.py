@@ -19,6 +19,7 @@ from ..core.errors import CRSError, InputError
 from ..core.ledger import Ledger
 from ..core.roles import (
     BUILT_VALUES,
+    ENTRANCE_SNAP_M,
     FIELD_ALIASES,
     POINT,
     POLYGON,
@@ -29,12 +30,16 @@ from ..core.roles import (
 )
 from ..core.site import Site
 from .coordfit import check_fit, feature_centres
+from .overlaps import estate_overlaps, green_in_overlaps, note_ambiguous
+from .places import envelopes, reproject_places
 from .projection import choose_working_crs, lonlat_bounds
 from .read import RawLayers
+from .unwrap import unwrap_collections
 from .values import as_text
 
-ENTRANCE_SNAP_M = 20.0
-"""An entrance without ``estate_id`` belongs to the nearest estate within this many metres."""
+MAX_HOUSEHOLDS = 1_000_000
+"""More households than this in one estate is refused as implausible (the largest estates in
+China hold some tens of thousands of households)."""
 
 REPAIR_REPORT_SHARE = 0.01
 """A repair that changes a polygon's area by more than this share is reported as a note."""
@@ -131,7 +136,14 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
     has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1 keeps M values
     if shapely.has_z(geoms).any() or (has_m is not None and has_m(geoms).any()):
         geoms = shapely.force_2d(geoms)  # drops Z and M: geocheck measures in the plane
+    unwrapped = unwrap_collections(geoms, spec.geometry)
+    geoms = unwrapped.geoms
+    if unwrapped.note(role):
+        ledger.note(unwrapped.note(role))
     reasons = _geometry_problems(geoms, spec.geometry)
+    mixed = (unwrapped.problems != "") & pd.Series(reasons).str.startswith(
+        "GeometryCollection").to_numpy()
+    reasons[mixed] = unwrapped.problems[mixed]
     if "source_problem" in gdf.columns:  # why the importer could not build a geometry
         problem = as_text(gdf["source_problem"]).to_numpy()
         use = (reasons == "no geometry") & pd.notna(problem)
@@ -139,10 +151,13 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
     if role == "estates":
         reasons = np.where((reasons == "") & ids.isna().to_numpy(), "no estate_id", reasons)
     bad = reasons != ""
-    ledger.reject(role, attrs["feature_id"][bad], reasons[bad])
+    owners = as_text(attrs["estate_id"]) if "estate_id" in spec.fields else None
+    _reject(ledger, role, attrs, bad, reasons[bad], geoms, owners, gdf.crs)
     keep = ~bad
     geoms, attrs = geoms[keep], attrs[keep]
+    owners = None if owners is None else owners[keep]
     if POLYGON in spec.geometry:
+        before = geoms
         geoms, repaired = _repair_polygons(geoms)
         for pos, area_before in repaired:
             after = shapely.area(geoms[int(pos)])
@@ -153,19 +168,29 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         # make_valid leaves polygons, or an empty polygon where nothing polygonal was left
         is_poly = np.isin(shapely.get_type_id(geoms), list(_POLYGON_TYPES))
         unusable = is_poly & (shapely.is_empty(geoms) | (shapely.area(geoms) <= 0))
-        ledger.reject(role, attrs["feature_id"][unusable],
-                      "polygon with no area (after make_valid)")
+        _reject(ledger, role, attrs, unusable, "polygon with no area (after make_valid)", before,
+                owners, gdf.crs)
         geoms, attrs = geoms[~unusable], attrs[~unusable]
+        owners = None if owners is None else owners[~unusable]
     misfit = check_fit(geoms, gdf.crs, f"{path}: layer {role!r}")
     if misfit.any():
         lon, lat = feature_centres(geoms[misfit])
         area = gdf.crs.area_of_use
-        ledger.reject(role, attrs["feature_id"][misfit],
-                      [f"lies at ({a:.6g}, {b:.6g}) in {gdf.crs.to_string()}, outside that CRS's "
-                       f"area of use ({area.name.rstrip('.')})" for a, b in zip(lon, lat,
-                                                                               strict=True)])
+        reasons = [f"lies at ({a:.6g}, {b:.6g}) in {gdf.crs.to_string()}, outside that CRS's "
+                   f"area of use ({area.name.rstrip('.')})" for a, b in zip(lon, lat, strict=True)]
+        ledger.reject(role, attrs["feature_id"][misfit], reasons,  # where it is: unknown
+                      estate_ids=None if owners is None else owners[misfit])
         geoms, attrs = geoms[~misfit], attrs[~misfit]
     return gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=list(geoms), crs=gdf.crs)
+
+
+def _reject(ledger: Ledger, role: str, attrs: pd.DataFrame, bad: np.ndarray,
+            reason: str | np.ndarray, geoms: np.ndarray, owners: pd.Series | None,
+            crs: object) -> None:
+    """Reject the features ``bad`` of a layer, with where they lie and the estate they name."""
+    ledger.reject(role, attrs["feature_id"][bad], reason,
+                  estate_ids=None if owners is None else owners[bad].to_numpy(),
+                  places=envelopes(geoms[bad]), crs=crs)
 
 
 def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd.GeoDataFrame:
@@ -194,17 +219,37 @@ def _parse_estates(estates: gpd.GeoDataFrame, path: Path, ledger: Ledger) -> gpd
 
 
 def _parse_households(estates: gpd.GeoDataFrame, path: Path) -> pd.Series:
-    """Households as nullable integers; a value that is not a whole number >= 0 is an error."""
+    """Households as nullable integers.
+
+    A value that is not a number, is negative, is not whole or is more than
+    :data:`MAX_HOUSEHOLDS` is an error naming the estate and the value as written.
+    """
     raw = estates["households"]
     text = raw.where(raw.notna(), None).map(
         lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v)
-    num = pd.to_numeric(text, errors="coerce")
-    bad = (text.notna() & num.isna()) | (num < 0) | (num.notna() & (num != num.round()))
-    if bad.any():
-        i = np.flatnonzero(bad)[0]
-        raise InputError(f"{path}: layer 'estates', estate {estates['estate_id'].iloc[i]!r}: "
-                         f"households = {text.iloc[i]!r} is not a whole number of households")
+    num = pd.to_numeric(text, errors="coerce").astype(float)
+    problems = [
+        (text.notna() & num.isna(), "is not a number"),
+        (num < 0, "is negative"),
+        (num.notna() & (num != num.round()), "is not a whole number"),
+        (num > MAX_HOUSEHOLDS, f"is more than {MAX_HOUSEHOLDS:,}, not a plausible number of "
+                               "households in one estate"),
+    ]
+    for bad, why in problems:
+        if bad.any():
+            i = np.flatnonzero(bad)[0]
+            raise InputError(f"{path}: layer 'estates', estate "
+                             f"{estates['estate_id'].iloc[i]!r}: households = "
+                             f"{_plain(text.iloc[i])} {why}")
     return num.round().astype("Int64")
+
+
+def _plain(value: object) -> str:
+    """A cell as the user wrote it: text quoted, numbers plain (``-5``, ``2.5``, ``1e+12``)."""
+    if isinstance(value, str):
+        return repr(value)
+    number = float(value)  # type: ignore[arg-type]
+    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else f"{number:g}"
 
 
 def _parse_target_year(estates: gpd.GeoDataFrame, path: Path) -> pd.Series:
@@ -253,7 +298,9 @@ def _link_to_estates(gdf: gpd.GeoDataFrame, role: str, estates: gpd.GeoDataFrame
 
     Buildings without an estate_id belong to the estate containing their representative point;
     entrances to the nearest estate within :data:`ENTRANCE_SNAP_M`. A feature naming an
-    estate_id that is not in the estates layer is rejected.
+    estate_id that is not in the estates layer is rejected. A feature without an estate_id whose
+    point lies in more than one (overlapping) estate belongs to none of them: it is recorded in
+    the ledger as ambiguous, and the rules reading its layer are no data for those estates.
     """
     pos_of = pd.Series(np.arange(len(estates)), index=estates["estate_id"].to_numpy())
     eid = as_text(gdf["estate_id"])
@@ -261,26 +308,37 @@ def _link_to_estates(gdf: gpd.GeoDataFrame, role: str, estates: gpd.GeoDataFrame
     unknown = eid.notna() & pos.isna()
     if unknown.any():
         ledger.reject(role, gdf.loc[unknown, "feature_id"],
-                      [f"estate_id {v!r} is not in layer 'estates'" for v in eid[unknown]])
+                      [f"estate_id {v!r} is not in layer 'estates'" for v in eid[unknown]],
+                      places=gdf.geometry.to_numpy()[unknown.to_numpy()], crs=gdf.crs)
         gdf, eid, pos = gdf.loc[~unknown], eid[~unknown], pos[~unknown]
     untagged = np.flatnonzero(eid.isna().to_numpy())
     pos = np.array(pos.to_numpy(dtype=float), copy=True)
     if len(untagged):
         tree = shapely.STRtree(estates.geometry.to_numpy())
         geoms = gdf.geometry.to_numpy()[untagged]
+        inside = shapely.point_on_surface(geoms) if role != "entrances" else geoms
+        src, dst = tree.query(inside, predicate="within")
+        claims = np.bincount(src, minlength=len(untagged))
         if role == "entrances":
             src, dst = tree.query_nearest(geoms, max_distance=ENTRANCE_SNAP_M, all_matches=False)
-        else:
-            src, dst = tree.query(shapely.point_on_surface(geoms), predicate="within")
         first = np.unique(src, return_index=True)[1]  # one estate each (ties: the first)
         pos[untagged[src[first]]] = dst[first]
+        many = np.flatnonzero(claims > 1)
+        if len(many):  # in several overlapping estates: in none of them, and noted
+            s2, d2 = tree.query(inside[many], predicate="within")
+            ids = estates["estate_id"].to_numpy()
+            note_ambiguous(ledger, role, gdf["feature_id"].to_numpy()[untagged[many]],
+                           ["; ".join(sorted(map(str, ids[d2[s2 == k]])))
+                            for k in range(len(many))])
+            pos[untagged[many]] = np.nan
         if role == "entrances":
             ledger.note(f"entrances: {len(first)} without estate_id assigned to the nearest "
                         f"estate within {ENTRANCE_SNAP_M:g} m")
             far = untagged[np.setdiff1d(np.arange(len(untagged)), src)]
             if len(far):
                 ledger.reject(role, gdf["feature_id"].iloc[far],
-                              f"no estate_id and no estate boundary within {ENTRANCE_SNAP_M:g} m")
+                              f"no estate_id and no estate boundary within {ENTRANCE_SNAP_M:g} m",
+                              places=gdf.geometry.to_numpy()[far], crs=gdf.crs)
                 keep = np.ones(len(gdf), bool)
                 keep[far] = False
                 gdf, pos = gdf.loc[keep], pos[keep]
@@ -309,6 +367,8 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
     for name, count in raw.ignored.items():
         ledger.note(f"layer {name!r} ({count} features) is not a geocheck role and was ignored")
     conversions = _note_sources(raw.sources, ledger)
+    for note in raw.notes:
+        ledger.note(note)
     cleaned = {role: _clean_layer(gdf, role, fields, raw.path_of(role), ledger)
                for role, gdf in raw.layers.items()}
     estates = _parse_estates(cleaned.pop("estates"), raw.path_of("estates"), ledger)
@@ -320,6 +380,7 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
     extent = lonlat_bounds(tuple(estates.total_bounds), estates.crs)
     crs = choose_working_crs(extent, dst_crs)
     estates = estates.to_crs(crs)
+    overlaps = estate_overlaps(estates, ledger)
     layers: dict[str, gpd.GeoDataFrame] = {}
     for role, gdf in cleaned.items():
         gdf = _note_duplicate_ids(gdf.to_crs(crs), role, ledger)
@@ -328,11 +389,15 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
         if role == "buildings":
             use = as_text(gdf["use"])
             gdf["use"] = use.fillna("residential")
-            gdf["residential"] = [u is None or u.lower() in RESIDENTIAL_VALUES for u in use]
+            gdf["residential"] = np.array([u is None or u.lower() in RESIDENTIAL_VALUES
+                                           for u in use], dtype=bool)  # bool when empty too
         if "name" in gdf.columns:
             gdf["name"] = as_text(gdf["name"])
         layers[role] = gdf
+    if "green_space" in layers:
+        green_in_overlaps(layers["green_space"], estates, overlaps, ledger)
     _check_layers_near(estates, layers, raw.path, ledger)
+    reproject_places(ledger, crs)
     return Site(estates=estates, layers=layers, crs=crs, source=raw.path, ledger=ledger,
                 conversions=conversions)
 

@@ -11,14 +11,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
+import shapely
 
 from ..core.errors import InputError
 from ..core.roles import ROLES
 
 SOURCES_TABLE = "geocheck_sources"
 """Provenance table written by ``geocheck import`` beside the role layers."""
+
+ARC_STEP_DEGREES = 1.0
+"""Curves (CAD arcs: CircularString, CurvePolygon ...) are read as straight segments, one every
+this many degrees of arc (GDAL's OGR_ARC_STEPSIZE). A chord then departs from its arc by at most
+r * (1 - cos 0.5 deg) = 0.0038 % of the radius: 4 mm for a 100 m arc."""
+
+_CURVE_TYPES = np.arange(8, 18)
+"""ISO WKB type codes (modulo 1000) of curved and other non-linear geometries."""
 
 
 @dataclass
@@ -33,6 +44,7 @@ class RawLayers:
     sources : provenance of layers written by ``geocheck import`` (table ``geocheck_sources``):
         role, source, crs, coords, converted, notes.
     paths : the source file of each role when the layers come from different files.
+    notes : what reading did to the layers (curves linearised).
     """
 
     path: Path
@@ -40,6 +52,7 @@ class RawLayers:
     ignored: dict[str, int] = field(default_factory=dict)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     paths: dict[str, Path] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def path_of(self, role: str) -> Path:
         """The file a role layer was read from (the GeoPackage, or its own source file)."""
@@ -79,6 +92,73 @@ def list_layers(path: str | Path) -> list[tuple[str, str | None, int]]:
     return out
 
 
+_LINEAR = {"Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon"}
+
+
+def _may_curve(path: Path, layer: str) -> bool:
+    """Whether a layer's declared geometry type allows curves (Unknown, CurvePolygon ...)."""
+    kind = pyogrio.read_info(path, layer=layer).get("geometry_type")
+    return kind is not None and str(kind).split(" ")[0] not in _LINEAR
+
+
+def _curved(path: Path, layer: str) -> np.ndarray:
+    """Per feature, whether its geometry is curved (read as WKB, unparsed, from GDAL)."""
+    _, table = pyogrio.raw.read_arrow(path, layer=layer, columns=[])
+    wkb = table.column(table.num_columns - 1).to_pylist()
+    head = [w[:5] if w is not None and len(w) >= 5 else b"\x01\x00\x00\x00\x00" for w in wkb]
+    codes = np.array([int.from_bytes(h[1:], "little" if h[0] == 1 else "big") for h in head])
+    curved = np.isin((codes & 0x0FFFFFFF) % 1000, _CURVE_TYPES)
+    collections = np.flatnonzero((codes & 0x0FFFFFFF) % 1000 == 7)
+    for i in collections:  # a collection may hold curves: try the few there are
+        try:
+            shapely.from_wkb(wkb[i])
+        except NotImplementedError:
+            curved[i] = True
+    return curved
+
+
+def read_vector(path: Path, layer: str, where: str, **options: object
+                ) -> tuple[gpd.GeoDataFrame, str]:
+    """Read one layer with pyogrio, linearising curves; return it and a note ('' when no curve).
+
+    Curves are turned into segments every :data:`ARC_STEP_DEGREES` by GDAL; a curved feature
+    GDAL cannot linearise comes back with geometry None and the reason in ``source_problem``.
+    ``options`` go to :func:`pyogrio.read_dataframe` (``use_arrow`` is chosen here).
+    """
+    previous = pyogrio.get_gdal_config_option("OGR_ARC_STEPSIZE")
+    pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": str(ARC_STEP_DEGREES)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if options.get("use_arrow") or not _may_curve(path, layer):
+                try:
+                    return pyogrio.read_dataframe(path, layer=layer, **options), ""
+                except NotImplementedError:  # shapely met a curve in GDAL's WKB
+                    pass
+            curved = _curved(path, layer)
+            # GDAL linearises curves when it hands each feature over itself (not through Arrow)
+            gdf = pyogrio.read_dataframe(path, layer=layer, **{**options, "use_arrow": False,
+                                                               "on_invalid": "ignore"})
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_ARC_STEPSIZE": previous})
+    if not curved.any():
+        return gdf, ""
+    failed = curved & gdf.geometry.isna().to_numpy()
+    if failed.any():
+        problem = pd.Series(None, index=gdf.index, dtype=object)
+        problem[failed] = "a curved geometry GDAL could not turn into segments"
+        gdf["source_problem"] = problem
+    n = int(curved.sum())
+    return gdf, (f"{where}: {n} curved feature(s) linearised, arcs approximated by a segment "
+                 f"every {ARC_STEP_DEGREES:g} degree (within {_sagitta_share():.4%} of the "
+                 "radius)")
+
+
+def _sagitta_share() -> float:
+    """How far a chord departs from its arc, as a share of the radius."""
+    return 1 - float(np.cos(np.radians(ARC_STEP_DEGREES / 2)))
+
+
 def read_layers(path: str | Path) -> RawLayers:
     """Read every role layer present in the GeoPackage at ``path``.
 
@@ -95,6 +175,7 @@ def read_layers(path: str | Path) -> RawLayers:
     p = check_local_file(path)
     layers: dict[str, gpd.GeoDataFrame] = {}
     ignored: dict[str, int] = {}
+    notes: list[str] = []
     sources = pd.DataFrame()
     for name, _geom_type, count in list_layers(p):
         if name == SOURCES_TABLE:
@@ -104,9 +185,8 @@ def read_layers(path: str | Path) -> RawLayers:
             ignored[name] = count
             continue
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                gdf = pyogrio.read_dataframe(p, layer=name, fid_as_index=True, use_arrow=True)
+            gdf, note = read_vector(p, name, f"layer {name!r}", fid_as_index=True,
+                                    use_arrow=True)
         except Exception as exc:  # pyogrio/GEOS raise several types for a broken layer
             raise InputError(f"{p}: layer {name!r} cannot be read ({exc})") from None
         if not isinstance(gdf, gpd.GeoDataFrame):
@@ -114,9 +194,10 @@ def read_layers(path: str | Path) -> RawLayers:
         gdf.index.name = None
         gdf["_fid"] = gdf.index.astype("int64")
         layers[name] = gdf.reset_index(drop=True)
+        notes += [note] if note else []
     if "estates" not in layers:
         raise InputError(f"{p}: no layer named 'estates' (layers found: "
                          f"{', '.join(sorted(set(layers) | set(ignored))) or 'none'}); for your "
                          "own files write a project .toml naming each role's file, or convert "
                          "them with geocheck import file|dxf|osm")
-    return RawLayers(p, layers, ignored, sources)
+    return RawLayers(p, layers, ignored, sources, notes=notes)

@@ -10,7 +10,6 @@ is refused with a message saying how to fix it: never read silently wrong.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from .coordfit import check_fit
 from .coords import check_coord_system, convert_geometries
 from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
 from .encodings import decode_check, shapefile_encoding
-from .read import SOURCES_TABLE, check_local_file
+from .read import SOURCES_TABLE, check_local_file, read_vector
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
 CAD_SUFFIXES = {".dxf", ".dwg"}
@@ -122,10 +121,10 @@ def _read_vector(src: Source, where: str) -> tuple[gpd.GeoDataFrame, list[str]]:
         if note:
             notes.append(note)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = pyogrio.read_dataframe(src.path, layer=layer, encoding=encoding,
-                                         fid_as_index=True, on_invalid="ignore")
+        gdf, curves = read_vector(src.path, layer, f"{src.role}: {src.path.name}",
+                                  encoding=encoding, fid_as_index=True, on_invalid="ignore",
+                                  use_arrow=False)
+        notes += [curves] if curves else []
     except Exception as exc:  # pyogrio/GDAL raise several types for an unreadable layer
         raise InputError(f"{where}: cannot be read ({exc})") from None
     if not isinstance(gdf, gpd.GeoDataFrame):

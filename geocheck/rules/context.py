@@ -119,12 +119,59 @@ class Context:
         return out
 
 
+STRICT = "strict"
+"""A missing feature of the layer could change the verdict either way (a building of the
+estate, a green area in it): pass, fail and not applicable all become no data."""
+
+ONLY_HELPS = "only_helps"
+"""A missing feature of the layer could only help the estate (one more facility can only be
+nearer, or one more inside): a pass stands, a fail becomes no data."""
+
+ONLY_HURTS = "only_hurts"
+"""A missing feature of the layer could only count against the estate (one more building can
+only be nearer to its facilities): a fail stands, a pass becomes no data."""
+
+ORIGINS = "origins"
+"""Measure a reject's reach from the estate's entrances, else its boundary."""
+ESTATE = "estate"
+"""Measure a reject's reach from the estate's polygon."""
+RESIDENTIAL = "residential"
+"""Measure a reject's reach from the estate's residential buildings."""
+
+
+@dataclass(frozen=True)
+class LayerUse:
+    """How a check reads one layer, so that a feature lost from it can be judged.
+
+    Attributes
+    ----------
+    role : the layer read.
+    effect : :data:`STRICT`, :data:`ONLY_HELPS` or :data:`ONLY_HURTS`: what a missing feature
+        could do to a verdict.
+    reach_m : None when the layer's features count for the estate they belong to (by their
+        ``estate_id``, else by lying in or touching it, entrances within
+        :data:`~geocheck.core.roles.ENTRANCE_SNAP_M`); a distance in metres when a feature
+        counts for every estate within it, measured from ``origin``.
+    origin : :data:`ORIGINS`, :data:`ESTATE` or :data:`RESIDENTIAL` (with ``reach_m``).
+    """
+
+    role: str
+    effect: str
+    reach_m: float | None = None
+    origin: str = ESTATE
+
+
 CheckFunc = Callable[[Context, Rule], Outcome]
 Validator = Callable[[str, dict[str, Any], dict[str, Attribute]], None]
+Uses = Callable[[Rule], tuple[LayerUse, ...]]
 
 
 def _no_validation(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
     return None
+
+
+def _no_layers(rule: Rule) -> tuple[LayerUse, ...]:
+    return ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +190,8 @@ class CheckSpec:
         pack's attributes by key, raising :class:`PackError` naming the rule.
     reads : ``"layers"`` (measured on the map) or ``"sheet"`` (read from the attributes
         sheet).
+    uses : ``rule -> (LayerUse, ...)``: the layers a rule's verdict depends on and how a
+        feature missing from each could change it (see :mod:`geocheck.rules.rejects`).
     """
 
     name: str
@@ -151,6 +200,7 @@ class CheckSpec:
     summary: str
     validate: Validator = _no_validation
     reads: str = "layers"
+    uses: Uses = _no_layers
 
     def __call__(self, ctx: Context, rule: Rule) -> Outcome:
         """Judge every estate of ``ctx`` against ``rule``."""
@@ -158,7 +208,7 @@ class CheckSpec:
 
 
 def check(name: str, params: dict[str, tuple[str, Any]], summary: str,
-          validate: Validator | None = None, *, reads: str = "layers"
+          validate: Validator | None = None, *, reads: str = "layers", uses: Uses | None = None
           ) -> Callable[[CheckFunc], CheckSpec]:
     """Declare a check function (decorator): the function becomes a :class:`CheckSpec`.
 
@@ -166,7 +216,8 @@ def check(name: str, params: dict[str, tuple[str, Any]], summary: str,
     name, in one place.
     """
     def declare(func: CheckFunc) -> CheckSpec:
-        return CheckSpec(name, func, params, summary, validate or _no_validation, reads)
+        return CheckSpec(name, func, params, summary, validate or _no_validation, reads,
+                         uses or _no_layers)
     return declare
 
 

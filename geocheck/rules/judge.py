@@ -18,6 +18,7 @@ from ..core.units import VALUE_DECIMALS
 from .context import EVIDENCE_COLUMNS, Context
 from .packs.model import Pack, Rule
 from .registry import CHECKS
+from .rejects import Losses, apply_losses, attribute
 from .result import FINDINGS_COLUMNS, Result
 
 
@@ -39,16 +40,23 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
     -------
     Result
         Findings for every estate x rule (none is skipped: a rule that cannot be measured for
-        an estate is ``no_data`` with the reason in ``evidence``).
+        an estate is ``no_data`` with the reason in ``evidence``). A verdict that a rejected or
+        ambiguous feature could change is no data (see :mod:`geocheck.rules.rejects`); the
+        estates each reject bears on are recorded in ``site.ledger.attributed``.
     """
     ctx = Context(site, pack)
     est = site.estates
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []
+    losses = Losses.of(site.ledger, est["estate_id"].to_numpy())
+    lost_rows, lost_estates = [], []
     for k, rule in enumerate(pack.rules):
         progress.step(k, len(pack.rules))
-        outcome = CHECKS[rule.check].func(ctx, rule)
-        t = outcome.table
+        spec = CHECKS[rule.check]
+        outcome = spec.func(ctx, rule)
+        t, rows, estates = apply_losses(losses, ctx, spec.uses(rule), outcome.table)
+        lost_rows.append(rows)
+        lost_estates.append(estates)
         t.insert(0, "rule_id", rule.id)
         t.insert(0, "estate_pos", np.arange(len(est)))
         t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
@@ -60,6 +68,8 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
         t["value"] = t["value"].astype(float).round(VALUE_DECIMALS[t["unit"].iloc[0]])
         tables.append(t)
         evidence.extend(e for e in outcome.evidence if len(e))
+    attribute(site.ledger, losses, np.concatenate(lost_rows), np.concatenate(lost_estates),
+              est["estate_id"].to_numpy())
     table = pd.concat(tables, ignore_index=True)
     table["estate_id"] = est["estate_id"].to_numpy()[table["estate_pos"]]
     table["estate_name"] = est["name"].to_numpy()[table["estate_pos"]]

@@ -28,8 +28,14 @@ from ..core.units import (
     share,
 )
 from .context import (
+    ONLY_HELPS,
+    ONLY_HURTS,
+    ORIGINS,
     REQUIRED,
+    RESIDENTIAL,
+    STRICT,
     Context,
+    LayerUse,
     Outcome,
     check,
     evidence_frame,
@@ -60,7 +66,10 @@ ORIGIN_TEXT = {ENTRANCES: "from the estate's entrances", "boundary": "from the e
 
 @check("nearest_within",
        {"max_m": ("metres_by_layer", REQUIRED)},
-       "Nearest facility of any listed layer within its distance (any one suffices).")
+       "Nearest facility of any listed layer within its distance (any one suffices).",
+       uses=lambda rule: (LayerUse("entrances", STRICT),
+                          *(LayerUse(role, ONLY_HELPS, limit, ORIGINS)
+                            for role, limit in rule.params["max_m"].items())))
 def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     """Pass when, for any listed layer, the nearest feature is within its distance in metres.
 
@@ -122,7 +131,10 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
 
 @check("buildings_within",
        {"layer": ("layer", REQUIRED), "max_m": ("metres", REQUIRED)},
-       "Every residential building of the estate within a distance of a facility.")
+       "Every residential building of the estate within a distance of a facility.",
+       uses=lambda rule: (LayerUse("buildings", STRICT),
+                          LayerUse(rule.params["layer"], ONLY_HELPS, rule.params["max_m"],
+                                   RESIDENTIAL)))
 def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     """Pass when every residential building of the estate is within ``max_m`` metres of its
     nearest feature of ``layer`` (any such feature, inside the estate or not), measured to the
@@ -173,7 +185,9 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
 
 @check("setback_from_buildings",
        {"layer": ("layer", REQUIRED), "min_m": ("metres", REQUIRED)},
-       "Every facility inside the estate at least a distance from the nearest building.")
+       "Every facility inside the estate at least a distance from the nearest building.",
+       uses=lambda rule: (LayerUse(rule.params["layer"], STRICT),
+                          LayerUse("buildings", ONLY_HURTS, rule.params["min_m"])))
 def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     """Pass when every feature of ``layer`` inside the estate is at least ``min_m`` metres from
     the nearest building (any building). None inside the estate: not applicable.
@@ -228,7 +242,8 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
 @check("facility_inside_by_households",
        {"layer": ("layer", REQUIRED), "min_households": ("count", REQUIRED),
         "report_nearest": ("layers", ())},
-       "An estate of at least N households has a facility of its own inside it.")
+       "An estate of at least N households has a facility of its own inside it.",
+       uses=lambda rule: (LayerUse(rule.params["layer"], ONLY_HELPS),))
 def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     """Pass when an estate of at least ``min_households`` households has a feature of ``layer``
     inside it (value = how many). Smaller estates: not applicable, with the distances to the
@@ -290,7 +305,8 @@ def _one_ratio(rid: str, params: dict[str, Any], attributes: dict[str, Any]) -> 
 
 @check("green_ratio",
        {"min_ratio": ("ratio", None), "min_ratio_by_built": ("ratio_by_built", None)},
-       "Green area inside the estate / estate area at least a ratio.", _one_ratio)
+       "Green area inside the estate / estate area at least a ratio.", _one_ratio,
+       uses=lambda rule: (LayerUse("green_space", STRICT),))
 def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the union of green polygons clipped to the estate (holes kept) covers at least
     ``min_ratio`` of the estate's area, or the ratio for the estate's ``built`` value.
@@ -325,7 +341,8 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
 
 @check("green_patch",
        {"min_width_m": ("metres", REQUIRED), "min_area_m2": ("number", 0.0)},
-       "A contiguous green patch inside the estate, at least a width across (and an area).")
+       "A contiguous green patch inside the estate, at least a width across (and an area).",
+       uses=lambda rule: (LayerUse("green_space", STRICT),))
 def green_patch(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's green (green_space polygons clipped to it and unioned) has one
     contiguous patch at least ``min_width_m`` metres across (a disc of that diameter fits in it)

@@ -213,7 +213,8 @@ def test_sheet_values_judged(tmp_path, pack_file, layers) -> None:
     assert "not in the attributes sheet" in f.loc[("E4", "S1"), "evidence"]
     rejects = result.site.ledger.rejects_frame()
     assert rejects.to_dict("records") == [{"layer": "attributes", "feature_id": "E9",
-                                           "reason": "row 5: no estate E9 in the estates layer"}]
+                                           "reason": "row 5: no estate E9 in the estates layer",
+                                           "estate_id": ""}]  # a sheet row bears on no layer
     assert result.site.ledger.read["attributes"] == 4
 
 

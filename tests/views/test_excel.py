@@ -66,7 +66,8 @@ def test_sheets_headers_frozen_and_filtered(book, sample) -> None:
         assert ws.freeze_panes == ("A2" if name == "剔除 rejects" else "C2")
     # the sample's attributes sheet names an estate the layers lack: one reject
     assert rows(book["剔除 rejects"])[1] == ("attributes", "NN-099",
-                                           "row 13: no estate NN-099 in the estates layer")
+                                           "row 13: no estate NN-099 in the estates layer",
+                                           None)  # a sheet row bears on no estate's layers
 
 
 def test_findings_values_match_the_table(book, sample) -> None:
@@ -210,8 +211,8 @@ def test_plain_pack_gets_overall_summary(gpkg, tmp_path) -> None:
     assert rules_by_range(ws)[f"C2:C{len(data) + 1}"][1] == ("cellIs", "equal", ['"fail"'],
                                                            FILL["fail"])
     rejects = wb["剔除 rejects"]  # none: the header row alone, still filtered
-    assert rows(rejects) == [("layer", "feature_id", "reason")]
-    assert rejects.auto_filter.ref == "A1:C1" and rejects.freeze_panes == "A2"
+    assert rows(rejects) == [("layer", "feature_id", "reason", "estate_id")]
+    assert rejects.auto_filter.ref == "A1:D1" and rejects.freeze_panes == "A2"
 
 
 def test_points_pack_gets_scores(tmp_path) -> None:

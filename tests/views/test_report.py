@@ -267,7 +267,9 @@ def test_many_rejects_all_listed(gpkg) -> None:
     rejects = result.site.ledger.rejects_frame()
     assert len(rejects) == 31
     page = Page(render_report(result, lang="en"))
-    assert page.tables["rejects/0"][0] == ["Layer", "Feature ID", "Reason"]
+    assert page.tables["rejects/0"][0] == ["Layer", "Feature ID", "Reason",
+                                           "Estates whose verdicts it bears on"]
+    assert set(rejects["estate_id"]) == {"", "A"}  # the lines lie in A; C has no verdicts
     assert page.tables["rejects/0"][1:] == rejects.astype(str).to_numpy().tolist()
 
 

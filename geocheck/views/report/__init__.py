@@ -336,7 +336,8 @@ def _rejects(result: Result, lang: str) -> Markup:
     t = TEXT[lang]
     rej = result.site.ledger.rejects_frame()
     body = el("p", t["no_rejects"]) if rej.empty else table(
-        [t["layer"], t["feature_id"], t["reason"]], rej.itertuples(index=False))
+        [t["layer"], t["feature_id"], t["reason"], t["reject_estates"]],
+        rej.itertuples(index=False))
     return el("section", el("h2", t["rejects"]), body, id="rejects")
 
 

@@ -80,6 +80,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_rejects": "没有剔除任何要素。",
         "feature_id": "要素编号",
         "reason": "原因",
+        "reject_estates": "影响的小区（结论改为缺数据）",
         "notes": "坐标系与方法说明",
         "crs": "工作坐标系",
         "crs_metres": "所有距离和面积均在该坐标系中以米（平方米）为单位量算。",
@@ -178,6 +179,7 @@ TEXT: dict[str, dict[str, str]] = {
         "no_rejects": "No feature was rejected.",
         "feature_id": "Feature ID",
         "reason": "Reason",
+        "reject_estates": "Estates whose verdicts it bears on",
         "notes": "CRS and method notes",
         "crs": "Working CRS",
         "crs_metres": "All distances and areas are measured in metres (square metres) in this "

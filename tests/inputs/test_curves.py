@@ -1,0 +1,30 @@
+"""Curved geometries (CAD arcs) are read as segments every ARC_STEP_DEGREES, with a note."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from wkb import circle_estate_gpkg
+
+from geocheck.inputs import read
+from geocheck.inputs.sources import Source, load_source
+
+
+def test_a_geopackage_with_a_curve_polygon_is_read_as_a_360_gon(tmp_path) -> None:
+    raw = read.read_layers(circle_estate_gpkg(tmp_path / "c.gpkg", radius=100.0))
+    est = raw.layers["estates"].set_index("estate_id")
+    circle = est.loc["C", "geometry"]
+    assert read.ARC_STEP_DEGREES == 1.0
+    assert len(circle.exterior.coords) == 360 + 1 + 2  # 360 steps; GDAL keeps the 4 arc points
+    assert circle.area == pytest.approx(100**2 * 180 * np.sin(np.radians(1)), rel=1e-5)
+    assert est.loc["S", "geometry"].area == pytest.approx(10_000)
+    assert raw.notes == ["layer 'estates': 1 curved feature(s) linearised, arcs approximated by "
+                         "a segment every 1 degree (within 0.0038% of the radius)"]
+
+
+def test_a_project_layer_with_curves_is_linearised_every_degree_with_a_note(tmp_path) -> None:
+    path = circle_estate_gpkg(tmp_path / "c.gpkg", radius=100.0)
+    loaded = load_source(Source(path=path, role="estates"))
+    circle = loaded.frame.set_index("estate_id").loc["C", "geometry"]
+    assert circle.area == pytest.approx(100**2 * 180 * np.sin(np.radians(1)), rel=1e-5)
+    assert any("estates: c.gpkg: 1 curved feature(s) linearised" in n for n in loaded.notes)
