@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pyogrio
@@ -24,6 +25,7 @@ from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
 from .inputs.read import check_local_file, read_layers
 from .inputs.sources import Source
+from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.registry import CHECKS
@@ -174,9 +176,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    started = datetime.now().astimezone()
     formats = parse_formats(args.format)
     if args.pdf and "report" not in formats:
         formats = (*formats, "report")
+    inputs = input_files(args.input, attributes=args.attributes, pack=args.pack)
+    refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
     progress = Progress(enabled=not args.quiet)
     tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
     if tianditu_key:
@@ -187,16 +192,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if tianditu_key:
         print(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
               "map.html; anyone who gets the file can read and use it", file=sys.stderr)
-    try:
-        written = write_outputs(result, args.output, formats=formats, lang=args.lang,
-                                pdf=args.pdf, offline=args.offline,
-                                report_maps=args.report_maps, progress=progress)
-    except OSError as exc:
-        raise GeocheckError(f"cannot write the outputs to {args.output}: "
-                            f"{exc.strerror or exc}") from None
+    options = {"input": args.input, "pack": args.pack, "field": args.field,
+               "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet}
+    written = write_outputs(result, args.output, formats=formats, lang=args.lang,
+                            pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
+                            progress=progress, inputs=inputs, options=options,
+                            started=started)
     code = result.exit_code
     if not args.quiet:
-        print(summarise(result, written))
+        print(summarise(result, written, removed=written.removed, notes=written.notes))
     verdict = {0: "every rule passes (or is not applicable)",
                1: "some rules fail or lack data"}[code]
     print(f"geocheck: {verdict}; exit {code}")
