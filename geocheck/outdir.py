@@ -40,6 +40,11 @@ from typing import Any
 import pyogrio.errors
 import xlsxwriter.exceptions
 
+try:
+    import resource
+except ImportError:  # Windows
+    resource = None
+
 from .core.errors import GeocheckError, OutputError
 from .core.version import VERSION
 from .inputs.project import parse_project
@@ -56,8 +61,12 @@ OUTPUT_NAMES = ("findings.csv", "rejects.csv", "scorecard.csv", "summary.csv", "
 """Every file name ``geocheck check`` writes into its output folder. Only these (and the
 manifest) are ever replaced or removed there."""
 
-HELD_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
+                     if hasattr(signal, name))
 """Signals held back during the commit and delivered after it."""
+
+PROBE_BYTES = 1 << 20
+"""Bytes written to find why GDAL or SQLite failed to write (their errors carry no errno)."""
 
 _REASONS = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
             errno.EFBIG: "file too large for the file system or the file-size limit",
@@ -174,6 +183,36 @@ def write_reason(exc: BaseException) -> str | None:
     return next((reason for key, reason in _MESSAGES if key in text), str(exc) or "failed")
 
 
+def _has_errno(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno is not None
+
+
+def probe_space(folder: Path) -> str | None:
+    """Why writing in ``folder`` fails (disk full, the file-size limit ...), found by writing
+    :data:`PROBE_BYTES` there (less under a smaller file-size limit that would end the process
+    with SIGXFSZ), or None when that works.
+    GDAL and SQLite report a full disk as a failed statement, without the reason."""
+    size = PROBE_BYTES
+    if resource is not None:
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if soft != resource.RLIM_INFINITY:
+            if any(p.is_file() and p.stat().st_size >= soft // 2 for p in folder.iterdir()):
+                return _REASONS[errno.EFBIG]
+            if signal.getsignal(signal.SIGXFSZ) == signal.SIG_DFL:
+                size = min(size, soft // 2)  # past the limit, SIGXFSZ would end the process
+    probe = folder / ".probe"
+    try:
+        with open(probe, "wb") as fh:
+            fh.write(bytes(size))
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        return write_reason(exc)
+    finally:
+        probe.unlink(missing_ok=True)
+    return None
+
+
 class Staging:
     """A run's staging folder inside the output folder (created on construction, after the
     staging folders of dead runs are cleaned up by :func:`recover`)."""
@@ -205,6 +244,8 @@ class Staging:
             raise
         except _WRITE_ERRORS as exc:
             reason = write_reason(exc) or str(exc)
+            if not _has_errno(exc) and reason not in _REASONS.values():
+                reason = probe_space(self.dir) or reason
             raise OutputError(f"{reason} while writing {name} (in {self.outdir}); the previous "
                               "outputs there are left as they were") from None
 
@@ -277,13 +318,15 @@ def signals_held() -> Iterator[None]:
     except ValueError:  # not the main thread
         yield
         return
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    masking = hasattr(signal, "pthread_sigmask")  # not on Windows
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS) if masking else None
     try:
         yield
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # pending ones arrive here
+        if masking:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # pending ones arrive here
         for s in dict.fromkeys(caught):
             signal.raise_signal(s)
 
