@@ -40,11 +40,6 @@ from typing import Any
 import pyogrio.errors
 import xlsxwriter.exceptions
 
-try:
-    import resource
-except ImportError:  # Windows
-    resource = None
-
 from .core.errors import GeocheckError, OutputError
 from .core.version import VERSION
 from .inputs.project import parse_project
@@ -66,7 +61,9 @@ HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SI
 """Signals held back during the commit and delivered after it."""
 
 PROBE_BYTES = 1 << 20
-"""Bytes written to find why GDAL or SQLite failed to write (their errors carry no errno)."""
+"""Free bytes below which a failed write is put down to a full disk, and how far past the
+largest staged file a probe byte is written to find a file-size limit (GDAL and SQLite errors
+carry no errno)."""
 
 _REASONS = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
             errno.EFBIG: "file too large for the file system or the file-size limit",
@@ -76,6 +73,10 @@ _MESSAGES = (("disk is full", "disk full"), ("no space left", "disk full"),
              ("file too large", _REASONS[errno.EFBIG]), ("quota", "disk quota exceeded"),
              ("read-only", "read-only file system"), ("permission denied", "permission denied"))
 """Reasons read from the text of GDAL and SQLite errors, which carry no errno."""
+
+_LIVE: set[Path] = set()
+"""Staging folders of this process still in use (a folder named with this process's id and
+not in here is left over from an earlier process that had the same id)."""
 
 _WRITE_ERRORS = (OSError, sqlite3.Error, pyogrio.errors.DataSourceError,
                  pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
@@ -188,24 +189,21 @@ def _has_errno(exc: BaseException) -> bool:
 
 
 def probe_space(folder: Path) -> str | None:
-    """Why writing in ``folder`` fails (disk full, the file-size limit ...), found by writing
-    :data:`PROBE_BYTES` there (less under a smaller file-size limit that would end the process
-    with SIGXFSZ), or None when that works.
-    GDAL and SQLite report a full disk as a failed statement, without the reason."""
-    size = PROBE_BYTES
-    if resource is not None:
-        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
-        if soft != resource.RLIM_INFINITY:
-            if any(p.is_file() and p.stat().st_size >= soft // 2 for p in folder.iterdir()):
-                return _REASONS[errno.EFBIG]
-            if signal.getsignal(signal.SIGXFSZ) == signal.SIG_DFL:
-                size = min(size, soft // 2)  # past the limit, SIGXFSZ would end the process
+    """Why writing in ``folder`` fails, or None when no reason is found: disk full when less
+    than :data:`PROBE_BYTES` are free; the file-size limit when a byte cannot be written that
+    far past the largest file there (a sparse write: no space is used). GDAL and SQLite report
+    either as a failed statement, without the reason."""
+    if shutil.disk_usage(folder).free < PROBE_BYTES:
+        return _REASONS[errno.ENOSPC]
+    xfsz = getattr(signal, "SIGXFSZ", None)
+    if xfsz is not None and signal.getsignal(xfsz) == signal.SIG_DFL:
+        return None  # past a file-size limit the process would have ended with SIGXFSZ
+    largest = max((p.stat().st_size for p in folder.iterdir() if p.is_file()), default=0)
     probe = folder / ".probe"
     try:
         with open(probe, "wb") as fh:
-            fh.write(bytes(size))
-            fh.flush()
-            os.fsync(fh.fileno())
+            fh.seek(largest + PROBE_BYTES)
+            fh.write(b"\0")
     except OSError as exc:
         return write_reason(exc)
     finally:
@@ -224,6 +222,7 @@ class Staging:
             self.recovered = recover(self.outdir)
             self.dir = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-",
                                              dir=self.outdir))
+            _LIVE.add(self.dir.resolve())
         except OSError as exc:
             raise OutputError(f"cannot write to {self.outdir}: "
                               f"{write_reason(exc) or exc}") from None
@@ -252,6 +251,7 @@ class Staging:
     def discard(self) -> None:
         """Remove the staging folder and everything in it (the output folder is untouched)."""
         shutil.rmtree(self.dir, ignore_errors=True)
+        _LIVE.discard(self.dir.resolve())
 
     def commit(self, manifest: Mapping[str, Any]) -> list[str]:
         """Put every staged file in place and the manifest last; return the names of the
@@ -353,12 +353,16 @@ def recover(outdir: Path) -> list[str]:
         if not entry.name.startswith(STAGING_PREFIX) or entry.is_symlink():
             continue
         pid = entry.name[len(STAGING_PREFIX):].split("-")[0]
-        if not pid.isdigit() or (int(pid) != os.getpid() and _alive(int(pid))):
-            continue
         staging = Path(entry.path)
+        if not pid.isdigit() or staging.resolve() in _LIVE or (
+                int(pid) != os.getpid() and _alive(int(pid))):
+            continue
         if (staging / MANIFEST).is_file():
-            _apply(staging, outdir)
-            done.append(f"finished the commit of an interrupted run ({entry.name})")
+            try:
+                _apply(staging, outdir)
+                done.append(f"finished the commit of an interrupted run ({entry.name})")
+            except (ValueError, KeyError, TypeError):  # a manifest cut short: not begun
+                pass
         shutil.rmtree(staging, ignore_errors=True)
     return done
 
