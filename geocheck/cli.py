@@ -1,7 +1,8 @@
 """The command line: parse, call the public API, print, set the exit code.
 
 Exit codes: 0 every finding passes or is not applicable; 1 some rule fails or lacks data;
-2 bad input or usage (one line on stderr, no traceback); 3 an internal error.
+2 bad input or usage, or outputs that cannot be written (one line on stderr, no traceback;
+the output folder is then left as it was); 3 an internal error.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--pack",
                    help=f"pack id ({', '.join(shipped_packs())}) or a pack .toml file "
                         f"(default: the project's, else {DEFAULT_PACK})")
-    c.add_argument("-o", "--output", default="geocheck-out", help="output folder")
+    c.add_argument("-o", "--output", default="geocheck-out",
+                   help="output folder: the run's files replace the previous run's all at once, "
+                        "listed with their SHA-256 in geocheck-run.json")
     c.add_argument("--dst-crs", help="working CRS (projected, metres), e.g. EPSG:4545; "
                    "default: the CGCS2000 3-degree Gauss-Kruger zone, or UTM outside China")
     c.add_argument("--field", action="append", default=[], metavar="[LAYER.]FIELD=SOURCE",

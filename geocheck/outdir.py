@@ -270,8 +270,8 @@ class Staging:
                               "were") from None
         with signals_held():
             removed = _apply(self.dir, self.outdir)
-        self.discard()
-        _fsync(self.outdir)
+            self.discard()
+            _fsync(self.outdir)
         return removed
 
 

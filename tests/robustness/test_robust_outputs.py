@@ -113,6 +113,7 @@ def test_a_killed_run_leaves_the_previous_run_or_its_own_complete(
             assert after["pack"] == "nanhai"
             assert "scorecard.csv" not in {f["name"] for f in after["files"]}
             outcomes.append("new")
+    print(sig.name, outcomes)
     assert "previous" in outcomes  # some signal came mid-run
     proc = geocheck_check(str(city), "-o", str(out), "-q", "--pack", "nanhai", "--format", "csv")
     assert proc.returncode == 1, proc.stderr
