@@ -179,7 +179,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
     staging = Staging(outdir)
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
-                               offline=offline, report_maps=report_maps, progress=progress)
+                               offline=offline, report_maps=report_maps, progress=progress,
+                               cut=bool(notes))
         opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
                 "report_maps": report_maps, **(options or {})}
         manifest = run_manifest(pack=result.pack.id, inputs=inputs, options=opts,
@@ -195,8 +196,9 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
 
 def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...], lang: str,
                   pdf: bool, offline: bool, report_maps: int | None,
-                  progress: Progress) -> dict[str, Path]:
-    """Write the outputs into the staging folder; return their staged paths by name."""
+                  progress: Progress, cut: bool = False) -> dict[str, Path]:
+    """Write the outputs into the staging folder; return their staged paths by name (``cut``:
+    findings.xlsx's tables are cut to fit Excel)."""
     written: dict[str, Path] = {}
     n = len(result.site.estates)
     table = result.progress
@@ -223,7 +225,8 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result)
     if "xlsx" in formats:
-        with progress.stage("writing findings.xlsx"), staging.writing("findings.xlsx") as path:
+        label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
+        with progress.stage(label), staging.writing("findings.xlsx") as path:
             written["xlsx"] = write_xlsx(result, path)
     if "map" in formats:
         with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
