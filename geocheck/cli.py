@@ -1,7 +1,8 @@
 """The command line: parse, call the public API, print, set the exit code.
 
 Exit codes: 0 every finding passes or is not applicable; 1 some rule fails or lacks data;
-2 bad input or usage (one line on stderr, no traceback); 3 an internal error.
+2 bad input or usage, or outputs that cannot be written (one line on stderr, no traceback;
+the output folder is then left as it was); 3 an internal error.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pyogrio
@@ -25,6 +27,7 @@ from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
 from .inputs.read import check_local_file, read_layers
 from .inputs.sources import Source
+from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.registry import CHECKS
@@ -71,7 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--pack",
                    help=f"pack id ({', '.join(shipped_packs())}) or a pack .toml file "
                         f"(default: the project's, else {DEFAULT_PACK})")
-    c.add_argument("-o", "--output", default="geocheck-out", help="output folder")
+    c.add_argument("-o", "--output", default="geocheck-out",
+                   help="output folder: the run's files replace the previous run's all at once, "
+                        "listed with their SHA-256 in geocheck-run.json")
     c.add_argument("--dst-crs", help="working CRS (projected, metres), e.g. EPSG:4545; "
                    "default: the CGCS2000 3-degree Gauss-Kruger zone, or UTM outside China")
     c.add_argument("--field", action="append", default=[], metavar="[LAYER.]FIELD=SOURCE",
@@ -183,9 +188,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    started = datetime.now().astimezone()
     formats = parse_formats(args.format)
     if args.pdf and "report" not in formats:
         formats = (*formats, "report")
+    inputs = input_files(args.input, attributes=args.attributes, pack=args.pack)
+    refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
     progress = Progress(enabled=not args.quiet)
     tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
     if tianditu_key:
@@ -196,16 +204,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
-    try:
-        written = write_outputs(result, args.output, formats=formats, lang=args.lang,
-                                pdf=args.pdf, offline=args.offline,
-                                report_maps=args.report_maps, progress=progress)
-    except OSError as exc:
-        raise GeocheckError(f"cannot write the outputs to {args.output}: "
-                            f"{exc.strerror or exc}") from None
+    options = {"input": args.input, "pack": args.pack, "field": args.field,
+               "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet}
+    written = write_outputs(result, args.output, formats=formats, lang=args.lang,
+                            pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
+                            progress=progress, inputs=inputs, options=options,
+                            started=started)
     code = result.exit_code
     if not args.quiet:
-        _say(summarise(result, written))
+        _say(summarise(result, written, removed=written.removed, notes=written.notes))
     verdict = {0: "every rule passes (or is not applicable)",
                1: "some rules fail or lack data"}[code]
     _say(f"geocheck: {verdict}; exit {code}")

@@ -9,7 +9,9 @@ role layers and normalises them into a :class:`~geocheck.core.site.Site`;
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pyproj import CRS
@@ -21,12 +23,13 @@ from .inputs.attributes import apply_attributes
 from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
 from .inputs.read import read_layers
+from .outdir import MANIFEST, Staging, input_files, refuse_unsafe, run_manifest
 from .rules.judge import judge
 from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
 from .rules.result import Result
 from .views.charts import progress_chart_png
-from .views.excel import write_xlsx
+from .views.excel import plan_sheets, write_xlsx
 from .views.qgis_styles import write_layer_styles
 from .views.report import render_report, report_map_positions, write_pdf
 from .views.static_map import EstateMaps, overview_png
@@ -109,26 +112,93 @@ REPORT_MAPS = 300
 report under some 15 MB, which a browser opens at once (3,000 would be 120 MB)."""
 
 
+class Outputs(dict[str, Path]):
+    """The files a run wrote, by name (``findings``, ``results`` ... ``manifest``), as paths in
+    the output folder, with what else the run did there.
+
+    Attributes
+    ----------
+    removed : the previous run's outputs this run does not write, removed as stale (file
+        names).
+    notes : interrupted runs whose commit was finished; what the outputs leave out and why
+        (a sheet that does not fit Excel ...).
+    """
+
+    def __init__(self, paths: dict[str, Path], removed: list[str], notes: list[str]) -> None:
+        super().__init__(paths)
+        self.removed = removed
+        self.notes = notes
+
+
 def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...] = FORMATS,
                   lang: str = "zh", pdf: bool = False, offline: bool = False,
                   report_maps: int | None = REPORT_MAPS,
-                  progress: Progress = QUIET) -> dict[str, Path]:
+                  progress: Progress = QUIET, inputs: list[Path] | None = None,
+                  options: dict[str, Any] | None = None,
+                  started: datetime | None = None) -> Outputs:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
     summary.csv when it has a declaration rule (compliance and eligibility) or a points score;
     progress.csv when it has a campaign and estates carry target years. gpkg: results.gpkg with
-    QGIS default styles. map: map.html (``offline``: Leaflet inlined). xlsx: findings.xlsx.
+    QGIS default styles. map: map.html (``offline``: Leaflet inlined). xlsx: findings.xlsx
+    (sheets that do not fit Excel are cut to fit, as its first sheet and the notes say:
+    :func:`geocheck.views.excel.plan_sheets`).
     report: report.html in ``lang`` (zh or en) with static maps (of ``report_maps`` estates
     at most, failing first:
     :func:`geocheck.views.report.report_map_positions`; None: all), and report.pdf when
     ``pdf``.
     png: map.png, and progress.png with the campaign progress.
+
+    The outputs are atomic as a set (:mod:`geocheck.outdir`): all are written into a staging
+    folder and put in place together, with the manifest ``geocheck-run.json`` last, and the
+    previous run's outputs this run does not write are removed. A failed run leaves the folder
+    as it was.
+
+    Parameters
+    ----------
+    inputs : the files the run read, checked against the outputs (a run never overwrites its
+        own input) and recorded with their SHA-256 in the manifest; default:
+        :func:`geocheck.outdir.input_files` of the site's source.
+    options : the run's options, recorded in the manifest.
+    started : when the run started (default: now), recorded in the manifest.
+
+    Raises
+    ------
+    OutputError
+        A refused output folder (:func:`geocheck.outdir.refuse_unsafe`) or a failed write
+        (disk full ...), with nothing changed in ``outdir``.
     """
+    started = started or datetime.now().astimezone()
     if lang not in LANGS:
         raise GeocheckError(f"unknown report language {lang!r}: choose {' or '.join(LANGS)}")
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    inputs = input_files(result.site.source) if inputs is None else inputs
+    refuse_unsafe(outdir, inputs)
+    notes = plan_sheets(result)[1] if "xlsx" in formats else []
+    staging = Staging(outdir)
+    try:
+        staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
+                               offline=offline, report_maps=report_maps, progress=progress,
+                               cut=bool(notes))
+        opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
+                "report_maps": report_maps, **(options or {})}
+        manifest = run_manifest(pack=result.pack.id, inputs=inputs, options=opts,
+                                files=staged.values(), started=started, notes=notes)
+        removed = staging.commit(manifest)
+    except BaseException:
+        staging.discard()
+        raise
+    paths = {key: outdir / p.name for key, p in staged.items()}
+    paths["manifest"] = outdir / MANIFEST
+    return Outputs(paths, removed, staging.recovered + notes)
+
+
+def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...], lang: str,
+                  pdf: bool, offline: bool, report_maps: int | None,
+                  progress: Progress, cut: bool = False) -> dict[str, Path]:
+    """Write the outputs into the staging folder; return their staged paths by name (``cut``:
+    findings.xlsx's tables are cut to fit Excel)."""
     written: dict[str, Path] = {}
     n = len(result.site.estates)
     table = result.progress
@@ -140,39 +210,40 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
         chart = progress_chart_png(table, result.pack.campaign, lang=lang)
     if "csv" in formats:
         with progress.stage("writing the CSV tables"):
-            written["findings"] = write_csv(result.findings, outdir / "findings.csv")
-            written["rejects"] = write_csv(result.site.ledger.rejects_frame(),
-                                           outdir / "rejects.csv")
-            card = result.scorecard
-            if card is not None:
-                written["scorecard"] = write_csv(card, outdir / "scorecard.csv")
             summary = result.declaration
             if summary is None:
                 summary = result.scores
-            if summary is not None:
-                written["summary"] = write_csv(summary, outdir / "summary.csv")
-            if table is not None:
-                written["progress"] = write_csv(table, outdir / "progress.csv")
+            tables = {"findings": result.findings,
+                      "rejects": result.site.ledger.rejects_frame(),
+                      "scorecard": result.scorecard, "summary": summary, "progress": table}
+            for key, df in tables.items():
+                if df is not None:
+                    with staging.writing(f"{key}.csv") as path:
+                        written[key] = write_csv(df, path)
     if "gpkg" in formats:
-        with progress.stage("writing results.gpkg"):
-            written["results"] = write_gpkg(result, outdir / "results.gpkg")
-            write_layer_styles(written["results"], result)
+        with progress.stage("writing results.gpkg"), staging.writing("results.gpkg") as path:
+            written["results"] = write_gpkg(result, path)
+            write_layer_styles(path, result)
     if "xlsx" in formats:
-        with progress.stage("writing findings.xlsx"):
-            written["xlsx"] = write_xlsx(result, outdir / "findings.xlsx")
+        label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
+        with progress.stage(label), staging.writing("findings.xlsx") as path:
+            written["xlsx"] = write_xlsx(result, path)
     if "map" in formats:
-        with progress.stage("writing map.html" + (" (offline)" if offline else "")):
-            written["map"] = write_map(result, outdir / "map.html", offline=offline)
+        with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
+                staging.writing("map.html") as path:
+            written["map"] = write_map(result, path, offline=offline)
     overview: bytes | None = None
     if drawn:
         with progress.stage("drawing the overview map"):
             overview = overview_png(result, lang=lang)
         if "png" in formats:
-            written["png"] = outdir / "map.png"
-            written["png"].write_bytes(overview)
+            with staging.writing("map.png") as path:
+                path.write_bytes(overview)
+                written["png"] = path
             if chart is not None:
-                written["progress_png"] = outdir / "progress.png"
-                written["progress_png"].write_bytes(chart)
+                with staging.writing("progress.png") as path:
+                    path.write_bytes(chart)
+                    written["progress_png"] = path
     if "report" in formats:
         pngs: dict[str, bytes] = {}
         positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
@@ -182,15 +253,16 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
             for start in range(0, k, REPORT_MAP_CHUNK):
                 progress.step(start, k)
                 pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
-        with progress.stage(f"writing report.html ({lang})"):
+        with progress.stage(f"writing report.html ({lang})"), \
+                staging.writing("report.html") as path:
             page = render_report(result, lang=lang, overview_png=overview,
                                  estate_pngs=pngs if drawn else None,
                                  progress=table, progress_png=chart)
-            written["report"] = outdir / "report.html"
-            written["report"].write_text(page, encoding="utf-8")
+            path.write_text(page, encoding="utf-8")
+            written["report"] = path
         if pdf:
-            with progress.stage("writing report.pdf"):
-                written["pdf"] = write_pdf(page, outdir / "report.pdf")
+            with progress.stage("writing report.pdf"), staging.writing("report.pdf") as path:
+                written["pdf"] = write_pdf(page, path)
     return written
 
 

@@ -21,3 +21,9 @@ class PackError(GeocheckError):
 
 class CRSError(InputError):
     """A coordinate reference system is missing, unsuitable or does not fit the data."""
+
+
+class OutputError(GeocheckError):
+    """An output cannot be written: a refused path (a link, the run's own input) or a failed
+    write (disk full, file-size limit, permissions). The previous outputs are left as they
+    were."""

@@ -3,7 +3,9 @@
 Sheets, in order: ``汇总 summary`` (declaration or points per estate, else each estate's
 overall status and status counts), ``标准 scorecard`` (packs with standards), ``结果 findings``
 (one row per estate x rule), ``剔除 rejects`` (the ledger's rejected features) and
-``说明 about`` (pack, source, CRS, version, status legend).
+``说明 about`` (pack, source, CRS, version, status legend). A table too large for an Excel
+sheet (1,048,576 rows x 16,384 columns) is cut to fit, known before anything is written
+(:func:`plan_sheets`), and the workbook then opens on a ``注意 notice`` sheet saying so.
 
 Every table has a bold, frozen header, an autofilter and verdict colours given by conditional
 formats on the status-like columns (one rule per status per column, however many rows).
@@ -28,7 +30,6 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.errors import GeocheckError
 from ..core.status import (
     FAIL,
     NO_DATA,
@@ -56,6 +57,12 @@ LIGHTEN = 0.75
 
 MAX_ROWS = 1_048_575
 """Data rows an Excel sheet holds below its header."""
+
+MAX_COLS = 16_384
+"""Columns an Excel sheet holds."""
+
+NOTICE_SHEET = "注意 notice"
+"""The first sheet of a workbook whose tables were cut to fit Excel."""
 
 MAX_WIDTH = 60
 MIN_WIDTH = 6
@@ -280,6 +287,97 @@ def _safe_text(ws: Worksheet, row: int, col: int, text: str, book: _Book) -> Non
         ws.write_string(row, col, text, book.quote if text.startswith(FORMULA_START) else None)
 
 
+CSV_OF_SHEET = {"summary": "summary.csv", "scorecard": "scorecard.csv",
+                "findings": "findings.csv", "rejects": "rejects.csv"}
+"""The CSV table that holds every row of a sheet cut to fit."""
+
+KEPT_WHEN_CUT = (FAIL, NO_DATA)
+"""Statuses a table with a ``status`` column keeps when its rows do not fit in one sheet."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet to write: its name, its table and the columns frozen at the left."""
+
+    name: str
+    table: pd.DataFrame
+    freeze: int
+
+
+def fit_sheet(key: str, df: pd.DataFrame, freeze: int = 0) -> tuple[list[Sheet], str | None]:
+    """Fit a table into Excel's sheets of :data:`MAX_ROWS` rows x :data:`MAX_COLS` columns.
+
+    A table that fits is one sheet. One with more rows keeps, when it has a ``status``
+    column, only its failing and no-data rows (:data:`KEPT_WHEN_CUT`); what is still too long
+    is split over numbered sheets (``结果 findings 1``, ``结果 findings 2`` ...). Columns past
+    :data:`MAX_COLS` are left out.
+
+    Returns
+    -------
+    sheets, note
+        The sheets, and a sentence saying what was cut and where the rest is (None when the
+        table fits as it is).
+    """
+    name, csv = SHEET_NAMES[key], CSV_OF_SHEET[key]
+    parts: list[str] = []
+    n, width = df.shape
+    if width > MAX_COLS:
+        parts.append(f"only its first {MAX_COLS:,} of {df.shape[1]:,} columns")
+        df = df.iloc[:, :MAX_COLS]
+    if n > MAX_ROWS and "status" in df.columns:
+        df = df[df["status"].isin(KEPT_WHEN_CUT)]
+        parts.append(f"only the {len(df):,} failing and no-data rows of {n:,}")
+    count = max(1, -(-len(df) // MAX_ROWS))
+    if count == 1:
+        sheets = [Sheet(name, df, freeze)]
+    else:
+        sheets = [Sheet(f"{name} {i + 1}", df.iloc[i * MAX_ROWS:(i + 1) * MAX_ROWS], freeze)
+                  for i in range(count)]
+        parts.append(f"its {len(df):,} rows split over {count} sheets ({sheets[0].name} ...)")
+    if not parts:
+        return sheets, None
+    return sheets, (f"{name}: {n:,} rows x {width:,} columns do not fit in one Excel "
+                    f"sheet (at most {MAX_ROWS:,} rows x {MAX_COLS:,} columns); findings.xlsx "
+                    f"holds {'; '.join(parts)}; {csv} has them all")
+
+
+def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
+    """The workbook's table sheets, each fitted to Excel (:func:`fit_sheet`), and the notes
+    saying what was cut. Known from the result before anything is written.
+
+    Sheets (:data:`SHEET_NAMES`): summary (``scorecard.declaration``, else
+    ``scorecard.scores``, else :func:`overall_summary`), scorecard (when the pack has
+    standards), findings, rejects.
+    """
+    summary = result.declaration
+    if summary is None:
+        summary = result.scores
+    if summary is None:
+        summary = overall_summary(result)
+    est_cols = 2  # estate_id and estate_name stay in view when scrolling right
+    tables = [("summary", summary, est_cols), ("scorecard", result.scorecard, est_cols),
+              ("findings", result.findings, est_cols),
+              ("rejects", result.site.ledger.rejects_frame(), 0)]
+    sheets: list[Sheet] = []
+    notes: list[str] = []
+    for key, df, freeze in tables:
+        if df is not None:
+            fitted, note = fit_sheet(key, df, freeze)
+            sheets += fitted
+            notes += [note] if note else []
+    return sheets, notes
+
+
+def _notice(book: _Book, notes: list[str]) -> None:
+    """The first sheet of a workbook cut to fit Excel: what was cut and where the rest is."""
+    ws = book.wb.add_worksheet(NOTICE_SHEET)
+    ws.set_column(0, 0, 2 * MAX_WIDTH)
+    ws.write_string(0, 0, "notice 注意: this workbook does not hold every row "
+                    "本工作簿未包含全部数据", book.header)
+    for i, note in enumerate(notes, start=1):
+        _safe_text(ws, i, 0, note, book)
+
+
 def write_xlsx(result: Result, path: Path) -> Path:
     """Write findings.xlsx and return its path.
 
@@ -295,36 +393,21 @@ def write_xlsx(result: Result, path: Path) -> Path:
         ``scorecard.scores``, else :func:`overall_summary`), scorecard (when the pack has
         standards), findings (all columns; ``value`` a number in its ``unit``: metres, a 0-1
         ratio, ...), rejects and about. Rates (``*_rate``, 0-1 ratios) are shown as percent.
-
-    Raises
-    ------
-    GeocheckError
-        When a table has more rows than an Excel sheet holds (:data:`MAX_ROWS`); nothing is
-        written then.
+        A table too large for one sheet is cut to fit (:func:`plan_sheets`); the workbook
+        then opens on a ``注意 notice`` sheet that says what was cut, and the CSV table has
+        every row. The size never makes it fail.
 
     Examples
     --------
     >>> write_xlsx(geocheck.check("layers/nanning_sample.gpkg"), Path("out/findings.xlsx"))
     """
-    summary = result.declaration
-    if summary is None:
-        summary = result.scores
-    if summary is None:
-        summary = overall_summary(result)
-    est_cols = 2  # estate_id and estate_name stay in view when scrolling right
-    tables = [(SHEET_NAMES["summary"], summary, est_cols),
-              (SHEET_NAMES["scorecard"], result.scorecard, est_cols),
-              (SHEET_NAMES["findings"], result.findings, est_cols),
-              (SHEET_NAMES["rejects"], result.site.ledger.rejects_frame(), 0)]
-    tables = [t for t in tables if t[1] is not None]
-    for sheet, df, _ in tables:
-        if len(df) > MAX_ROWS:
-            raise GeocheckError(f"{sheet}: {len(df):,} rows do not fit in an Excel sheet (at "
-                                f"most {MAX_ROWS:,}); use the CSV tables instead")
+    sheets, notes = plan_sheets(result)
     path = Path(path)
     book = _Book(path)
-    for sheet, df, freeze in tables:
-        book.table(sheet, df, freeze_cols=freeze)
+    if notes:
+        _notice(book, notes)
+    for sheet in sheets:
+        book.table(sheet.name, sheet.table, freeze_cols=sheet.freeze)
     _about(book, result)
     book.wb.close()
     return path

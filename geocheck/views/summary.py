@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -96,8 +96,11 @@ def _score_lines(result: Result) -> list[str]:
     return lines
 
 
-def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
-    """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures."""
+def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
+              removed: Sequence[str] = (), notes: Sequence[str] = ()) -> str:
+    """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures,
+    and the files ``written``, with the previous run's stale outputs ``removed`` and ``notes``
+    on what the outputs leave out (a sheet cut to fit Excel)."""
     site, pack = result.site, result.pack
     lines = [f"geocheck · pack {_name(pack.id)} ({_name(pack.title_zh)}) · {site.source}"
              + ("\nreference values (a national standard cited by name), not a local campaign "
@@ -150,4 +153,9 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None) -> str:
         lines += ["", "notes:"] + [f"  {n}" for n in site.ledger.notes]
     if written:
         lines += ["", "wrote:"] + [f"  {p}" for p in written.values()]
+    if removed:
+        lines += ["removed (stale outputs of the previous run in this folder):"]
+        lines += [f"  {name}" for name in removed]
+    if notes:
+        lines += ["", "output notes:"] + [f"  {n}" for n in notes]
     return printable("\n".join(lines), newlines=True)

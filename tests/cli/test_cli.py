@@ -164,14 +164,16 @@ def test_summary_names_estates_without_a_name(gpkg) -> None:
 def test_every_output_by_default_and_narrowed(demo, tmp_path) -> None:
     _, out = demo  # the sample's sheet gives estates campaign years: progress is written too
     assert sorted(p.name for p in out.iterdir()) == [
-        "findings.csv", "findings.xlsx", "map.html", "map.png", "progress.csv", "progress.png",
-        "rejects.csv", "report.html", "results.gpkg", "scorecard.csv", "summary.csv"]
+        "findings.csv", "findings.xlsx", "geocheck-run.json", "map.html", "map.png",
+        "progress.csv", "progress.png", "rejects.csv", "report.html", "results.gpkg",
+        "scorecard.csv", "summary.csv"]
     assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     narrow = tmp_path / "narrow"
     sample = SAMPLE
     assert main(["check", str(sample), "-o", str(narrow), "-q", "--format", "csv,map"]) == 1
     assert sorted(p.name for p in narrow.iterdir()) == [
-        "findings.csv", "map.html", "rejects.csv", "scorecard.csv", "summary.csv"]
+        "findings.csv", "geocheck-run.json", "map.html", "rejects.csv", "scorecard.csv",
+        "summary.csv"]
 
 
 def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:

@@ -13,7 +13,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.escape import unescape
 
 import geocheck
-from geocheck import GeocheckError
 from geocheck.views import excel
 from geocheck.views.excel import write_xlsx
 
@@ -237,10 +236,75 @@ def test_points_pack_gets_scores(tmp_path) -> None:
         "containsBlanks", "cellIs", "cellIs"]
 
 
-def test_too_many_rows_for_excel(sample, tmp_path, monkeypatch) -> None:
+SEVEN = pd.DataFrame({"estate_id": list("ABCDEFG"),
+                      "status": ["pass", "fail", "no_data", "pass", "fail", "not_applicable",
+                                 "no_data"]})
+"""Seven findings: B, C, E and G fail or lack data."""
+
+
+def test_a_table_that_fits_is_one_sheet_unchanged(monkeypatch) -> None:
+    monkeypatch.setattr(excel, "MAX_ROWS", 7)
+    sheets, note = excel.fit_sheet("findings", SEVEN, 2)
+    assert note is None and [s.name for s in sheets] == ["结果 findings"]
+    assert sheets[0].table["estate_id"].tolist() == list("ABCDEFG") and sheets[0].freeze == 2
+
+
+def test_too_many_rows_keep_the_failing_and_no_data_ones(monkeypatch) -> None:
+    monkeypatch.setattr(excel, "MAX_ROWS", 4)  # 7 rows do not fit; the 4 of B C E G do
+    sheets, note = excel.fit_sheet("findings", SEVEN)
+    assert [s.name for s in sheets] == ["结果 findings"]
+    assert sheets[0].table["estate_id"].tolist() == list("BCEG")
+    assert note == ("结果 findings: 7 rows x 2 columns do not fit in one Excel sheet (at most 4 "
+                    "rows x 16,384 columns); findings.xlsx holds only the 4 failing and no-data "
+                    "rows of 7; findings.csv has them all")
+
+
+def test_still_too_many_rows_are_split_over_numbered_sheets(monkeypatch) -> None:
+    monkeypatch.setattr(excel, "MAX_ROWS", 3)  # B C E G: 3 + 1
+    sheets, note = excel.fit_sheet("findings", SEVEN)
+    assert [(s.name, s.table["estate_id"].tolist()) for s in sheets] == [
+        ("结果 findings 1", list("BCE")), ("结果 findings 2", ["G"])]
+    assert "split over 2 sheets" in note
+    plain = SEVEN.rename(columns={"status": "verdict"})  # no status column: all 7 split 3+3+1
+    sheets, note = excel.fit_sheet("summary", plain)
+    assert [len(s.table) for s in sheets] == [3, 3, 1]
+    assert "its 7 rows split over 3 sheets" in note and note.endswith("summary.csv has them all")
+
+
+def test_too_many_columns_keep_the_first_ones(monkeypatch) -> None:
+    monkeypatch.setattr(excel, "MAX_COLS", 1)
+    sheets, note = excel.fit_sheet("rejects", SEVEN)
+    assert list(sheets[0].table.columns) == ["estate_id"] and len(sheets[0].table) == 7
+    assert "only its first 1 of 2 columns" in note
+
+
+def test_a_workbook_too_large_is_cut_to_fit_and_says_so(sample, tmp_path, monkeypatch) -> None:
+    # the sample: 12 estates x 98 rules = 1,176 findings (26 fail, 97 no data) and 12 x 65 =
+    # 780 standards (94 fail or no data). At most 100 rows a sheet: the findings keep their
+    # 123 failing and no-data rows over two sheets (100 + 23), the scorecard its 94 in one
     monkeypatch.setattr(excel, "MAX_ROWS", 100)
-    with pytest.raises(GeocheckError, match="do not fit in an Excel sheet"):
-        write_xlsx(sample, tmp_path / "findings.xlsx")
+    wb = load_workbook(write_xlsx(sample, tmp_path / "findings.xlsx"))
+    f = sample.findings
+    bad = f[f["status"].isin(["fail", "no_data"])]
+    card = sample.scorecard
+    assert (len(f), len(bad), len(card)) == (1176, 123, 780)
+    assert wb.sheetnames == ["注意 notice", "汇总 summary", "标准 scorecard", "结果 findings 1",
+                             "结果 findings 2", "剔除 rejects", "说明 about"]
+    assert [len(rows(wb[n])) - 1 for n in ("结果 findings 1", "结果 findings 2")] == [100, 23]
+    ids = [r[3] for n in ("结果 findings 1", "结果 findings 2") for r in rows(wb[n])[1:]]
+    assert ids == bad["rule_id"].tolist()  # rule_id is the fourth column
+    statuses = [r[5] for r in rows(wb["标准 scorecard"])[1:]]  # status the sixth
+    assert len(statuses) == 94 and set(statuses) == {"fail", "no_data"}
+    assert len(rows(wb["汇总 summary"])) == 13  # 12 estates fit
+    notice = [r[0] for r in rows(wb["注意 notice"])]
+    assert notice[0].startswith("notice 注意") and len(notice) == 3
+    assert notice[1] == ("标准 scorecard: 780 rows x 10 columns do not fit in one Excel sheet "
+                         "(at most 100 rows x 16,384 columns); findings.xlsx holds only the 94 "
+                         "failing and no-data rows of 780; scorecard.csv has them all")
+    assert notice[2] == ("结果 findings: 1,176 rows x 15 columns do not fit in one Excel sheet "
+                         "(at most 100 rows x 16,384 columns); findings.xlsx holds only the 123 "
+                         "failing and no-data rows of 1,176; its 123 rows split over 2 sheets "
+                         "(结果 findings 1 ...); findings.csv has them all")
 
 
 def test_widths_count_cjk_double() -> None:
