@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import load_workbook
 
 from ..core.errors import InputError
 from ..core.indicators import (
@@ -34,6 +33,7 @@ from ..core.indicators import (
 from ..core.roles import TARGET_YEARS
 from ..core.site import Site
 from .sources import Source, read_table
+from .xlsx import MAX_COLUMNS, MAX_ROWS, MAX_UNCOMPRESSED_BYTES, UNCOMPUTED, read_cells
 
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
         "name": (NAME_HEADER, "name", "名称"),
@@ -47,6 +47,9 @@ NO = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘", "不符合", "�
 BUILT = {"新建": "new", "new": "new", "已建成": "existing", "已建": "existing",
          "existing": "existing", "既有": "existing", "老旧": "existing"}
 MAX_ERRORS = 12
+MAX_LISTED_REJECTS = 20
+"""Rows naming no estate are listed as rejects one by one up to this many; more are counted
+in one note."""
 
 
 def _norm(text: Any) -> str:
@@ -92,26 +95,11 @@ def _read_cells(path: Path, sheet: str | None
     """Header, rows of cell values, row labels, (row, col) positions of percent cells, notes."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            book = load_workbook(path, data_only=True, read_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise InputError(f"attributes sheet {path}: cannot be read as an Excel workbook "
-                             f"({exc})") from None
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputError(f"attributes sheet {path}: no sheet {sheet!r}; sheets: "
-                             f"{', '.join(book.sheetnames)}")
-        ws = book[sheet] if sheet else book.worksheets[0]
-        rows = list(ws.iter_rows())
-        book.close()
-        if not rows:
-            raise InputError(f"attributes sheet {path}: the sheet is empty")
-        header = [c.value for c in rows[0]]
-        body = [[c.value for c in r] for r in rows[1:]]
-        percent = {(i, j) for i, r in enumerate(rows[1:]) for j, c in enumerate(r)
-                   if isinstance(c.value, int | float) and "%" in str(c.number_format or "")}
-        return header, body, [f"row {i + 2}" for i in range(len(body))], percent, []
+        cells = read_cells(path, sheet, f"attributes sheet {path}")
+        return cells.header, cells.rows, cells.labels, cells.percent, cells.notes
     if suffix in (".csv", ".tsv", ".txt"):
         notes: list[str] = []
+        _check_text_limits(path)
         try:
             table, labels, _ = read_table(Source(path, "attributes"), f"attributes sheet {path}")
         except InputError as utf8_error:
@@ -133,6 +121,29 @@ def _read_cells(path: Path, sheet: str | None
         raise InputError(f"attributes sheet {path}: old .xls workbooks cannot be read; save it "
                          "as .xlsx (Excel: File > Save As > Excel Workbook)")
     raise InputError(f"attributes sheet {path}: not an Excel (.xlsx) or CSV file")
+
+
+def _check_text_limits(path: Path) -> None:
+    """Refuse a CSV sheet over the size, row or column limits before it is parsed (rows
+    counted as line ends, columns as the header line's separators: upper bounds)."""
+    where = f"attributes sheet {path}"
+    size = path.stat().st_size
+    if size > MAX_UNCOMPRESSED_BYTES:
+        raise InputError(f"{where}: {size / 1e6:,.0f} MB, over the limit of "
+                         f"{MAX_UNCOMPRESSED_BYTES / 1e6:,.0f} MB (MAX_UNCOMPRESSED_BYTES)")
+    lines, first = 0, b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            if not lines and not first:
+                first = chunk.split(b"\n", 1)[0]
+            lines += chunk.count(b"\n")
+    if lines > MAX_ROWS + 1:
+        raise InputError(f"{where}: {lines:,} lines, over the limit of {MAX_ROWS:,} rows of "
+                         "data (MAX_ROWS); split the sheet")
+    columns = 1 + max(first.count(sep) for sep in (b",", b"\t", b";"))
+    if columns > MAX_COLUMNS:
+        raise InputError(f"{where}: about {columns:,} columns, over the limit of "
+                         f"{MAX_COLUMNS:,} (MAX_COLUMNS)")
 
 
 def read_sheet(path: str | Path, attributes: Sequence[Attribute], sheet: str | None = None
@@ -178,6 +189,9 @@ def read_sheet(path: str | Path, attributes: Sequence[Attribute], sheet: str | N
             continue
         if blank[keys.index("estate_id")]:
             raise InputError(f"attributes sheet {path}, {label}: values but no {ID_HEADER}")
+        if values[keys.index("estate_id")] is UNCOMPUTED:
+            raise InputError(f"attributes sheet {path}, {label}: {ID_HEADER} is a formula "
+                             "without a computed value; open and save the workbook in Excel")
         rows.append(values)
         row_labels.append(label)
         pct.update((label, keys[n]) for n, j in enumerate(keep) if (i, j) in percent)
@@ -332,19 +346,28 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
     at = t["estate_id"].map(pos)
     unknown = t[at.isna()]
     site.ledger.read["attributes"] = len(t)
-    if len(unknown):
+    if len(unknown) > MAX_LISTED_REJECTS:
+        some = ", ".join(f"{e} ({r})" for e, r in unknown[["estate_id", "row"]].head(5).to_numpy())
+        site.ledger.reject_counted("attributes", len(unknown),
+                                   f"{where}: {len(unknown):,} rows name no estate in the "
+                                   f"estates layer, e.g. {some}; they are rejected")
+    elif len(unknown):
         site.ledger.reject("attributes", unknown["estate_id"],
                            [f"{r}: no estate {e} in the estates layer" for e, r
                             in zip(unknown["estate_id"], unknown["row"], strict=True)])
     t = t[at.notna()]
     at = at[at.notna()].astype(int).to_numpy()
     out = pd.DataFrame(index=pd.RangeIndex(n))
+    no_data = pd.DataFrame(index=out.index)
     out["in_sheet"] = False
     out.loc[at, "in_sheet"] = True
 
     def cells(key: str, parse: Callable[[Any, str], Any]) -> list[Any]:
         values = []
         for cell, eid, row in zip(t[key], t["estate_id"], t["row"], strict=True):
+            if cell is UNCOMPUTED:  # no data, with its reason in no_data
+                values.append(None)
+                continue
             try:
                 values.append(parse(cell, row))
             except ValueError as exc:
@@ -362,6 +385,11 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
         column = np.full(n, np.nan)
         column[at] = np.array([np.nan if v is None else v for v in parsed], dtype=float)
         out[key] = column
+        formula = np.array([c is UNCOMPUTED for c in t[key]], dtype=bool)
+        if formula.any():
+            why = np.full(n, "", dtype=object)
+            why[at[formula]] = repr(UNCOMPUTED)
+            no_data[key] = why
     fills: dict[str, list[Any]] = {}
     for key in FILLED:
         if key in t:
@@ -405,4 +433,5 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
     for note in read.notes:
         site.ledger.note(note)
     site.attributes = out
+    site.attributes_no_data = no_data if len(no_data.columns) else None
     site.attributes_source = path.name
