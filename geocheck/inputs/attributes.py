@@ -33,7 +33,14 @@ from ..core.indicators import (
 from ..core.roles import TARGET_YEARS
 from ..core.site import Site
 from .sources import Source, read_table
-from .xlsx import MAX_COLUMNS, MAX_ROWS, MAX_UNCOMPRESSED_BYTES, UNCOMPUTED, read_cells
+from .xlsx import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_UNCOMPRESSED_BYTES,
+    UNCOMPUTED,
+    read_cells,
+    size_text,
+)
 
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
         "name": (NAME_HEADER, "name", "名称"),
@@ -129,8 +136,8 @@ def _check_text_limits(path: Path) -> None:
     where = f"attributes sheet {path}"
     size = path.stat().st_size
     if size > MAX_UNCOMPRESSED_BYTES:
-        raise InputError(f"{where}: {size / 1e6:,.0f} MB, over the limit of "
-                         f"{MAX_UNCOMPRESSED_BYTES / 1e6:,.0f} MB (MAX_UNCOMPRESSED_BYTES)")
+        raise InputError(f"{where}: {size_text(size)}, over the limit of "
+                         f"{size_text(MAX_UNCOMPRESSED_BYTES)} (MAX_UNCOMPRESSED_BYTES)")
     lines, first = 0, b""
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 20):

@@ -94,6 +94,11 @@ def column_letters(n: int) -> str:
     return text
 
 
+def size_text(n: int) -> str:
+    """A size in bytes as text: ``8 MB`` from a million bytes up, else ``1,234 bytes``."""
+    return f"{n / 1e6:,.0f} MB" if n >= 1e6 else f"{n:,} bytes"
+
+
 def check_limits(book: zipfile.ZipFile, where: str) -> None:
     """Refuse a workbook whose parts would unzip past the limits, from its zip directory alone.
 
@@ -108,12 +113,12 @@ def check_limits(book: zipfile.ZipFile, where: str) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > RATIO_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
             raise InputError(f"{where}: part {info.filename} would unzip {ratio:,.0f} times its "
-                             f"size ({info.file_size / 1e6:,.0f} MB), over the limit of "
+                             f"size ({size_text(info.file_size)}), over the limit of "
                              f"{MAX_COMPRESSION_RATIO}:1 (MAX_COMPRESSION_RATIO); refused as a "
                              "zip bomb")
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise InputError(f"{where}: the workbook unzips to {total / 1e6:,.0f} MB, over the limit "
-                         f"of {MAX_UNCOMPRESSED_BYTES / 1e6:,.0f} MB (MAX_UNCOMPRESSED_BYTES)")
+        raise InputError(f"{where}: the workbook unzips to {size_text(total)}, over the limit of "
+                         f"{size_text(MAX_UNCOMPRESSED_BYTES)} (MAX_UNCOMPRESSED_BYTES)")
 
 
 def _parse(book: zipfile.ZipFile, name: str, where: str,
@@ -166,19 +171,23 @@ def _relations(book: zipfile.ZipFile, part: str, where: str) -> dict[str, tuple[
 
 
 def _workbook(book: zipfile.ZipFile, sheet: str | None, where: str
-              ) -> tuple[str, str | None, str | None, bool]:
-    """The chosen sheet's part, the shared strings and styles parts, and the 1904 date flag."""
+              ) -> tuple[str, str | None, str | None, dict[str, bool]]:
+    """The chosen sheet's part, the shared strings and styles parts, and the workbook's flags:
+    ``date1904`` (dates count from 1904) and ``recalc`` (``fullCalcOnLoad``: the program that
+    wrote it left Excel to compute the formulas, so the values it holds are placeholders)."""
     office = [p for kind, p in _relations(book, "", where).values() if kind == "officeDocument"]
     part = office[0] if office else "xl/workbook.xml"
     sheets: list[tuple[str, str]] = []
-    date1904 = [False]
+    flags = {"date1904": False, "recalc": False}
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         if tag == "sheet":
             a = _local(attrs)
             sheets.append((a.get("name", ""), a.get("id", "")))
         elif tag == "workbookPr":
-            date1904[0] = attrs.get("date1904", "0") in ("1", "true")
+            flags["date1904"] = attrs.get("date1904", "0") in ("1", "true")
+        elif tag == "calcPr":
+            flags["recalc"] = attrs.get("fullCalcOnLoad", "0") in ("1", "true")
 
     _parse(book, part, where, start)
     rels = _relations(book, part, where)
@@ -191,7 +200,7 @@ def _workbook(book: zipfile.ZipFile, sheet: str | None, where: str
     if rid not in rels:
         raise InputError(f"{where}: sheet {sheet or names[0]!r} has no part in the workbook")
     found = {kind: p for kind, p in rels.values()}
-    return rels[rid][1], found.get("sharedStrings"), found.get("styles"), date1904[0]
+    return rels[rid][1], found.get("sharedStrings"), found.get("styles"), flags
 
 
 def _shared_strings(book: zipfile.ZipFile, part: str | None, where: str) -> list[str]:
@@ -277,10 +286,11 @@ def read_cells(path: Path, sheet: str | None, where: str) -> Cells:
         raise InputError(f"{where}: cannot be read as an Excel workbook ({exc})") from None
     with book:
         check_limits(book, where)
-        part, strings_part, styles_part, date1904 = _workbook(book, sheet, where)
+        part, strings_part, styles_part, flags = _workbook(book, sheet, where)
         percent, dates = _styles(book, styles_part, where)
         reader = _SheetReader(where, _shared_strings(book, strings_part, where), percent, dates,
-                              CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900)
+                              CALENDAR_MAC_1904 if flags["date1904"] else CALENDAR_WINDOWS_1900,
+                              recalc=flags["recalc"])
         _parse(book, part, where, reader.start, reader.end, reader.text)
     return reader.finish()
 
@@ -289,8 +299,8 @@ class _SheetReader:
     """The handlers that stream one worksheet's XML into :class:`Cells`."""
 
     def __init__(self, where: str, strings: list[str], percent: set[str], dates: set[str],
-                 epoch: Any) -> None:
-        self.where, self.strings, self.epoch = where, strings, epoch
+                 epoch: Any, *, recalc: bool) -> None:
+        self.where, self.strings, self.epoch, self.recalc = where, strings, epoch, recalc
         self.percent_styles, self.date_styles = percent, dates
         self.header: list[Any] | None = None
         self.head_cells: dict[int, Any] = {}
@@ -356,7 +366,7 @@ class _SheetReader:
         kind, v = cell["t"], cell["v"]
         if cell["f"]:
             ref = f"{column_letters(self.col)}{self.row}"
-            if v is None or (v == "" and kind not in ("str", "inlineStr")):
+            if self.recalc or v is None or (v == "" and kind not in ("str", "inlineStr")):
                 self.uncomputed.append(ref)
                 return UNCOMPUTED
             self.computed.append(ref)
@@ -423,14 +433,20 @@ class _SheetReader:
         if spread:
             notes.append(f"{self.where}: merged cells in rows {spread} applied to each row "
                          "they span")
-        if self.computed:
-            notes.append(f"{self.where}: {len(self.computed)} cells are formulas; their "
-                         "computed values were used")
-        if self.uncomputed:
-            notes.append(f"{self.where}: {len(self.uncomputed)} cells are formulas without a "
-                         f"computed value ({', '.join(self.uncomputed[:5])}"
-                         f"{' ...' if len(self.uncomputed) > 5 else ''}); they are no data "
-                         "(open and save the workbook in Excel to compute them)")
+        done, never = len(self.computed), len(self.uncomputed)
+        if done:
+            notes.append(f"{self.where}: " + ("1 cell is a formula; its computed value was used"
+                                               if done == 1 else f"{done:,} cells are formulas; "
+                                               "their computed values were used"))
+        if never:
+            some = ", ".join(self.uncomputed[:5]) + (" ..." if never > 5 else "")
+            notes.append(f"{self.where}: " + (
+                f"1 cell is a formula without a computed value ({some}); it is no data"
+                if never == 1 else f"{never:,} cells are formulas without a computed value "
+                f"({some}); they are no data") + " (open and save the workbook in Excel to "
+                "compute them)" + ("; the program that wrote it left their computing to Excel "
+                                   "(fullCalcOnLoad), so the values it holds are placeholders"
+                                   if self.recalc else ""))
         labels = [f"row {r}" for r in self.row_numbers]
         return Cells(self.header, self.rows, labels, self.percent, notes)
 
