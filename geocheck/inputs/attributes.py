@@ -98,12 +98,14 @@ def _header_map(attributes: Sequence[Attribute]) -> dict[str, str]:
 
 
 def _read_cells(path: Path, sheet: str | None
-                ) -> tuple[list[Any], list[list[Any]], list[str], set[tuple[int, int]], list[str]]:
-    """Header, rows of cell values, row labels, (row, col) positions of percent cells, notes."""
+                ) -> tuple[list[Any], pd.DataFrame, list[str], set[tuple[int, int]], list[str]]:
+    """Header, the cells below it (object columns by header position, blanks None), row
+    labels, (row, col) positions of percent cells, notes."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         cells = read_cells(path, sheet, f"attributes sheet {path}")
-        return cells.header, cells.rows, cells.labels, cells.percent, cells.notes
+        body = pd.DataFrame(cells.rows, columns=range(len(cells.header)), dtype=object)
+        return cells.header, body, cells.labels, cells.percent, cells.notes
     if suffix in (".csv", ".tsv", ".txt"):
         notes: list[str] = []
         _check_text_limits(path)
@@ -122,8 +124,10 @@ def _read_cells(path: Path, sheet: str | None
                 raise utf8_error from None
             notes.append(f"attributes sheet {path.name}: not UTF-8; read as GBK (GB18030), "
                          f"which gives its {ID_HEADER} header")
-        body = table.astype(object).where(table.notna(), None).to_numpy().tolist()
-        return list(table.columns), body, labels, set(), notes
+        body = table.astype(object).where(table.notna(), None)
+        header = list(body.columns)
+        body.columns = range(len(header))
+        return header, body, labels, set(), notes
     if suffix == ".xls":
         raise InputError(f"attributes sheet {path}: old .xls workbooks cannot be read; save it "
                          "as .xlsx (Excel: File > Save As > Excel Workbook)")
@@ -188,23 +192,21 @@ def read_sheet(path: str | Path, attributes: Sequence[Attribute], sheet: str | N
         raise InputError(f"attributes sheet {path}: no {ID_HEADER} (estate_id) column; the "
                          f"headers are: {', '.join(str(h) for h in header if h is not None)}")
     keys = [names[_norm(header[j])] for j in keep]
-    rows, row_labels, pct = [], [], set()
-    for i, (cells, label) in enumerate(zip(body, labels, strict=True)):
-        values = [cells[j] if j < len(cells) else None for j in keep]
-        blank = [v is None or (isinstance(v, str) and not v.strip()) for v in values]
-        if all(blank):
-            continue
-        if blank[keys.index("estate_id")]:
-            raise InputError(f"attributes sheet {path}, {label}: values but no {ID_HEADER}")
-        if values[keys.index("estate_id")] is UNCOMPUTED:
-            raise InputError(f"attributes sheet {path}, {label}: {ID_HEADER} is a formula "
-                             "without a computed value; open and save the workbook in Excel")
-        rows.append(values)
-        row_labels.append(label)
-        pct.update((label, keys[n]) for n, j in enumerate(keep) if (i, j) in percent)
-    table = pd.DataFrame(rows, columns=keys, dtype=object)
+    data = body[keep].set_axis(keys, axis=1)
+    blank = data.isna() | data.apply(lambda c: c.astype("string").str.strip() == "").fillna(False)
+    used = ~blank.all(axis=1).to_numpy()
+    no_id = used & blank["estate_id"].to_numpy()
+    formula = used & (data["estate_id"].map(lambda v: v is UNCOMPUTED)).to_numpy(dtype=bool)
+    for bad, why in ((no_id, f"values but no {ID_HEADER}"),
+                     (formula, f"{ID_HEADER} is a formula without a computed value; open and "
+                               "save the workbook in Excel")):
+        if bad.any():
+            raise InputError(f"attributes sheet {path}, {labels[int(np.argmax(bad))]}: {why}")
+    key_of = dict(zip(keep, keys, strict=True))
+    pct = {(labels[i], key_of[j]) for i, j in percent if j in key_of and used[i]}
+    table = data[used].reset_index(drop=True)
     table["estate_id"] = [_id_text(v) for v in table["estate_id"]]
-    table.insert(1, "row", row_labels)
+    table.insert(1, "row", np.asarray(labels, dtype=object)[used])
     twice = table["estate_id"][table["estate_id"].duplicated()].unique()
     if len(twice):
         raise InputError(f"attributes sheet {path}: estate {', '.join(twice[:5])} has more than "
