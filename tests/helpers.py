@@ -97,6 +97,7 @@ def xlsx_by_hand(path: Path, sheet_data: str, *, after: str = "", workbook_pr: s
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    sml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
     style_rel = (f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/>'
                  if styles else "")
     parts = {
@@ -104,7 +105,10 @@ def xlsx_by_hand(path: Path, sheet_data: str, *, after: str = "", workbook_pr: s
             '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '</Types>',
+            f'<Override PartName="/xl/workbook.xml" ContentType="{sml}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sml}.worksheet+xml"/>'
+            + (f'<Override PartName="/xl/styles.xml" ContentType="{sml}.styles+xml"/>'
+               if styles else "") + '</Types>',
         "_rels/.rels": f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
                        f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="表1" '
