@@ -33,14 +33,8 @@ from ..core.indicators import (
 from ..core.roles import TARGET_YEARS
 from ..core.site import Site
 from .sources import Source, read_table
-from .xlsx import (
-    MAX_COLUMNS,
-    MAX_ROWS,
-    MAX_UNCOMPRESSED_BYTES,
-    UNCOMPUTED,
-    read_cells,
-    size_text,
-)
+from .xlsx import MAX_COLUMNS, MAX_ROWS, UNCOMPUTED, read_cells
+from .xlsx_parts import MAX_UNCOMPRESSED_BYTES, size_text
 
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
         "name": (NAME_HEADER, "name", "名称"),

@@ -2,45 +2,29 @@
 
 openpyxl pads every row to the sheet's declared used range (one stray cell at XFD1048576 turns
 a 40 KB sheet into 17 billion empty cells), reads a formula whose value was never computed as
-blank, and in read-only mode knows nothing of merged cells. Here the workbook is first checked
-against :data:`MAX_UNCOMPRESSED_BYTES` and :data:`MAX_COMPRESSION_RATIO` from its zip
-directory alone, then the sheet's XML is streamed through the standard library's expat parser.
-A part that declares a DTD is refused, so no entity is ever expanded or fetched (billion laughs,
-XXE). Cells in columns without a header are skipped as they stream by, and at most
-:data:`MAX_ROWS` rows of data and :data:`MAX_COLUMNS` headers are kept.
+blank, and in read-only mode knows nothing of merged cells. Here the workbook is checked against
+its limits and its parts are found by :mod:`geocheck.inputs.xlsx_parts`, then the sheet's XML
+is streamed through expat: cells in columns without a header are skipped as they stream by, and
+at most :data:`MAX_ROWS` rows of data and :data:`MAX_COLUMNS` headers are kept.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
 from ..core.errors import InputError
+from .xlsx_parts import cell_styles, check_limits, parse_part, shared_strings, workbook_parts
 
-MAX_UNCOMPRESSED_BYTES = 1 << 30
-"""Largest total size of a workbook's parts once unzipped (1 GiB). A sheet of 100,000 estates
-by 300 filled columns is about 1 GB of XML; a real estate sheet is far smaller."""
-MAX_COMPRESSION_RATIO = 100
-"""Largest ratio of a part's unzipped to zipped size, for parts over :data:`RATIO_FROM_BYTES`.
-Spreadsheet XML compresses some 5-30:1; a zip bomb of repeated rows, about 1000:1."""
-RATIO_FROM_BYTES = 1 << 20
-"""Parts smaller than this (1 MiB unzipped) are too small to matter, whatever their ratio."""
 MAX_ROWS = 500_000
 """Most rows of data a sheet may hold (an estate sheet has at most some 100,000)."""
 MAX_COLUMNS = 2_000
 """Most headed columns a sheet may hold (an estate sheet has a few hundred)."""
-PERCENT_FORMATS = {9, 10}
-"""Built-in number formats that show a percentage (``0%``, ``0.00%``)."""
-CHUNK = 1 << 20
 _REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d+)$")
 
 
@@ -94,176 +78,6 @@ def column_letters(n: int) -> str:
     return text
 
 
-def size_text(n: int) -> str:
-    """A size in bytes as text: ``8 MB`` from a million bytes up, else ``1,234 bytes``."""
-    return f"{n / 1e6:,.0f} MB" if n >= 1e6 else f"{n:,} bytes"
-
-
-def check_limits(book: zipfile.ZipFile, where: str) -> None:
-    """Refuse a workbook whose parts would unzip past the limits, from its zip directory alone.
-
-    Raises
-    ------
-    InputError
-        Naming the limit, the part and its size in MB (or its compression ratio).
-    """
-    total = 0
-    for info in book.infolist():
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > RATIO_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
-            raise InputError(f"{where}: part {info.filename} would unzip {ratio:,.0f} times its "
-                             f"size ({size_text(info.file_size)}), over the limit of "
-                             f"{MAX_COMPRESSION_RATIO}:1 (MAX_COMPRESSION_RATIO); refused as a "
-                             "zip bomb")
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise InputError(f"{where}: the workbook unzips to {size_text(total)}, over the limit of "
-                         f"{size_text(MAX_UNCOMPRESSED_BYTES)} (MAX_UNCOMPRESSED_BYTES)")
-
-
-def _parse(book: zipfile.ZipFile, name: str, where: str,
-           start: Callable[[str, dict[str, str]], None], end: Callable[[str], None] | None = None,
-           text: Callable[[str], None] | None = None) -> None:
-    """Stream the XML part ``name`` through expat; tags are given by local name."""
-    def refuse(*_args: Any) -> None:
-        raise InputError(f"{where}: part {name} declares a DTD (<!DOCTYPE>), which a workbook "
-                         "never does; refused (it could expand or fetch entities)")
-
-    parser = expat.ParserCreate(namespace_separator="}")
-    parser.buffer_text = True
-    parser.StartDoctypeDeclHandler = refuse
-    parser.StartElementHandler = lambda tag, attrs: start(tag.rpartition("}")[2], attrs)
-    if end is not None:
-        parser.EndElementHandler = lambda tag: end(tag.rpartition("}")[2])
-    if text is not None:
-        parser.CharacterDataHandler = text
-    try:
-        with book.open(name) as stream:
-            while chunk := stream.read(CHUNK):
-                parser.Parse(chunk, False)
-            parser.Parse(b"", True)
-    except KeyError:
-        raise InputError(f"{where}: not an Excel workbook (no part {name})") from None
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise InputError(f"{where}: part {name} cannot be read ({exc})") from None
-
-
-def _local(attrs: dict[str, str]) -> dict[str, str]:
-    return {k.rpartition("}")[2]: v for k, v in attrs.items()}
-
-
-def _relations(book: zipfile.ZipFile, part: str, where: str) -> dict[str, tuple[str, str]]:
-    """Relationship id -> (type's last word, target part path) of ``part``."""
-    folder, base = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", base + ".rels")
-    out: dict[str, tuple[str, str]] = {}
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == "Relationship" and attrs.get("TargetMode") != "External":
-            target = attrs.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                posixpath.join(folder, target))
-            out[attrs.get("Id", "")] = (attrs.get("Type", "").rsplit("/", 1)[-1], path)
-
-    if rels in book.NameToInfo:
-        _parse(book, rels, where, start)
-    return out
-
-
-def _workbook(book: zipfile.ZipFile, sheet: str | None, where: str
-              ) -> tuple[str, str | None, str | None, dict[str, bool]]:
-    """The chosen sheet's part, the shared strings and styles parts, and the workbook's flags:
-    ``date1904`` (dates count from 1904) and ``recalc`` (``fullCalcOnLoad``: the program that
-    wrote it left Excel to compute the formulas, so the values it holds are placeholders)."""
-    office = [p for kind, p in _relations(book, "", where).values() if kind == "officeDocument"]
-    part = office[0] if office else "xl/workbook.xml"
-    sheets: list[tuple[str, str]] = []
-    flags = {"date1904": False, "recalc": False}
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == "sheet":
-            a = _local(attrs)
-            sheets.append((a.get("name", ""), a.get("id", "")))
-        elif tag == "workbookPr":
-            flags["date1904"] = attrs.get("date1904", "0") in ("1", "true")
-        elif tag == "calcPr":
-            flags["recalc"] = attrs.get("fullCalcOnLoad", "0") in ("1", "true")
-
-    _parse(book, part, where, start)
-    rels = _relations(book, part, where)
-    if not sheets:
-        raise InputError(f"{where}: the workbook has no sheet")
-    names = [n for n, _ in sheets]
-    if sheet is not None and sheet not in names:
-        raise InputError(f"{where}: no sheet {sheet!r}; sheets: {', '.join(names)}")
-    rid = dict(sheets)[sheet] if sheet is not None else sheets[0][1]
-    if rid not in rels:
-        raise InputError(f"{where}: sheet {sheet or names[0]!r} has no part in the workbook")
-    found = {kind: p for kind, p in rels.values()}
-    return rels[rid][1], found.get("sharedStrings"), found.get("styles"), flags
-
-
-def _shared_strings(book: zipfile.ZipFile, part: str | None, where: str) -> list[str]:
-    strings: list[str] = []
-    if part is None:
-        return strings
-    state = {"parts": [], "in_t": False, "phonetic": 0}
-
-    def start(tag: str, _attrs: dict[str, str]) -> None:
-        if tag == "si":
-            state["parts"] = []
-        elif tag == "rPh":
-            state["phonetic"] += 1
-        elif tag == "t" and not state["phonetic"]:
-            state["in_t"] = True
-
-    def end(tag: str) -> None:
-        if tag == "si":
-            strings.append("".join(state["parts"]))
-        elif tag == "rPh":
-            state["phonetic"] -= 1
-        elif tag == "t":
-            state["in_t"] = False
-
-    def text(data: str) -> None:
-        if state["in_t"]:
-            state["parts"].append(data)
-
-    _parse(book, part, where, start, end, text)
-    return strings
-
-
-def _styles(book: zipfile.ZipFile, part: str | None, where: str) -> tuple[set[str], set[str]]:
-    """Style indices (``s``) of cells formatted as percentages, and as dates."""
-    codes: dict[int, str] = dict(BUILTIN_FORMATS)
-    xfs: list[int] = []
-    inside = [False]
-    if part is None:
-        return set(), set()
-
-    def start(tag: str, attrs: dict[str, str]) -> None:
-        if tag == "numFmt":
-            codes[int(attrs.get("numFmtId", -1))] = attrs.get("formatCode", "")
-        elif tag == "cellXfs":
-            inside[0] = True
-        elif tag == "xf" and inside[0]:
-            xfs.append(int(attrs.get("numFmtId", 0)))
-
-    def end(tag: str) -> None:
-        if tag == "cellXfs":
-            inside[0] = False
-
-    try:
-        _parse(book, part, where, start, end)
-    except ValueError:
-        raise InputError(f"{where}: part {part} has a number format that is not a number") \
-            from None
-    percent = {str(i) for i, f in enumerate(xfs)
-               if f in PERCENT_FORMATS or "%" in codes.get(f, "")}
-    dates = {str(i) for i, f in enumerate(xfs) if is_date_format(codes.get(f, "General"))}
-    return percent, dates
-
-
 def read_cells(path: Path, sheet: str | None, where: str) -> Cells:
     """Read the header and the rows of data of one sheet of the .xlsx workbook at ``path``.
 
@@ -286,12 +100,12 @@ def read_cells(path: Path, sheet: str | None, where: str) -> Cells:
         raise InputError(f"{where}: cannot be read as an Excel workbook ({exc})") from None
     with book:
         check_limits(book, where)
-        part, strings_part, styles_part, flags = _workbook(book, sheet, where)
-        percent, dates = _styles(book, styles_part, where)
-        reader = _SheetReader(where, _shared_strings(book, strings_part, where), percent, dates,
+        part, strings_part, styles_part, flags = workbook_parts(book, sheet, where)
+        percent, dates = cell_styles(book, styles_part, where)
+        reader = _SheetReader(where, shared_strings(book, strings_part, where), percent, dates,
                               CALENDAR_MAC_1904 if flags["date1904"] else CALENDAR_WINDOWS_1900,
                               recalc=flags["recalc"])
-        _parse(book, part, where, reader.start, reader.end, reader.text)
+        parse_part(book, part, where, reader.start, reader.end, reader.text, local_names=False)
     return reader.finish()
 
 
@@ -315,12 +129,22 @@ class _SheetReader:
         self.cell: dict[str, Any] | None = None
         self.buffer: list[str] | None = None
         self.phonetic, self.header_row = 0, 0
+        self.columns: dict[str, int] = {}  # letters -> column number, once per column
+        self.tags: dict[str, str] = {}  # namespace}tag -> tag, once per distinct tag
 
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        tag = self.tags.get(name) or self._tag(name)
         if tag == "c":
             ref = attrs.get("r")
-            match = _REF.match(ref) if ref else None
-            self.col = column_number(match.group(1)) if match else self.col + 1
+            if ref:
+                letters = ref.rstrip("0123456789")
+                col = self.columns.get(letters)
+                if col is None:
+                    match = _REF.match(ref)
+                    col = self.columns[letters] = column_number(match.group(1)) if match else 0
+                self.col = col or self.col + 1
+            else:
+                self.col += 1
             if self.header is not None and self.col not in self.keep:
                 self.cell = None  # no header above it: not read
                 return
@@ -347,7 +171,12 @@ class _SheetReader:
         if self.buffer is not None:
             self.buffer.append(data)
 
-    def end(self, tag: str) -> None:
+    def _tag(self, name: str) -> str:
+        tag = self.tags[name] = name.rpartition("}")[2]
+        return tag
+
+    def end(self, name: str) -> None:
+        tag = self.tags.get(name) or self._tag(name)
         if self.cell is not None:
             if tag == "v":
                 self.cell["v"] = "".join(self.buffer or [])

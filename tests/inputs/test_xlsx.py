@@ -13,7 +13,7 @@ from openpyxl import Workbook
 
 from geocheck import InputError
 from geocheck.core.indicators import ID_HEADER, Attribute
-from geocheck.inputs import xlsx
+from geocheck.inputs import xlsx, xlsx_parts
 from geocheck.inputs.attributes import read_sheet
 
 ATTRS = [Attribute("office", "设立管理机构", "office set up", "yesno", standard="S1"),
@@ -115,7 +115,7 @@ def test_unzipped_size_rows_and_columns_have_limits(tmp_path: Path, monkeypatch)
     with pytest.raises(InputError, match=r"big\.xlsx: more than 10 rows of data, over the "
                                          r"limit \(MAX_ROWS\)"):
         read_sheet(path, ATTRS)
-    monkeypatch.setattr(xlsx, "MAX_UNCOMPRESSED_BYTES", 1_000)
+    monkeypatch.setattr(xlsx_parts, "MAX_UNCOMPRESSED_BYTES", 1_000)
     with pytest.raises(InputError, match=r"big\.xlsx: the workbook unzips to [\d,]+ bytes, over "
                                          r"the limit of 1,000 bytes \(MAX_UNCOMPRESSED_BYTES\)"):
         read_sheet(path, ATTRS)
