@@ -7,6 +7,12 @@ and unit, e.g. ``GX-16 社区专职工作人员（人）``. ``户数`` (househol
 cell that cannot be read is an error naming the estate and the column.
 :func:`geocheck.views.template.write_template` writes a fill-in sheet with Excel data
 validation.
+
+A workbook is streamed cell by cell (:mod:`geocheck.inputs.xlsx`): only cells holding data are
+read, within limits on its unzipped size, compression ratio, rows and columns; a formula counts
+by the value Excel computed, and one without a computed value is no data with that reason;
+a merged cell applies to every row it spans. A CSV sheet is held to the same limits before it
+is parsed.
 """
 
 from __future__ import annotations
@@ -328,7 +334,9 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
     plus ``in_sheet``), fills missing ``households`` / ``built`` / ``target_year`` (the
     campaign year, column ``创建年份``) of the estates from the sheet,
     and records the sheet's rows in the ledger: rows naming no estate are rejected with the
-    reason, so nothing is lost.
+    reason, so nothing is lost; more than :data:`MAX_LISTED_REJECTS` of them are counted in one
+    note naming the first five, not listed one by one. A formula without a computed value is
+    no data, with that reason in ``site.attributes_no_data``.
 
     Raises
     ------
