@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
@@ -95,7 +96,8 @@ def parse_part(book: zipfile.ZipFile, name: str, where: str,
             parser.Parse(b"", True)
     except KeyError:
         raise InputError(f"{where}: not an Excel workbook (no part {name})") from None
-    except (expat.ExpatError, zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (expat.ExpatError, zipfile.BadZipFile, zlib.error, OSError, EOFError,
+            ValueError) as exc:  # a corrupt zip member, or XML whose numbers are not numbers
         raise InputError(f"{where}: part {name} cannot be read ({exc})") from None
 
 

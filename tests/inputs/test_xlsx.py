@@ -125,3 +125,18 @@ def test_unzipped_size_rows_and_columns_have_limits(tmp_path: Path, monkeypatch)
     with pytest.raises(InputError, match=r"wide\.xlsx: 2,002 headed columns, over the limit "
                                          r"of 2,000 \(MAX_COLUMNS\)"):
         read_sheet(xlsx_by_hand(tmp_path / "wide.xlsx", wide), ATTRS)
+
+
+def test_a_corrupt_sheet_is_one_clear_error(tmp_path: Path) -> None:
+    rows = "".join(f'<row r="{r}">{text_cell(f"A{r}", f"E{r}")}<c r="D{r}"><v>{r}</v></c></row>'
+                   for r in range(2, 200))
+    path = xlsx_by_hand(tmp_path / "c.xlsx", HEAD_ROW + rows)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as book:
+        info = book.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + 5:start + 40] = bytes(b ^ 0x5A for b in data[start + 5:start + 40])
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"c\.xlsx: part xl/worksheets/sheet1\.xml cannot be "
+                                         r"read \(Error -3 while decompressing data"):
+        read_sheet(path, ATTRS)
