@@ -7,6 +7,7 @@ Gauss-Kruger CM 108E) near Nanning, so a distance on paper is the distance geoch
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -81,3 +82,52 @@ GONGSHU_ROWS = {
     # property blank: 73.6 + 38 + 145 = 256.6 known, up to 291.6: 4 or 5 stars: no data
     "F": [92, 95, 19, 21, None, 23, 18, 20, 14, 18, 12],
 }
+
+
+def xlsx_by_hand(path: Path, sheet_data: str, *, after: str = "", workbook_pr: str = "",
+                 prolog: str = "", styles: str | None = None) -> Path:
+    """A minimal .xlsx written with zipfile, its one sheet's ``<sheetData>`` content as given
+    (``<row r="1"><c r="A1" t="inlineStr"><is><t>小区编号</t></is></c></row>`` ...), for cells
+    no spreadsheet library writes: a formula with its computed value, a stray far cell.
+
+    ``after`` follows ``</sheetData>`` (e.g. ``<mergeCells>``), ``workbook_pr`` goes inside
+    ``<workbook>`` (e.g. ``<calcPr fullCalcOnLoad="1"/>``), ``prolog`` precedes the sheet's
+    root element (e.g. a ``<!DOCTYPE>``), ``styles`` is a whole ``xl/styles.xml``.
+    """
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    sml = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    style_rel = (f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/>'
+                 if styles else "")
+    parts = {
+        "[Content_Types].xml":
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{sml}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{sml}.worksheet+xml"/>'
+            + (f'<Override PartName="/xl/styles.xml" ContentType="{sml}.styles+xml"/>'
+               if styles else "") + '</Types>',
+        "_rels/.rels": f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                       f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="表1" '
+                           f'sheetId="1" r:id="rId1"/></sheets>{workbook_pr}</workbook>',
+        "xl/_rels/workbook.xml.rels":
+            f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" Type="{rel}/worksheet" '
+            f'Target="worksheets/sheet1.xml"/>{style_rel}</Relationships>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?>{prolog}'
+                                    f'<worksheet xmlns="{main}"><sheetData>{sheet_data}'
+                                    f'</sheetData>{after}</worksheet>',
+    }
+    if styles:
+        parts["xl/styles.xml"] = styles
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, text in parts.items():
+            book.writestr(name, text)
+    return path
+
+
+def text_cell(ref: str, text: str) -> str:
+    """An inline-string cell for :func:`xlsx_by_hand`."""
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'

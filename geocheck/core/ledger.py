@@ -26,6 +26,8 @@ class Ledger:
         without an ``estate_id``): ``layer``, ``feature_id``, ``estate_ids`` (``"A; B"``).
     attributed : reject position -> the estates it was found to bear on (``"A; B"``, ``"all"``),
         filled in by the rules when they judge.
+    counted : rejected features per layer told by one note each rather than listed one by one
+        (see :meth:`reject_counted`).
     """
 
     read: dict[str, int] = field(default_factory=dict)
@@ -34,6 +36,7 @@ class Ledger:
     places: list[tuple[str | None, Any, Any]] = field(default_factory=list)
     ambiguous: list[dict[str, str]] = field(default_factory=list)
     attributed: dict[int, str] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)
 
     def reject(self, layer: str, feature_ids: Iterable[str], reason: str | Iterable[str], *,
                estate_ids: Iterable[str | None] | None = None,
@@ -54,13 +57,23 @@ class Ledger:
         )
         self.places.extend((o, w, crs) for o, w in zip(owners, where, strict=True))
 
+    def reject_counted(self, layer: str, count: int, note: str) -> None:
+        """Record ``count`` rejected features of ``layer`` by one note that says why, not a
+        row each (a sheet of a million stray rows must not write a million rejects)."""
+        self.counted[layer] = self.counted.get(layer, 0) + count
+        self.note(note)
+
     def note(self, message: str) -> None:
         """Record a message for the summary and the findings."""
         self.notes.append(message)
 
     def rejected(self, layer: str) -> int:
         """Number of rejected features of ``layer``."""
-        return sum(1 for r in self.rejects if r["layer"] == layer)
+        return sum(1 for r in self.rejects if r["layer"] == layer) + self.counted.get(layer, 0)
+
+    def total_rejected(self) -> int:
+        """Rejected features of every layer, listed or counted."""
+        return len(self.rejects) + sum(self.counted.values())
 
     def counts(self) -> pd.DataFrame:
         """Table of ``layer, read, judged, rejected``, where judged = read - rejected."""

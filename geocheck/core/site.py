@@ -39,6 +39,9 @@ class Site:
         attribute key (percentages as ratios, yes/no as 1/0, blank as NaN) and ``in_sheet``;
         None when no sheet was given.
     attributes_source : the sheet read, for messages.
+    attributes_no_data : why a cell that is not blank is still no data (e.g. ``formula
+        without a computed value``), like ``attributes`` by estate position and attribute key,
+        '' where there is no such reason; None when there is none at all.
     """
 
     estates: gpd.GeoDataFrame
@@ -49,6 +52,7 @@ class Site:
     conversions: dict[str, str] = field(default_factory=dict)
     attributes: pd.DataFrame | None = None
     attributes_source: str = ""
+    attributes_no_data: pd.DataFrame | None = None
 
     def layer(self, role: str) -> gpd.GeoDataFrame | None:
         """Return the normalised layer for ``role``, or None when the input has none."""

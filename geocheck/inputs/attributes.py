@@ -7,6 +7,12 @@ and unit, e.g. ``GX-16 社区专职工作人员（人）``. ``户数`` (househol
 cell that cannot be read is an error naming the estate and the column.
 :func:`geocheck.views.template.write_template` writes a fill-in sheet with Excel data
 validation.
+
+A workbook is streamed cell by cell (:mod:`geocheck.inputs.xlsx`): only cells holding data are
+read, within limits on its unzipped size, compression ratio, rows and columns; a formula counts
+by the value Excel computed, and one without a computed value is no data with that reason;
+a merged cell applies to every row it spans. A CSV sheet is held to the same limits before it
+is parsed.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import load_workbook
 
 from ..core.errors import InputError
 from ..core.indicators import (
@@ -35,6 +40,8 @@ from ..core.roles import TARGET_YEARS
 from ..core.site import Site
 from ..core.units import plain
 from .sources import Source, read_table
+from .xlsx import MAX_COLUMNS, MAX_ROWS, UNCOMPUTED, read_cells
+from .xlsx_parts import MAX_UNCOMPRESSED_BYTES, size_text
 
 CORE = {"estate_id": (ID_HEADER, "estate_id", "编号", "小区id"),
         "name": (NAME_HEADER, "name", "名称"),
@@ -48,6 +55,9 @@ NO = {"否", "无", "n", "no", "false", "0", "×", "✗", "✘", "不符合", "�
 BUILT = {"新建": "new", "new": "new", "已建成": "existing", "已建": "existing",
          "existing": "existing", "既有": "existing", "老旧": "existing"}
 MAX_ERRORS = 12
+MAX_LISTED_REJECTS = 20
+"""Rows naming no estate are listed as rejects one by one up to this many; more are counted
+in one note."""
 
 
 def _norm(text: Any) -> str:
@@ -89,30 +99,17 @@ def _header_map(attributes: Sequence[Attribute]) -> dict[str, str]:
 
 
 def _read_cells(path: Path, sheet: str | None
-                ) -> tuple[list[Any], list[list[Any]], list[str], set[tuple[int, int]], list[str]]:
-    """Header, rows of cell values, row labels, (row, col) positions of percent cells, notes."""
+                ) -> tuple[list[Any], pd.DataFrame, list[str], set[tuple[int, int]], list[str]]:
+    """Header, the cells below it (object columns by header position, blanks None), row
+    labels, (row, col) positions of percent cells, notes."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            book = load_workbook(path, data_only=True, read_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken workbook
-            raise InputError(f"attributes sheet {path}: cannot be read as an Excel workbook "
-                             f"({exc})") from None
-        if sheet is not None and sheet not in book.sheetnames:
-            raise InputError(f"attributes sheet {path}: no sheet {sheet!r}; sheets: "
-                             f"{', '.join(book.sheetnames)}")
-        ws = book[sheet] if sheet else book.worksheets[0]
-        rows = list(ws.iter_rows())
-        book.close()
-        if not rows:
-            raise InputError(f"attributes sheet {path}: the sheet is empty")
-        header = [c.value for c in rows[0]]
-        body = [[c.value for c in r] for r in rows[1:]]
-        percent = {(i, j) for i, r in enumerate(rows[1:]) for j, c in enumerate(r)
-                   if isinstance(c.value, int | float) and "%" in str(c.number_format or "")}
-        return header, body, [f"row {i + 2}" for i in range(len(body))], percent, []
+        cells = read_cells(path, sheet, f"attributes sheet {path}")
+        body = pd.DataFrame(cells.rows, columns=range(len(cells.header)), dtype=object)
+        return cells.header, body, cells.labels, cells.percent, cells.notes
     if suffix in (".csv", ".tsv", ".txt"):
         notes: list[str] = []
+        _check_text_limits(path)
         try:
             table, labels, _ = read_table(Source(path, "attributes"), f"attributes sheet {path}")
         except InputError as utf8_error:
@@ -128,12 +125,37 @@ def _read_cells(path: Path, sheet: str | None
                 raise utf8_error from None
             notes.append(f"attributes sheet {path.name}: not UTF-8; read as GBK (GB18030), "
                          f"which gives its {ID_HEADER} header")
-        body = table.astype(object).where(table.notna(), None).to_numpy().tolist()
-        return list(table.columns), body, labels, set(), notes
+        body = table.astype(object).where(table.notna(), None)
+        header = list(body.columns)
+        body.columns = range(len(header))
+        return header, body, labels, set(), notes
     if suffix == ".xls":
         raise InputError(f"attributes sheet {path}: old .xls workbooks cannot be read; save it "
                          "as .xlsx (Excel: File > Save As > Excel Workbook)")
     raise InputError(f"attributes sheet {path}: not an Excel (.xlsx) or CSV file")
+
+
+def _check_text_limits(path: Path) -> None:
+    """Refuse a CSV sheet over the size, row or column limits before it is parsed (rows
+    counted as line ends, columns as the header line's separators: upper bounds)."""
+    where = f"attributes sheet {path}"
+    size = path.stat().st_size
+    if size > MAX_UNCOMPRESSED_BYTES:
+        raise InputError(f"{where}: {size_text(size)}, over the limit of "
+                         f"{size_text(MAX_UNCOMPRESSED_BYTES)} (MAX_UNCOMPRESSED_BYTES)")
+    lines, first = 0, b""
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            if not lines and not first:
+                first = chunk.split(b"\n", 1)[0]
+            lines += chunk.count(b"\n")
+    if lines > MAX_ROWS + 1:
+        raise InputError(f"{where}: {lines:,} lines, over the limit of {MAX_ROWS:,} rows of "
+                         "data (MAX_ROWS); split the sheet")
+    columns = 1 + max(first.count(sep) for sep in (b",", b"\t", b";"))
+    if columns > MAX_COLUMNS:
+        raise InputError(f"{where}: about {columns:,} columns, over the limit of "
+                         f"{MAX_COLUMNS:,} (MAX_COLUMNS)")
 
 
 def read_sheet(path: str | Path, attributes: Sequence[Attribute], sheet: str | None = None
@@ -171,20 +193,21 @@ def read_sheet(path: str | Path, attributes: Sequence[Attribute], sheet: str | N
         raise InputError(f"attributes sheet {path}: no {ID_HEADER} (estate_id) column; the "
                          f"headers are: {', '.join(str(h) for h in header if h is not None)}")
     keys = [names[_norm(header[j])] for j in keep]
-    rows, row_labels, pct = [], [], set()
-    for i, (cells, label) in enumerate(zip(body, labels, strict=True)):
-        values = [cells[j] if j < len(cells) else None for j in keep]
-        blank = [v is None or (isinstance(v, str) and not v.strip()) for v in values]
-        if all(blank):
-            continue
-        if blank[keys.index("estate_id")]:
-            raise InputError(f"attributes sheet {path}, {label}: values but no {ID_HEADER}")
-        rows.append(values)
-        row_labels.append(label)
-        pct.update((label, keys[n]) for n, j in enumerate(keep) if (i, j) in percent)
-    table = pd.DataFrame(rows, columns=keys, dtype=object)
+    data = body[keep].set_axis(keys, axis=1)
+    blank = data.isna() | data.apply(lambda c: c.astype("string").str.strip() == "").fillna(False)
+    used = ~blank.all(axis=1).to_numpy()
+    no_id = used & blank["estate_id"].to_numpy()
+    formula = used & (data["estate_id"].map(lambda v: v is UNCOMPUTED)).to_numpy(dtype=bool)
+    for bad, why in ((no_id, f"values but no {ID_HEADER}"),
+                     (formula, f"{ID_HEADER} is a formula without a computed value; open and "
+                               "save the workbook in Excel")):
+        if bad.any():
+            raise InputError(f"attributes sheet {path}, {labels[int(np.argmax(bad))]}: {why}")
+    key_of = dict(zip(keep, keys, strict=True))
+    pct = {(labels[i], key_of[j]) for i, j in percent if j in key_of and used[i]}
+    table = data[used].reset_index(drop=True)
     table["estate_id"] = [_id_text(v) for v in table["estate_id"]]
-    table.insert(1, "row", row_labels)
+    table.insert(1, "row", np.asarray(labels, dtype=object)[used])
     twice = table["estate_id"][table["estate_id"].duplicated()].unique()
     if len(twice):
         raise InputError(f"attributes sheet {path}: estate {', '.join(twice[:5])} has more than "
@@ -312,7 +335,9 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
     plus ``in_sheet``), fills missing ``households`` / ``built`` / ``target_year`` (the
     campaign year, column ``创建年份``) of the estates from the sheet,
     and records the sheet's rows in the ledger: rows naming no estate are rejected with the
-    reason, so nothing is lost.
+    reason, so nothing is lost; more than :data:`MAX_LISTED_REJECTS` of them are counted in one
+    note naming the first five, not listed one by one. A formula without a computed value is
+    no data, with that reason in ``site.attributes_no_data``.
 
     Raises
     ------
@@ -333,19 +358,28 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
     at = t["estate_id"].map(pos)
     unknown = t[at.isna()]
     site.ledger.read["attributes"] = len(t)
-    if len(unknown):
+    if len(unknown) > MAX_LISTED_REJECTS:
+        some = ", ".join(f"{e} ({r})" for e, r in unknown[["estate_id", "row"]].head(5).to_numpy())
+        site.ledger.reject_counted("attributes", len(unknown),
+                                   f"{where}: {len(unknown):,} rows name no estate in the "
+                                   f"estates layer, e.g. {some}; they are rejected")
+    elif len(unknown):
         site.ledger.reject("attributes", unknown["estate_id"],
                            [f"{r}: no estate {e} in the estates layer" for e, r
                             in zip(unknown["estate_id"], unknown["row"], strict=True)])
     t = t[at.notna()]
     at = at[at.notna()].astype(int).to_numpy()
     out = pd.DataFrame(index=pd.RangeIndex(n))
+    no_data = pd.DataFrame(index=out.index)
     out["in_sheet"] = False
     out.loc[at, "in_sheet"] = True
 
     def cells(key: str, parse: Callable[[Any, str], Any]) -> list[Any]:
         values = []
         for cell, eid, row in zip(t[key], t["estate_id"], t["row"], strict=True):
+            if cell is UNCOMPUTED:  # no data, with its reason in no_data
+                values.append(None)
+                continue
             try:
                 values.append(parse(cell, row))
             except ValueError as exc:
@@ -363,6 +397,11 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
         column = np.full(n, np.nan)
         column[at] = np.array([np.nan if v is None else v for v in parsed], dtype=float)
         out[key] = column
+        formula = np.array([c is UNCOMPUTED for c in t[key]], dtype=bool)
+        if formula.any():
+            why = np.full(n, "", dtype=object)
+            why[at[formula]] = repr(UNCOMPUTED)
+            no_data[key] = why
     fills: dict[str, list[Any]] = {}
     for key in FILLED:
         if key in t:
@@ -406,4 +445,5 @@ def apply_attributes(site: Site, attributes: Sequence[Attribute], path: str | Pa
     for note in read.notes:
         site.ledger.note(note)
     site.attributes = out
+    site.attributes_no_data = no_data if len(no_data.columns) else None
     site.attributes_source = path.name

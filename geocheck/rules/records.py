@@ -35,7 +35,8 @@ def attribute_values(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray]:
     """One attribute for every estate: ``(values, why_missing)``.
 
     ``values`` are floats (NaN when missing); ``why_missing`` holds the no-data reason where a
-    value is missing ('' elsewhere): no sheet given, the estate not in the sheet, or a blank.
+    value is missing ('' elsewhere): no sheet given, the estate not in the sheet, a blank, or a
+    cell that holds no value (``site.attributes_no_data``, e.g. a formula never computed).
     """
     n = len(ctx.estates)
     table = ctx.site.attributes
@@ -48,9 +49,15 @@ def attribute_values(ctx: Context, key: str) -> tuple[np.ndarray, np.ndarray]:
         return (np.full(n, np.nan),
                 np.full(n, f"no data: the attributes sheet has no column {header}", dtype=object))
     values = table[key].to_numpy(dtype=float)
+    header = ctx.pack.attribute(key).header
     why = np.where(~table["in_sheet"].to_numpy(dtype=bool),
                    f"no data: estate not in the attributes sheet {ctx.site.attributes_source}",
-                   f"no data: {ctx.pack.attribute(key).header} blank in the attributes sheet")
+                   f"no data: {header} blank in the attributes sheet")
+    reasons = ctx.site.attributes_no_data
+    if reasons is not None and key in reasons:
+        given = reasons[key].to_numpy(dtype=object)
+        why = np.where(given != "", f"no data: {header} in the attributes sheet is a " + given,
+                       why)
     return values, np.where(np.isnan(values), why, "").astype(object)
 
 

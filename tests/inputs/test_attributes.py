@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import estate, rect
+import xlsxwriter
+from helpers import estate, rect, text_cell, xlsx_by_hand
 from openpyxl import Workbook, load_workbook
 
 import geocheck
@@ -396,3 +397,72 @@ def test_project_file_names_the_sheet(tmp_path, pack_file, layers) -> None:
     result = geocheck.check(project)  # the pack file too is found beside the project
     assert result.pack.id == "mini" and _status(result)["E1", "S3-rooms"] == "pass"
     assert result.site.attributes_source == "表.xlsx"
+
+
+def test_formula_without_a_computed_value_is_no_data_not_a_fail(tmp_path, pack_file,
+                                                                 layers) -> None:
+    # XlsxWriter (as pandas uses it) writes each formula's value as 0 and leaves computing it to
+    # Excel; E1's 7 staff would read as 0, a wrong fail
+    book = xlsxwriter.Workbook(tmp_path / "x.xlsx")
+    ws = book.add_worksheet()
+    ws.write_row(0, 0, HEADERS)
+    ws.write_row(1, 0, ["E1", "甲", "是"])
+    ws.write_formula(1, 4, "=3+4")
+    book.close()
+    result = geocheck.check(layers, pack=pack_file, attributes=tmp_path / "x.xlsx")
+    f = result.findings.set_index(["estate_id", "rule_id"])
+    assert (f.loc[("E1", "S1"), "status"], f.loc[("E1", "S3-staff"), "status"]) == \
+        ("pass", "no_data")
+    assert f.loc[("E1", "S3-staff"), "evidence"] == (
+        "no data: S3 专职工作人员（人） in the attributes sheet is a formula without a computed "
+        "value")
+
+
+def test_formula_with_a_computed_value_is_judged_and_noted(tmp_path, pack_file, layers) -> None:
+    cells = "".join(text_cell(f"{c}1", h) for c, h in zip("ABCDEFG", HEADERS, strict=True))
+    sheet = xlsx_by_hand(tmp_path / "f.xlsx", (
+        f'<row r="1">{cells}</row><row r="2">{text_cell("A2", "E1")}'
+        '<c r="E2"><f>3+4</f><v>7</v></c><c r="F2"><f>100*0.85</f><v>85</v></c></row>'))
+    result = geocheck.check(layers, pack=pack_file, attributes=sheet)
+    st = _status(result)
+    assert (st["E1", "S3-staff"], st["E1", "S3-satisfaction"]) == ("pass", "pass")
+    assert any(n.endswith("2 cells are formulas; their computed values were used")
+               for n in result.site.ledger.notes)
+
+
+def test_merged_yes_cell_applies_to_each_estate_it_spans(tmp_path, pack_file, layers) -> None:
+    book = Workbook()
+    ws = book.active
+    ws.append(HEADERS)
+    for eid in ("E1", "E2", "E3", "E4"):
+        ws.append([eid])
+    ws["C3"] = "是"
+    ws.merge_cells("C3:C5")  # office of E2, E3 and E4
+    book.save(tmp_path / "m.xlsx")
+    result = geocheck.check(layers, pack=pack_file, attributes=tmp_path / "m.xlsx")
+    st = _status(result)
+    assert [st[e, "S1"] for e in ("E1", "E2", "E3", "E4")] == \
+        ["no_data", "pass", "pass", "pass"]
+    assert any(n.endswith("merged cells in rows 3-5 applied to each row they span")
+               for n in result.site.ledger.notes)
+
+
+@pytest.mark.parametrize("strays", [20, 25])
+def test_many_rows_naming_no_estate_are_counted_in_one_note(tmp_path, pack_file, layers,
+                                                            strays) -> None:
+    sheet = _sheet(tmp_path / "s.xlsx", [["E1", "甲", "是"]]
+                   + [[f"X{i}", "", "否"] for i in range(strays)])
+    ledger = geocheck.check(layers, pack=pack_file, attributes=sheet).site.ledger
+    counts = ledger.counts().set_index("layer").loc["attributes"].to_dict()
+    assert counts == {"read": strays + 1, "judged": 1, "rejected": strays}
+    listed = ledger.rejects_frame()
+    told = [n for n in ledger.notes if "rows name no estate" in n]
+    if strays == 20:  # a handful: one reject each, as before
+        assert len(listed) == 20 and listed["reason"].iloc[0] == \
+            "row 3: no estate X0 in the estates layer"
+        assert told == []
+    else:
+        assert listed.empty
+        assert told == ["attributes sheet s.xlsx: 25 rows name no estate in the estates layer, "
+                        "e.g. X0 (row 3), X1 (row 4), X2 (row 5), X3 (row 6), X4 (row 7); they "
+                        "are rejected"]

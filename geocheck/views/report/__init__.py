@@ -180,7 +180,7 @@ def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes 
                      [[_badge(s, lang), int(counts.get(s, 0))] for s in WORST_FIRST], numeric=(1,))
     layer_counts = ledger.counts()
     judged = t["judged_line"].format(judged=f"{len(result.site.estates):,}",
-                                     rejected=f"{len(ledger.rejects):,}")
+                                     rejected=f"{ledger.total_rejected():,}")
     parts: list[object] = [el("h2", t["summary"]), el("h3", t["verdicts"]), verdicts,
                            el("p", judged), el("h3", t["layer_counts"]),
                            table([t["layer"], t["read"], t["judged"], t["rejected"]],
