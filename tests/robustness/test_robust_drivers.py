@@ -263,9 +263,10 @@ def test_a_format_geocheck_does_not_read_is_refused_naming_the_driver(tmp_path,
         _refused(code, capsys.readouterr().err, gml, "GDAL reads it as GML data")
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 300
+         ) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, check=False,
-                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300)
+                          cwd=ROOT, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
 def test_gdal_stays_off_the_network_once_geocheck_is_imported(tmp_path, server) -> None:
@@ -308,3 +309,19 @@ def test_a_geojson_crs_link_is_refused_even_where_no_proxy_would_let_it_out(tmp_
     assert server.hits == [] and not out.exists()
     _refused(proc.returncode, proc.stderr, src, '"crs" is a link')
 
+
+
+@pytest.mark.parametrize("command", ["dxf", "osm"])
+def test_import_dxf_and_osm_refuse_a_vrt_named_as_their_format(tmp_path, server,
+                                                               command) -> None:
+    """Run as a process with a time limit: the unguarded read of such a VRT hangs on the URL."""
+    src = tmp_path / ("plan.dxf" if command == "dxf" else "district.osm")
+    name = "entities" if command == "dxf" else "points"  # the layer each importer reads
+    src.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="{name}"><SrcDataSource>/vsicurl/'
+                   f"{server.url}/x.geojson</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>",
+                   encoding="utf-8")
+    extra = ["--src-crs", CRS, "--map", "0=buildings"] if command == "dxf" else []
+    proc = _run("-m", "geocheck", "import", command, str(src), *extra,
+                "-o", str(tmp_path / "site.gpkg"), timeout=60)
+    assert server.hits == []
+    _refused(proc.returncode, proc.stderr, src, "GDAL VRT")
