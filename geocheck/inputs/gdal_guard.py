@@ -79,6 +79,7 @@ NETWORK_OFF: dict[str, str] = {
 """GDAL configuration that keeps GDAL off the network, set for the whole process."""
 
 _TABLE_DRIVERS = ("CSV", "XLSX", "ODS")
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".ods")
 
 _SNIFF_BYTES = 65_536
 """How much of a file's start is looked at for a pointer format (GDAL looks at 1,024 bytes)."""
@@ -159,15 +160,19 @@ def vet(path: str | Path, *, kind: str = "a GeoPackage or vector file",
             driver = str(pyogrio.read_info(p, layer=0)["driver"])
     except Exception as exc:  # pyogrio raises several types for files it cannot open
         reason = _one_line(exc).replace(f"'{p}' ", "")
-        raise InputError(f"{p}: {unopened or f'cannot be opened as {kind}'} ({reason})") from None
+        if p.suffix.lower() in _TABLE_SUFFIXES:
+            driver = "CSV"  # a table GDAL cannot even list (e.g. GBK text): said as one
+        else:
+            raise InputError(f"{p}: {unopened or f'cannot be opened as {kind}'} "
+                             f"({reason})") from None
     if driver in drivers:
         return Vetted(p, driver)
     if driver in READ_DRIVERS:
         raise InputError(f"{p}: GDAL reads it as {driver} data ({READ_DRIVERS[driver]}), not "
                          f"as {kind}")
     if driver in _TABLE_DRIVERS:
-        raise InputError(f"{p}: a table (GDAL driver {driver}); geocheck reads CSV and Excel "
-                         "point lists itself: give it to `geocheck import file` or name it in a "
+        raise InputError(f"{p}: a table; geocheck reads CSV and Excel point lists itself, "
+                         "not with GDAL: give it to `geocheck import file` or name it in a "
                          "project file")
     raise InputError(f"{p}: GDAL reads it as {driver} data, a format geocheck does not open; "
                      f"geocheck reads {READABLE}: convert it with ogr2ogr (e.g. ogr2ogr -f GPKG "

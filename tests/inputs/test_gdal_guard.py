@@ -89,8 +89,11 @@ def test_an_sqlite_database_that_is_not_a_geopackage_is_refused(tmp_path) -> Non
 def test_formats_geocheck_does_not_read_are_refused_naming_the_driver(tmp_path) -> None:
     csv = tmp_path / "points.csv"
     csv.write_text("name,lon,lat\na,108.3,22.8\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"a table \(GDAL driver CSV\).*geocheck import file"):
-        vet(csv)
+    gbk = tmp_path / "gbk.csv"  # GDAL cannot even list it; still said to be a table
+    gbk.write_bytes("名称,经度,纬度\n甲,108.3,22.8\n".encode("gbk"))
+    for table in (csv, gbk):
+        with pytest.raises(InputError, match=r"a table; .*`geocheck import file`"):
+            vet(table)
     gpx = tmp_path / "track.gpx"
     gpx.write_text('<?xml version="1.0"?><gpx version="1.1" creator="t" xmlns='
                    '"http://www.topografix.com/GPX/1/1"><wpt lat="22.8" lon="108.3"/></gpx>',
