@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-import pyogrio
-
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -25,7 +23,7 @@ from .inputs.dxf import list_dxf_layers
 from .inputs.importers import import_dxf, import_file, import_osm, parse_mapping
 from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
-from .inputs.read import check_local_file, read_layers
+from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
 from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
@@ -264,17 +262,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
         for name, n in list_dxf_layers(path).items():
             _say(f"  {name:24} {n:>8} entities")
         return 0
-    try:
-        layers = pyogrio.list_layers(path)
-    except pyogrio.errors.DataSourceError as exc:
-        raise GeocheckError(f"{path}: cannot be opened ({exc})") from None
+    layers = describe_layers(path)
     _say(f"{path}")
-    for name, geom_type in layers:
-        meta = pyogrio.read_info(path, layer=name)
+    for name, geom_type, features, crs in layers:
         role = "role" if name in ROLES else "ignored"
         _say(f"  {name:16} {role:8} {geom_type or 'no geometry':16} "
-             f"{meta['features']:>8} features  CRS {meta['crs'] or 'none'}")
-    missing = [r for r in ROLES if r not in {str(n) for n, _ in layers}]
+              f"{features:>8} features  CRS {crs or 'none'}")
+    missing = [r for r in ROLES if r not in {name for name, *_ in layers}]
     if missing:
         _say(f"  absent roles: {', '.join(missing)}")
     return 0

@@ -1,7 +1,8 @@
 """Read role layers from a GeoPackage.
 
-Only regular local files are opened; each layer is read whole with pyogrio. Reading does not
-judge the data: :mod:`geocheck.inputs.normalise` does that and keeps the ledger of rejects.
+Only regular local files in the formats :mod:`geocheck.inputs.gdal_guard` allows are opened;
+each layer is read whole with pyogrio. Reading does not judge the data:
+:mod:`geocheck.inputs.normalise` does that and keeps the ledger of rejects.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import shapely
 
 from ..core.errors import InputError
 from ..core.roles import ROLES
+from .gdal_guard import check_local_file, vet
+
+__all__ = ["SOURCES_TABLE", "RawLayers", "check_local_file", "describe_layers", "list_layers",
+           "read_layers"]
 
 SOURCES_TABLE = "geocheck_sources"
 """Provenance table written by ``geocheck import`` beside the role layers."""
@@ -59,34 +64,28 @@ class RawLayers:
         return self.paths.get(role, self.path)
 
 
-def check_local_file(path: str | Path) -> Path:
-    """Return ``path`` as a Path if it is an existing regular local file, else raise InputError.
-
-    GDAL dataset strings (``/vsicurl/...``, ``CSV:...``, inline JSON or VRT text) are refused.
-    """
-    text = str(path)
-    if text.startswith("/vs") or text.lstrip().startswith(("{", "<")) or (
-        ":" in text.split("/")[0] and len(text.split(":")[0]) > 1
-    ):
-        raise InputError(f"{text[:80]!r} is not a local file path; geocheck opens only regular "
-                         "local files")
-    p = Path(text)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if not p.is_file():
-        raise InputError(f"{p}: not a regular file")
-    return p
-
-
 def list_layers(path: str | Path) -> list[tuple[str, str | None, int]]:
-    """List the layers of a vector file as ``(name, geometry type, feature count)``."""
-    p = check_local_file(path)
+    """List the layers of a vector file as ``(name, geometry type, feature count)``.
+
+    The file is vetted first (:func:`geocheck.inputs.gdal_guard.vet`): a local file in a format
+    geocheck reads, never a VRT or another file that points at other files or URLs.
+    """
+    return [(name, geom, count) for name, geom, count, _crs in describe_layers(path)]
+
+
+def describe_layers(path: str | Path) -> list[tuple[str, str | None, int, str | None]]:
+    """The layers of a vector file as ``(name, geometry type, feature count, CRS)``, the CRS as
+    GDAL gives it (``EPSG:4545``, WKT) or None; the file is vetted first, as by
+    :func:`list_layers`."""
+    return _describe(vet(path).path)
+
+
+def _describe(p: Path) -> list[tuple[str, str | None, int, str | None]]:
     try:
-        names = pyogrio.list_layers(p)
         out = []
-        for name, geom_type in names:
+        for name, geom_type in pyogrio.list_layers(p):
             info = pyogrio.read_info(p, layer=name)
-            out.append((str(name), geom_type, int(info["features"])))
+            out.append((str(name), geom_type, int(info["features"]), info["crs"]))
     except pyogrio.errors.DataSourceError as exc:
         raise InputError(f"{p}: cannot be opened as a GeoPackage or vector file ({exc})") from None
     return out
@@ -172,12 +171,12 @@ def read_layers(path: str | Path) -> RawLayers:
     RawLayers
         The role layers in their own CRS, with the GeoPackage fid kept in column ``_fid``.
     """
-    p = check_local_file(path)
+    p = vet(path).path
     layers: dict[str, gpd.GeoDataFrame] = {}
     ignored: dict[str, int] = {}
     notes: list[str] = []
     sources = pd.DataFrame()
-    for name, _geom_type, count in list_layers(p):
+    for name, _geom_type, count, _crs in _describe(p):
         if name == SOURCES_TABLE:
             sources = pd.DataFrame(pyogrio.read_dataframe(p, layer=name, read_geometry=False))
             continue

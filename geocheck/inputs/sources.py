@@ -26,11 +26,15 @@ from .coordfit import check_fit
 from .coords import check_coord_system, convert_geometries
 from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
 from .encodings import decode_check, shapefile_encoding
-from .read import SOURCES_TABLE, check_local_file, read_vector
+from .gdal_guard import READABLE, check_local_file, vet
+from .read import SOURCES_TABLE, read_vector
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
 CAD_SUFFIXES = {".dxf", ".dwg"}
 OSM_SUFFIXES = {".osm", ".pbf"}
+VECTOR_DRIVERS = ("GPKG", "ESRI Shapefile", "GeoJSON", "FlatGeobuf", "KML", "LIBKML")
+"""GDAL drivers of the files read as one vector layer (DXF and OSM have importers of their
+own)."""
 
 X_NAMES = ("lon", "lng", "long", "longitude", "经度", "x", "point_x", "东坐标")
 Y_NAMES = ("lat", "latitude", "纬度", "y", "point_y", "北坐标")
@@ -99,11 +103,12 @@ def _where(src: Source) -> str:
 
 def _read_vector(src: Source, where: str) -> tuple[gpd.GeoDataFrame, list[str]]:
     notes: list[str] = []
+    vet(src.path, kind="a vector layer file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, KML)",
+        drivers=VECTOR_DRIVERS)
     try:
         names = [str(n) for n, _ in pyogrio.list_layers(src.path)]
     except pyogrio.errors.DataSourceError:
-        raise InputError(f"{src.path}: not a file geocheck can read (GeoPackage, Shapefile, "
-                         "GeoJSON, KML, FlatGeobuf, CSV, Excel, DXF, OSM ...)") from None
+        raise InputError(f"{src.path}: not a file geocheck can read ({READABLE})") from None
     layer = src.layer
     if layer is None:
         if len(names) == 1:
@@ -327,6 +332,8 @@ def write_role(loaded: Loaded, out: Path, role: str | None = None) -> Path:
     """Write (or replace) layer ``role`` in GeoPackage ``out`` and record its provenance in the
     :data:`SOURCES_TABLE` table."""
     role = role or loaded.record["role"]
+    if Path(out).exists():  # replaced in place: it must be a GeoPackage, not a pointer to data
+        vet(out, kind="a GeoPackage", drivers=("GPKG",))
     frame = loaded.frame.drop(columns=[c for c in ("_fid",) if c in loaded.frame.columns])
     frame = frame.rename(columns={c: str(c) for c in frame.columns})
     try:
@@ -346,6 +353,7 @@ def read_sources_table(path: Path) -> pd.DataFrame:
     """The provenance table of a GeoPackage written by ``geocheck import`` (empty if none)."""
     if not Path(path).exists():
         return pd.DataFrame()
+    path = vet(path, kind="a GeoPackage", drivers=("GPKG",)).path
     try:
         names = {str(n) for n, _ in pyogrio.list_layers(path)}
     except pyogrio.errors.DataSourceError:

@@ -26,7 +26,7 @@ from ..encodings import (
     gdal_encoding,
     lookup_codec,
 )
-from ..read import check_local_file
+from ..gdal_guard import check_local_file, vet
 
 NAME_TAGS = ("NAME", "名称", "站名", "名字")
 """Block attribute tags whose value names a block insert (the only attribute names it too)."""
@@ -79,6 +79,7 @@ class Drawing:
 def open_drawing(path: str | Path, encoding: str | None) -> Drawing:
     p = check_local_file(path)
     refuse_dwg(p)
+    vet(p, kind="a DXF drawing", drivers=("DXF",), unopened="cannot be read as DXF")
     raw = p.read_bytes()
     if raw.startswith(b"AutoCAD Binary DXF"):
         return _binary(raw, encoding, p)

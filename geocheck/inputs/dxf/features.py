@@ -21,7 +21,7 @@ from pyproj.exceptions import CRSError as ProjCRSError
 
 from ...core.errors import CRSError, InputError
 from ...core.roles import POINT, POLYGON, ROLES
-from ..read import check_local_file
+from ..gdal_guard import check_local_file
 from .drawing import Drawing, count_layers, open_drawing, read_entities, refuse_dwg, unescape
 
 CLOSE_TOLERANCE = 0.001

@@ -23,8 +23,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from ...core.errors import InputError
-from ..read import check_local_file
+from ..gdal_guard import gdal_env, vet
 from .tags import ROLE_TAGS, Condition
 
 _POLYGON, _MULTIPOLYGON = 3, 6  # shapely type ids
@@ -45,17 +44,8 @@ def one_line(exc: BaseException) -> str:
 
 def check_osm_file(path: str | Path) -> tuple[Path, bool]:
     """Return (path, is_xml) for a local file GDAL opens with its OSM driver, else InputError."""
-    p = check_local_file(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            driver = pyogrio.read_info(p, layer=0)["driver"]
-    except Exception as exc:  # pyogrio raises several types for files it cannot open
-        raise InputError(f"{p}: not an OpenStreetMap file GDAL can open (.osm XML or .osm.pbf): "
-                         f"{one_line(exc)}") from None
-    if driver != "OSM":
-        raise InputError(f"{p}: GDAL reads it as {driver} data, not as OpenStreetMap data "
-                         "(.osm XML or .osm.pbf)")
+    p = vet(path, kind="an OpenStreetMap file (.osm XML or .osm.pbf)", drivers=("OSM",),
+            unopened="not an OpenStreetMap file GDAL can open (.osm XML or .osm.pbf)").path
     with p.open("rb") as f:
         head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
     return p, head.startswith(b"<")
@@ -188,7 +178,7 @@ def gdal_skipped(p: Path) -> tuple[dict[str, int], list[str]] | None:
     GDAL reports them only as debug messages on stderr, so a child process reads the file with
     ``CPL_DEBUG=OSM`` and its stderr is parsed. Returns None when the probe fails.
     """
-    env = {**os.environ, "CPL_DEBUG": "OSM"}
+    env = {**os.environ, **gdal_env(), "CPL_DEBUG": "OSM"}
     env.pop("CPL_LOG", None)
     try:
         proc = subprocess.run([sys.executable, "-c", _PROBE, str(p), str(CONFIG_FILE)],
