@@ -140,6 +140,32 @@ def metres(d: float, limit: float | None = None, *, at_most: bool = True,
     return text if text == "n/a" else f"{text} m"
 
 
+def metres_all(d: np.ndarray, limit: float | np.ndarray | None = None, *, at_most: bool = True,
+               decimals: int = 1) -> list[str]:
+    """:func:`metres` of every distance of ``d`` (metres), vectorised: each text reads as its
+    verdict against ``limit`` (one threshold for all, or one each; NaN: none).
+
+    The figure rounded to ``decimals`` is compared with the threshold in numpy; only the few
+    distances whose rounded figure would read as the other verdict (near misses) go through
+    :func:`metres` one by one for more places.
+    """
+    d = np.asarray(d, dtype=float)
+    judged = np.round(d, DISTANCE_DECIMALS)
+    shown = np.round(judged, decimals)
+    texts = [f"{v:,.{decimals}f} m" if np.isfinite(v) else "n/a" for v in judged.tolist()]
+    if limit is None:
+        return texts
+    lim = np.broadcast_to(np.asarray(limit, dtype=float), d.shape)
+    given = np.isfinite(lim) & np.isfinite(judged)
+    meets = np.where(at_most, judged <= lim, judged >= lim)
+    reads = np.where(at_most, shown <= lim, shown >= lim)
+    # a rounded figure within a rounding step of the threshold is checked exactly, as printed
+    near = given & ((reads != meets) | (np.abs(shown - lim) <= 10.0 ** -decimals))
+    for i in np.flatnonzero(near).tolist():
+        texts[i] = metres(float(d[i]), float(lim[i]), at_most=at_most, decimals=decimals)
+    return texts
+
+
 def judged_metres(d: float) -> str:
     """A distance already judged (a findings value, metres) to the millimetre it was judged
     at, without trailing zeros: 70.001 -> "70.001 m", 736.5 -> "736.5 m" ("n/a" for NaN), so

@@ -23,6 +23,7 @@ from ..core.units import (
     DISTANCE_DECIMALS,
     RATIO_DECIMALS,
     metres,
+    metres_all,
     percent,
     plain,
     share,
@@ -96,9 +97,9 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
         dists[k] = d
         state[k] = np.where(np.isnan(d), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
         labels = ctx.label(role, pos)
-        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at "
-                                         f"{metres(x, limit)}"
-                                         for lab, x in zip(labels, d, strict=True)],
+        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at {m}"
+                                         for lab, m in zip(labels, metres_all(d, limit),
+                                                           strict=True)],
                               f"no {ROLES[role].label_en} in the data"))
         methods.append(near["method"].map(ORIGIN_TEXT).to_numpy())
         has = np.flatnonzero(pos >= 0)
@@ -107,8 +108,9 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             inside = near["method"].to_numpy()[has] == INSIDE
             lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
             evidence.append((k, evidence_frame("evidence_lines", rule, has,
-                                          [f"{rule.id}: {lab} {metres(x, limit)}" for lab, x
-                                           in zip(labels[has], d[has], strict=True)],
+                                          [f"{rule.id}: {lab} {m}" for lab, m
+                                           in zip(labels[has], metres_all(d[has], limit),
+                                                  strict=True)],
                                           d[has], lines, ctx.site.crs, limit=limit)))
     passed = (state == 1).any(axis=0)
     failed = (state == 0).all(axis=0)
@@ -177,8 +179,9 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     ]
     bad = np.flatnonzero(beyond)
     ev = evidence_frame("uncovered_buildings", rule, est[bad],
-                   [f"building {b}: {metres(x, limit)} to {t}" for b, x, t
-                    in zip(bids[bad], d[bad], ctx.label(role, target_pos[bad]), strict=True)],
+                   [f"building {b}: {m} to {t}" for b, m, t
+                    in zip(bids[bad], metres_all(d[bad], limit),
+                           ctx.label(role, target_pos[bad]), strict=True)],
                    d[bad], res.geometry.to_numpy()[bad], ctx.site.crs, limit=limit)
     return Outcome(out, [ev])
 
@@ -233,8 +236,9 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     geoms = feats.geometry.to_numpy()[fpos[bad]]
     geoms = np.where(shapely.get_type_id(geoms) == 0, geoms, shapely.point_on_surface(geoms))
     ev = evidence_frame("too_close_points", rule, est[bad],
-                   [f"{f}: {metres(x, limit, at_most=False)} from building {b}" for f, x, b
-                    in zip(flabels[bad], d[bad], blabels[bad], strict=True)],
+                   [f"{f}: {m} from building {b}" for f, m, b
+                    in zip(flabels[bad], metres_all(d[bad], limit, at_most=False), blabels[bad],
+                           strict=True)],
                    d[bad], geoms, ctx.site.crs, limit=limit)
     return Outcome(out, [ev])
 
@@ -266,9 +270,10 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
             part = np.full(n, f"{ROLES[other].label_en}: layer not provided", dtype=object)
         else:
             labels = ctx.label(other, near["facility_pos"].to_numpy())
-            part = np.array([f"nearest {ROLES[other].label_en}: {lab} at {metres(x)}" if lab else
+            part = np.array([f"nearest {ROLES[other].label_en}: {lab} at {m}" if lab else
                              f"no {ROLES[other].label_en} in the data"
-                             for lab, x in zip(labels, near["distance_m"], strict=True)],
+                             for lab, m in zip(labels, metres_all(near["distance_m"]),
+                                               strict=True)],
                             dtype=object)
         near_text = np.where(near_text == "", part, near_text + "; " + part)
     guessed = ctx.estates.get("households_estimated", pd.Series(False, index=hh.index))

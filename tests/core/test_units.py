@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from geocheck.core.units import metres, number, percent, plain, points, share
+from geocheck.core.units import metres, metres_all, number, percent, plain, points, share
 
 
 def test_metres_reads_as_its_verdict() -> None:
@@ -29,3 +29,18 @@ def test_numbers_are_plain() -> None:
     assert percent(0.35) == "35 %" and percent(1e-7) == "0.00001 %"
     assert points(73.60000000000001) == "73.6"
     assert number(19.996, 2, 20, at_most=False) == "19.996"
+
+
+def test_metres_all_writes_what_metres_writes_one_by_one() -> None:
+    """The vectorised texts equal the one-by-one ones around each threshold, both directions,
+    whole metres and tenths, NaN included (so near misses still read as misses)."""
+    rng = np.random.default_rng(7)
+    for lim in (5.0, 70.0, 500.0, 0.5):
+        d = np.r_[lim + rng.choice([-1, 1], 3000) * 10 ** rng.uniform(-5, 1, 3000),
+                  lim, np.nan, 3 * lim]
+        for at_most in (True, False):
+            for decimals in (0, 1):
+                got = metres_all(d, lim, at_most=at_most, decimals=decimals)
+                assert got == [metres(x, lim, at_most=at_most, decimals=decimals) for x in d]
+    assert metres_all(np.array([70.0014]), 70.0) == ["70.001 m"]
+    assert metres_all(np.array([65.26, np.nan])) == ["65.3 m", "n/a"]

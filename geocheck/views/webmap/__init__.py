@@ -27,7 +27,7 @@ from ...core.units import (
     DISTANCE_DECIMALS,
     RATIO_DECIMALS,
     VALUE_DECIMALS,
-    metres,
+    metres_all,
     number,
     plain,
     points,
@@ -331,8 +331,8 @@ def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
                            "decisive": ev["decisive"].astype(bool).to_numpy()},
                           geometry=ev.geometry.to_numpy(), crs=ev.crs)
     # Whole metres, with more places where a whole number would read as the other verdict.
-    ev["short"] = [metres(d, limit, decimals=0) for d, limit
-                   in zip(result.evidence["distance_m"], result.evidence["limit_m"], strict=True)]
+    ev["short"] = metres_all(result.evidence["distance_m"].to_numpy(dtype=float),
+                             result.evidence["limit_m"].to_numpy(dtype=float), decimals=0)
     lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"]]
     red = {"color": EVIDENCE_COLOUR, "fillColor": EVIDENCE_COLOUR}
     if len(lines):
