@@ -39,12 +39,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"geocheck: error: {printable(message)} (see {self.prog} --help)\n")
 
 
+ERROR_CHARS = 4000
+"""An error or note on standard error is cut after this many characters (a 100 kB estate id
+quoted in a message must not flood the terminal); the message says how much was left out."""
+
+
 def _say(*lines: str, err: bool = False) -> None:
     """Print ``lines`` with nothing a terminal would act on (see
     :func:`geocheck.core.terminal.printable`); an error or note on standard error is one
-    line."""
+    line of at most :data:`ERROR_CHARS` characters."""
     for line in lines:
-        print(printable(line, newlines=not err), file=sys.stderr if err else sys.stdout)
+        text = printable(line, newlines=not err)
+        if err and len(text) > ERROR_CHARS:
+            text = f"{text[:ERROR_CHARS]}… ({len(text) - ERROR_CHARS:,} more characters)"
+        print(text, file=sys.stderr if err else sys.stdout)
 
 
 def _report_maps(text: str) -> int | None:

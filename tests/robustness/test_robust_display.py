@@ -177,6 +177,17 @@ def test_error_naming_a_feature_is_one_inert_line(tmp_path: Path, capsys) -> Non
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", err)
 
 
+def test_an_error_quoting_a_100_kb_id_is_one_bounded_line(tmp_path: Path, capsys) -> None:
+    huge = "E" * 100_000
+    src = write_gpkg(tmp_path / "in.gpkg", {
+        "estates": layer([estate(huge, rect(0, 0, 100, 100), built="newish")])})
+    assert main(["check", str(src), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert len(err) < 4200 and err.rstrip().endswith("more characters)")
+    assert err.startswith("geocheck: error: ") and "E" * 1000 in err
+
+
 def test_extends_chain_of_1200_packs_is_refused(tmp_path: Path, capsys) -> None:
     for i in range(1200):
         parent = f"p{i + 1}.toml" if i < 1199 else "guangxi"
