@@ -1,0 +1,155 @@
+"""How points and polygons join a walking network, and the segments split where they join.
+
+- A point joins at the nearest point of the nearest segment, by a straight leg that counts in
+  the distance.
+- A polygon joins at 0 m wherever a path runs inside it or on its boundary: at the points where
+  segments cross its boundary and at the vertices inside it (the walk may start anywhere on the
+  network inside it, and the nearest such place is always one of these). A polygon no path
+  touches joins like a point, from the nearest point of its boundary.
+
+A join that falls inside a segment becomes a new node splitting it: the joins of one segment
+are sorted along it and chained, so two joins on one segment are as far apart as along it.
+All of it is vectorised over geometries and joins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from .measure import query_nearest
+from .network_graph import Network
+
+
+@dataclass(frozen=True, eq=False)
+class Joins:
+    """Where geometries join the network, one row per join.
+
+    Attributes
+    ----------
+    owner : position of the geometry in the input array.
+    seg : the segment joined.
+    t_m : distance along the segment from its start, metres.
+    leg : length of the straight leg from the geometry to the segment, metres (0 when the
+        geometry touches the segment there).
+    geom_xy : (n, 2) the point on the geometry the leg leaves from.
+    """
+
+    owner: np.ndarray
+    seg: np.ndarray
+    t_m: np.ndarray
+    leg: np.ndarray
+    geom_xy: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    @staticmethod
+    def concat(*parts: Joins) -> Joins:
+        """The joins of several inputs one after the other (owners kept as they are)."""
+        return Joins(*(np.concatenate([getattr(p, f) for p in parts])
+                       for f in ("owner", "seg", "t_m", "leg", "geom_xy")))
+
+
+def join(network: Network, geoms: np.ndarray) -> Joins:
+    """Where each geometry (points or polygons, metres) joins the network.
+
+    Missing or empty geometries, and all of them when the network has no segment, get no join.
+    """
+    geoms = np.asarray(geoms, dtype=object).reshape(-1)
+    ok = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    parts, idx = shapely.get_parts(geoms[ok], return_index=True)
+    owner = ok[idx]
+    segments = network.segments
+    if not len(parts) or not len(segments):
+        return _empty()
+    # parts a segment touches: every coordinate of the segment's piece inside the part
+    p, s = network.tree.query(parts, predicate="intersects")
+    pieces = shapely.intersection(parts[p], segments[s])
+    xy_in, k = shapely.get_coordinates(pieces, return_index=True)
+    touched = np.zeros(len(parts), dtype=bool)
+    touched[p] = True
+    # the others: a leg from the part's nearest point to the nearest segment
+    alone = np.flatnonzero(~touched)
+    a, s_near, leg = query_nearest(network.tree, parts[alone])
+    a = alone[a]
+    legs = shapely.get_coordinates(shapely.shortest_line(segments[s_near], parts[a]))
+    legs = legs.reshape(-1, 2, 2)
+    seg = np.concatenate([s[k], s_near])
+    at_xy = np.concatenate([xy_in, legs[:, 0]])
+    return Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg,
+                 t_m=_along(network, seg, at_xy),
+                 leg=np.concatenate([np.zeros(len(k)), leg]),
+                 geom_xy=np.concatenate([xy_in, legs[:, 1]]))
+
+
+def _empty() -> Joins:
+    none = np.zeros(0, dtype=np.intp)
+    return Joins(owner=none, seg=none, t_m=np.zeros(0), leg=np.zeros(0),
+                 geom_xy=np.zeros((0, 2)))
+
+
+def _along(network: Network, seg: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Distance (metres) along each segment from its start to the projection of a point."""
+    a, b = network.seg_xy[seg, 0], network.seg_xy[seg, 1]
+    d = b - a
+    length = network.seg_m[seg]
+    t = ((xy - a) * d).sum(axis=1) / length
+    return np.clip(t, 0.0, length)
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """The network with its segments split at the joins.
+
+    Attributes
+    ----------
+    node : the node each join lands on (a segment end, or a new node inside the segment).
+    xy : coordinates of all the nodes, the network's first and the new ones after, metres.
+    edge_u, edge_v, edge_m : the undirected edges, the network's and those of the split
+        segments' pieces, with their lengths in metres.
+    """
+
+    node: np.ndarray
+    xy: np.ndarray
+    edge_u: np.ndarray
+    edge_v: np.ndarray
+    edge_m: np.ndarray
+
+
+def split_segments(network: Network, joins: Joins) -> Split:
+    """Insert the joins that fall inside segments as new nodes, chained along each segment.
+
+    A segment's own edge is kept beside the chain of its pieces: both have the same length, so
+    distances are as if the segment were replaced.
+    """
+    seg, t = joins.seg, joins.t_m
+    length = network.seg_m[seg]
+    node = np.where(t <= 0, network.seg_u[seg], network.seg_v[seg])
+    inner = np.flatnonzero((t > 0) & (t < length))
+    n = network.n_nodes
+    if not len(inner):
+        return Split(node, network.xy, network.edge_u, network.edge_v, network.edge_m)
+    # one new node per distinct (segment, distance along it), in order along each segment
+    order = inner[np.lexsort((t[inner], seg[inner]))]
+    s, d = seg[order], t[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
+    ids = n + np.cumsum(new) - 1
+    node[order] = ids
+    s, d, ids = s[new], d[new], ids[new]
+    first = np.ones(len(s), dtype=bool)
+    first[1:] = s[1:] != s[:-1]
+    last = np.ones(len(s), dtype=bool)
+    last[:-1] = s[1:] != s[:-1]
+    prev = np.where(first, network.seg_u[s], np.roll(ids, 1))
+    prev_d = np.where(first, 0.0, np.roll(d, 1))
+    a, b = network.seg_xy[s, 0], network.seg_xy[s, 1]
+    xy = a + (b - a) * (d / network.seg_m[s])[:, None]
+    return Split(node=node, xy=np.concatenate([network.xy, xy]),
+                 edge_u=np.concatenate([network.edge_u, prev, ids[last]]),
+                 edge_v=np.concatenate([network.edge_v, ids, network.seg_v[s[last]]]),
+                 edge_m=np.concatenate([network.edge_m, d - prev_d,
+                                        network.seg_m[s[last]] - d[last]]))
