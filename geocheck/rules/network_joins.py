@@ -65,10 +65,8 @@ def join(network: Network, geoms: np.ndarray) -> Joins:
     segments = network.segments
     if not len(parts) or not len(segments):
         return _empty()
-    # parts a segment touches: every coordinate of the segment's piece inside the part
     p, s = network.tree.query(parts, predicate="intersects")
-    pieces = shapely.intersection(parts[p], segments[s])
-    xy_in, k = shapely.get_coordinates(pieces, return_index=True)
+    xy_in, k = _touching(network, parts, p, s)
     touched = np.zeros(len(parts), dtype=bool)
     touched[p] = True
     # the others: a leg from the part's nearest point to the nearest segment
@@ -85,10 +83,39 @@ def join(network: Network, geoms: np.ndarray) -> Joins:
                  geom_xy=np.concatenate([xy_in, legs[:, 1]]))
 
 
+def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Where segments ``s`` touch the parts ``p`` they intersect: ``(xy, pair)`` for each
+    join at 0 m, ``pair`` indexing ``p`` and ``s``.
+
+    A point joins where it lies. A polygon joins at the segment's ends inside or on it and,
+    when the segment leaves it, where it crosses its boundary (the nearest place of a segment
+    inside a polygon to anywhere else is always one of these).
+    """
+    pair = np.arange(len(p))
+    point = shapely.get_type_id(parts[p]) == 0
+    xy_point = shapely.get_coordinates(parts[p[point]])
+    area, pa, sa = pair[~point], p[~point], s[~point]
+    shapely.prepare(parts[pa])
+    a, b = network.seg_xy[sa, 0], network.seg_xy[sa, 1]
+    a_in = shapely.intersects_xy(parts[pa], a[:, 0], a[:, 1])
+    b_in = shapely.intersects_xy(parts[pa], b[:, 0], b[:, 1])
+    leaves = ~(a_in & b_in)
+    crossings = shapely.intersection(shapely.boundary(parts[pa[leaves]]),
+                                     network.segments[sa[leaves]])
+    xy_cross, c = shapely.get_coordinates(crossings, return_index=True)
+    return (np.concatenate([xy_point, a[a_in], b[b_in], xy_cross]),
+            np.concatenate([pair[point], area[a_in], area[b_in], area[leaves][c]]))
+
+
 def _empty() -> Joins:
     none = np.zeros(0, dtype=np.intp)
     return Joins(owner=none, seg=none, t_m=np.zeros(0), leg=np.zeros(0),
                  geom_xy=np.zeros((0, 2)))
+
+
+_SNAP_M = 1e-9
+"""A join this close (metres) to a segment's end lands on its node."""
 
 
 def _along(network: Network, seg: np.ndarray, xy: np.ndarray) -> np.ndarray:
@@ -97,7 +124,10 @@ def _along(network: Network, seg: np.ndarray, xy: np.ndarray) -> np.ndarray:
     d = b - a
     length = network.seg_m[seg]
     t = ((xy - a) * d).sum(axis=1) / length
-    return np.clip(t, 0.0, length)
+    t[t <= _SNAP_M] = 0.0  # a segment's own end, give or take rounding, is its node
+    end = t >= length - _SNAP_M
+    t[end] = length[end]
+    return t
 
 
 @dataclass(frozen=True, eq=False)
