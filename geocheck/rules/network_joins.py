@@ -101,11 +101,44 @@ def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
     a_in = shapely.intersects_xy(parts[pa], a[:, 0], a[:, 1])
     b_in = shapely.intersects_xy(parts[pa], b[:, 0], b[:, 1])
     leaves = ~(a_in & b_in)
-    crossings = shapely.intersection(shapely.boundary(parts[pa[leaves]]),
-                                     network.segments[sa[leaves]])
-    xy_cross, c = shapely.get_coordinates(crossings, return_index=True)
+    xy_cross, c = _crossings(network, parts, pa[leaves], sa[leaves])
     return (np.concatenate([xy_point, a[a_in], b[b_in], xy_cross]),
             np.concatenate([pair[point], area[a_in], area[b_in], area[leaves][c]]))
+
+
+def _crossings(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Where each segment ``s[i]`` meets the boundary of ``parts[p[i]]``: ``(xy, i)``,
+    computed in numpy from the rings' edges. Where a segment runs along the boundary, the
+    edges at the ends of that stretch cross it there (a ring is closed), so edges parallel
+    to the segment are left out."""
+    used = np.unique(p)
+    rings, r_part = shapely.get_rings(parts[used], return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    start = np.flatnonzero(ring[1:] == ring[:-1])
+    edge_part = used[r_part[ring[start]]]
+    e0, e1 = coords[start], coords[start + 1]
+    i, e = shapely.STRtree(shapely.linestrings(np.stack([e0, e1], axis=1))).query(
+        network.segments[s])
+    keep = edge_part[e] == p[i]
+    i, e = i[keep], e[keep]
+    a = network.seg_xy[s[i], 0]
+    r = network.seg_xy[s[i], 1] - a
+    q0, q = e0[e], e1[e] - e0[e]
+    d = q0 - a
+    denom = _cross(r, q)
+    parallel = np.abs(denom) <= 1e-12 * np.hypot(*r.T) * np.hypot(*q.T)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = _cross(d, q) / denom
+        u = _cross(d, r) / denom
+    eps = 1e-12
+    hit = ~parallel & (t >= -eps) & (t <= 1 + eps) & (u >= -eps) & (u <= 1 + eps)
+    return a[hit] + r[hit] * np.clip(t[hit], 0, 1)[:, None], i[hit]
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The z of the cross product of rows of 2-vectors."""
+    return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
 
 
 def _empty() -> Joins:

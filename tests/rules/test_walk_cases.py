@@ -14,17 +14,22 @@ import numpy as np
 import pytest
 import shapely
 from helpers import X0, Y0, at, rect
+from shapely.geometry import Polygon
 
 from geocheck.rules.network import build_network, walk_to_nearest
 
 CASES = tomllib.loads((Path(__file__).parent / "cases" / "walking" / "network.toml")
                       .read_text(encoding="utf-8"))["cases"]
+ORIGIN = np.array([X0, Y0])
 
 
 def _geoms(case: dict[str, Any], side: str) -> np.ndarray:
     points = [at(x, y) for x, y in case.get(f"{side}_points", [])]
     rects = [rect(*r) for r in case.get(f"{side}_rects", [])]
-    return np.array(points + rects, dtype=object)
+    polygons = [Polygon(np.array(rings[0]) + ORIGIN,
+                        [np.array(hole) + ORIGIN for hole in rings[1:]])
+                for rings in case.get(f"{side}_polygons", [])]
+    return np.array(points + rects + polygons, dtype=object)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -49,6 +54,6 @@ def test_walking_case(case: dict[str, Any]) -> None:
     if "straight_m" in case:
         assert straight == pytest.approx(case["straight_m"], abs=1e-6)
     if "route" in case:
-        want = np.array(case["route"], dtype=float) + np.array([X0, Y0])
+        want = np.array(case["route"], dtype=float) + ORIGIN
         np.testing.assert_allclose(shapely.get_coordinates(route), want, atol=1e-6)
         assert route.length == pytest.approx(case["expect_m"], abs=1e-6)
