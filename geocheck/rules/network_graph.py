@@ -103,8 +103,7 @@ def build_network(lines: np.ndarray, *, tolerance_m: float = JOIN_TOLERANCE_M) -
     coords, line = shapely.get_coordinates(parts, return_index=True)
     if not np.isfinite(coords).all():
         raise ValueError("build_network: a line has a coordinate that is not finite")
-    vertex_xy, vertex = np.unique(coords, axis=0, return_inverse=True)
-    vertex = vertex.reshape(-1)
+    vertex_xy, vertex = _distinct(coords)
     cluster = _cluster(vertex_xy, vertex, line, tolerance_m)
     first = np.unique(cluster, return_index=True)[1]
     node = cluster[vertex]
@@ -120,6 +119,18 @@ def build_network(lines: np.ndarray, *, tolerance_m: float = JOIN_TOLERANCE_M) -
     return Network(xy=vertex_xy[first], edge_u=edge_u, edge_v=edge_v, edge_m=edge_m,
                    seg_xy=seg_xy, seg_u=seg_u, seg_v=seg_v, seg_m=seg_m, tree=tree,
                    tolerance_m=float(tolerance_m))
+
+
+def _distinct(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct coordinates and, for each input row, which one it is (like
+    ``np.unique(axis=0, return_inverse=True)``, without its slow row sort)."""
+    order = np.lexsort((coords[:, 1], coords[:, 0]))
+    ordered = coords[order]
+    new = np.ones(len(coords), dtype=bool)
+    new[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+    inverse = np.empty(len(coords), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
 
 
 def _cluster(vertex_xy: np.ndarray, vertex: np.ndarray, line: np.ndarray,

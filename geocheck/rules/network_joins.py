@@ -66,7 +66,7 @@ def join(network: Network, geoms: np.ndarray) -> Joins:
     if not len(parts) or not len(segments):
         return _empty()
     p, s = network.tree.query(parts, predicate="intersects")
-    xy_in, k = _touching(network, parts, p, s)
+    xy_in, k, t_in = _touching(network, parts, p, s)
     touched = np.zeros(len(parts), dtype=bool)
     touched[p] = True
     # the others: a leg from the part's nearest point to the nearest segment
@@ -76,21 +76,23 @@ def join(network: Network, geoms: np.ndarray) -> Joins:
     legs = shapely.get_coordinates(shapely.shortest_line(segments[s_near], parts[a]))
     legs = legs.reshape(-1, 2, 2)
     seg = np.concatenate([s[k], s_near])
-    at_xy = np.concatenate([xy_in, legs[:, 0]])
-    return Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg,
-                 t_m=_along(network, seg, at_xy),
+    t = np.concatenate([t_in, np.full(len(a), np.nan)])
+    unknown = np.isnan(t)
+    t[unknown] = _along(network, seg[unknown], np.concatenate([xy_in, legs[:, 0]])[unknown])
+    return Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg, t_m=t,
                  leg=np.concatenate([np.zeros(len(k)), leg]),
                  geom_xy=np.concatenate([xy_in, legs[:, 1]]))
 
 
 def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Where segments ``s`` touch the parts ``p`` they intersect: ``(xy, pair)`` for each
-    join at 0 m, ``pair`` indexing ``p`` and ``s``.
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where segments ``s`` touch the parts ``p`` they intersect: ``(xy, pair, t_m)`` for each
+    join at 0 m, ``pair`` indexing ``p`` and ``s``, ``t_m`` the distance along the segment
+    where it is known without projecting (a segment's end), else NaN.
 
-    A point joins where it lies. A polygon joins at the segment's ends inside or on it and,
-    when the segment leaves it, where it crosses its boundary (the nearest place of a segment
-    inside a polygon to anywhere else is always one of these).
+    A point joins where it lies. A polygon joins at the segment's ends inside or on it (each
+    node once per polygon) and, when the segment leaves it, where it crosses its boundary (the
+    nearest place of a segment inside a polygon to anywhere else is always one of these).
     """
     pair = np.arange(len(p))
     point = shapely.get_type_id(parts[p]) == 0
@@ -100,10 +102,19 @@ def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
     a, b = network.seg_xy[sa, 0], network.seg_xy[sa, 1]
     a_in = shapely.intersects_xy(parts[pa], a[:, 0], a[:, 1])
     b_in = shapely.intersects_xy(parts[pa], b[:, 0], b[:, 1])
+    # the nodes inside, once per part
+    end_pair = np.concatenate([area[a_in], area[b_in]])
+    end_xy = np.concatenate([a[a_in], b[b_in]])
+    end_t = np.concatenate([np.zeros(a_in.sum()), network.seg_m[sa[b_in]]])
+    end_node = np.concatenate([network.seg_u[sa[a_in]], network.seg_v[sa[b_in]]])
+    once = np.unique(p[end_pair].astype(np.int64) * network.n_nodes + end_node,
+                     return_index=True)[1]
     leaves = ~(a_in & b_in)
     xy_cross, c = _crossings(network, parts, pa[leaves], sa[leaves])
-    return (np.concatenate([xy_point, a[a_in], b[b_in], xy_cross]),
-            np.concatenate([pair[point], area[a_in], area[b_in], area[leaves][c]]))
+    return (np.concatenate([xy_point, end_xy[once], xy_cross]),
+            np.concatenate([pair[point], end_pair[once], area[leaves][c]]),
+            np.concatenate([np.full(point.sum(), np.nan), end_t[once],
+                            np.full(len(c), np.nan)]))
 
 
 def _crossings(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
