@@ -19,7 +19,7 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from .network_graph import JOIN_TOLERANCE_M, Network, build_network
-from .network_joins import Joins, join, split_segments
+from .network_joins import Joins, Split, join, split_segments
 
 __all__ = ["JOIN_TOLERANCE_M", "Network", "Walks", "build_network", "walk_to_nearest"]
 
@@ -136,44 +136,64 @@ def walk_to_nearest(network: Network, origins: np.ndarray, groups: np.ndarray, n
     at_o = join(network, origins)
     at_f = join(network, facilities)
     split = split_segments(network, Joins.concat(at_o, at_f))
-    node_o, node_f = split.node[:len(at_o)], split.node[len(at_o):]
-    n_real = len(split.xy)
-    n_all = n_real + len(facilities)
-    # the facilities' legs: facility node -> join node, each pair once with its least leg
-    f_node = n_real + at_f.owner
-    key = f_node.astype(np.int64) * n_all + node_f
-    order = np.lexsort((at_f.leg, key))
-    key, leg_f, leg_xy = key[order], at_f.leg[order], at_f.geom_xy[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    key, leg_f, leg_xy = key[first], leg_f[first], leg_xy[first]
-    src, dst = key // n_all, key % n_all
-    u, v, m = split.edge_u, split.edge_v, split.edge_m
-    graph = csr_array((np.concatenate([m, m, leg_f]),
-                       (np.concatenate([u, v, src]), np.concatenate([v, u, dst]))),
-                      shape=(n_all, n_all))
-    sources = np.unique(src)
-    dist, pred, reached_from = dijkstra(graph, directed=True, indices=sources, min_only=True,
-                                        return_predecessors=True, limit=limit_m)
-    total = dist[node_o] + at_o.leg
+    node_o = split.node[:len(at_o)]
+    search = _search(split, at_f, split.node[len(at_o):], len(facilities), limit_m)
+    total = search.dist[node_o] + at_o.leg
     total[total > limit_m] = np.inf
     g = groups[at_o.owner]
     order = np.lexsort((total, g))
-    best = order[np.concatenate([[True], g[order][1:] != g[order][:-1]])] if len(order) \
-        else order
+    best = order[_firsts(g[order])]
     best = best[np.isfinite(total[best])]
     distance[g[best]] = total[best]
-    facility[g[best]] = reached_from[node_o[best]] - n_real
-    touching = _touching(origins, groups, facilities)
-    if len(touching[0]):
-        distance[touching[0]] = 0.0
-        facility[touching[0]] = touching[1]
-    routed = np.isin(g[best], touching[0], invert=True)
-    best = best[routed]
-    walks._trace = _Trace(xy=split.xy, pred=pred, group=g[best], start=node_o[best],
-                          origin_xy=at_o.geom_xy[best], leg_key=key, leg_xy=leg_xy,
-                          n_all=n_all)
+    facility[g[best]] = search.reached_from[node_o[best]] - len(split.xy)
+    touch_g, touch_f = _touching(origins, groups, facilities)
+    distance[touch_g] = 0.0
+    facility[touch_g] = touch_f
+    best = best[np.isin(g[best], touch_g, invert=True)]
+    walks._trace = _Trace(xy=split.xy, pred=search.pred, group=g[best], start=node_o[best],
+                          origin_xy=at_o.geom_xy[best], leg_key=search.leg_key,
+                          leg_xy=search.leg_xy, n_all=search.n_all)
     return walks
+
+
+@dataclass(frozen=True, eq=False)
+class _Search:
+    dist: np.ndarray          # metres from the nearest facility to every node
+    pred: np.ndarray          # predecessor of every node on its way to that facility
+    reached_from: np.ndarray  # the facility node each node is reached from
+    leg_key: np.ndarray       # sorted facility-node * n_all + node of the facilities' legs
+    leg_xy: np.ndarray        # the point on the facility each leg reaches
+    n_all: int
+
+
+def _search(split: Split, at_f: Joins, node_f: np.ndarray, n_facilities: int,
+            limit_m: float) -> _Search:
+    """One multi-source Dijkstra from all the facilities, each a virtual node after the real
+    ones whose edges to the network are its legs (each node once, with the least leg)."""
+    n_real = len(split.xy)
+    n_all = n_real + n_facilities
+    key = (n_real + at_f.owner).astype(np.int64) * n_all + node_f
+    order = np.lexsort((at_f.leg, key))
+    order = order[_firsts(key[order])]
+    key, leg, leg_xy = key[order], at_f.leg[order], at_f.geom_xy[order]
+    src, dst = key // n_all, key % n_all
+    u, v, m = split.edge_u, split.edge_v, split.edge_m
+    graph = csr_array((np.concatenate([m, m, leg]),
+                       (np.concatenate([u, v, src]), np.concatenate([v, u, dst]))),
+                      shape=(n_all, n_all))
+    if not len(key):
+        none = np.full(n_all, -9999, dtype=np.int32)
+        return _Search(np.full(n_all, np.inf), none, none, key, leg_xy, n_all)
+    dist, pred, reached_from = dijkstra(graph, directed=True, indices=np.unique(src),
+                                        min_only=True, return_predecessors=True, limit=limit_m)
+    return _Search(dist, pred, reached_from, key, leg_xy, n_all)
+
+
+def _firsts(ordered: np.ndarray) -> np.ndarray:
+    """Mask of the first of each run of equal values in a sorted array."""
+    first = np.ones(len(ordered), dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    return first
 
 
 def _touching(origins: np.ndarray, groups: np.ndarray, facilities: np.ndarray
@@ -185,6 +205,5 @@ def _touching(origins: np.ndarray, groups: np.ndarray, facilities: np.ndarray
     g = groups[o]
     order = np.lexsort((f, g))
     g, f = g[order], f[order]
-    first = np.ones(len(g), dtype=bool)
-    first[1:] = g[1:] != g[:-1]
+    first = _firsts(g)
     return g[first], f[first]
