@@ -4,6 +4,8 @@
 - the checks: what they work with (:mod:`.context`), the measures (:mod:`.measure`, pure and
   vectorised), the checks measured on the map (:mod:`.spatial`) and read from the attributes
   sheet (:mod:`.records`), all listed in one registry (:mod:`.registry`);
+- walking distances along a ``paths`` network (:mod:`.network`; the graph in
+  :mod:`.network_graph`, how points and polygons join it in :mod:`.network_joins`);
 - judging (:mod:`.judge`) into a :class:`~.result.Result`, whose views are the scorecard
   (:mod:`.scorecard`), declaration (:mod:`.declaration`), points and stars (:mod:`.scores`)
   and campaign progress (:mod:`.campaign`).
