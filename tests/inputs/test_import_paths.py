@@ -50,8 +50,8 @@ def _polyline(handle: str, cad_layer: str, pts: list[tuple[float, float]]) -> Pa
         out += [("0", "VERTEX"), ("5", f"{handle}{k}"), ("100", "AcDbEntity"),
                 ("8", cad_layer), ("100", "AcDbVertex"), ("100", "AcDb2dVertex"), *_xy(x, y),
                 ("30", 0)]
-    return out + [("0", "SEQEND"), ("5", f"{handle}E"), ("100", "AcDbEntity"),
-                  ("8", cad_layer)]
+    return [*out, ("0", "SEQEND"), ("5", f"{handle}E"), ("100", "AcDbEntity"),
+            ("8", cad_layer)]
 
 
 def _text(handle: str, cad_layer: str, xy: tuple[float, float], text: str) -> Pairs:
