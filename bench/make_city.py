@@ -26,6 +26,9 @@ layer              type     fields
 ``schools``        Point    ``id``, ``name`` (~1 per 8 estates)
 ``green_space``    Polygon  ``id``, ``name`` (1-4 per estate, some overlapping, some
                             crossing the estate edge, a few with holes)
+``paths``          Line     ``id``, ``kind`` (street / bridge / footpath / gate): a street
+                            grid with flyovers, a river with few bridges, footpaths inside
+                            the estates (see ``city_paths.py``)
 =================  =======  ==============================================================
 
 The generator plants a mix of passing and failing cases for every spatial rule of the
@@ -48,6 +51,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from city_paths import make_paths
 from numpy.typing import NDArray
 from pyproj import Transformer
 
@@ -445,7 +449,7 @@ def make_city(n: int, seed: int) -> dict[str, gpd.GeoDataFrame]:
     """Build every layer of a synthetic city of ``n`` estates; returns ``{layer: frame}``.
 
     Each layer draws from its own child generator of ``seed``, so tuning one layer does not
-    reshuffle the others.
+    reshuffle the others (the paths from one outside the eleven spawned here).
     """
     rng = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
     g = make_grid(n, rng[0])
@@ -464,6 +468,7 @@ def make_city(n: int, seed: int) -> dict[str, gpd.GeoDataFrame]:
         "kindergartens": make_kindergartens(g, households, rng[7]),
         "schools": make_schools(g, rng[8]),
         "green_space": make_green(g, rng[9]),
+        "paths": make_paths(g, seed),
     }
 
 
@@ -472,7 +477,8 @@ def write_city(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     for name, df in layers.items():
-        gtype = "Point" if name not in ("estates", "buildings", "green_space") else "Polygon"
+        gtype = {"estates": "Polygon", "buildings": "Polygon", "green_space": "Polygon",
+                 "paths": "LineString"}.get(name, "Point")
         pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", geometry_type=gtype)
 
 
