@@ -17,8 +17,11 @@ the ``paths`` layer of ``bench/make_city.py``, with no framework:
    splits it in order, so two points on one segment reach each other along it). An estate
    without entrances starts at 0 anywhere on the network inside or on its outline: the ends of
    each segment's part inside it (a path crossing the outline counts from the crossing) and
-   every vertex or split point inside; an estate no path touches joins like a point, from the
-   point of its outline nearest to a segment (``shortest_line``).
+   every vertex or split point inside; an estate no path touches joins like a point, from its
+   outline's nearest points: a path running along a side of it is equally near all along, so
+   every point of the network within ``TIE_M`` of the least gap is a start, a leg of its
+   distance away (the ends of each such stretch are segment ends or feet of the outline's
+   vertices); picking one of them would make the answer depend on the pick.
 3. **Search.** One multi-source ``scipy.sparse.csgraph.dijkstra(min_only=True, limit=...)``
    from all bus stops at once; an estate's walk is the least over its entrances (or its
    outline), ``inf`` beyond ``--limit`` metres.
@@ -52,6 +55,8 @@ Float = NDArray[np.float64]
 Int = NDArray[np.int64]
 
 JOIN_TOLERANCE_M = 0.05
+TIE_M = 1e-6
+"""Points of the network this much farther from an outline than its nearest are as near."""
 LIMIT_M = 1200.0
 
 
@@ -114,37 +119,48 @@ def join_points(graph: Graph, points: Geoms) -> tuple[Int, Float, Float]:
     return out_seg, s, out_leg
 
 
-def polygon_events(graph: Graph, polygons: Geoms) -> tuple[Int, Int, Float, Float]:
-    """Where each polygon's outline meets the network: (polygon, segment, position, leg) rows.
+def polygon_events(graph: Graph, polygons: Geoms, gap: Float) -> tuple[Int, Float]:
+    """Where polygons join the network: (segment, position) rows.
 
-    A segment meeting an outline gives the ends of its part inside or on the polygon (leg 0);
-    a polygon no segment touches gives one row at the point of the nearest segment closest
-    to it (leg: the gap). Nodes inside are found by :func:`inside_nodes`.
+    ``gap`` is each polygon's distance to the network. A polygon a path touches (gap 0) joins
+    at the ends of each segment's part inside or on it: the segment's ends inside (nodes
+    already) and where it crosses the outline. A polygon no path touches joins at every point
+    of the network at its gap (ties within ``TIE_M`` all count: a path along a side of it is
+    that far from the whole side): the ends of each such stretch are a segment end or the
+    foot of a polygon vertex on the segment, so the feet of its vertices within the gap are
+    events (segment ends are nodes already).
     """
-    pj, sj = graph.tree.query(shapely.boundary(polygons), predicate="intersects")
-    pieces = shapely.intersection(graph.segments[sj], polygons[pj])
+    touched = np.flatnonzero(gap == 0)
+    pj, sj = graph.tree.query(shapely.boundary(polygons[touched]), predicate="intersects")
+    pieces = shapely.intersection(graph.segments[sj], polygons[touched][pj])
     pts, k = shapely.get_coordinates(pieces, return_index=True)
-    t_poly, t_seg = pj[k], sj[k]
+    t_seg = sj[k]
     t_s = shapely.line_locate_point(graph.segments[t_seg], shapely.points(pts))
-    touched, _ = graph.tree.query(polygons, predicate="intersects")
-    alone = np.setdiff1d(np.arange(len(polygons)), touched)
-    (src, seg), gap = graph.tree.query_nearest(polygons[alone], return_distance=True,
-                                               all_matches=False)
-    ends = shapely.get_point(shapely.shortest_line(polygons[alone][src], graph.segments[seg]), 1)
-    a_s = shapely.line_locate_point(graph.segments[seg], ends)
-    return (np.concatenate([t_poly, alone[src]]), np.concatenate([t_seg, seg]),
-            np.concatenate([t_s, a_s]), np.concatenate([np.zeros(t_s.size), gap]))
+    alone = np.flatnonzero(gap > 0)
+    aj, sa = graph.tree.query(polygons[alone], predicate="dwithin", distance=gap[alone] + TIE_M)
+    vxy, vk = shapely.get_coordinates(polygons[alone][aj], return_index=True)
+    feet = shapely.points(vxy)
+    near = shapely.distance(graph.segments[sa[vk]], feet) <= gap[alone][aj][vk] + TIE_M
+    a_seg = sa[vk][near]
+    a_s = shapely.line_locate_point(graph.segments[a_seg], feet[near])
+    return np.concatenate([t_seg, a_seg]), np.concatenate([t_s, a_s])
 
 
-def inside_nodes(graph: Graph, polygons: Geoms, event_node: Int,
-                 event_xy: Float) -> tuple[Int, Int]:
-    """(polygon, node) pairs for the network nodes and split points inside or on a polygon."""
-    pj, sj = graph.tree.query(polygons, predicate="intersects")
+def origin_nodes(graph: Graph, polygons: Geoms, gap: Float, event_node: Int,
+                 event_xy: Float) -> tuple[Int, Int, Float]:
+    """(polygon, node, leg) for the nodes and split points within each polygon's gap (+TIE_M)
+    of it: inside or on it (leg 0) when a path touches it, else at its gap (leg: the gap)."""
+    pj, sj = graph.tree.query(polygons, predicate="dwithin", distance=gap + TIE_M)
     pj, node = np.concatenate([pj, pj]), np.concatenate([graph.u[sj], graph.v[sj]])
-    x, y = graph.xy[node].T
-    hit = shapely.intersects_xy(polygons[pj], x, y)
-    ei, ej = STRtree(polygons).query(shapely.points(event_xy), predicate="intersects")
-    return np.concatenate([pj[hit], ej]), np.concatenate([node[hit], event_node[ei]])
+    ei, ej = STRtree(polygons).query(shapely.points(event_xy), predicate="dwithin",
+                                     distance=gap.max(initial=0.0) + TIE_M)
+    pj, node = np.concatenate([pj, ej]), np.concatenate([node, event_node[ei]])
+    xy = np.concatenate([graph.xy, event_xy])[np.where(node < graph.n_nodes, node,
+                                                       graph.n_nodes + np.searchsorted(
+                                                           event_node, node))]
+    leg = shapely.distance(polygons[pj], shapely.points(xy))
+    ok = leg <= gap[pj] + TIE_M
+    return pj[ok], node[ok], leg[ok]
 
 
 def split(graph: Graph, seg: Int, s: Float) -> tuple[Int, int, tuple[Int, Int, Float]]:
@@ -196,11 +212,14 @@ def walk(graph: Graph, estates: Geoms, ent_est: Int, entrances: Geoms, stops: Ge
     poly = np.flatnonzero(no_ent)
     f_seg, f_s, f_leg = join_points(graph, stops)
     o_seg, o_s, o_leg = join_points(graph, entrances)
-    p_idx, p_seg, p_s, p_leg = polygon_events(graph, estates[poly])
-    sizes = np.cumsum([0, f_seg.size, o_seg.size, p_seg.size])
+    (at, _), near = graph.tree.query_nearest(estates[poly], return_distance=True,
+                                             all_matches=False)
+    gap = np.empty(poly.size)
+    gap[at] = near
+    p_seg, p_s = polygon_events(graph, estates[poly], gap)
     node, n_nodes, (i, j, w) = split(graph, np.concatenate([f_seg, o_seg, p_seg]),
                                      np.concatenate([f_s, o_s, p_s]))
-    f_node, o_node, p_node = np.split(node, sizes[1:3])
+    f_node, o_node = node[:f_seg.size], node[f_seg.size:f_seg.size + o_seg.size]
     # Each stop off the network is its own node, a leg away from its split point.
     leg_node = n_nodes + np.arange(f_seg.size)
     i = np.concatenate([i, leg_node])
@@ -210,15 +229,15 @@ def walk(graph: Graph, estates: Geoms, ent_est: Int, entrances: Geoms, stops: Ge
     g = csr_array((w, (i, j)), shape=(size, size))
     dist, _, source = dijkstra(g, directed=False, indices=leg_node, min_only=True,
                                limit=limit_m, return_predecessors=True)
-    # Origins: entrance legs, polygon joins, and every network node inside a polygon.
-    added = np.unique(node[node >= graph.n_nodes], return_index=True)[1]
-    ev_seg = np.concatenate([f_seg, o_seg, p_seg])[node >= graph.n_nodes][added]
-    ev_s = np.concatenate([f_s, o_s, p_s])[node >= graph.n_nodes][added]
-    ev_node = node[node >= graph.n_nodes][added]
-    in_poly, in_node = inside_nodes(graph, estates[poly], ev_node, point_xy(graph, ev_seg, ev_s))
-    grp = np.concatenate([ent_est, poly[p_idx], poly[in_poly]])
-    org = np.concatenate([o_node, p_node, in_node])
-    d = np.concatenate([o_leg, p_leg, np.zeros(in_node.size)]) + dist[org]
+    # Origins: entrance legs, and the nodes and split points each outline joins at.
+    added = node >= graph.n_nodes
+    ev_node, first = np.unique(node[added], return_index=True)
+    ev_xy = point_xy(graph, np.concatenate([f_seg, o_seg, p_seg])[added][first],
+                     np.concatenate([f_s, o_s, p_s])[added][first])
+    in_poly, in_node, in_leg = origin_nodes(graph, estates[poly], gap, ev_node, ev_xy)
+    grp = np.concatenate([ent_est, poly[in_poly]])
+    org = np.concatenate([o_node, in_node])
+    d = np.concatenate([o_leg, in_leg]) + dist[org]
     best = np.full(n, np.inf)
     np.minimum.at(best, grp, d)
     stop = np.full(n, -1)
