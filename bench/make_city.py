@@ -26,9 +26,8 @@ layer              type     fields
 ``schools``        Point    ``id``, ``name`` (~1 per 8 estates)
 ``green_space``    Polygon  ``id``, ``name`` (1-4 per estate, some overlapping, some
                             crossing the estate edge, a few with holes)
-``paths``          Line     ``id``, ``kind`` (street / bridge / footpath / gate): a street
-                            grid with flyovers, a river with few bridges, footpaths inside
-                            the estates (see ``city_paths.py``)
+``paths``          Line     ``id``, ``kind`` (street / bridge / footpath / gate): streets,
+                            flyovers, a river with few bridges, estate footpaths (city_paths)
 =================  =======  ==============================================================
 
 The generator plants a mix of passing and failing cases for every spatial rule of the
@@ -172,9 +171,8 @@ def estate_polygons(g: Grid) -> NDArray[np.object_]:
     return polys
 
 
-def in_notch(
-    g: Grid, est: Int, x: Float, y: Float, pad_x: float, pad_y: float
-) -> NDArray[np.bool_]:
+def in_notch(g: Grid, est: Int, x: Float, y: Float, pad_x: float,
+             pad_y: float) -> NDArray[np.bool_]:
     """True where (x, y) is in its estate's cut-away corner, grown by pad_x / pad_y metres."""
     c = g.notch_corner[est]
     nx = g.notch_fx[est] * (g.x1 - g.x0)[est] + pad_x
@@ -211,11 +209,8 @@ def point_frame(prefix: str, label: str, x: Float, y: Float) -> gpd.GeoDataFrame
     """A point layer with ``id`` and ``name`` fields."""
     n = len(x)
     pid = ids(prefix, n)
-    return gpd.GeoDataFrame(
-        {"id": pid, "name": np.char.add(label, pid)},
-        geometry=shapely.points(x, y),
-        crs=CRS,
-    )
+    return gpd.GeoDataFrame({"id": pid, "name": np.char.add(label, pid)},
+                            geometry=shapely.points(x, y), crs=CRS)
 
 
 def street_points(g: Grid, est: Int, rng: np.random.Generator) -> tuple[Float, Float]:
@@ -268,9 +263,8 @@ def make_estates(g: Grid, rng: np.random.Generator) -> gpd.GeoDataFrame:
     )
 
 
-def make_buildings(
-    g: Grid, estate_ids: NDArray[np.str_], rng: np.random.Generator
-) -> gpd.GeoDataFrame:
+def make_buildings(g: Grid, estate_ids: NDArray[np.str_],
+                   rng: np.random.Generator) -> gpd.GeoDataFrame:
     """~40 slab buildings (~12 x 50 m) per estate on a jittered 4 x 11 slot grid."""
     n, slots = g.n, SLOT_COLS * SLOT_ROWS
     count = np.clip(np.rint(rng.normal(41.5, 3, n)), 25, slots).astype(int)
@@ -294,8 +288,7 @@ def make_buildings(
             "use": np.where(rng.random(m) < 0.05, "commercial", "residential"),
             "estate_id": estate_ids[est],
         },
-        geometry=geom,
-        crs=CRS,
+        geometry=geom, crs=CRS,
     )
 
 
@@ -311,9 +304,8 @@ def make_entrances(
     return gpd.GeoDataFrame({"estate_id": estate_ids[est]}, geometry=pts, crs=CRS)
 
 
-def make_garbage(
-    g: Grid, buildings: gpd.GeoDataFrame, estate_index: Int, rng: np.random.Generator
-) -> gpd.GeoDataFrame:
+def make_garbage(g: Grid, buildings: gpd.GeoDataFrame, estate_index: Int,
+                 rng: np.random.Generator) -> gpd.GeoDataFrame:
     """2-4 garbage points per estate, in the gaps between building rows.
 
     About half the estates are well served (4 points at the quartiles: every building within
