@@ -26,6 +26,8 @@ layer              type     fields
 ``schools``        Point    ``id``, ``name`` (~1 per 8 estates)
 ``green_space``    Polygon  ``id``, ``name`` (1-4 per estate, some overlapping, some
                             crossing the estate edge, a few with holes)
+``paths``          Line     ``id``, ``kind`` (street / bridge / footpath / gate): streets,
+                            flyovers, a river with few bridges, estate footpaths (city_paths)
 =================  =======  ==============================================================
 
 The generator plants a mix of passing and failing cases for every spatial rule of the
@@ -48,6 +50,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from city_paths import make_paths
 from numpy.typing import NDArray
 from pyproj import Transformer
 
@@ -168,9 +171,8 @@ def estate_polygons(g: Grid) -> NDArray[np.object_]:
     return polys
 
 
-def in_notch(
-    g: Grid, est: Int, x: Float, y: Float, pad_x: float, pad_y: float
-) -> NDArray[np.bool_]:
+def in_notch(g: Grid, est: Int, x: Float, y: Float, pad_x: float,
+             pad_y: float) -> NDArray[np.bool_]:
     """True where (x, y) is in its estate's cut-away corner, grown by pad_x / pad_y metres."""
     c = g.notch_corner[est]
     nx = g.notch_fx[est] * (g.x1 - g.x0)[est] + pad_x
@@ -207,11 +209,8 @@ def point_frame(prefix: str, label: str, x: Float, y: Float) -> gpd.GeoDataFrame
     """A point layer with ``id`` and ``name`` fields."""
     n = len(x)
     pid = ids(prefix, n)
-    return gpd.GeoDataFrame(
-        {"id": pid, "name": np.char.add(label, pid)},
-        geometry=shapely.points(x, y),
-        crs=CRS,
-    )
+    return gpd.GeoDataFrame({"id": pid, "name": np.char.add(label, pid)},
+                            geometry=shapely.points(x, y), crs=CRS)
 
 
 def street_points(g: Grid, est: Int, rng: np.random.Generator) -> tuple[Float, Float]:
@@ -264,9 +263,8 @@ def make_estates(g: Grid, rng: np.random.Generator) -> gpd.GeoDataFrame:
     )
 
 
-def make_buildings(
-    g: Grid, estate_ids: NDArray[np.str_], rng: np.random.Generator
-) -> gpd.GeoDataFrame:
+def make_buildings(g: Grid, estate_ids: NDArray[np.str_],
+                   rng: np.random.Generator) -> gpd.GeoDataFrame:
     """~40 slab buildings (~12 x 50 m) per estate on a jittered 4 x 11 slot grid."""
     n, slots = g.n, SLOT_COLS * SLOT_ROWS
     count = np.clip(np.rint(rng.normal(41.5, 3, n)), 25, slots).astype(int)
@@ -290,8 +288,7 @@ def make_buildings(
             "use": np.where(rng.random(m) < 0.05, "commercial", "residential"),
             "estate_id": estate_ids[est],
         },
-        geometry=geom,
-        crs=CRS,
+        geometry=geom, crs=CRS,
     )
 
 
@@ -307,9 +304,8 @@ def make_entrances(
     return gpd.GeoDataFrame({"estate_id": estate_ids[est]}, geometry=pts, crs=CRS)
 
 
-def make_garbage(
-    g: Grid, buildings: gpd.GeoDataFrame, estate_index: Int, rng: np.random.Generator
-) -> gpd.GeoDataFrame:
+def make_garbage(g: Grid, buildings: gpd.GeoDataFrame, estate_index: Int,
+                 rng: np.random.Generator) -> gpd.GeoDataFrame:
     """2-4 garbage points per estate, in the gaps between building rows.
 
     About half the estates are well served (4 points at the quartiles: every building within
@@ -445,7 +441,7 @@ def make_city(n: int, seed: int) -> dict[str, gpd.GeoDataFrame]:
     """Build every layer of a synthetic city of ``n`` estates; returns ``{layer: frame}``.
 
     Each layer draws from its own child generator of ``seed``, so tuning one layer does not
-    reshuffle the others.
+    reshuffle the others (the paths from one outside the eleven spawned here).
     """
     rng = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(11)]
     g = make_grid(n, rng[0])
@@ -464,6 +460,7 @@ def make_city(n: int, seed: int) -> dict[str, gpd.GeoDataFrame]:
         "kindergartens": make_kindergartens(g, households, rng[7]),
         "schools": make_schools(g, rng[8]),
         "green_space": make_green(g, rng[9]),
+        "paths": make_paths(g, seed),
     }
 
 
@@ -472,7 +469,8 @@ def write_city(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     for name, df in layers.items():
-        gtype = "Point" if name not in ("estates", "buildings", "green_space") else "Polygon"
+        gtype = {"estates": "Polygon", "buildings": "Polygon", "green_space": "Polygon",
+                 "paths": "LineString"}.get(name, "Point")
         pyogrio.write_dataframe(df, path, layer=name, driver="GPKG", geometry_type=gtype)
 
 

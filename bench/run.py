@@ -68,8 +68,9 @@ class Result:
 
 
 def city_path(estates: int, seed: int, cache: Path) -> Path:
-    """Cache path for a city: keyed by the arguments and the generator's source."""
-    digest = hashlib.sha256((BENCH / "make_city.py").read_bytes()).hexdigest()[:10]
+    """Cache path for a city: keyed by the arguments and the generator's source files."""
+    source = b"".join((BENCH / f).read_bytes() for f in ("make_city.py", "city_paths.py"))
+    digest = hashlib.sha256(source).hexdigest()[:10]
     return cache / f"city_e{estates}_s{seed}_{digest}.gpkg"
 
 
