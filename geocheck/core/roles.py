@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .errors import InputError
 
 POINT = "point"
+LINE = "line"
 POLYGON = "polygon"
 
 ENTRANCE_SNAP_M = 20.0
@@ -26,7 +27,8 @@ class Role:
     Attributes
     ----------
     name : layer name in the GeoPackage, e.g. ``"bus_stops"``.
-    geometry : geometry kinds accepted (``"point"``, ``"polygon"``); multi-parts are accepted.
+    geometry : geometry kinds accepted (``"point"``, ``"line"``, ``"polygon"``); multi-parts are
+        accepted.
     id_field : field holding the feature id; features without one are named ``fid:N``.
     fields : the fields geocheck reads from this layer (after mapping).
     label_en, label_zh : how the role is named in reports and maps (English: plural).
@@ -63,8 +65,14 @@ ROLES: dict[str, Role] = {
         _role("kindergartens", [POINT, POLYGON], "id", ("id", "name"), "kindergartens", "幼儿园"),
         _role("schools", [POINT, POLYGON], "id", ("id", "name"), "schools", "学校"),
         _role("green_space", [POLYGON], "id", ("id", "name"), "green space", "绿地"),
+        _role("clinics", [POINT, POLYGON], "id", ("id", "name"), "clinics", "医疗卫生设施"),
+        _role("paths", [LINE], "id", ("id", "name", "kind"), "walking paths", "步行路径"),
     )
 }
+"""Every role by layer name. ``paths`` are lines people can walk along (footways, steps,
+pedestrian and ordinary streets, road centrelines; ``kind`` is the road class, e.g. OSM's
+``highway`` value); they are not linked to estates. ``clinics`` are community health stations,
+clinics and hospitals, as points or outlines."""
 
 BUILT_VALUES: dict[str, str] = {
     "new": "new",

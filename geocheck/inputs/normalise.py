@@ -21,6 +21,7 @@ from ..core.roles import (
     BUILT_VALUES,
     ENTRANCE_SNAP_M,
     FIELD_ALIASES,
+    LINE,
     POINT,
     POLYGON,
     RESIDENTIAL_VALUES,
@@ -45,6 +46,7 @@ REPAIR_REPORT_SHARE = 0.01
 """A repair that changes a polygon's area by more than this share is reported as a note."""
 
 _POINT_TYPES = {0, 4}  # Point, MultiPoint
+_LINE_TYPES = {1, 5}  # LineString, MultiLineString
 _POLYGON_TYPES = {3, 6}  # Polygon, MultiPolygon
 
 
@@ -69,7 +71,8 @@ def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) 
 
 
 def _geometry_problems(geoms: np.ndarray, kinds: frozenset[str]) -> np.ndarray:
-    """Return a reason per geometry ('' when usable) for null, empty, non-finite, wrong type."""
+    """Return a reason per geometry ('' when usable) for null, empty, non-finite, wrong type,
+    and for a line of zero length (all its vertices in one place)."""
     reasons = np.full(len(geoms), "", dtype=object)
     missing = shapely.is_missing(geoms)
     reasons[missing] = "no geometry"
@@ -86,6 +89,8 @@ def _geometry_problems(geoms: np.ndarray, kinds: frozenset[str]) -> np.ndarray:
     allowed = set()
     if POINT in kinds:
         allowed |= _POINT_TYPES
+    if LINE in kinds:
+        allowed |= _LINE_TYPES
     if POLYGON in kinds:
         allowed |= _POLYGON_TYPES
     type_ids = shapely.get_type_id(geoms)
@@ -93,6 +98,8 @@ def _geometry_problems(geoms: np.ndarray, kinds: frozenset[str]) -> np.ndarray:
     want = " or ".join(sorted(kinds))
     for i in np.flatnonzero(wrong):
         reasons[i] = f"{geoms[i].geom_type} where {want} expected"
+    line = ok & ~wrong & np.isin(type_ids, list(_LINE_TYPES))
+    reasons[line & (shapely.length(geoms) <= 0)] = "line of zero length (all its vertices coincide)"
     return reasons
 
 
@@ -391,8 +398,9 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
             gdf["use"] = use.fillna("residential")
             gdf["residential"] = np.array([u is None or u.lower() in RESIDENTIAL_VALUES
                                            for u in use], dtype=bool)  # bool when empty too
-        if "name" in gdf.columns:
-            gdf["name"] = as_text(gdf["name"])
+        for text in ("name", "kind"):
+            if text in gdf.columns and text in ROLES[role].fields:
+                gdf[text] = as_text(gdf[text])
         layers[role] = gdf
     if "green_space" in layers:
         green_in_overlaps(layers["green_space"], estates, overlaps, ledger)

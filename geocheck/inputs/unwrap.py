@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from ..core.roles import POINT, POLYGON
+from ..core.roles import LINE, POINT, POLYGON
 
 COLLECTION = 7
 """shapely's type id of a GeometryCollection."""
 
-_KIND_OF_TYPE = {0: POINT, 4: POINT, 1: "line", 2: "line", 5: "line", 3: POLYGON, 6: POLYGON}
+_KIND_OF_TYPE = {0: POINT, 4: POINT, 1: LINE, 2: LINE, 5: LINE, 3: POLYGON, 6: POLYGON}
 """shapely type id -> the kind of geometry it is (a ring counts as a line)."""
 
 
@@ -70,7 +70,7 @@ def unwrap_collections(geoms: np.ndarray, kinds: frozenset[str]) -> Unwrapped:
     Parameters
     ----------
     geoms : geometries of one layer (any CRS; nothing is measured).
-    kinds : the geometry kinds the layer's role accepts (``point``, ``polygon``).
+    kinds : the geometry kinds the layer's role accepts (``point``, ``line``, ``polygon``).
 
     Returns
     -------
@@ -104,7 +104,9 @@ def unwrap_collections(geoms: np.ndarray, kinds: frozenset[str]) -> Unwrapped:
     is_one = np.isin(owner, np.flatnonzero(single))
     out[where[owner[is_one]]] = parts[is_one]
     several = np.flatnonzero(one_kind & (n > 1))
-    for kind_name, maker in ((POINT, shapely.multipoints), (POLYGON, shapely.multipolygons)):
+    makers = ((POINT, shapely.multipoints), (LINE, shapely.multilinestrings),
+              (POLYGON, shapely.multipolygons))
+    for kind_name, maker in makers:
         mine = several[first[several] == kind_name]
         take = np.isin(owner, mine)
         if take.any():  # parts in owner order, so each Multi keeps its parts' order

@@ -26,9 +26,12 @@ STATUS_COLOURS = {PASS: "#1a9850", FAIL: "#d73027", NO_DATA: "#969696", NOT_APPL
 """The colour of each verdict, in every map, chart, sheet and report."""
 ROLE_COLOURS = {
     "bus_stops": "#1f78b4", "rail_stations": "#6a3d9a", "garbage_points": "#b15928",
-    "kindergartens": "#e7298a", "schools": "#ff7f00", "entrances": "#000000",
+    "kindergartens": "#e7298a", "schools": "#ff7f00", "clinics": "#00897b",
+    "entrances": "#000000",
 }
 """Facility points by role."""
+PATH_COLOUR = "#9e9e9e"
+"""Walking paths: thin grey lines under every other layer."""
 EVIDENCE_COLOUR = "#d73027"
 """Evidence: lines that decided a distance, uncovered buildings, too-close points."""
 

@@ -259,7 +259,8 @@ def test_unknown_role_is_refused() -> None:
         read_dxf(R2000, {"建筑": "building"}, "EPSG:4545")
     assert one_line(exc) == (f"{R2000}: 'building' (mapped from CAD layer '建筑') is not a "
                              "geocheck role; roles are: estates, buildings, entrances, bus_stops, "
-                             "rail_stations, garbage_points, kindergartens, schools, green_space")
+                             "rail_stations, garbage_points, kindergartens, schools, green_space, "
+                             "clinics, paths")
 
 
 @pytest.mark.parametrize(("mapping", "message"), [

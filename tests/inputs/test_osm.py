@@ -60,7 +60,7 @@ def test_beijing_counts(beijing: OsmImport) -> None:
     _check_frames(beijing)
     assert beijing.counts == {"estates": 11, "buildings": 257, "bus_stops": 24,
                               "rail_stations": 10, "garbage_points": 0, "kindergartens": 2,
-                              "schools": 3, "green_space": 17}
+                              "schools": 3, "green_space": 17, "clinics": 2, "paths": 286}
     assert "entrances" not in beijing.layers
 
 
@@ -158,7 +158,7 @@ def test_helsinki_layer_not_lost_and_counts(helsinki: OsmImport) -> None:
     _check_frames(helsinki)
     assert helsinki.counts == {"estates": 26, "buildings": 494, "bus_stops": 92,
                                "rail_stations": 36, "garbage_points": 16, "kindergartens": 0,
-                               "schools": 3, "green_space": 189}
+                               "schools": 3, "green_space": 189, "clinics": 9, "paths": 2312}
     rail = helsinki.layers["rail_stations"]
     assert (rail["kind"] == "entrance").sum() == 33
     assert "kindergartens" not in helsinki.layers
@@ -175,12 +175,13 @@ def test_helsinki_every_broken_feature_is_accounted(helsinki: OsmImport) -> None
     is_green = (broken["leisure"].isin(["park", "garden"]) | broken["landuse"].isin(
         ["grass", "village_green", "recreation_ground", "meadow", "forest", "flowerbed"])
         | broken["natural"].isin(["wood", "scrub", "grassland", "heath"]))
-    expected = {"buildings": set(ids[is_building]), "green_space": set(ids[is_green])}
-    assert len(expected["buildings"]) == 5 and len(expected["green_space"]) == 4
-    # the other two are a pedestrian area and a service road area: no role
+    # the other two are a pedestrian area and a service road area: walkable paths
     rest = broken[~is_building & ~is_green]
     assert rest["other_tags"].str.contains('"highway"=>"(?:pedestrian|service)"').all()
     assert len(rest) == 2
+    expected = {"buildings": set(ids[is_building]), "green_space": set(ids[is_green]),
+                "paths": set(ids[~is_building & ~is_green])}
+    assert len(expected["buildings"]) == 5 and len(expected["green_space"]) == 4
 
     for role, gdf in helsinki.layers.items():
         id_field = ID_FIELD.get(role, "id")

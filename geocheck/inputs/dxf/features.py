@@ -20,7 +20,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from ...core.errors import CRSError, InputError
-from ...core.roles import POINT, POLYGON, ROLES
+from ...core.roles import LINE, POINT, POLYGON, ROLES
 from ..gdal_guard import check_local_file
 from .drawing import Drawing, count_layers, open_drawing, read_entities, refuse_dwg, unescape
 
@@ -132,6 +132,7 @@ class _Role:
 def _problem_reason(kind: str, closed: bool, gap: float, want: frozenset[str]) -> str:
     need = {frozenset({POLYGON}): "not a closed boundary",
             frozenset({POINT}): "not a point, block insert or circle",
+            frozenset({LINE}): "not a line, polyline or arc",
             }.get(want, "neither a closed boundary nor a point, block insert or circle")
     if kind in ("polyline", "spline", "ellipse"):
         if closed:
@@ -162,6 +163,9 @@ def _features(rows: pd.DataFrame, want: frozenset[str]) -> tuple[np.ndarray, np.
         out = np.where(np.isin(kind, list(_POINTLIKE)), point, out)
     if POLYGON in want:
         out = np.where(pd.isna(out), poly, out)
+    if LINE in want:  # lines, arcs and polylines, open or closed, as drawn
+        linear = np.isin(gtype, [1, 5]) & ~np.isin(kind, list(_POINTLIKE - {"circle"}))
+        out = np.where(pd.isna(out) & linear, geoms, out)
     composite = rows["composite"].to_numpy()
     out[composite | (kind == "text")] = None
     reasons = np.full(len(geoms), None, dtype=object)
@@ -217,7 +221,8 @@ def _assign_labels(role: _Role, want: frozenset[str]) -> None:
     has_attr = pd.notna(attr) & pd.notna(role.geom)
     role.label = np.where(has_attr, attr, None)
     gtype = shapely.get_type_id(role.geom)
-    polys, points = np.flatnonzero(np.isin(gtype, [3, 6])), np.flatnonzero(gtype == 0)
+    polys = np.flatnonzero(np.isin(gtype, [3, 6]))
+    points = np.flatnonzero(np.isin(gtype, [0, 1, 5]))  # points and lines: the nearest text
     ids = [_feature_id(h, p) for h, p in zip(rows["handle"], rows["pos"], strict=True)]
     for t in texts[pd.isna(value[texts])]:
         role.problem[t] = "empty text"
@@ -235,13 +240,14 @@ def _assign_labels(role: _Role, want: frozenset[str]) -> None:
     per_owner = np.bincount(owner[texts][owner[texts] >= 0], minlength=len(rows))
     nowhere = " and ".join(
         ([f"inside no {role.name} boundary"] if POLYGON in want else [])
-        + ([f"within {LABEL_DISTANCE:g} m of no {role.name} point"] if POINT in want else []))
+        + ([f"within {LABEL_DISTANCE:g} m of no {role.name} point"] if POINT in want else [])
+        + ([f"within {LABEL_DISTANCE:g} m of no {role.name} line"] if LINE in want else []))
     for t in texts:
         o, text = owner[t], value[t]
         if o < 0:
             role.problem[t] = f"text {text!r} lies {nowhere}"
             continue
-        where = "inside" if gtype[o] != 0 else "nearest to"
+        where = "inside" if gtype[o] in (3, 6) else "nearest to"
         if has_attr[o]:
             if text == attr[o]:
                 role.used[t] = True
@@ -297,7 +303,8 @@ def _n(n: int, noun: str) -> str:
 
 def _need(want: frozenset[str]) -> str:
     return {frozenset({POLYGON}): "closed polylines, circles or hatches",
-            frozenset({POINT}): "points, block inserts or circles"}.get(
+            frozenset({POINT}): "points, block inserts or circles",
+            frozenset({LINE}): "lines, polylines or arcs"}.get(
         want, "points, block inserts, circles, closed polylines or hatches")
 
 

@@ -29,10 +29,29 @@ relations.
 | green_space | `landuse=` grass, village_green, meadow, forest | areas | polygon |
 | green_space | `landuse=` recreation_ground, flowerbed | areas | polygon |
 | green_space | `natural=` wood, scrub, grassland, heath | areas | polygon |
+| clinics | `amenity=` clinic, doctors, hospital | all | either |
+| clinics | `healthcare=*` but pharmacy, dentist and the like (below) | all | either |
+| paths | a walkable `highway=*` way (below) | ways, areas | line |
 | entrances | not imported | | |
 
 "point": ways and areas become their representative point; "either": areas stay polygons,
-unclosed ways become points.
+unclosed ways become points; "line": ways stay lines, areas (``area=yes``, e.g. a pedestrian
+square) become their outline.
+
+Walkable ways (the table ``WALKABLE_HIGHWAYS`` and its companions in
+:mod:`geocheck.inputs.osm.tags`):
+
+- always: ``highway=`` footway, path, pedestrian, steps, living_street, residential, service,
+  unclassified, track, road, tertiary, secondary, primary and their ``_link`` roads;
+- cycleway and bridleway only with ``foot=`` yes, designated or permissive;
+- trunk and trunk_link only with a sidewalk (``sidewalk=`` both, left, right, yes, or
+  ``sidewalk:both|left|right=yes``) or ``foot=`` yes or designated;
+- never: motorway and motorway_link (even with ``foot=yes``), construction, proposed and every
+  class not named above; never a way with ``foot=`` no or private; never one with ``access=``
+  no or private unless ``foot=`` yes, designated or permissive.
+
+clinics leave out ``healthcare=`` (or ``amenity=``) pharmacy, dentist, optometrist,
+audiologist, blood_donation, laboratory and sample_collection.
 
 Decisions
 ---------
@@ -67,6 +86,15 @@ Decisions
   an estimate (nullable Int64), ``households_estimated`` says where, and ``res_buildings``,
   ``res_buildings_levels``, ``res_floor_area_m2`` show its basis; see :func:`read_osm`.
   :func:`join_households` replaces estimates with real counts from a sheet.
+- paths: ``kind`` is the ``highway`` value; ``osm_foot``, ``osm_access``, ``osm_sidewalk``,
+  ``osm_bridge``, ``osm_tunnel`` and ``osm_layer`` are kept. Ways are not split or joined here:
+  the walking network joins lines where they share a vertex, so a bridge over a street (no
+  shared node) does not connect to it. A pedestrian area is walked round its outline, not
+  across: crossing it would need a visibility graph of the area. A sidewalk mapped as its own
+  way (``footway=sidewalk``) is a footway like any other; its road is a path as well where its
+  class allows.
+- clinics are the places a 15-minute medical circle (诊疗服务圈) is measured to: clinics,
+  doctors, hospitals and community health stations; a pharmacy or a dentist is not one.
 - entrances are not imported: OSM rarely maps estate gates, and a partial layer would be worse
   than none; without an entrances layer geocheck measures from the estate boundary.
 - A role with no feature in the extract is left out of :attr:`OsmImport.layers` (with a note),

@@ -34,9 +34,11 @@ class RoleTags:
 
     any_of / none_of : conditions selecting / excluding features.
     layers : GDAL layers the role takes features from.
-    geometry : "polygon" (polygons as they are), "point" (everything becomes a point) or
-        "either" (polygons kept, lines become points).
+    geometry : "polygon" (polygons as they are), "point" (everything becomes a point),
+        "either" (polygons kept, lines become points) or "line" (lines as they are, areas
+        become their outline).
     tags : tag columns kept as ``osm_<tag>``.
+    unless : conditions under which a feature matching ``none_of`` is kept all the same.
     """
 
     role: str
@@ -45,6 +47,7 @@ class RoleTags:
     geometry: str
     tags: tuple[str, ...]
     none_of: tuple[Condition, ...] = ()
+    unless: tuple[Condition, ...] = ()
 
 
 def _is(key: str, *values: str) -> Condition:
@@ -52,6 +55,57 @@ def _is(key: str, *values: str) -> Condition:
 
 
 _RAIL_MODES = ("subway", "train", "light_rail", "monorail")
+
+ALWAYS, WITH_FOOT, WITH_SIDEWALK = "always", "with foot access", "with a sidewalk or foot access"
+
+WALKABLE_HIGHWAYS: dict[str, str] = {
+    **dict.fromkeys(("footway", "path", "pedestrian", "steps", "living_street", "residential",
+                     "service", "unclassified", "track", "road", "tertiary", "tertiary_link",
+                     "secondary", "secondary_link", "primary", "primary_link"), ALWAYS),
+    **dict.fromkeys(("cycleway", "bridleway"), WITH_FOOT),
+    **dict.fromkeys(("trunk", "trunk_link"), WITH_SIDEWALK),
+}
+"""``highway=*`` classes a ``paths`` feature may have, and when: ``always``; ``with foot
+access`` (``foot`` in :data:`FOOT_ALLOWED`); ``with a sidewalk or foot access`` (``sidewalk``
+both/left/right/yes, ``sidewalk:both|left|right=yes``, or ``foot=yes|designated``). Every other
+class is never walkable here: motorways and their links (even with ``foot=yes``), construction,
+proposed, platforms, corridors, bus stops. Barriers (:data:`NOT_WALKABLE`) apply to every class."""
+
+FOOT_ALLOWED = ("yes", "designated", "permissive")
+"""``foot=*`` values that open a way to walkers, whatever its ``access``."""
+
+NOT_WALKABLE: tuple[Condition, ...] = (
+    (("foot", ("no", "private")),),
+    (("access", ("no", "private")),),
+)
+"""Ways never taken as paths, unless ``foot`` is one of :data:`FOOT_ALLOWED` (so a
+``foot=no`` way never is)."""
+
+SIDEWALK_YES = ("both", "left", "right", "yes")
+"""``sidewalk=*`` values saying the road has a sidewalk on it (``separate``: the sidewalk is
+mapped as a way of its own, which is a path by itself)."""
+
+
+def _walkable() -> tuple[Condition, ...]:
+    """:data:`WALKABLE_HIGHWAYS` as role conditions."""
+    def classes(rule: str) -> tuple[str, ...]:
+        return tuple(k for k, v in WALKABLE_HIGHWAYS.items() if v == rule)
+    foot, side = ("highway", classes(WITH_FOOT)), ("highway", classes(WITH_SIDEWALK))
+    return (_is("highway", *classes(ALWAYS)),
+            (foot, ("foot", FOOT_ALLOWED)),
+            (side, ("foot", ("yes", "designated"))),
+            (side, ("sidewalk", SIDEWALK_YES)),
+            *((side, (f"sidewalk_{s}", ("yes",))) for s in ("both", "left", "right")))
+
+
+MEDICAL_AMENITIES = ("clinic", "doctors", "hospital")
+"""``amenity=*`` values of a ``clinics`` feature; so is any ``healthcare=*`` but those of
+:data:`NOT_MEDICAL_CARE`."""
+
+NOT_MEDICAL_CARE = ("pharmacy", "dentist", "optometrist", "audiologist", "blood_donation",
+                    "laboratory", "sample_collection")
+"""``healthcare=*`` (and ``amenity=*``) values left out of ``clinics``: they sell medicine or
+serve one organ or a lab, but give no general diagnosis and treatment (诊疗)."""
 
 ROLE_TAGS: tuple[RoleTags, ...] = (
     RoleTags("estates", (_is("landuse", "residential"),), ("multipolygons",), "polygon",
@@ -79,6 +133,12 @@ ROLE_TAGS: tuple[RoleTags, ...] = (
                    "flowerbed"),
                _is("natural", "wood", "scrub", "grassland", "heath")),
               ("multipolygons",), "polygon", ("leisure", "landuse", "natural")),
+    RoleTags("clinics", (_is("amenity", *MEDICAL_AMENITIES), (("healthcare", None),)),
+              GDAL_LAYERS, "either", ("amenity", "healthcare"),
+              none_of=(_is("healthcare", *NOT_MEDICAL_CARE), _is("amenity", *NOT_MEDICAL_CARE))),
+    RoleTags("paths", _walkable(), ("lines", "multipolygons"), "line",
+              ("highway", "foot", "access", "sidewalk", "bridge", "tunnel", "layer"),
+              none_of=NOT_WALKABLE, unless=(_is("foot", *FOOT_ALLOWED),)),
 )
 
 ID_FIELD = {"estates": "estate_id", "buildings": "building_id"}
@@ -110,7 +170,9 @@ def _matches(df: pd.DataFrame, conditions: tuple[Condition, ...]) -> np.ndarray:
 
 
 def role_mask(df: pd.DataFrame, spec: RoleTags) -> np.ndarray:
-    return _matches(df, spec.any_of) & ~_matches(df, spec.none_of)
+    """True for the features of ``df`` (a GDAL layer) that are in ``spec``'s role."""
+    barred = _matches(df, spec.none_of) & ~_matches(df, spec.unless)
+    return _matches(df, spec.any_of) & ~barred
 
 
 def role_frame(spec: RoleTags, frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -131,6 +193,9 @@ def role_frame(spec: RoleTags, frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDa
     else:
         to_point = np.zeros(len(geoms), bool)
     geoms[to_point] = shapely.point_on_surface(geoms[to_point])
+    if spec.geometry == "line":  # a pedestrian square (area=yes) is walked round its outline
+        area = np.isin(kind, [_POLYGON, _MULTIPOLYGON])
+        geoms[area] = shapely.boundary(geoms[area])
     out = pd.DataFrame(index=src.index)
     out[ID_FIELD.get(spec.role, "id")] = ("osm:" + src["_element"].astype(str) + "/"
                                            + src["_osm_id"].astype(str)).astype(object)
@@ -147,6 +212,8 @@ def role_frame(spec: RoleTags, frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDa
         out["use"] = use.where(~key.isin(RESIDENTIAL_BUILDINGS), "residential")
         out["levels"] = _parse_levels(_column(src, "building_levels"))
         out["estate_id"] = _nones(src.index)
+    elif spec.role == "paths":
+        out["kind"] = _column(src, "highway")
     elif spec.role == "rail_stations":
         railway = _column(src, "railway")
         out["kind"] = np.where(railway.isin(_ENTRANCE_RAILWAY), "entrance", "station")

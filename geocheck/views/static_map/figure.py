@@ -29,6 +29,7 @@ from ...core.units import metres
 from ...rules.result import Result
 from ..style import (
     EVIDENCE_COLOUR,
+    PATH_COLOUR,
     ROLE_COLOURS,
     STATUS_COLOURS,
     cjk_font,
@@ -144,7 +145,7 @@ class _Layer:
 
 def _prepare(result: Result) -> dict[str, _Layer]:
     layers = {}
-    for role in ("green_space", "buildings", *ROLE_COLOURS):
+    for role in ("paths", "green_space", "buildings", *ROLE_COLOURS):
         gdf = result.site.layer(role)
         if gdf is None or gdf.empty:
             continue
@@ -207,6 +208,7 @@ class MapFigure:
         red = EVIDENCE_COLOUR
         self.fills = {s: self._patch(1, facecolor=to_rgba(c, FILL_ALPHA), edgecolor="none")
                       for s, c in STATUS_COLOURS.items()}
+        self.paths = self._patch(1.5, fill=False, edgecolor=PATH_COLOUR, linewidth=0.4)
         self.green = self._patch(2, facecolor=GREEN_COLOUR, edgecolor="none")
         self.buildings = self._patch(3, facecolor=BUILDING_COLOUR, edgecolor="#a8a8a8",
                                      linewidth=0.3)
@@ -271,6 +273,9 @@ class MapFigure:
                 for role, colour, edge in (("green_space", GREEN_COLOUR, "none"),
                                            ("buildings", BUILDING_COLOUR, "#a8a8a8"))
                 if role in self.layers]
+        if "paths" in self.layers:
+            base.append((Line2D([], [], color=PATH_COLOUR, linewidth=0.8),
+                         self._role_label("paths"), False))
         if base:
             rows += [(_NO_HANDLE, t["layers"], True), *base]
         roles = [r for r in ROLE_COLOURS if r in self.layers]
@@ -307,7 +312,7 @@ class MapFigure:
 
     @property
     def dynamic(self) -> list[Artist]:
-        artists = [*self.fills.values(), self.green, self.buildings, self.uncovered,
+        artists = [*self.fills.values(), self.paths, self.green, self.buildings, self.uncovered,
                    *self.outlines.values(), *self.role_outlines.values(), self.lines,
                    *self.points.values(), self.rings, *self.labels,
                    *self.ax.spines.values(), self.scalebar]
@@ -328,6 +333,7 @@ class MapFigure:
                       self.uncovered):
             patch.set_linewidth(max(patch.get_linewidth() * k, 0.3))
         self.buildings.set_linewidth(0)
+        self.paths.set_linewidth(max(self.paths.get_linewidth() * k, 0.2))
 
     def show(self, box: np.ndarray, index: dict[str, np.ndarray], ev: pd.DataFrame,
              labels: np.ndarray, own: int | None = None, distances: bool = True) -> None:
@@ -338,6 +344,8 @@ class MapFigure:
         for role, patch in (("green_space", self.green), ("buildings", self.buildings)):
             if role in layers:
                 patch.set_path(polygon_path(layers[role].geoms[index[role]]))
+        if "paths" in layers:
+            self.paths.set_path(line_path(layers["paths"].geoms[index["paths"]]))
         est = index["estates"]
         for status in STATUS_COLOURS:
             path = polygon_path(self.estates[est[self.status[est] == status]])

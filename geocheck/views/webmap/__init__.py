@@ -34,7 +34,7 @@ from ...core.units import (
     share,
 )
 from ...rules.result import Result
-from ..style import EVIDENCE_COLOUR, ROLE_COLOURS, STATUS_COLOURS
+from ..style import EVIDENCE_COLOUR, PATH_COLOUR, ROLE_COLOURS, STATUS_COLOURS
 from ..text import STATUS_LABELS
 from .basemaps import GCJ_JS, TIANDITU_KEY_ENV, Basemap, basemaps, tianditu
 from .leaflet import (
@@ -208,7 +208,10 @@ def _legend(result: Result) -> str:
            else "")
         + f"<div style='margin-top:4px'><b>estates 小区</b>{items}</div>"
         f"<div style='margin-top:4px'><b>facilities 设施</b>{roles}</div>"
-        f"<div style='margin-top:4px'><span style='color:{EVIDENCE_COLOUR}'>▬</span> "
+        + (f"<div style='margin-top:4px'><span style='color:{PATH_COLOUR}'>━</span> "
+           f"{ROLES['paths'].label_en} {ROLES['paths'].label_zh} (switched off at first)</div>"
+           if result.site.layer("paths") is not None else "")
+        + f"<div style='margin-top:4px'><span style='color:{EVIDENCE_COLOUR}'>▬</span> "
         "evidence line / uncovered building / too-close point</div>"
         "<div id='geocheck-gcj-note' style='display:none;margin-top:4px;color:#b15928'>"
         "Gaode tiles are GCJ-02: overlays are drawn shifted to match them; measurements are "
@@ -230,6 +233,10 @@ def _service_radii(result: Result) -> dict[str, float]:
 SHOWN_POINTS_MAX = 1000
 """A facility layer with more points than this starts switched off (one click in the layer
 control turns it on), so that a city's estate verdicts are not buried under markers."""
+
+PATH_SIMPLIFY_M = 1.0
+"""Walking paths are drawn simplified to this tolerance (metres): the map shows where they run;
+distances are measured on the paths as read."""
 
 PERMANENT_LABELS_MAX = 300
 """Evidence lines show their distance as a permanent label up to this many; beyond, on hover."""
@@ -283,6 +290,12 @@ def build_map(result: Result, *, offline: bool = False,
              for b in basemaps(offline, tianditu_key)]
     m.get_root().header.add_child(Element(_head(result, estates.attrs["texts"], bases)))
     layers: list[GeoJsonLayer] = []
+    paths = site.layer("paths")
+    if paths is not None and len(paths):  # under everything, off at first: context, not verdict
+        p = _tips(paths.set_geometry(paths.geometry.simplify(PATH_SIMPLIFY_M)), "paths")
+        layers.append(GeoJsonLayer(p, f"{ROLES['paths'].label_en} {ROLES['paths'].label_zh}",
+                                   _opts({"color": PATH_COLOUR, "weight": 1, "opacity": 0.8}),
+                                   show=False))
     green = site.layer("green_space")
     if green is not None and len(green):
         g = gpd.GeoDataFrame(geometry=green.geometry.simplify(0.5).to_numpy(), crs=green.crs)
