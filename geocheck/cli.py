@@ -18,6 +18,7 @@ from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
 from .core.terminal import printable
+from .core.units import DISTANCE_READINGS
 from .core.version import VERSION
 from .inputs.dxf import list_dxf_layers
 from .inputs.importers import import_dxf, import_file, import_osm, parse_mapping
@@ -92,6 +93,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="attributes sheet (.xlsx or .csv) with the record-based indicators per "
                         "estate (make one with geocheck template); blank cells are no data")
     c.add_argument("--sheet", help="the workbook's sheet to read (default: the first)")
+    c.add_argument("--distance", choices=list(DISTANCE_READINGS), default=None,
+                   help="judge distance rules as written (radius: a straight line) or by "
+                        "walking along the paths layer (walk); default: the project's or "
+                        "pack's, else radius")
     c.add_argument("--format", metavar="LIST",
                    help=f"outputs to write, comma-separated from {', '.join(FORMATS)} "
                         "(default: all)")
@@ -206,12 +211,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         tianditu(tianditu_key)  # a malformed key is refused before a long run
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
-                   progress=progress)
+                   distance=args.distance, progress=progress)
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
     options = {"input": args.input, "pack": args.pack, "field": args.field,
-               "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet}
+               "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
+               "distance": args.distance}
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,

@@ -19,6 +19,7 @@ from pyproj import CRS
 from .core.errors import GeocheckError
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
+from .core.units import DISTANCE_READINGS
 from .inputs.attributes import apply_attributes
 from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
@@ -43,7 +44,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           fields: FieldMap | list[str] | None = None,
           dst_crs: CRS | str | int | None = None,
           attributes: str | Path | None = None, sheet: str | None = None,
-          progress: Progress = QUIET) -> Result:
+          distance: str | None = None, progress: Progress = QUIET) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -60,6 +61,10 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         with the record-based indicators per estate; default: the project file's, else none
         (those rules are then no data).
     sheet : the workbook's sheet to read (default: the first).
+    distance : how distance rules are read: ``"radius"`` (each rule as written, a straight
+        line) or ``"walk"`` (the walking distance along the ``paths`` layer, see
+        :mod:`geocheck.rules.walking`); default: the project file's, else the pack's, else
+        radius. Either way, with a paths layer every distance rule's ``walk_m`` is filled.
     progress : where to report the stages of a long run (default: nowhere).
 
     Returns
@@ -67,6 +72,9 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     Result
         Findings (one row per estate x rule), evidence geometries and the normalised site.
     """
+    if distance is not None and distance not in DISTANCE_READINGS:
+        raise GeocheckError(f"unknown distance reading {distance!r}: choose "
+                            f"{' or '.join(DISTANCE_READINGS)}")
     if not isinstance(fields, FieldMap):
         fields = FieldMap(fields or [])
     if pack is not None and not isinstance(pack, Pack):
@@ -78,6 +86,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
             pack = pack if pack is not None else project.pack
             dst_crs = dst_crs if dst_crs is not None else project.dst_crs
             attributes = attributes if attributes is not None else project.attributes
+            distance = distance if distance is not None else project.distance
         else:
             raw = read_layers(path)
         if not isinstance(pack, Pack):
@@ -86,7 +95,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
     with progress.stage(f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"):
-        return judge(site, pack, progress)
+        return judge(site, pack, progress, distance=distance)
 
 
 FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")

@@ -19,6 +19,12 @@ DISTANCE_DECIMALS = 3
 """Distances (metres) are judged and reported to the millimetre."""
 RATIO_DECIMALS = 6
 """Ratios (0-1) are judged and reported to the millionth."""
+RADIUS = "radius"
+"""Distance reading: every distance rule as written (a straight line, the radius)."""
+WALK = "walk"
+"""Distance reading: every distance rule by the walking distance along the paths layer."""
+DISTANCE_READINGS = (RADIUS, WALK)
+"""How distance rules may be read (``--distance``, a pack's or a project's ``distance``)."""
 VALUE_DECIMALS = {"m": DISTANCE_DECIMALS, "ratio": RATIO_DECIMALS, "count": 0, "m2": 6,
                   "yes/no": 0, "number": 6, "points": 6, "per 100 households": 6}
 """Decimals a finding's value is reported to, by its unit: the places it is judged at (a ratio

@@ -6,6 +6,7 @@ Example::
     pack = "guangxi"                 # optional (an id, or a .toml beside this file); --pack wins
     dst_crs = "EPSG:4545"            # optional working CRS
     attributes = "指标填报表.xlsx"    # optional attributes sheet; --attributes wins
+    distance = "walk"                # optional: distance rules on foot; --distance wins
 
     [layers.estates]
     path = "小区范围.shp"            # relative to this file
@@ -37,12 +38,13 @@ import pandas as pd
 
 from ..core.errors import InputError
 from ..core.roles import ROLES
+from ..core.units import DISTANCE_READINGS
 from .read import RawLayers, check_local_file
 from .sources import Source, load_source
 
 LAYER_KEYS = {"path", "layer", "sheet", "src_crs", "coords", "encoding", "x_field", "y_field",
               "cad_layers", "fields"}
-TOP_KEYS = {"pack", "dst_crs", "layers", "title", "attributes"}
+TOP_KEYS = {"pack", "dst_crs", "layers", "title", "attributes", "distance"}
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Project:
     pack : the pack named in the file (None: the command line's or the default).
     dst_crs : the working CRS named in the file, if any.
     attributes : the attributes sheet named in the file (relative to it), if any.
+    distance : how distance rules are read, ``"radius"`` or ``"walk"``, if the file says.
     """
 
     path: Path
@@ -63,6 +66,7 @@ class Project:
     pack: str | None = None
     dst_crs: str | None = None
     attributes: Path | None = None
+    distance: str | None = None
 
 
 def _text(value: Any, where: str) -> str:
@@ -130,13 +134,18 @@ def parse_project(path: str | Path) -> Project:
     pack = doc.get("pack")
     dst = doc.get("dst_crs")
     sheet = doc.get("attributes")
+    distance = doc.get("distance")
+    if distance is not None and distance not in DISTANCE_READINGS:
+        raise InputError(f"{p}: distance = {distance!r} is not one of "
+                         f"{', '.join(DISTANCE_READINGS)}")
     if pack is not None:
         pack = _text(pack, f"{p}: pack")
         if pack.endswith(".toml") or "/" in pack or "\\" in pack:  # a pack file beside it
             pack = str(p.parent / pack)
     return Project(p, sources, pack,
                    None if dst is None else _text(dst, f"{p}: dst_crs"),
-                   None if sheet is None else p.parent / _text(sheet, f"{p}: attributes"))
+                   None if sheet is None else p.parent / _text(sheet, f"{p}: attributes"),
+                   distance)
 
 
 def read_project(project: Project) -> RawLayers:

@@ -22,14 +22,18 @@ import shapely
 from ..core.errors import PackError
 from ..core.indicators import Attribute
 from ..core.site import Site
-from .measure import ENTRANCES, estate_origins, nearest_facility, nearest_feature_distance
+from ..core.units import WALK
+from .measure import ENTRANCES, INSIDE, estate_origins, nearest_facility, nearest_feature_distance
+from .network import Network, build_network
 from .packs.model import Pack, Rule
+from .walking import LIMIT_RATIO, Walked, walk_from
 
 REQUIRED = object()
 """A parameter default meaning: the rule must give this parameter."""
 
 OUTCOME_COLUMNS = ["status", "value", "unit", "threshold", "method", "evidence"]
-"""The columns of a check's table, one row per estate."""
+"""The columns of a check's table, one row per estate; a distance rule's table also has
+``walk_m`` (metres on foot, NaN or inf for none)."""
 
 EVIDENCE_COLUMNS = ["layer", "estate_pos", "rule_id", "label", "distance_m", "limit_m",
                     "decisive"]
@@ -54,14 +58,63 @@ class Outcome:
 
 
 class Context:
-    """A normalised site plus measures shared between checks (computed once, on demand)."""
+    """A normalised site plus measures shared between checks (computed once, on demand).
 
-    def __init__(self, site: Site, pack: Pack) -> None:
+    Parameters
+    ----------
+    distance : how distance rules are read, ``"radius"`` or ``"walk"`` (default: the pack's).
+    reach : per facility layer, the largest threshold (metres) of the rules walking to it;
+        walks to it are searched up to :data:`~geocheck.rules.walking.LIMIT_RATIO` times that.
+    """
+
+    def __init__(self, site: Site, pack: Pack, distance: str | None = None,
+                 reach: dict[str, float] | None = None) -> None:
         self.site = site
         self.pack = pack
         self.estates = site.estates
+        self.distance = distance or pack.distance
+        self.reach = dict(reach or {})
         self._nearest: dict[str, pd.DataFrame] = {}
         self._from_residential: dict[str, pd.DataFrame] = {}
+        self._walks: dict[tuple[str, str, float], Walked] = {}
+
+    @property
+    def walking(self) -> bool:
+        """Whether distance rules are judged by walking distance (``--distance walk``)."""
+        return self.distance == WALK
+
+    @cached_property
+    def network(self) -> Network | None:
+        """The walking network built from the ``paths`` layer, or None without one."""
+        paths = self.layer("paths")
+        return None if paths is None else build_network(paths.geometry.to_numpy())
+
+    def walk(self, role: str, origin: str, reach_m: float) -> Walked | None:
+        """The walk to the nearest feature of ``role``: from each estate's entrances, else its
+        polygon (``origin`` :data:`ORIGINS`; a feature inside the estate is at 0 m), or from
+        each of :attr:`residential` (:data:`RESIDENTIAL`). None without a paths layer, the
+        layer, or (for buildings) residential buildings.
+
+        Searched up to :data:`~geocheck.rules.walking.LIMIT_RATIO` times the largest of
+        ``reach_m`` and :attr:`reach` for the layer, metres; computed once and shared.
+        """
+        res = self.residential if origin == RESIDENTIAL else self.estates
+        if self.network is None or self.layer(role) is None or res is None:
+            return None
+        limit = LIMIT_RATIO * max(self.reach.get(role, 0.0), reach_m)
+        key = (role, origin, limit)
+        if key not in self._walks:
+            facilities = self.layer(role).geometry.to_numpy()
+            if origin == RESIDENTIAL:
+                self._walks[key] = walk_from(self.network, res.geometry.to_numpy(), facilities,
+                                             limit_m=limit)
+            else:
+                near = self.nearest(role)
+                inside = np.where(near["method"].to_numpy() == INSIDE,
+                                  near["facility_pos"].to_numpy(), -1)
+                self._walks[key] = walk_from(self.network, self.origins[0], facilities,
+                                             limit_m=limit, inside_pos=inside)
+        return self._walks[key]
 
     @cached_property
     def origins(self) -> tuple[np.ndarray, np.ndarray]:
@@ -164,6 +217,7 @@ class LayerUse:
 CheckFunc = Callable[[Context, Rule], Outcome]
 Validator = Callable[[str, dict[str, Any], dict[str, Attribute]], None]
 Uses = Callable[[Rule], tuple[LayerUse, ...]]
+Walks = Callable[[Rule], tuple[str, dict[str, float]]]
 
 
 def _no_validation(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
@@ -192,6 +246,12 @@ class CheckSpec:
         sheet).
     uses : ``rule -> (LayerUse, ...)``: the layers a rule's verdict depends on and how a
         feature missing from each could change it (see :mod:`geocheck.rules.rejects`).
+    walks : for a distance rule, ``rule -> (origin, {layer: threshold in metres})``: where
+        its distances start (:data:`ORIGINS` or :data:`RESIDENTIAL`) and the facility layers
+        it measures to; None for any other check. Such a rule gains ``walk_m`` and may be
+        judged on foot (``--distance walk``).
+    on_foot : judged on foot whatever the distance reading, whenever the paths and facility
+        layers exist (a life circle defined by walking time).
     """
 
     name: str
@@ -201,6 +261,8 @@ class CheckSpec:
     validate: Validator = _no_validation
     reads: str = "layers"
     uses: Uses = _no_layers
+    walks: Walks | None = None
+    on_foot: bool = False
 
     def __call__(self, ctx: Context, rule: Rule) -> Outcome:
         """Judge every estate of ``ctx`` against ``rule``."""
@@ -208,7 +270,8 @@ class CheckSpec:
 
 
 def check(name: str, params: dict[str, tuple[str, Any]], summary: str,
-          validate: Validator | None = None, *, reads: str = "layers", uses: Uses | None = None
+          validate: Validator | None = None, *, reads: str = "layers", uses: Uses | None = None,
+          walks: Walks | None = None, on_foot: bool = False
           ) -> Callable[[CheckFunc], CheckSpec]:
     """Declare a check function (decorator): the function becomes a :class:`CheckSpec`.
 
@@ -217,7 +280,7 @@ def check(name: str, params: dict[str, tuple[str, Any]], summary: str,
     """
     def declare(func: CheckFunc) -> CheckSpec:
         return CheckSpec(name, func, params, summary, validate or _no_validation, reads,
-                         uses or _no_layers)
+                         uses or _no_layers, walks, on_foot)
     return declare
 
 

@@ -14,8 +14,8 @@ import pandas as pd
 from ..core.progress import QUIET, Progress
 from ..core.roles import ROLES
 from ..core.site import Site
-from ..core.units import VALUE_DECIMALS
-from .context import EVIDENCE_COLUMNS, Context
+from ..core.units import DISTANCE_DECIMALS, VALUE_DECIMALS
+from .context import EVIDENCE_COLUMNS, ONLY_HELPS, CheckSpec, Context, LayerUse
 from .packs.model import Pack, Rule
 from .registry import CHECKS
 from .rejects import Losses, apply_losses, attribute
@@ -32,9 +32,38 @@ def roles_of(rule: Rule) -> set[str]:
     return roles
 
 
+def walk_reach(pack: Pack) -> dict[str, float]:
+    """Per facility layer, the largest threshold (metres) of the pack's distance rules that
+    measure to it (see :attr:`CheckSpec.walks`)."""
+    reach: dict[str, float] = {}
+    for rule in pack.rules:
+        walks = CHECKS[rule.check].walks
+        for role, metres in (walks(rule)[1] if walks else {}).items():
+            reach[role] = max(reach.get(role, 0.0), metres)
+    return reach
 
-def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
+
+def walking_uses(ctx: Context, spec: CheckSpec, rule: Rule) -> tuple[LayerUse, ...]:
+    """The layers a rule judged on foot also reads: the paths (a missing path could only make
+    a walk shorter), and for a check always on foot its facility layers. None for a rule
+    judged as the crow flies (the paths then only feed ``walk_m``)."""
+    if spec.walks is None or ctx.layer("paths") is None or not (ctx.walking or spec.on_foot):
+        return ()
+    origin, reach = spec.walks(rule)
+    present = {r: m for r, m in reach.items() if ctx.layer(r) is not None}
+    if not present or (spec.on_foot and len(present) < len(reach)):
+        return ()
+    facilities = tuple(LayerUse(r, ONLY_HELPS, m, origin) for r, m in present.items()
+                       if spec.on_foot)
+    return (*facilities, LayerUse("paths", ONLY_HELPS, max(present.values()), origin))
+
+
+def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
+          distance: str | None = None) -> Result:
     """Apply every rule of ``pack`` to every estate of ``site``.
+
+    ``distance`` is how distance rules are read: ``"radius"`` (as written) or ``"walk"``
+    (along the paths layer); default: the pack's (:attr:`Pack.distance`).
 
     Returns
     -------
@@ -44,7 +73,7 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
         ambiguous feature could change is no data (see :mod:`geocheck.rules.rejects`); the
         estates each reject bears on are recorded in ``site.ledger.attributed``.
     """
-    ctx = Context(site, pack)
+    ctx = Context(site, pack, distance, walk_reach(pack))
     est = site.estates
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []
@@ -54,7 +83,8 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
         progress.step(k, len(pack.rules))
         spec = CHECKS[rule.check]
         outcome = spec.func(ctx, rule)
-        t, rows, estates = apply_losses(losses, ctx, spec.uses(rule), outcome.table)
+        uses = (*spec.uses(rule), *walking_uses(ctx, spec, rule))
+        t, rows, estates = apply_losses(losses, ctx, uses, outcome.table)
         lost_rows.append(rows)
         lost_estates.append(estates)
         t.insert(0, "rule_id", rule.id)
@@ -66,6 +96,8 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET) -> Result:
                                   if role in roles_of(rule))
         t["method"] = np.where(t["method"] != "", t["method"] + "; " + note, note)
         t["value"] = t["value"].astype(float).round(VALUE_DECIMALS[t["unit"].iloc[0]])
+        walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
+        t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
         tables.append(t)
         evidence.extend(e for e in outcome.evidence if len(e))
     attribute(site.ledger, losses, np.concatenate(lost_rows), np.concatenate(lost_estates),

@@ -117,7 +117,9 @@ def _threshold_fits(rid: str, name: str, value: float, attr: Attribute) -> None:
                         f"maximum {plain(attr.max)}")
 
 
-def _validate_bound(name: str) -> Any:
+def validate_bound(name: str) -> Any:
+    """A validator for a rule bounding an attribute (``count``, ``number``, ``area``,
+    ``percent`` or ``points``) by its parameter ``name``."""
     def validate(rid: str, params: dict[str, Any], attributes: dict[str, Attribute]) -> None:
         attr = attributes[params["attribute"]]
         _kind_is(rid, attr, ("count", "number", "area", "percent", "points"), "attribute")
@@ -173,7 +175,9 @@ def attribute_yes(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out)
 
 
-def _bound(ctx: Context, rule: Rule, name: str, sign: int) -> Outcome:
+def attribute_bound(ctx: Context, rule: Rule, name: str, sign: int) -> Outcome:
+    """Judge the rule's ``attribute`` against its parameter ``name``: at least it (``sign``
+    +1) or at most it (-1), inclusive; blank: no data."""
     attr = _attr(ctx, rule.params["attribute"])
     limit = rule.params[name]
     values, why = attribute_values(ctx, attr.key)
@@ -189,20 +193,20 @@ def _bound(ctx: Context, rule: Rule, name: str, sign: int) -> Outcome:
 @check("attribute_at_least", {"attribute": ("attribute", REQUIRED),
                               "min": ("number", REQUIRED)},
        "A number of the attributes sheet is at least a threshold (percentages as ratios).",
-       _validate_bound("min"), reads="sheet")
+       validate_bound("min"), reads="sheet")
 def attribute_at_least(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's value is at least ``min`` (inclusive); a percentage attribute is
     compared as a ratio (``min = 0.95`` for 95 %)."""
-    return _bound(ctx, rule, "min", +1)
+    return attribute_bound(ctx, rule, "min", +1)
 
 
 @check("attribute_at_most", {"attribute": ("attribute", REQUIRED),
                              "max": ("number", REQUIRED)},
-       "A number of the attributes sheet is at most a threshold.", _validate_bound("max"),
+       "A number of the attributes sheet is at most a threshold.", validate_bound("max"),
        reads="sheet")
 def attribute_at_most(ctx: Context, rule: Rule) -> Outcome:
     """Pass when the estate's value is at most ``max`` (inclusive)."""
-    return _bound(ctx, rule, "max", -1)
+    return attribute_bound(ctx, rule, "max", -1)
 
 
 def _validate_per_households(rid: str, params: dict[str, Any],

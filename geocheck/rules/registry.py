@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import records, spatial
+from . import circles, records, spatial
 from .context import CheckSpec
 
 
@@ -31,6 +31,8 @@ CHECKS: Mapping[str, CheckSpec] = _registry(
     spatial.facility_inside_by_households,
     spatial.green_ratio,
     spatial.green_patch,
+    # on the map when the layers exist, else from the attributes sheet
+    circles.walk_minutes,
     # read from the attributes sheet
     records.attribute_yes,
     records.attribute_at_least,

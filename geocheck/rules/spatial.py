@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -53,6 +54,16 @@ from .measure import (
     nearest_feature_distance,
 )
 from .packs.model import Rule
+from .walking import (
+    NEEDS_PATHS,
+    WALK_METHOD,
+    Walked,
+    detour_suffixes,
+    detour_text,
+    detours,
+    finite_or_nan,
+    on_foot,
+)
 
 
 def _frame(n: int, unit: str) -> pd.DataFrame:
@@ -70,13 +81,17 @@ ORIGIN_TEXT = {ENTRANCES: "from the estate's entrances", "boundary": "from the e
        "Nearest facility of any listed layer within its distance (any one suffices).",
        uses=lambda rule: (LayerUse("entrances", STRICT),
                           *(LayerUse(role, ONLY_HELPS, limit, ORIGINS)
-                            for role, limit in rule.params["max_m"].items())))
+                            for role, limit in rule.params["max_m"].items())),
+       walks=lambda rule: (ORIGINS, dict(rule.params["max_m"])))
 def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     """Pass when, for any listed layer, the nearest feature is within its distance in metres.
 
     Distance is measured from the estate's entrances when it has any, else from its boundary;
     a feature inside the estate is at 0 m. A layer that is absent is unknown: the estate passes
     if another layer passes, else it is no data. A layer that is present but empty has none.
+    With a paths layer, ``walk_m`` is the walk to the nearest feature of the deciding layer, and
+    a walk of more than :data:`~geocheck.rules.walking.DETOUR_RATIO` x the straight line (and
+    more than the distance) is called a detour; with ``--distance walk`` the walk is judged.
     """
     limits: dict[str, float] = rule.params["max_m"]
     n = len(ctx.estates)
@@ -84,6 +99,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     out["threshold"] = " or ".join(f"{ROLES[r].one_en} <= {plain(v)} m" for r, v in limits.items())
     state = np.full((len(limits), n), np.nan)  # 1 pass, 0 fail, nan unknown
     dists = np.full((len(limits), n), np.nan)
+    walks = np.full((len(limits), n), np.nan)
     texts, methods, evidence = [], [], []
     geoms, _ = ctx.origins
     for k, (role, limit) in enumerate(limits.items()):
@@ -92,36 +108,45 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             texts.append(np.full(n, layer_missing(role), dtype=object))
             methods.append(np.full(n, "", dtype=object))
             continue
-        d = near["distance_m"].to_numpy()
-        pos = near["facility_pos"].to_numpy()
-        dists[k] = d
-        state[k] = np.where(np.isnan(d), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
-        labels = ctx.label(role, pos)
-        texts.append(np.where(pos >= 0, [f"nearest {ROLES[role].one_en}: {lab} at {m}"
-                                         for lab, m in zip(labels, metres_all(d, limit),
-                                                           strict=True)],
-                              f"no {ROLES[role].label_en} in the data"))
+        straight = near["distance_m"].to_numpy()
+        walked = ctx.walk(role, ORIGINS, limit)
+        if walked is not None:
+            walks[k] = walked.distance_m
         methods.append(near["method"].map(ORIGIN_TEXT).to_numpy())
-        has = np.flatnonzero(pos >= 0)
-        if len(has):
-            fac = ctx.layer(role).geometry.to_numpy()[pos[has]]
-            inside = near["method"].to_numpy()[has] == INSIDE
-            lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
-            evidence.append((k, evidence_frame("evidence_lines", rule, has,
-                                          [f"{rule.id}: {lab} {m}" for lab, m
-                                           in zip(labels[has], metres_all(d[has], limit),
-                                                  strict=True)],
-                                          d[has], lines, ctx.site.crs, limit=limit)))
+        if ctx.walking and walked is None:
+            texts.append(np.full(n, NEEDS_PATHS, dtype=object))
+            continue
+        d = walked.distance_m if ctx.walking else straight
+        pos = walked.facility_pos if ctx.walking else near["facility_pos"].to_numpy()
+        dists[k] = finite_or_nan(d)
+        state[k] = np.where(np.isnan(straight), 0, np.round(d, DISTANCE_DECIMALS) <= limit)
+        labels = ctx.label(role, pos)
+        one = ROLES[role].one_en
+        if ctx.walking:
+            said = [f"nearest {one} on foot: {lab}, {on_foot(w, limit, walked.limit_m)}" if p >= 0
+                    else f"no {one} reached: {on_foot(w, limit, walked.limit_m)}"
+                    for lab, w, p in zip(labels, d, pos, strict=True)]
+        else:
+            said = [f"nearest {one}: {lab} at {m}"
+                    for lab, m in zip(labels, metres_all(d, limit), strict=True)]
+        said = np.asarray(said, dtype=object)
+        if walked is not None:
+            said = said + detour_suffixes(straight, walked.distance_m, limit, walked.limit_m)
+        texts.append(np.where(np.isnan(straight), f"no {ROLES[role].label_en} in the data",
+                              said))
+        evidence.append((k, _lines(ctx, rule, role, near, walked, limit, geoms)))
     passed = (state == 1).any(axis=0)
     failed = (state == 0).all(axis=0)
     out["status"] = np.where(passed, PASS, np.where(failed, FAIL, NO_DATA))
     first_pass = np.argmax(state == 1, axis=0)
-    first_known = np.argmax(~np.isnan(dists), axis=0)
+    first_known = np.argmax(~np.isnan(state), axis=0)
     decider = np.where(passed, first_pass, first_known)
     out["value"] = dists[decider, np.arange(n)]
+    out["walk_m"] = walks[decider, np.arange(n)]
     out["evidence"] = ["; ".join(t[i] for t in texts) for i in range(n)]
     out["method"] = [
         "; ".join(f"{r}: {m[i]}" for r, m in zip(limits, methods, strict=True) if m[i])
+        + (f"; {WALK_METHOD}" if ctx.walking else "")
         for i in range(n)
     ]
     lines_out = []
@@ -131,16 +156,40 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
     return Outcome(out, lines_out)
 
 
+def _lines(ctx: Context, rule: Rule, role: str, near: pd.DataFrame, walked: Walked | None,
+           limit: float, geoms: np.ndarray) -> gpd.GeoDataFrame:
+    """The evidence lines of one layer: to the nearest feature as the crow flies, or (judged
+    on foot) along the route walked, where there is one."""
+    on = ctx.walking and walked is not None
+    pos = walked.facility_pos if on else near["facility_pos"].to_numpy()
+    d = walked.distance_m if on else near["distance_m"].to_numpy()
+    has = np.flatnonzero(pos >= 0)
+    fac = ctx.layer(role).geometry.to_numpy()[pos[has]]
+    inside = near["method"].to_numpy()[has] == INSIDE
+    lines = shapely.shortest_line(np.where(inside, ctx.anchors[has], geoms[has]), fac)
+    if on:
+        routes = walked.routes()[has]
+        lines = np.where(shapely.is_geometry(routes), routes, lines)
+    return evidence_frame("evidence_lines", rule, has,
+                          [f"{rule.id}: {lab} {m}" + (" on foot" if on else "") for lab, m
+                           in zip(ctx.label(role, pos[has]), metres_all(d[has], limit),
+                                  strict=True)],
+                          d[has], lines, ctx.site.crs, limit=limit)
+
+
 @check("buildings_within",
        {"layer": ("layer", REQUIRED), "max_m": ("metres", REQUIRED)},
        "Every residential building of the estate within a distance of a facility.",
        uses=lambda rule: (LayerUse("buildings", STRICT),
                           LayerUse(rule.params["layer"], ONLY_HELPS, rule.params["max_m"],
-                                   RESIDENTIAL)))
+                                   RESIDENTIAL)),
+       walks=lambda rule: (RESIDENTIAL, {rule.params["layer"]: rule.params["max_m"]}))
 def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     """Pass when every residential building of the estate is within ``max_m`` metres of its
     nearest feature of ``layer`` (any such feature, inside the estate or not), measured to the
     building footprint. No residential building: no data. The layer present but empty: fail.
+    With a paths layer, ``walk_m`` is the longest walk of the estate's buildings; with
+    ``--distance walk`` each building's walk is judged.
     """
     role, limit = rule.params["layer"], rule.params["max_m"]
     n = len(ctx.estates)
@@ -152,8 +201,14 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     if res is None or targets is None:
         out["evidence"] = layer_missing("buildings" if res is None else role)
         return Outcome(out)
+    walked = ctx.walk(role, RESIDENTIAL, limit)
+    if ctx.walking:
+        out["method"] = ("walking distance from each building footprint to its nearest feature; "
+                         f"value = largest; {WALK_METHOD}")
     near = ctx.nearest_to_residential(role)
-    d = near["distance_m"].to_numpy()
+    straight = near["distance_m"].to_numpy()
+    on = ctx.walking and walked is not None
+    d = walked.distance_m if on else straight
     est = res["estate_pos"].to_numpy()
     count = np.bincount(est, minlength=n)
     out.loc[count == 0, "evidence"] = "no data: no residential building in the estate"
@@ -162,28 +217,67 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
         out.loc[has, "status"] = FAIL
         out.loc[has, "evidence"] = f"no {ROLES[role].label_en} in the data"
         return Outcome(out)
+    if walked is not None:
+        longest = np.full(n, -np.inf)
+        np.maximum.at(longest, est, walked.distance_m)
+        out["walk_m"] = longest
+    if ctx.walking and walked is None:
+        out.loc[count > 0, "evidence"] = NEEDS_PATHS
+        return Outcome(out)
     beyond = np.round(d, DISTANCE_DECIMALS) > limit
     n_beyond = np.bincount(est, weights=beyond, minlength=n).astype(int)
     has = count > 0
     worst = worst_per_estate(est, d, n, largest=True)[has]
-    out.loc[has, "value"] = d[worst]
+    out.loc[has, "value"] = finite_or_nan(d[worst])
     out.loc[has, "status"] = np.where(n_beyond[has] > 0, FAIL, PASS)
     bids = res["feature_id"].to_numpy()
-    target_pos = near["target_pos"].to_numpy()
+    target_pos = walked.facility_pos if on else near["target_pos"].to_numpy()
     wlabels = ctx.label(role, target_pos[worst])
+    far = ([f"{on_foot(d[w], limit, walked.limit_m)} from {lab}" if lab else
+            on_foot(d[w], limit, walked.limit_m) for w, lab in zip(worst, wlabels, strict=True)]
+           if on else [f"at {metres(d[w], limit)} from {lab}" for w, lab in zip(worst, wlabels,
+                                                                                 strict=True)])
     out.loc[has, "evidence"] = [
         (f"{nb} of {c} residential buildings beyond {plain(limit)} m; " if nb else
          f"all {c} residential buildings within {plain(limit)} m; ")
-        + f"farthest: building {bids[w]} at {metres(d[w], limit)} from {lab}"
-        for nb, c, w, lab in zip(n_beyond[has], count[has], worst, wlabels, strict=True)
+        + f"farthest: building {bids[w]} {f}"
+        for nb, c, w, f in zip(n_beyond[has], count[has], worst, far, strict=True)
     ]
+    if walked is not None:
+        out.loc[has, "evidence"] += _building_detours(walked, straight, est, bids, limit, n)[has]
     bad = np.flatnonzero(beyond)
-    ev = evidence_frame("uncovered_buildings", rule, est[bad],
-                   [f"building {b}: {m} to {t}" for b, m, t
-                    in zip(bids[bad], metres_all(d[bad], limit),
-                           ctx.label(role, target_pos[bad]), strict=True)],
-                   d[bad], res.geometry.to_numpy()[bad], ctx.site.crs, limit=limit)
-    return Outcome(out, [ev])
+    ev = [evidence_frame("uncovered_buildings", rule, est[bad],
+                         [f"building {b}: {m} to {t}" for b, m, t
+                          in zip(bids[bad], metres_all(d[bad], limit),
+                                 ctx.label(role, target_pos[bad]), strict=True)],
+                         d[bad], res.geometry.to_numpy()[bad], ctx.site.crs, limit=limit)]
+    routes = walked.routes()[bad] if on else np.empty(0, dtype=object)
+    drawn = shapely.is_geometry(routes)
+    if drawn.any():  # judged on foot: the routes of the buildings beyond, on the map
+        ev.append(evidence_frame("evidence_lines", rule, est[bad][drawn],
+                                 [f"{rule.id}: building {b} {m} on foot" for b, m
+                                  in zip(bids[bad][drawn], metres_all(d[bad][drawn], limit),
+                                         strict=True)],
+                                 d[bad][drawn], routes[drawn], ctx.site.crs, limit=limit))
+    return Outcome(out, ev)
+
+
+def _building_detours(walked: Walked, straight: np.ndarray, est: np.ndarray, bids: np.ndarray,
+                      limit: float, n: int) -> np.ndarray:
+    """Per estate, ``"; "`` + how many of its buildings walk a detour and the longest of them
+    (``""`` for none)."""
+    out = np.full(n, "", dtype=object)
+    mask = detours(straight, walked.distance_m, limit)
+    if not mask.any():
+        return out
+    rows = np.flatnonzero(mask)
+    worst = rows[worst_per_estate(est[rows], walked.distance_m[rows], n, largest=True)]
+    count = np.bincount(est[rows], minlength=n)
+    for e in np.flatnonzero(count):  # estates with a detour: few
+        w = worst[e]
+        out[e] = (f"; {count[e]} building(s) walk a detour: building {bids[w]}: "
+                  + detour_text(straight[w], walked.distance_m[w], limit, walked.limit_m))
+    return out
 
 
 @check("setback_from_buildings",

@@ -182,7 +182,7 @@ def test_no_text_becomes_a_formula(hostile_result, tmp_path) -> None:
     data = rows(ws)[1:]
     assert [r[1] for r in data] == f["estate_name"].tolist()
     assert [r[0] for r in data] == f["estate_id"].tolist()
-    assert data[0][13] == "\t=cmd|' /C calc'!A0" and unescape(data[1][13]) == "\r=1+2"
+    assert data[0][14] == "\t=cmd|' /C calc'!A0" and unescape(data[1][14]) == "\r=1+2"
     names = {r[1] for r in rows(wb["汇总 summary"])[1:]}
     assert {"<img src=x onerror=alert(1)>", "${alert(1)}", *HOSTILE} <= names
 
@@ -301,7 +301,7 @@ def test_a_workbook_too_large_is_cut_to_fit_and_says_so(sample, tmp_path, monkey
     assert notice[1] == ("标准 scorecard: 780 rows x 10 columns do not fit in one Excel sheet "
                          "(at most 100 rows x 16,384 columns); findings.xlsx holds only the 94 "
                          "failing and no-data rows of 780; scorecard.csv has them all")
-    assert notice[2] == ("结果 findings: 1,176 rows x 15 columns do not fit in one Excel sheet "
+    assert notice[2] == ("结果 findings: 1,176 rows x 16 columns do not fit in one Excel sheet "
                          "(at most 100 rows x 16,384 columns); findings.xlsx holds only the 123 "
                          "failing and no-data rows of 1,176; its 123 rows split over 2 sheets "
                          "(结果 findings 1 ...); findings.csv has them all")

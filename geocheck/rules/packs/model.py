@@ -151,7 +151,11 @@ class Pack:
     """A rule pack: an ordered list of rules for one jurisdiction's document, with the document's
     structure (categories, requirements, standards), the record-based indicators it reads from
     the attributes sheet, its declaration rule or points score when it has one, and the yearly
-    targets of the campaign it serves, when it has them."""
+    targets of the campaign it serves, when it has them.
+
+    ``distance`` is how its distance rules are read: ``"radius"`` (as written, a straight
+    line) or ``"walk"`` (along the paths layer; see :mod:`geocheck.rules.walking`).
+    """
 
     id: str
     title_zh: str
@@ -167,6 +171,7 @@ class Pack:
     declaration: Declaration | None = None
     scoring: Scoring | None = None
     campaign: Campaign | None = None
+    distance: str = "radius"
 
     def attribute(self, key: str) -> Attribute:
         """The attribute with this key (KeyError when the pack has none)."""

@@ -12,7 +12,7 @@ from typing import Any
 from ...core.errors import PackError
 from ...core.indicators import ATTRIBUTE_KINDS, Attribute
 from ...core.roles import ROLES, TARGET_YEARS
-from ...core.units import plain
+from ...core.units import DISTANCE_READINGS, RADIUS, plain
 from ..context import REQUIRED
 from ..registry import CHECKS, SCORE_CHECKS
 from .model import (
@@ -348,6 +348,10 @@ def parse_pack(data: dict[str, Any], where: str) -> Pack:
         raise PackError(f"{where}: no [pack] table")
     for key in ("id", "title_zh", "title_en", "document"):
         _text(head, key, f"{where}: [pack]")
+    distance = head.get("distance", RADIUS)
+    if distance not in DISTANCE_READINGS:
+        raise PackError(f"{where}: [pack] distance = {_shown(distance)} is not one of "
+                        f"{', '.join(DISTANCE_READINGS)}")
     attributes = tuple(_parse_attribute(a, where) for a in table_list(data, "attributes", where))
     _unique(list(attributes), "key", "attribute", where)
     by_key = {a.key: a for a in attributes}
@@ -379,5 +383,5 @@ def parse_pack(data: dict[str, Any], where: str) -> Pack:
                 standards=stds, attributes=attributes,
                 declaration=_parse_declaration(data, where, bool(stds)),
                 scoring=_parse_scoring(data, where, rules, by_key),
-                campaign=_parse_campaign(data, where))
+                campaign=_parse_campaign(data, where), distance=distance)
 
