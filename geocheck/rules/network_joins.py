@@ -2,10 +2,12 @@
 
 - A point joins at the nearest point of the nearest segment, by a straight leg that counts in
   the distance.
-- A polygon joins at 0 m wherever a path runs inside it or on its boundary: at the points where
-  segments cross its boundary and at the vertices inside it (the walk may start anywhere on the
-  network inside it, and the nearest such place is always one of these). A polygon no path
-  touches joins like a point, from the nearest point of its boundary.
+- A polygon joins at 0 m wherever a path runs inside it or on its boundary: the walk may start
+  anywhere on the network inside it. The nearest such place to anywhere else is where a
+  segment crosses its boundary, a vertex inside it, or the point where something else joins
+  a segment inside it (a stop whose nearest path is a footpath inside an estate is a leg away
+  from the estate); all of these are joins.
+- A polygon no path touches joins like a point, from the nearest point of its boundary.
 
 A join that falls inside a segment becomes a new node splitting it: the joins of one segment
 are sorted along it and chained, so two joins on one segment are as far apart as along it.
@@ -21,6 +23,9 @@ import shapely
 
 from .measure import query_nearest
 from .network_graph import Network
+
+TIE_M = 1e-6
+"""A point of the network at most this far (metres) from a polygon a path touches is on it."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,8 +58,12 @@ class Joins:
                        for f in ("owner", "seg", "t_m", "leg", "geom_xy")))
 
 
-def join(network: Network, geoms: np.ndarray) -> Joins:
+def join(network: Network, geoms: np.ndarray, *, also: Joins | None = None) -> Joins:
     """Where each geometry (points or polygons, metres) joins the network.
+
+    ``also`` are the joins of other geometries (the facilities' when these are the origins):
+    where one lies inside or on a polygon a path touches (within :data:`TIE_M`), the polygon
+    joins there too, at 0 m.
 
     Missing or empty geometries, and all of them when the network has no segment, get no join.
     """
@@ -79,9 +88,37 @@ def join(network: Network, geoms: np.ndarray) -> Joins:
     t = np.concatenate([t_in, np.full(len(a), np.nan)])
     unknown = np.isnan(t)
     t[unknown] = _along(network, seg[unknown], np.concatenate([xy_in, legs[:, 0]])[unknown])
-    return Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg, t_m=t,
-                 leg=np.concatenate([np.zeros(len(k)), leg]),
-                 geom_xy=np.concatenate([xy_in, legs[:, 1]]))
+    rows = [Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg, t_m=t,
+                  leg=np.concatenate([np.zeros(len(k)), leg]),
+                  geom_xy=np.concatenate([xy_in, legs[:, 1]]))]
+    if also is not None and len(also):
+        area = np.flatnonzero(touched & (shapely.get_type_id(parts) != 0))
+        rows.append(_within(network, parts, owner, area, np.zeros(len(area)), also))
+    return Joins.concat(*rows)
+
+
+def _within(network: Network, parts: np.ndarray, owner: np.ndarray, which: np.ndarray,
+            gap: np.ndarray, also: Joins) -> Joins:
+    """The joins of polygons ``parts[which]`` (``gap`` metres from the network, 0 when a path
+    touches them) at the points of ``also`` within ``gap + TIE_M`` of them."""
+    if not len(which):
+        return _empty()
+    a, b = network.seg_xy[also.seg, 0], network.seg_xy[also.seg, 1]
+    xy = a + (b - a) * (also.t_m / network.seg_m[also.seg])[:, None]
+    i, j = shapely.STRtree(shapely.points(xy)).query(parts[which], predicate="dwithin",
+                                                     distance=gap + TIE_M)
+    return _joins_at(parts[which[i]], owner[which[i]], also.seg[j], also.t_m[j], xy[j], gap[i])
+
+
+def _joins_at(parts: np.ndarray, owner: np.ndarray, seg: np.ndarray, t: np.ndarray,
+              xy: np.ndarray, gap: np.ndarray) -> Joins:
+    """Joins of ``parts`` at the points ``xy`` (``t`` along ``seg``) no farther than
+    ``gap + TIE_M`` from them, each by a leg from its nearest point."""
+    lines = shapely.shortest_line(parts, shapely.points(xy))
+    leg = shapely.length(lines)
+    ok = leg <= gap + TIE_M
+    geom_xy = shapely.get_coordinates(lines[ok]).reshape(-1, 2, 2)[:, 0]
+    return Joins(owner=owner[ok], seg=seg[ok], t_m=t[ok], leg=leg[ok], geom_xy=geom_xy)
 
 
 def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
@@ -91,8 +128,9 @@ def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
     where it is known without projecting (a segment's end), else NaN.
 
     A point joins where it lies. A polygon joins at the segment's ends inside or on it (each
-    node once per polygon) and, when the segment leaves it, where it crosses its boundary (the
-    nearest place of a segment inside a polygon to anywhere else is always one of these).
+    node once per polygon) and, when the segment leaves it, where it crosses its boundary
+    (with the points where others join segments inside it, :func:`_within`, the nearest place
+    of the network inside a polygon to anywhere else is always one of these).
     """
     pair = np.arange(len(p))
     point = shapely.get_type_id(parts[p]) == 0

@@ -156,12 +156,16 @@ def random_network(rng: np.random.Generator) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
+TIE_M = 1e-6  # a point this close to a polygon is on it
+
+
 def oracle(paths: np.ndarray, origins: np.ndarray, groups: np.ndarray, n_groups: int,
            facilities: np.ndarray) -> np.ndarray:
     """Walking distances computed independently, one geometry at a time, with networkx."""
     segs = [LineString(s) for g in paths for part in getattr(g, "geoms", [g])
             for s in pairwise(part.coords)]
     joins: dict[int, list[tuple[float, tuple]]] = {}  # segment -> (distance along, node)
+    where: dict[tuple, Point] = {}  # node -> its point
 
     def join(geom: shapely.Geometry, tag: tuple) -> list[tuple[tuple, float]]:
         """(node, leg) where a geometry joins; the node is registered on its segment."""
@@ -181,11 +185,22 @@ def oracle(paths: np.ndarray, origins: np.ndarray, groups: np.ndarray, n_groups:
         for k, (i, t, leg) in enumerate(out):
             node = (*tag, k)
             joins.setdefault(i, []).append((t, node))
+            where[node] = segs[i].interpolate(t)
             nodes.append((node, leg))
         return nodes
 
+    def also(geom: shapely.Geometry, others: list[list[tuple[tuple, float]]]
+             ) -> list[tuple[tuple, float]]:
+        """(node, 0) for the others' joins inside or on a polygon a path touches."""
+        if geom.geom_type == "Point" or not any(s.intersects(geom) for s in segs):
+            return []
+        return [(node, 0.0) for nodes in others for node, _ in nodes
+                if where[node].distance(geom) <= TIE_M]
+
     origin_nodes = [join(g, ("o", j)) for j, g in enumerate(origins)]
     fac_nodes = [join(g, ("f", j)) for j, g in enumerate(facilities)]
+    origin_nodes = [n + also(g, fac_nodes) for n, g in zip(origin_nodes, origins, strict=True)]
+    fac_nodes = [n + also(g, origin_nodes) for n, g in zip(fac_nodes, facilities, strict=True)]
     graph = nx.Graph()
     for i, s in enumerate(segs):
         a, b = s.coords
