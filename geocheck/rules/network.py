@@ -105,7 +105,9 @@ def walk_to_nearest(network: Network, origins: np.ndarray, groups: np.ndarray, n
         outlines, building footprints); multi-part ones join by each part. A point joins at
         the nearest point of the nearest path. A polygon joins at 0 m wherever the network
         runs inside or on it, a facility's leg reaching a path inside it included; a polygon
-        no path touches joins like a point, from the nearest point of its boundary.
+        no path touches joins at every point of the network at its least gap (within
+        ``network_joins.TIE_M``, 1e-6 m: a street parallel to a side is equally near all
+        along it), each by a leg from the polygon's nearest point.
     groups : int per origin, the group (e.g. estate position, 0..n_groups-1) it belongs to; a
         group's distance is the least over its origins.
     n_groups : number of groups.

@@ -7,7 +7,12 @@
   segment crosses its boundary, a vertex inside it, or the point where something else joins
   a segment inside it (a stop whose nearest path is a footpath inside an estate is a leg away
   from the estate); all of these are joins.
-- A polygon no path touches joins like a point, from the nearest point of its boundary.
+- A polygon no path touches joins like a point, from the nearest point of its boundary: as a
+  street may run parallel to a side (the whole side then equally near), every point of the
+  network within :data:`TIE_M` of the least gap is a join, a leg of its own distance away.
+  Along a segment those points make one stretch whose ends are the segment's ends or the feet
+  of the polygon's vertices, so those are the joins, with the points where something else
+  joins inside the stretch.
 
 A join that falls inside a segment becomes a new node splitting it: the joins of one segment
 are sorted along it and chained, so two joins on one segment are as far apart as along it.
@@ -25,7 +30,8 @@ from .measure import query_nearest
 from .network_graph import Network
 
 TIE_M = 1e-6
-"""A point of the network at most this far (metres) from a polygon a path touches is on it."""
+"""Points of the network at most this much farther (metres) from a polygon than its nearest
+are as near: a polygon no path touches joins at all of them."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,9 +68,8 @@ def join(network: Network, geoms: np.ndarray, *, also: Joins | None = None) -> J
     """Where each geometry (points or polygons, metres) joins the network.
 
     ``also`` are the joins of other geometries (the facilities' when these are the origins):
-    where one lies inside or on a polygon a path touches (within :data:`TIE_M`), the polygon
-    joins there too, at 0 m.
-
+    where one lies inside or on a polygon, or, for a polygon no path touches, within
+    :data:`TIE_M` of its least gap, the polygon joins there too (by a leg of its distance).
     Missing or empty geometries, and all of them when the network has no segment, get no join.
     """
     geoms = np.asarray(geoms, dtype=object).reshape(-1)
@@ -76,12 +81,16 @@ def join(network: Network, geoms: np.ndarray, *, also: Joins | None = None) -> J
         return _empty()
     p, s = network.tree.query(parts, predicate="intersects")
     xy_in, k, t_in = _touching(network, parts, p, s)
+    reach = np.zeros(len(parts))  # the least gap of each part to the network
     touched = np.zeros(len(parts), dtype=bool)
     touched[p] = True
-    # the others: a leg from the part's nearest point to the nearest segment
     alone = np.flatnonzero(~touched)
     a, s_near, leg = query_nearest(network.tree, parts[alone])
     a = alone[a]
+    reach[a] = leg
+    # points: a leg from the point to the nearest point of the nearest segment
+    point = shapely.get_type_id(parts[a]) == 0
+    a, s_near, leg = a[point], s_near[point], leg[point]
     legs = shapely.get_coordinates(shapely.shortest_line(segments[s_near], parts[a]))
     legs = legs.reshape(-1, 2, 2)
     seg = np.concatenate([s[k], s_near])
@@ -91,10 +100,36 @@ def join(network: Network, geoms: np.ndarray, *, also: Joins | None = None) -> J
     rows = [Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg, t_m=t,
                   leg=np.concatenate([np.zeros(len(k)), leg]),
                   geom_xy=np.concatenate([xy_in, legs[:, 1]]))]
+    # polygons: every point of the network at the least gap
+    area = shapely.get_type_id(parts) != 0
+    apart = np.flatnonzero(area & ~touched)
+    rows.append(_stretches(network, parts, owner, apart, reach[apart]))
     if also is not None and len(also):
-        area = np.flatnonzero(touched & (shapely.get_type_id(parts) != 0))
-        rows.append(_within(network, parts, owner, area, np.zeros(len(area)), also))
+        rows.append(_within(network, parts, owner, np.flatnonzero(area), reach[area], also))
     return Joins.concat(*rows)
+
+
+def _stretches(network: Network, parts: np.ndarray, owner: np.ndarray, which: np.ndarray,
+               gap: np.ndarray) -> Joins:
+    """The joins of polygons ``parts[which]`` no path touches, ``gap`` metres from the network:
+    the ends of every stretch of a segment within ``gap + TIE_M`` of the polygon, which are
+    the segment's ends or the feet on it of the polygon's vertices."""
+    i, s = network.tree.query(parts[which], predicate="dwithin", distance=gap + TIE_M)
+    vxy, v = shapely.get_coordinates(parts[which[i]], return_index=True)
+    a = network.seg_xy[s, 0]
+    d = network.seg_xy[s, 1] - a
+    length = network.seg_m[s]
+    foot = ((vxy - a[v]) * d[v]).sum(axis=1) / length[v]
+    pair = np.concatenate([np.arange(len(s)), np.arange(len(s)), v])
+    t = _snap(np.concatenate([np.zeros(len(s)), length, foot]), length[pair])
+    order = np.lexsort((t, pair))  # each place once per pair
+    pair, t = pair[order], t[order]
+    once = np.ones(len(t), dtype=bool)
+    once[1:] = (pair[1:] != pair[:-1]) | (t[1:] != t[:-1])
+    pair, t = pair[once], t[once]
+    xy = a[pair] + d[pair] * (t / length[pair])[:, None]
+    return _joins_at(parts[which[i[pair]]], owner[which[i[pair]]], s[pair], t, xy,
+                     gap[i[pair]])
 
 
 def _within(network: Network, parts: np.ndarray, owner: np.ndarray, which: np.ndarray,
@@ -205,8 +240,14 @@ def _along(network: Network, seg: np.ndarray, xy: np.ndarray) -> np.ndarray:
     a, b = network.seg_xy[seg, 0], network.seg_xy[seg, 1]
     d = b - a
     length = network.seg_m[seg]
-    t = ((xy - a) * d).sum(axis=1) / length
-    t[t <= _SNAP_M] = 0.0  # a segment's own end, give or take rounding, is its node
+    return _snap(((xy - a) * d).sum(axis=1) / length, length)
+
+
+def _snap(t: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Distances along segments clipped to them, those within :data:`_SNAP_M` of an end on it
+    (a segment's own end, give or take rounding, is its node)."""
+    t = np.clip(t, 0.0, length)
+    t[t <= _SNAP_M] = 0.0
     end = t >= length - _SNAP_M
     t[end] = length[end]
     return t
