@@ -102,11 +102,17 @@ def walk_to_nearest(network: Network, origins: np.ndarray, groups: np.ndarray, n
     ----------
     network : the paths (:func:`build_network`), metres.
     origins : geometries in the network's CRS: points (entrances) or polygons (estate
-        outlines, building footprints); multi-part ones join by each part.
+        outlines, building footprints); multi-part ones join by each part. A point joins at
+        the nearest point of the nearest path. A polygon joins at 0 m wherever the network
+        runs inside or on it, a facility's leg reaching a path inside it included; a polygon
+        no path touches joins at every point of the network at its least gap (within
+        ``network_joins.TIE_M``, 1e-6 m: a street parallel to a side is equally near all
+        along it), each by a leg from the polygon's nearest point.
     groups : int per origin, the group (e.g. estate position, 0..n_groups-1) it belongs to; a
         group's distance is the least over its origins.
     n_groups : number of groups.
-    facilities : points or polygons, joined like the origins.
+    facilities : points or polygons, joined like the origins (an origin's leg reaching a path
+        inside a polygon facility reaches the facility there).
     limit_m : walks longer than this (metres, legs included) count as none (``inf``).
 
     Returns
@@ -133,8 +139,10 @@ def walk_to_nearest(network: Network, origins: np.ndarray, groups: np.ndarray, n
     walks = Walks(distance, facility)
     if not len(facilities) or not len(origins):
         return walks
-    at_o = join(network, origins)
     at_f = join(network, facilities)
+    at_o = join(network, origins, also=at_f)
+    if (shapely.get_type_id(facilities) != 0).any():  # polygons: where origins join in them
+        at_f = join(network, facilities, also=at_o)
     split = split_segments(network, Joins.concat(at_o, at_f))
     node_o = split.node[:len(at_o)]
     search = _search(split, at_f, split.node[len(at_o):], len(facilities), limit_m)

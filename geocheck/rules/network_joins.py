@@ -2,10 +2,17 @@
 
 - A point joins at the nearest point of the nearest segment, by a straight leg that counts in
   the distance.
-- A polygon joins at 0 m wherever a path runs inside it or on its boundary: at the points where
-  segments cross its boundary and at the vertices inside it (the walk may start anywhere on the
-  network inside it, and the nearest such place is always one of these). A polygon no path
-  touches joins like a point, from the nearest point of its boundary.
+- A polygon joins at 0 m wherever a path runs inside it or on its boundary: the walk may start
+  anywhere on the network inside it. The nearest such place to anywhere else is where a
+  segment crosses its boundary, a vertex inside it, or the point where something else joins
+  a segment inside it (a stop whose nearest path is a footpath inside an estate is a leg away
+  from the estate); all of these are joins.
+- A polygon no path touches joins like a point, from the nearest point of its boundary: as a
+  street may run parallel to a side (the whole side then equally near), every point of the
+  network within :data:`TIE_M` of the least gap is a join, a leg of its own distance away.
+  Along a segment those points make one stretch whose ends are the segment's ends or the feet
+  of the polygon's vertices, so those are the joins, with the points where something else
+  joins inside the stretch.
 
 A join that falls inside a segment becomes a new node splitting it: the joins of one segment
 are sorted along it and chained, so two joins on one segment are as far apart as along it.
@@ -21,6 +28,10 @@ import shapely
 
 from .measure import query_nearest
 from .network_graph import Network
+
+TIE_M = 1e-6
+"""Points of the network at most this much farther (metres) from a polygon than its nearest
+are as near: a polygon no path touches joins at all of them."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,9 +64,12 @@ class Joins:
                        for f in ("owner", "seg", "t_m", "leg", "geom_xy")))
 
 
-def join(network: Network, geoms: np.ndarray) -> Joins:
+def join(network: Network, geoms: np.ndarray, *, also: Joins | None = None) -> Joins:
     """Where each geometry (points or polygons, metres) joins the network.
 
+    ``also`` are the joins of other geometries (the facilities' when these are the origins):
+    where one lies inside or on a polygon, or, for a polygon no path touches, within
+    :data:`TIE_M` of its least gap, the polygon joins there too (by a leg of its distance).
     Missing or empty geometries, and all of them when the network has no segment, get no join.
     """
     geoms = np.asarray(geoms, dtype=object).reshape(-1)
@@ -67,21 +81,79 @@ def join(network: Network, geoms: np.ndarray) -> Joins:
         return _empty()
     p, s = network.tree.query(parts, predicate="intersects")
     xy_in, k, t_in = _touching(network, parts, p, s)
+    reach = np.zeros(len(parts))  # the least gap of each part to the network
     touched = np.zeros(len(parts), dtype=bool)
     touched[p] = True
-    # the others: a leg from the part's nearest point to the nearest segment
     alone = np.flatnonzero(~touched)
     a, s_near, leg = query_nearest(network.tree, parts[alone])
     a = alone[a]
+    reach[a] = leg
+    # points: a leg from the point to the nearest point of the nearest segment
+    point = shapely.get_type_id(parts[a]) == 0
+    a, s_near, leg = a[point], s_near[point], leg[point]
     legs = shapely.get_coordinates(shapely.shortest_line(segments[s_near], parts[a]))
     legs = legs.reshape(-1, 2, 2)
     seg = np.concatenate([s[k], s_near])
     t = np.concatenate([t_in, np.full(len(a), np.nan)])
     unknown = np.isnan(t)
     t[unknown] = _along(network, seg[unknown], np.concatenate([xy_in, legs[:, 0]])[unknown])
-    return Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg, t_m=t,
-                 leg=np.concatenate([np.zeros(len(k)), leg]),
-                 geom_xy=np.concatenate([xy_in, legs[:, 1]]))
+    rows = [Joins(owner=np.concatenate([owner[p[k]], owner[a]]), seg=seg, t_m=t,
+                  leg=np.concatenate([np.zeros(len(k)), leg]),
+                  geom_xy=np.concatenate([xy_in, legs[:, 1]]))]
+    # polygons: every point of the network at the least gap
+    area = shapely.get_type_id(parts) != 0
+    apart = np.flatnonzero(area & ~touched)
+    rows.append(_stretches(network, parts, owner, apart, reach[apart]))
+    if also is not None and len(also):
+        rows.append(_within(network, parts, owner, np.flatnonzero(area), reach[area], also))
+    return Joins.concat(*rows)
+
+
+def _stretches(network: Network, parts: np.ndarray, owner: np.ndarray, which: np.ndarray,
+               gap: np.ndarray) -> Joins:
+    """The joins of polygons ``parts[which]`` no path touches, ``gap`` metres from the network:
+    the ends of every stretch of a segment within ``gap + TIE_M`` of the polygon, which are
+    the segment's ends or the feet on it of the polygon's vertices."""
+    i, s = network.tree.query(parts[which], predicate="dwithin", distance=gap + TIE_M)
+    vxy, v = shapely.get_coordinates(parts[which[i]], return_index=True)
+    a = network.seg_xy[s, 0]
+    d = network.seg_xy[s, 1] - a
+    length = network.seg_m[s]
+    foot = ((vxy - a[v]) * d[v]).sum(axis=1) / length[v]
+    pair = np.concatenate([np.arange(len(s)), np.arange(len(s)), v])
+    t = _snap(np.concatenate([np.zeros(len(s)), length, foot]), length[pair])
+    order = np.lexsort((t, pair))  # each place once per pair
+    pair, t = pair[order], t[order]
+    once = np.ones(len(t), dtype=bool)
+    once[1:] = (pair[1:] != pair[:-1]) | (t[1:] != t[:-1])
+    pair, t = pair[once], t[once]
+    xy = a[pair] + d[pair] * (t / length[pair])[:, None]
+    return _joins_at(parts[which[i[pair]]], owner[which[i[pair]]], s[pair], t, xy,
+                     gap[i[pair]])
+
+
+def _within(network: Network, parts: np.ndarray, owner: np.ndarray, which: np.ndarray,
+            gap: np.ndarray, also: Joins) -> Joins:
+    """The joins of polygons ``parts[which]`` (``gap`` metres from the network, 0 when a path
+    touches them) at the points of ``also`` within ``gap + TIE_M`` of them."""
+    if not len(which):
+        return _empty()
+    a, b = network.seg_xy[also.seg, 0], network.seg_xy[also.seg, 1]
+    xy = a + (b - a) * (also.t_m / network.seg_m[also.seg])[:, None]
+    i, j = shapely.STRtree(shapely.points(xy)).query(parts[which], predicate="dwithin",
+                                                     distance=gap + TIE_M)
+    return _joins_at(parts[which[i]], owner[which[i]], also.seg[j], also.t_m[j], xy[j], gap[i])
+
+
+def _joins_at(parts: np.ndarray, owner: np.ndarray, seg: np.ndarray, t: np.ndarray,
+              xy: np.ndarray, gap: np.ndarray) -> Joins:
+    """Joins of ``parts`` at the points ``xy`` (``t`` along ``seg``) no farther than
+    ``gap + TIE_M`` from them, each by a leg from its nearest point."""
+    lines = shapely.shortest_line(parts, shapely.points(xy))
+    leg = shapely.length(lines)
+    ok = leg <= gap + TIE_M
+    geom_xy = shapely.get_coordinates(lines[ok]).reshape(-1, 2, 2)[:, 0]
+    return Joins(owner=owner[ok], seg=seg[ok], t_m=t[ok], leg=leg[ok], geom_xy=geom_xy)
 
 
 def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
@@ -91,8 +163,9 @@ def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
     where it is known without projecting (a segment's end), else NaN.
 
     A point joins where it lies. A polygon joins at the segment's ends inside or on it (each
-    node once per polygon) and, when the segment leaves it, where it crosses its boundary (the
-    nearest place of a segment inside a polygon to anywhere else is always one of these).
+    node once per polygon) and, when the segment leaves it, where it crosses its boundary
+    (with the points where others join segments inside it, :func:`_within`, the nearest place
+    of the network inside a polygon to anywhere else is always one of these).
     """
     pair = np.arange(len(p))
     point = shapely.get_type_id(parts[p]) == 0
@@ -167,8 +240,14 @@ def _along(network: Network, seg: np.ndarray, xy: np.ndarray) -> np.ndarray:
     a, b = network.seg_xy[seg, 0], network.seg_xy[seg, 1]
     d = b - a
     length = network.seg_m[seg]
-    t = ((xy - a) * d).sum(axis=1) / length
-    t[t <= _SNAP_M] = 0.0  # a segment's own end, give or take rounding, is its node
+    return _snap(((xy - a) * d).sum(axis=1) / length, length)
+
+
+def _snap(t: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Distances along segments clipped to them, those within :data:`_SNAP_M` of an end on it
+    (a segment's own end, give or take rounding, is its node)."""
+    t = np.clip(t, 0.0, length)
+    t[t <= _SNAP_M] = 0.0
     end = t >= length - _SNAP_M
     t[end] = length[end]
     return t

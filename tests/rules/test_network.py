@@ -156,36 +156,79 @@ def random_network(rng: np.random.Generator) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
+def beside_streets(rng: np.random.Generator, paths: np.ndarray, n: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` squares, each with a street running parallel to its north side 5-30 m off it and
+    beyond both its ends, joined at each end to the nearest vertex of ``paths``: the whole
+    side is equally near that street. Returns (squares, streets)."""
+    x, y = rng.uniform(0, 900, (2, n))
+    size, gap = rng.uniform(10, 60, n), rng.uniform(5, 30, n)
+    north = y + size + gap
+    west = np.c_[x - rng.uniform(0, 150, n), north]
+    east = np.c_[x + size + rng.uniform(0, 150, n), north]
+    vertices = shapely.get_coordinates(paths)
+
+    def nearest(xy: np.ndarray) -> np.ndarray:
+        return vertices[np.argmin(np.hypot(*(vertices[:, None] - xy).T), axis=1)]
+
+    streets = [LineString(c) for c in zip(nearest(west), west, east, nearest(east), strict=True)]
+    return shapely.box(x, y, x + size, y + size), np.array(streets, dtype=object)
+
+
+TIE_M = 1e-6  # points of the network this much farther than a polygon's least gap are as near
+
+
 def oracle(paths: np.ndarray, origins: np.ndarray, groups: np.ndarray, n_groups: int,
            facilities: np.ndarray) -> np.ndarray:
     """Walking distances computed independently, one geometry at a time, with networkx."""
     segs = [LineString(s) for g in paths for part in getattr(g, "geoms", [g])
             for s in pairwise(part.coords)]
     joins: dict[int, list[tuple[float, tuple]]] = {}  # segment -> (distance along, node)
+    where: dict[tuple, Point] = {}  # node -> its point
 
     def join(geom: shapely.Geometry, tag: tuple) -> list[tuple[tuple, float]]:
         """(node, leg) where a geometry joins; the node is registered on its segment."""
         out = []
-        touch = [i for i, s in enumerate(segs) if s.intersects(geom)] \
-            if geom.geom_type == "Polygon" else []
-        if touch:
-            for i in touch:
-                for c in shapely.get_coordinates(segs[i].intersection(geom)):
-                    out.append((i, segs[i].project(Point(c)), 0.0))
-        else:
+        if geom.geom_type == "Point":
             dist = [s.distance(geom) for s in segs]
             i = int(np.argmin(dist))
             on_seg = nearest_points(segs[i], geom)[0]
             out.append((i, segs[i].project(on_seg), dist[i]))
+        elif any(s.intersects(geom) for s in segs):  # from where paths cross it or lie in it
+            for i, s in enumerate(segs):
+                for c in shapely.get_coordinates(s.intersection(geom)):
+                    out.append((i, s.project(Point(c)), 0.0))
+        else:  # from every point of the network at its least gap: segment ends, vertex feet
+            gap = min(s.distance(geom) for s in segs)
+            for i, s in enumerate(segs):
+                if s.distance(geom) > gap + TIE_M:
+                    continue
+                for t in {0.0, s.length, *(s.project(Point(v))
+                                           for v in shapely.get_coordinates(geom))}:
+                    leg = s.interpolate(t).distance(geom)
+                    if leg <= gap + TIE_M:
+                        out.append((i, t, leg))
         nodes = []
         for k, (i, t, leg) in enumerate(out):
             node = (*tag, k)
             joins.setdefault(i, []).append((t, node))
+            where[node] = segs[i].interpolate(t)
             nodes.append((node, leg))
         return nodes
 
+    def also(geom: shapely.Geometry, others: list[list[tuple[tuple, float]]]
+             ) -> list[tuple[tuple, float]]:
+        """(node, leg) for the others' joins as near a polygon as the network gets."""
+        if geom.geom_type == "Point":
+            return []
+        gap = min(s.distance(geom) for s in segs)
+        legs = [(node, where[node].distance(geom)) for nodes in others for node, _ in nodes]
+        return [(node, leg) for node, leg in legs if leg <= gap + TIE_M]
+
     origin_nodes = [join(g, ("o", j)) for j, g in enumerate(origins)]
     fac_nodes = [join(g, ("f", j)) for j, g in enumerate(facilities)]
+    origin_nodes = [n + also(g, fac_nodes) for n, g in zip(origin_nodes, origins, strict=True)]
+    fac_nodes = [n + also(g, origin_nodes) for n, g in zip(fac_nodes, facilities, strict=True)]
     graph = nx.Graph()
     for i, s in enumerate(segs):
         a, b = s.coords
@@ -220,6 +263,12 @@ def test_random_networks_match_networkx_and_walks_are_never_shorter_than_straigh
     origins = np.concatenate([pts, squares])
     groups = rng.integers(0, 9, len(origins))
     facilities = shapely.points(rng.uniform(0, 1000, (5, 2)))
+    # squares (four estates, two parks) with a street along a side
+    beside, streets = beside_streets(rng, paths, 6)
+    paths = np.concatenate([paths, streets])
+    origins = np.concatenate([origins, beside[:4]])
+    groups = np.concatenate([groups, rng.integers(0, 9, 4)])
+    facilities = np.concatenate([facilities, beside[4:]])
     net = build_network(paths)
     walks = walk_to_nearest(net, origins, groups, 9, facilities, limit_m=np.inf)
     want = oracle(paths, origins, groups, 9, facilities)
