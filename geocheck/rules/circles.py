@@ -85,8 +85,8 @@ def walk_minutes(ctx: Context, rule: Rule) -> Outcome:
         "value": finite_or_nan(d), "unit": "m", "walk_m": d,
         "threshold": f"<= {plain(limit)} m on foot ({at_speed})",
         "method": (f"measured on the map: walk to the nearest {one} from the estate's entrances, "
-                   f"else its boundary; {at_speed} (geocheck's reading of GB 50180-2018 "
-                   f"2.0.2-2.0.4); {WALK_METHOD}"),
+                   f"else its boundary; {at_speed} (geocheck's reading of GB 50180-2018's "
+                   f"life circles); {WALK_METHOD}"),
         "evidence": np.where(empty, f"no {ROLES[role].label_en} in the data", said)})
     has = np.flatnonzero(pos >= 0)
     routes = walked.routes()[has]
