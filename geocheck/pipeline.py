@@ -99,9 +99,9 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
 
 
 FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")
-"""Output formats of ``geocheck check``: csv (findings, rejects, scorecard, summary and campaign
-progress tables), gpkg (results.gpkg with QGIS styles), map (map.html), xlsx (findings.xlsx),
-report (report.html), png (map.png and the campaign progress chart)."""
+"""Output formats of ``geocheck check``: csv (findings, rejects, scorecard, summary, campaign
+progress and life circle tables), gpkg (results.gpkg with QGIS styles), map (map.html), xlsx
+(findings.xlsx), report (report.html), png (map.png and the campaign progress chart)."""
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
@@ -149,7 +149,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
     summary.csv when it has a declaration rule (compliance and eligibility) or a points score;
-    progress.csv when it has a campaign and estates carry target years. gpkg: results.gpkg with
+    progress.csv when it has a campaign and estates carry target years; life_circles.csv (the
+    whole area's share within each walk) when it has ``life_circle`` rules. gpkg: results.gpkg with
     QGIS default styles. map: map.html (``offline``: Leaflet inlined). xlsx: findings.xlsx
     (sheets that do not fit Excel are cut to fit, as its first sheet and the notes say:
     :func:`geocheck.views.excel.plan_sheets`).
@@ -224,7 +225,8 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                 summary = result.scores
             tables = {"findings": result.findings,
                       "rejects": result.site.ledger.rejects_frame(),
-                      "scorecard": result.scorecard, "summary": summary, "progress": table}
+                      "scorecard": result.scorecard, "summary": summary, "progress": table,
+                      "life_circles": result.life_circles}
             for key, df in tables.items():
                 if df is not None:
                     with staging.writing(f"{key}.csv") as path:

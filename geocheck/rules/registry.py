@@ -33,6 +33,7 @@ CHECKS: Mapping[str, CheckSpec] = _registry(
     spatial.green_patch,
     # on the map when the layers exist, else from the attributes sheet
     circles.walk_minutes,
+    circles.life_circle,
     # read from the attributes sheet
     records.attribute_yes,
     records.attribute_at_least,

@@ -18,6 +18,7 @@ from ..core.site import Site
 from ..core.status import COUNT_ORDER, NOT_APPLICABLE, PASS, SEVERITY, overall_status
 from .campaign import progress_table
 from .declaration import declaration_table
+from .life_circles import life_circle_table
 from .packs.model import Pack
 from .scorecard import scorecard_table
 from .scores import scores_table
@@ -104,6 +105,13 @@ class Result:
         """Points, total and stars per estate, or None when the pack has no ``[scoring]``
         (see :func:`geocheck.rules.scores.scores_table`)."""
         return scores_table(self.pack, self.site.estates, self.findings, self.site.attributes)
+
+    @cached_property
+    def life_circles(self) -> pd.DataFrame | None:
+        """The whole area's share within each ``life_circle`` rule, or None when the pack has
+        none (see :func:`geocheck.rules.life_circles.life_circle_table`)."""
+        return life_circle_table(self.pack, self.site, self.matrix("status"),
+                                 self.matrix("value"))
 
     @cached_property
     def progress(self) -> pd.DataFrame | None:

@@ -29,8 +29,8 @@ read a layer: a little above :data:`DETOUR_RATIO`, so every detour within it get
 WALK_SPEED_M_S = 1.0
 """Walking speed (metres per second) turning a life circle's minutes into metres.
 
-geocheck's reading, not a clause: GB 50180-2018 城市居住区规划设计标准 2.0.2-2.0.4 define the
-15-, 10- and 5-minute life circles by walking time, and give walking distances of about
+geocheck's reading, not a clause: GB 50180-2018 城市居住区规划设计标准 defines the
+15-, 10- and 5-minute life circles by walking time, and gives walking distances of about
 800-1000 m, 500 m and 300 m, but no speed. 900 m (the middle of 800-1000 m) in 15 minutes and
 300 m in 5 minutes are both 1.0 m/s, so 15 minutes is 900 m and 10 minutes 600 m."""
 

@@ -15,7 +15,7 @@ from ..core.status import (
     PASS,
 )
 from ..core.terminal import clip, display_width, printable
-from ..core.units import percent, points, share
+from ..core.units import percent, plain, points, share
 from ..rules.result import Result
 
 MAX_LISTED = 15
@@ -96,6 +96,20 @@ def _score_lines(result: Result) -> list[str]:
     return lines
 
 
+def _life_circle_lines(result: Result) -> list[str]:
+    table = result.life_circles
+    if table is None:
+        return []
+    lines = ["", "life circles, whole area (share of all estates' households or buildings "
+                 "within the walk):"]
+    rows = [["rule", "within", "target", "estates", "share", "status"]]
+    for r in table.itertuples():
+        rows.append([str(r.rule_id), f"{plain(r.within_m)} m", percent(r.target, sep=""),
+                     f"{r.estates_counted}/{r.estates}",
+                     "-" if pd.isna(r.share) else share(r.share, limit=r.target), str(r.status)])
+    return lines + ["  " + x for x in _table(rows, {1, 2, 3, 4})]
+
+
 def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
               removed: Sequence[str] = (), notes: Sequence[str] = ()) -> str:
     """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures,
@@ -148,7 +162,7 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
         more = bad["estate_id"].nunique() - MAX_LISTED
         if more > 0:
             lines.append(f"  ... and {more} more (see findings.csv)")
-    lines += _declaration_lines(result) + _score_lines(result)
+    lines += _declaration_lines(result) + _score_lines(result) + _life_circle_lines(result)
     if site.ledger.notes:
         lines += ["", "notes:"] + [f"  {n}" for n in site.ledger.notes]
     if written:

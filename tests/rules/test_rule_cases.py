@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import at, estate, layer, rect, write_gpkg
+from helpers import X0, Y0, at, estate, layer, rect, write_gpkg
 from openpyxl import Workbook
+from shapely.geometry import LineString
 
 import geocheck
 from geocheck import load_pack, shipped_packs
@@ -24,17 +25,20 @@ CASES = Path(__file__).parent / "cases"
 SPACING = 5_000.0
 COLUMNS = 20
 POINT_ROLES = ("bus_stops", "rail_stations", "garbage_points", "kindergartens", "schools",
-               "entrances")
+               "clinics", "entrances")
 RECT_ROLES = ("buildings", "green_space")
+LINE_ROLES = ("paths",)
 CASE_KEYS = {"rule", "expect", "why", "attributes", "households", "built", "estate", "absent",
-             *POINT_ROLES, *RECT_ROLES}
+             *POINT_ROLES, *RECT_ROLES, *LINE_ROLES}
 STATUSES = {"pass", "fail", "not_applicable", "no_data"}
 
 
 def load_cases(pack_id: str) -> list[dict[str, Any]]:
-    """The cases of a pack, checked for shape."""
+    """The cases of a pack, checked for shape; a file with ``include = "<pack>"`` (a pack that
+    extends another) starts with that pack's cases."""
     path = CASES / f"{pack_id}.toml"
-    cases = tomllib.loads(path.read_text(encoding="utf-8"))["cases"]
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    cases = [*(load_cases(data["include"]) if "include" in data else []), *data["cases"]]
     for i, case in enumerate(cases):
         extra = set(case) - CASE_KEYS
         assert not extra, f"{path.name} case {i} ({case.get('rule')}): unknown keys {extra}"
@@ -74,6 +78,11 @@ def build_inputs(pack_id: str, cases: list[dict[str, Any]], tmp: Path,
                 if role == "buildings":
                     row["use"] = "住宅"
                 roles.setdefault(role, []).append(row)
+        for role in LINE_ROLES:
+            for k, xys in enumerate(case.get(role, [])):
+                roles.setdefault(role, []).append({
+                    "id": f"C{i:03d}-{role}-{k}",
+                    "geometry": LineString([(X0 + x + dx, Y0 + y + dy) for x, y in xys])})
     for role in set(roles) & set(absent):
         del roles[role]
     for role in roles.values():  # layers need the same columns on every row

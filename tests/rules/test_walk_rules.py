@@ -268,7 +268,7 @@ def test_nanhai_medical_circle_from_the_map_or_the_sheet(gpkg, tmp_path: Path) -
     assert (m2["status"], m2["value"]) == ("fail", 901.0)
     assert m1["threshold"] == "<= 900 m on foot (15 minutes at 1 m/s)"
     assert m1["method"].startswith("measured on the map: walk to the nearest clinic")
-    assert "geocheck's reading of GB 50180-2018 2.0.2-2.0.4" in m1["method"]
+    assert "geocheck's reading of GB 50180-2018's life circles" in m1["method"]
     assert "K1, 900.0 m on foot (15.0 min)" in m1["evidence"]
     del layers["paths"]
     bare = write_gpkg(tmp_path / "no-paths.gpkg", {k: layer(v) for k, v in layers.items()})
