@@ -34,6 +34,9 @@ LIFE_CIRCLE_BANDS_M = (circle_m(5), circle_m(10), circle_m(15))
 BUFFER_M = 25.0
 """Half-width (metres) of the band drawn round each reached path."""
 
+SIMPLIFY_M = 1.0
+"""The reached paths are simplified to this tolerance (metres) before they are buffered."""
+
 CATCHMENT_COLUMNS = ["role", "band_m", "geometry"]
 
 
@@ -137,9 +140,12 @@ def walk_catchments(network: Network, layers: dict[str, np.ndarray],
             pieces = reached_pieces(xy, u, v, m, dist, band)
             if not len(pieces):
                 continue
+            # buffering a whole MultiLineString at once is some 4x slower than buffering its
+            # merged, simplified parts and merging those with union_all
             lines = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(pieces)))
+            parts = shapely.simplify(shapely.get_parts(lines), SIMPLIFY_M)
             roles.append(role)
             limits.append(float(band))
-            geoms.append(shapely.buffer(lines, buffer_m, quad_segs=4))
+            geoms.append(shapely.union_all(shapely.buffer(parts, buffer_m, quad_segs=2)))
     return gpd.GeoDataFrame({"role": roles, "band_m": np.asarray(limits, dtype=float)},
                             geometry=geoms, crs=crs)

@@ -69,8 +69,9 @@ def write_gpkg(result: Result, path: Path) -> Path:
     Evidence layers: ``evidence_lines`` (estate to the facility that decided a distance rule),
     ``walk_routes`` (the walking route beside a straight line), ``uncovered_buildings``,
     ``too_close_points``; ``walk_catchments`` (with a paths layer: per facility layer and
-    band, the paths within that walk, buffered; columns ``role``, ``band_m``). All in the working CRS. Unstyled:
-    :func:`geocheck.views.qgis_styles.write_layer_styles` gives the layers QGIS default styles.
+    band, the paths within that walk, buffered; columns ``role``, ``band_m``). All in the
+    working CRS. Unstyled: :func:`geocheck.views.qgis_styles.write_layer_styles` gives the
+    layers QGIS default styles.
     """
     if path.exists():
         path.unlink()

@@ -17,15 +17,22 @@ import json
 import sqlite3
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
 import shapely
-from helpers import X0, Y0, at, estate, layer, rect, write_gpkg
+from helpers import CRS, X0, Y0, at, estate, layer, rect, write_gpkg
+from matplotlib.colors import to_hex
 from shapely.geometry import LineString
 
 import geocheck
 from geocheck.rules.catchments import BUFFER_M, LIFE_CIRCLE_BANDS_M, catchment_bands
+from geocheck.views.report import render_report
+from geocheck.views.static_map import estate_figure
+from geocheck.views.style import ROUTE_COLOUR, band_colours
+from geocheck.views.webmap import build_map, estate_layer_frame
+from geocheck.views.webmap.leaflet import GeoJsonLayer
 
 PACK = """
 [pack]
@@ -128,3 +135,83 @@ def test_no_paths_no_catchments(site, tmp_path: Path) -> None:
     geocheck.write_outputs(result, tmp_path / "out", formats=("gpkg", "map"))
     assert "walk_catchments" not in pyogrio.list_layers(tmp_path / "out" / "results.gpkg")[:, 0]
     assert "walking catchment" not in (tmp_path / "out" / "map.html").read_text("utf-8")
+
+
+def map_layers(result: geocheck.Result) -> dict[str, GeoJsonLayer]:
+    m = build_map(result)
+    return {c.layer_name: c for c in m._children.values() if isinstance(c, GeoJsonLayer)}
+
+
+def lonlat(*xy: tuple[float, float]) -> np.ndarray:
+    pts = gpd.GeoSeries([at(x, y) for x, y in xy], crs=CRS).to_crs(4326)
+    return shapely.get_coordinates(pts.to_numpy())
+
+
+def test_radius_map_draws_the_walking_route_beside_the_straight_line(radius) -> None:
+    layers = map_layers(radius)
+    straight = json.loads(layers["evidence lines (distance)"].data)["features"]
+    routes = layers["walking routes (on foot)"]
+    assert routes.show is True and ROUTE_COLOUR in routes.options_js
+    feats = json.loads(routes.data)["features"]
+    assert len(straight) == len(feats) == 2  # A and E
+    a = next(f for f in feats if "S-A" in f["properties"]["tip"])
+    assert np.allclose(a["geometry"]["coordinates"], lonlat(*RIVER_ROUTE), atol=1e-6)
+    # the stop's name is escaped; the route says its walk and the detour ratio
+    assert a["properties"]["tip"] == ("T-bus: walking route to S-A 桥&lt;站&gt;, 700.0 m on foot "
+                                      "(3.5x)")
+    a_line = next(f for f in straight if "S-A" in f["properties"]["tip"])
+    assert np.allclose(a_line["geometry"]["coordinates"], lonlat((50, 100), (50, 300)),
+                       atol=1e-6)
+
+
+def test_walk_map_draws_the_route_as_the_evidence_line(walk) -> None:
+    layers = map_layers(walk)
+    assert "walking routes (on foot)" not in layers  # the evidence line is the route itself
+    feats = json.loads(layers["evidence lines (distance)"].data)["features"]
+    a = next(f for f in feats if "S-A" in f["properties"]["tip"])
+    assert np.allclose(a["geometry"]["coordinates"], lonlat(*RIVER_ROUTE), atol=1e-6)
+    assert a["properties"]["short"] == "700 m" and "700.0 m on foot" in a["properties"]["tip"]
+
+
+def test_map_catchment_layer_is_off_at_first_and_styled_as_bands(radius, tmp_path) -> None:
+    layers = map_layers(radius)
+    c = layers["walking catchment: bus stops (<= 500 m)"]
+    assert c.show is False
+    feats = json.loads(c.data)["features"]
+    assert [f["properties"]["c"] for f in feats] == [band_colours([500])[500]]
+    assert feats[0]["properties"]["tip"] == ("walking catchment: bus stops 公交站点, within "
+                                             "500 m on foot")
+    geocheck.write_outputs(radius, tmp_path, formats=("map",))
+    page = (tmp_path / "map.html").read_text("utf-8")
+    assert "walking catchment: bus stops (\\u003c= 500 m)" in page or \
+        "walking catchment: bus stops (<= 500 m)" in page
+
+
+def test_popup_value_shows_the_walk_and_the_detour_ratio(radius, walk) -> None:
+    est = estate_layer_frame(radius)
+    texts = est.attrs["texts"]
+    assert texts[est["v0"].iloc[0]] == "200 m (walk 700 m, 3.5x)"   # A
+    assert texts[est["v0"].iloc[1]] == "100 m (walk 100 m, 1.0x)"   # E
+    on_foot = estate_layer_frame(walk)
+    assert on_foot.attrs["texts"][on_foot["v0"].iloc[0]] == "700 m on foot"
+    assert "3.5x): a detour" in on_foot.attrs["texts"][on_foot["e0"].iloc[0]]
+
+
+def test_report_finding_shows_the_walk_and_ratio(radius) -> None:
+    page = render_report(radius, lang="en")
+    assert "200 m (walk 700 m, 3.5x)" in page
+    assert "桥&lt;站&gt;" in page and "桥<站>" not in page
+    zh = render_report(radius, lang="zh")
+    assert "200 m（步行 700 m，3.5倍）" in zh or "200 m (步行 700 m, 3.5倍)" in zh
+
+
+def test_static_map_draws_the_route_dotted(radius) -> None:
+    fig = estate_figure(radius, 0, dpi=50)
+    ax = fig.axes[0]
+    purple = [p for p in ax.patches if p.get_fill() is False
+              and to_hex(p.get_edgecolor()) == ROUTE_COLOUR]
+    assert len(purple) == 1
+    drawn = purple[0].get_path().vertices
+    assert np.allclose(drawn, [(X0 + x, Y0 + y) for x, y in RIVER_ROUTE])
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "步行路线" in labels
