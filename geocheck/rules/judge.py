@@ -114,4 +114,5 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
                               crs=site.crs)
     ev["estate_id"] = est["estate_id"].to_numpy()[ev["estate_pos"].astype(int)]
     ev = gpd.GeoDataFrame(ev.drop(columns="estate_pos"), geometry="geometry", crs=site.crs)
-    return Result(site, pack, table[FINDINGS_COLUMNS], ev)
+    network = ctx.network if ctx.layer("paths") is not None else None
+    return Result(site, pack, table[FINDINGS_COLUMNS], ev, network)

@@ -7,7 +7,7 @@ and kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import geopandas as gpd
@@ -17,8 +17,10 @@ import pandas as pd
 from ..core.site import Site
 from ..core.status import COUNT_ORDER, NOT_APPLICABLE, PASS, SEVERITY, overall_status
 from .campaign import progress_table
+from .catchments import CATCHMENT_COLUMNS, catchment_bands, walk_catchments
 from .declaration import declaration_table
 from .life_circles import life_circle_table
+from .network import Network
 from .packs.model import Pack
 from .scorecard import scorecard_table
 from .scores import scores_table
@@ -45,12 +47,14 @@ class Result:
     findings : one row per estate x rule, columns :data:`FINDINGS_COLUMNS`.
     evidence : evidence geometries in the working CRS, with ``layer``, ``estate_id``,
         ``rule_id``, ``label``, ``distance_m``, ``decisive``.
+    network : the walking network of the paths layer (None without one).
     """
 
     site: Site
     pack: Pack
     findings: pd.DataFrame
     evidence: gpd.GeoDataFrame
+    network: Network | None = field(default=None, repr=False)
 
     def matrix(self, column: str = "status") -> np.ndarray:
         """A findings column as an (estates x rules) array, estates in site order and rules in
@@ -87,6 +91,19 @@ class Result:
         for name, value in SEVERITY.items():
             out[status == name] = value
         return out
+
+    @cached_property
+    def walk_catchments(self) -> gpd.GeoDataFrame:
+        """The walking catchment of each facility layer present, in bands at the pack's
+        thresholds (see :func:`geocheck.rules.catchments.walk_catchments`): columns ``role``,
+        ``band_m``, geometry in the working CRS; empty without a paths layer."""
+        bands = catchment_bands(self.pack)
+        layers = {role: self.site.layer(role).geometry.to_numpy() for role in bands
+                  if self.site.layer(role) is not None}
+        if self.network is None or not layers:
+            return gpd.GeoDataFrame(columns=CATCHMENT_COLUMNS, geometry="geometry",
+                                    crs=self.site.crs)
+        return walk_catchments(self.network, layers, bands, self.site.crs)
 
     @cached_property
     def scorecard(self) -> pd.DataFrame | None:

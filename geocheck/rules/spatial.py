@@ -134,7 +134,7 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
             said = said + detour_suffixes(straight, walked.distance_m, limit, walked.limit_m)
         texts.append(np.where(np.isnan(straight), f"no {ROLES[role].label_en} in the data",
                               said))
-        evidence.append((k, _lines(ctx, rule, role, near, walked, limit, geoms)))
+        evidence += [(k, ev) for ev in _lines(ctx, rule, role, near, walked, limit, geoms)]
     passed = (state == 1).any(axis=0)
     failed = (state == 0).all(axis=0)
     out["status"] = np.where(passed, PASS, np.where(failed, FAIL, NO_DATA))
@@ -157,9 +157,10 @@ def nearest_within(ctx: Context, rule: Rule) -> Outcome:
 
 
 def _lines(ctx: Context, rule: Rule, role: str, near: pd.DataFrame, walked: Walked | None,
-           limit: float, geoms: np.ndarray) -> gpd.GeoDataFrame:
+           limit: float, geoms: np.ndarray) -> list[gpd.GeoDataFrame]:
     """The evidence lines of one layer: to the nearest feature as the crow flies, or (judged
-    on foot) along the route walked, where there is one."""
+    on foot) along the route walked, where there is one; read as a radius with a paths layer,
+    the walking routes too (layer ``walk_routes``)."""
     on = ctx.walking and walked is not None
     pos = walked.facility_pos if on else near["facility_pos"].to_numpy()
     d = walked.distance_m if on else near["distance_m"].to_numpy()
@@ -170,11 +171,23 @@ def _lines(ctx: Context, rule: Rule, role: str, near: pd.DataFrame, walked: Walk
     if on:
         routes = walked.routes()[has]
         lines = np.where(shapely.is_geometry(routes), routes, lines)
-    return evidence_frame("evidence_lines", rule, has,
+    out = [evidence_frame("evidence_lines", rule, has,
                           [f"{rule.id}: {lab} {m}" + (" on foot" if on else "") for lab, m
                            in zip(ctx.label(role, pos[has]), metres_all(d[has], limit),
                                   strict=True)],
-                          d[has], lines, ctx.site.crs, limit=limit)
+                          d[has], lines, ctx.site.crs, limit=limit)]
+    if walked is None or on:
+        return out
+    routes = walked.routes()
+    drawn = np.flatnonzero(shapely.is_geometry(routes))
+    w, straight = walked.distance_m[drawn], near["distance_m"].to_numpy()[drawn]
+    ratio = [f" ({a / b:.1f}x)" if b > 0 else "" for a, b in zip(w, straight, strict=True)]
+    out.append(evidence_frame(
+        "walk_routes", rule, drawn,
+        [f"{rule.id}: walking route to {lab}, {m} on foot{r}" for lab, m, r
+         in zip(ctx.label(role, walked.facility_pos[drawn]), metres_all(w, limit), ratio,
+                strict=True)], w, routes[drawn], ctx.site.crs, limit=limit))
+    return out
 
 
 @check("buildings_within",

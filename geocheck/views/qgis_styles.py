@@ -21,7 +21,7 @@ from pathlib import Path
 from ..core.errors import GeocheckError
 from ..core.version import VERSION
 from ..rules.result import Result
-from .style import EVIDENCE_COLOUR, STATUS_COLOURS
+from .style import CATCHMENT_ALPHA, EVIDENCE_COLOUR, ROUTE_COLOUR, STATUS_COLOURS, band_colours
 from .text import STATUS_LABELS
 
 STYLE_NAME = "geocheck"
@@ -49,7 +49,8 @@ _COUNT_TRIGGERS = (
     "WHERE lower(table_name) = lower('layer_styles'); END",
 )
 
-STYLED_LAYERS = ("estates", "evidence_lines", "uncovered_buildings", "too_close_points")
+STYLED_LAYERS = ("estates", "evidence_lines", "walk_routes", "uncovered_buildings",
+                 "too_close_points", "walk_catchments")
 """Layers of results.gpkg that get a style, in the order they are written."""
 
 _GEOMETRY_TYPES = {"POINT": 0, "MULTIPOINT": 0, "LINESTRING": 1, "MULTILINESTRING": 1,
@@ -137,6 +138,24 @@ def _evidence_lines(root: ET.Element) -> None:
     _labeling(root, "label", placement="2", size="8")
 
 
+def _walk_routes(root: ET.Element) -> None:
+    renderer = _renderer(root, "singleSymbol")
+    line = {**_dashed_line(ROUTE_COLOUR), "line_style": "dot", "line_width": "0.5"}
+    _symbol(ET.SubElement(renderer, "symbols"), "0", "line", "SimpleLine", line)
+
+
+def _walk_catchments(root: ET.Element, bands: tuple[float, ...] = ()) -> None:
+    """Bands by ``band_m`` (the nearest darkest), translucent, without outlines."""
+    renderer = _renderer(root, "categorizedSymbol", attr="band_m")
+    categories = ET.SubElement(renderer, "categories")
+    symbols = ET.SubElement(renderer, "symbols")
+    for i, (band, colour) in enumerate(band_colours(bands).items()):
+        ET.SubElement(categories, "category", value=f"{band:g}",
+                      label=f"walk <= {band:g} m", symbol=str(i), render="true")
+        fill = {**_fill(colour, round(255 * CATCHMENT_ALPHA)), "outline_style": "no"}
+        _symbol(symbols, str(i), "fill", "SimpleFill", fill)
+
+
 def _uncovered_buildings(root: ET.Element) -> None:
     renderer = _renderer(root, "singleSymbol")
     _symbol(ET.SubElement(renderer, "symbols"), "0", "fill", "SimpleFill",
@@ -150,11 +169,13 @@ def _too_close_points(root: ET.Element) -> None:
 
 
 _BUILDERS = {"estates": _estates, "evidence_lines": _evidence_lines,
+             "walk_routes": _walk_routes, "walk_catchments": _walk_catchments,
              "uncovered_buildings": _uncovered_buildings, "too_close_points": _too_close_points}
-_LABELLED = ("estates", "evidence_lines")
+_LABELLED = ("estates", "evidence_lines", "walk_routes")
 
 
-def layer_qml(layer: str, *, description: str = "", geometry_type: int | None = None) -> str:
+def layer_qml(layer: str, *, description: str = "", geometry_type: int | None = None,
+              bands: tuple[float, ...] = ()) -> str:
     """The QGIS 3 QML style (a ``<qgis>`` document) geocheck gives one results.gpkg layer.
 
     Parameters
@@ -163,13 +184,17 @@ def layer_qml(layer: str, *, description: str = "", geometry_type: int | None = 
     description : plain text kept as the layer's QGIS note (HTML-escaped, then XML-escaped).
     geometry_type : QGIS ``layerGeometryType`` (0 point, 1 line, 2 polygon); QGIS refuses a
         style whose type differs from the layer's. None leaves it out.
+    bands : for ``walk_catchments``, the bands (metres) it holds, one category each.
     """
     if layer not in _BUILDERS:
         raise GeocheckError(f"no QGIS style for layer {layer!r}: choose from "
                             f"{', '.join(STYLED_LAYERS)}")
     root = ET.Element("qgis", version=QGIS_VERSION, styleCategories="Symbology|Labeling|Notes",
                       labelsEnabled="1" if layer in _LABELLED else "0")
-    _BUILDERS[layer](root)
+    if layer == "walk_catchments":
+        _walk_catchments(root, bands)
+    else:
+        _BUILDERS[layer](root)
     if geometry_type is not None:
         ET.SubElement(root, "layerGeometryType").text = str(geometry_type)
     if description:
@@ -250,8 +275,11 @@ def write_layer_styles(path: Path, result: Result | None = None) -> list[str]:
             _ensure_table(con)
             for name in present:
                 column, gtype = geometry[name]
+                bands = (tuple(b for (b,) in con.execute(
+                    'SELECT DISTINCT band_m FROM "walk_catchments"'))
+                    if name == "walk_catchments" else ())
                 _replace_style(con, name, column, describe(name, result),
-                               _GEOMETRY_TYPES.get(gtype))
+                               _GEOMETRY_TYPES.get(gtype), bands)
             if _has_table(con, "gpkg_ogr_contents"):
                 con.execute("UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) "
                             "FROM layer_styles) WHERE lower(table_name) = 'layer_styles'")
@@ -265,9 +293,9 @@ def write_layer_styles(path: Path, result: Result | None = None) -> list[str]:
 
 
 def _replace_style(con: sqlite3.Connection, name: str, column: str, description: str,
-                   geometry_type: int | None) -> None:
+                   geometry_type: int | None, bands: tuple[float, ...] = ()) -> None:
     """Replace geocheck's style row of one layer and make it the layer's only default."""
-    qml = layer_qml(name, description=description, geometry_type=geometry_type)
+    qml = layer_qml(name, description=description, geometry_type=geometry_type, bands=bands)
     key = (name, column)
     con.execute("DELETE FROM layer_styles WHERE f_table_name = ? AND f_geometry_column = ? "
                 "AND styleName = ?", (*key, STYLE_NAME))

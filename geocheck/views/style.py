@@ -34,6 +34,19 @@ PATH_COLOUR = "#9e9e9e"
 """Walking paths: thin grey lines under every other layer."""
 EVIDENCE_COLOUR = "#d73027"
 """Evidence: lines that decided a distance, uncovered buildings, too-close points."""
+ROUTE_COLOUR = "#7b3294"
+"""Walking routes drawn beside a straight evidence line (distance rules read as a radius)."""
+CATCHMENT_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
+"""Walking catchment bands, the nearest band darkest; further bands share the last colour."""
+CATCHMENT_ALPHA = 0.35
+"""Opacity of a walking catchment band's fill."""
+
+
+def band_colours(bands: object) -> dict[float, str]:
+    """The colour of each catchment band (metres), the shortest darkest."""
+    ordered = sorted({float(b) for b in bands})  # type: ignore[attr-defined]
+    last = len(CATCHMENT_COLOURS) - 1
+    return {b: CATCHMENT_COLOURS[min(i, last)] for i, b in enumerate(ordered)}
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 """The first eight bytes of every PNG file."""

@@ -63,21 +63,29 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
 
 
 def write_gpkg(result: Result, path: Path) -> Path:
-    """Write results.gpkg: ``estates`` with verdicts, evidence layers, ``findings``, ``rejects``.
+    """Write results.gpkg: ``estates`` with verdicts, evidence layers, walking catchments,
+    ``findings``, ``rejects``.
 
     Evidence layers: ``evidence_lines`` (estate to the facility that decided a distance rule),
-    ``uncovered_buildings``, ``too_close_points``. All in the working CRS. Unstyled:
-    :func:`geocheck.views.qgis_styles.write_layer_styles` gives the layers QGIS default styles.
+    ``walk_routes`` (the walking route beside a straight line), ``uncovered_buildings``,
+    ``too_close_points``; ``walk_catchments`` (with a paths layer: per facility layer and
+    band, the paths within that walk, buffered; columns ``role``, ``band_m``). All in the
+    working CRS. Unstyled: :func:`geocheck.views.qgis_styles.write_layer_styles` gives the
+    layers QGIS default styles.
     """
     if path.exists():
         path.unlink()
     est = estates_with_verdicts(result)
     pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
     ev = result.evidence
-    for layer in ("evidence_lines", "uncovered_buildings", "too_close_points"):
+    for layer in ("evidence_lines", "walk_routes", "uncovered_buildings", "too_close_points"):
         part = ev[ev["layer"] == layer].drop(columns="layer")
         if len(part):
             pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
+    catchments = result.walk_catchments
+    if len(catchments):
+        pyogrio.write_dataframe(catchments, path, layer="walk_catchments", driver="GPKG",
+                                use_arrow=True)
     pyogrio.write_dataframe(defuse_formulas(result.findings), path, layer="findings",
                             driver="GPKG", use_arrow=True)
     rejects = result.site.ledger.rejects_frame()

@@ -1,5 +1,7 @@
 """The words every view shares: languages, the names of the verdicts, safe spreadsheet text.
 
+A distance finding's walk is said beside its value (:func:`walk_notes`).
+
 The verdicts are named in Chinese and English (:data:`STATUS_TEXT`), or both at once where a
 view serves both readers (:data:`STATUS_LABELS`). Text from the data written into a CSV,
 findings.xlsx or the template can never become a formula (:func:`defuse_formulas`).
@@ -7,9 +9,12 @@ findings.xlsx or the template can never become a formula (:func:`defuse_formulas
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from ..core.units import number
+from ..rules.walking import WALK_METHOD
 
 LANGS = ("zh", "en")
 """The languages of the report, the static maps and the charts."""
@@ -45,4 +50,26 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[col] = out[col].astype(object)
                 out.loc[risky, col] = "'" + text[risky].astype(str)
+    return out
+
+
+WALK_WORDS = {"zh": ("步行", "倍", "按步行判定"), "en": ("walk", "x", "on foot")}
+"""The words of :func:`walk_notes` by language."""
+
+
+def walk_notes(findings: pd.DataFrame, lang: str = "en") -> np.ndarray:
+    """Per finding, what to write after its value about the walk (``walk_m``): judged on foot
+    (the method says so), `` on foot``; else with a walk and a value, `` (walk 1,630 m,
+    3.9x)``, the detour ratio walk / value given when the value is above 0; else ``""``.
+    Plain text: escape it where it goes into HTML."""
+    walk_word, times, judged = WALK_WORDS[lang]
+    walk = findings["walk_m"].to_numpy(dtype=float, na_value=np.nan)
+    value = findings["value"].to_numpy(dtype=float, na_value=np.nan)
+    on_foot = findings["method"].astype(str).str.contains(WALK_METHOD, regex=False).to_numpy()
+    out = np.full(len(findings), "", dtype=object)
+    out[on_foot & np.isfinite(value)] = f" {judged}"
+    both = np.flatnonzero(~on_foot & np.isfinite(walk) & np.isfinite(value))
+    for i in both:  # distance findings with a walk: a few per estate
+        ratio = f", {walk[i] / value[i]:.1f}{times}" if value[i] > 0 else ""
+        out[i] = f" ({walk_word} {number(walk[i], 0)} m{ratio})"
     return out

@@ -33,7 +33,7 @@ from ...core.status import (
 from ...core.units import percent, points
 from ...core.version import VERSION
 from ...rules.result import Result
-from ..text import LANGS, STATUS_TEXT
+from ..text import LANGS, STATUS_TEXT, walk_notes
 from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, void
 from .page_style import css
 from .text import TEXT
@@ -248,7 +248,8 @@ def _finding_rows(result: Result, lang: str,
         grouped = np.isin(status, [NO_DATA, NOT_APPLICABLE]) & (np.bincount(gid)[gid] >= 2)
     full = ~grouped
     value = esc_column(format_values(f["value"].to_numpy(dtype=float, na_value=np.nan)[full],
-                                     f["unit"].to_numpy(dtype=object)[full], lang))
+                                     f["unit"].to_numpy(dtype=object)[full], lang)
+                       + walk_notes(f, lang)[full])
     title = esc_column(f["title_zh" if lang == "zh" else "title_en"])
     rows = ("<tr><td>" + links[full] + "</td><td>" + title[full] + "</td>" + badge[full]
             + '<td class="num">' + value + "</td><td>" + esc_column(f["threshold"])[full]

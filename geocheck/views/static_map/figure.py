@@ -31,6 +31,7 @@ from ..style import (
     EVIDENCE_COLOUR,
     PATH_COLOUR,
     ROLE_COLOURS,
+    ROUTE_COLOUR,
     STATUS_COLOURS,
     cjk_font,
     encode_png,
@@ -53,13 +54,15 @@ BACKGROUND = "#ffffff"
 
 TEXT = {
     "zh": {"verdict": "小区评定", "layers": "图层", "facilities": "设施", "evidence": "证据",
-           "line": "判定距离线", "uncovered": "服务半径外的建筑",
+           "line": "判定距离线", "route": "步行路线",
+           "uncovered": "服务半径外的建筑",
            "too_close": "距建筑过近的点", "north": "北", "overall": "总体评定",
            "overview": "小区总览：{n} 个小区（{counts}）", "count": "{label} {k}",
            "labels_failing": "名称标注：仅不达标小区", "labels_none": "小区过多，未标注名称",
            "crs": "坐标系 {crs}（米），上方为坐标北"},
     "en": {"verdict": "Estate verdict", "layers": "Layers", "facilities": "Facilities",
            "evidence": "Evidence", "line": "evidence line (distance)",
+           "route": "walking route",
            "uncovered": "building beyond service radius",
            "too_close": "point too close to a building", "north": "N", "overall": "overall",
            "overview": "Overview: {n} estates ({counts})", "count": "{k} {label}",
@@ -220,6 +223,8 @@ class MapFigure:
                               for r, c in ROLE_COLOURS.items() if r in self.layers}
         self.lines = self._patch(6, fill=False, edgecolor=red, linewidth=1.6,
                                  linestyle=(0, (4, 2.5)))
+        self.routes = self._patch(5.8, fill=False, edgecolor=ROUTE_COLOUR, linewidth=1.2,
+                                  linestyle=(0, (1, 2)))
         self.points = {r: self._points(7, s=14 if r == "entrances" else 26, c=c,
                                        edgecolors="white", linewidths=0.6,
                                        marker="s" if r == "entrances" else "o")
@@ -287,6 +292,8 @@ class MapFigure:
         evidence = [
             ("evidence_lines", Line2D([], [], color=red, linewidth=1.6, linestyle=(0, (4, 2.5))),
              t["line"]),
+            ("walk_routes", Line2D([], [], color=ROUTE_COLOUR, linewidth=1.2,
+                                   linestyle=(0, (1, 2))), t["route"]),
             ("uncovered_buildings", Patch(facecolor=_pale(red, 0.75), edgecolor=red),
              t["uncovered"]),
             ("too_close_points", Line2D([], [], linestyle="none", marker="o", markersize=10,
@@ -313,8 +320,8 @@ class MapFigure:
     @property
     def dynamic(self) -> list[Artist]:
         artists = [*self.fills.values(), self.paths, self.green, self.buildings, self.uncovered,
-                   *self.outlines.values(), *self.role_outlines.values(), self.lines,
-                   *self.points.values(), self.rings, *self.labels,
+                   *self.outlines.values(), *self.role_outlines.values(), self.routes,
+                   self.lines, *self.points.values(), self.rings, *self.labels,
                    *self.ax.spines.values(), self.scalebar]
         return sorted(artists, key=lambda a: a.get_zorder())
 
@@ -330,7 +337,7 @@ class MapFigure:
             artist.set_sizes(artist.get_sizes() * k * k)
             artist.set_linewidths(np.asarray(artist.get_linewidths()) * k)
         for patch in (*self.outlines.values(), *self.role_outlines.values(), self.lines,
-                      self.uncovered):
+                      self.routes, self.uncovered):
             patch.set_linewidth(max(patch.get_linewidth() * k, 0.3))
         self.buildings.set_linewidth(0)
         self.paths.set_linewidth(max(self.paths.get_linewidth() * k, 0.2))
@@ -360,6 +367,7 @@ class MapFigure:
         geoms = ev["geometry"].to_numpy()
         lines = geoms[kind == "evidence_lines"]
         self.lines.set_path(line_path(lines))
+        self.routes.set_path(line_path(geoms[kind == "walk_routes"]))
         self.uncovered.set_path(polygon_path(geoms[kind == "uncovered_buildings"]))
         self.rings.set_offsets(anchor_points(geoms[kind == "too_close_points"]).reshape(-1, 2))
         for label in self.labels:

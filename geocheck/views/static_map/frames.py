@@ -62,11 +62,13 @@ def axes_aspect(size: tuple[float, float]) -> float:
 
 
 def drawn_evidence(result: Result) -> pd.DataFrame:
-    """The evidence drawn (decisive lines, uncovered buildings, too-close points) with
+    """The evidence drawn (decisive lines and walking routes, uncovered buildings, too-close
+    points) with
     ``estate_pos``, the position of its estate, sorted by it."""
     ev = result.evidence
     layer = ev["layer"].astype(object).to_numpy()
-    keep = (((layer == "evidence_lines") & ev["decisive"].astype(bool).to_numpy())
+    decisive = ev["decisive"].astype(bool).to_numpy()
+    keep = ((np.isin(layer, ("evidence_lines", "walk_routes")) & decisive)
             | (layer == "uncovered_buildings") | (layer == "too_close_points"))
     ids = pd.Index(result.site.estates["estate_id"].astype(str).to_numpy(dtype=object))
     pos = ids.get_indexer(ev["estate_id"].astype(str).to_numpy(dtype=object))

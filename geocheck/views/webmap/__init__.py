@@ -34,8 +34,16 @@ from ...core.units import (
     share,
 )
 from ...rules.result import Result
-from ..style import EVIDENCE_COLOUR, PATH_COLOUR, ROLE_COLOURS, STATUS_COLOURS
-from ..text import STATUS_LABELS
+from ..style import (
+    CATCHMENT_ALPHA,
+    EVIDENCE_COLOUR,
+    PATH_COLOUR,
+    ROLE_COLOURS,
+    ROUTE_COLOUR,
+    STATUS_COLOURS,
+    band_colours,
+)
+from ..text import STATUS_LABELS, walk_notes
 from .basemaps import GCJ_JS, TIANDITU_KEY_ENV, Basemap, basemaps, tianditu
 from .leaflet import (
     LEAFLET_CSS,
@@ -76,7 +84,8 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
 
 def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     """Estates with escaped display properties: ``overall``, ``tip``, ``h`` (popup header) and,
-    per rule i in pack order, ``s{i}`` status, ``v{i}`` value text and ``e{i}`` evidence as
+    per rule i in pack order, ``s{i}`` status, ``v{i}`` value text (with the walk and the
+    detour ratio, :func:`~geocheck.views.text.walk_notes`) and ``e{i}`` evidence as
     indexes into ``attrs["texts"]`` (the distinct texts, escaped)."""
     est = result.site.estates
     overall = est["estate_id"].map(result.overall()).to_numpy()
@@ -98,8 +107,8 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     values = result.matrix("value").astype(float)
     units = result.matrix("unit")
     evidence = result.matrix("evidence")
-    shown_values = np.array(_value_text(values.ravel(), units.ravel()),
-                            dtype=object).reshape(values.shape)
+    shown_values = (np.array(_value_text(values.ravel(), units.ravel()), dtype=object)
+                    + walk_notes(result.findings)).reshape(values.shape)
     codes, uniques = pd.factorize(np.concatenate([shown_values.ravel(), evidence.ravel()]))
     n, r = status.shape
     v_codes, e_codes = codes[: n * r].reshape(n, r), codes[n * r:].reshape(n, r)
@@ -213,7 +222,11 @@ def _legend(result: Result) -> str:
            if result.site.layer("paths") is not None else "")
         + f"<div style='margin-top:4px'><span style='color:{EVIDENCE_COLOUR}'>▬</span> "
         "evidence line / uncovered building / too-close point</div>"
-        "<div id='geocheck-gcj-note' style='display:none;margin-top:4px;color:#b15928'>"
+        + (f"<div><span style='color:{ROUTE_COLOUR}'>┈</span> walking route 步行路线</div>"
+           if (result.evidence["layer"] == "walk_routes").any() else "")
+        + (f"<div><span style='color:{band_colours([0])[0]}'>■</span> walking catchment "
+           "步行可达范围 (switched off at first)</div>" if len(result.walk_catchments) else "")
+        + "<div id='geocheck-gcj-note' style='display:none;margin-top:4px;color:#b15928'>"
         "Gaode tiles are GCJ-02: overlays are drawn shifted to match them; measurements are "
         "unchanged. 高德底图为GCJ-02坐标，图层仅为显示而偏移。</div></details>"
     )
@@ -309,6 +322,7 @@ def build_map(result: Result, *, offline: bool = False,
         "l.bindPopup(function() { return geocheckPopup(f.properties); }, {maxWidth: 560}); }}"
     )
     estates_layer = GeoJsonLayer(estates, "estates 小区 (verdict)", estates_opts)
+    layers.extend(_catchment_layers(result))
     layers.append(estates_layer)
     radii = _service_radii(result)
     for role, colour in ROLE_COLOURS.items():
@@ -335,6 +349,35 @@ def build_map(result: Result, *, offline: bool = False,
     return m
 
 
+CATCHMENT_SIMPLIFY_M = 2.0
+"""Walking catchments are drawn simplified to this tolerance (metres)."""
+
+
+def _catchment_layers(result: Result) -> list[GeoJsonLayer]:
+    """One layer per facility type with a walking catchment, switched off at first: its bands
+    drawn widest first, the nearest darkest on top."""
+    c = result.walk_catchments
+    out: list[GeoJsonLayer] = []
+    colours = band_colours(c["band_m"])
+    for role in dict.fromkeys(c["role"]):
+        part = c[c["role"] == role].sort_values("band_m", ascending=False)
+        bands = part["band_m"].to_numpy(dtype=float)
+        label = f"{ROLES[role].label_en} {ROLES[role].label_zh}"
+        frame = gpd.GeoDataFrame(
+            {"tip": [html.escape(f"walking catchment: {label}, within {plain(b)} m on foot")
+                     for b in bands],
+             "c": [colours[b] for b in bands]},
+            geometry=part.geometry.simplify(CATCHMENT_SIMPLIFY_M).to_numpy(), crs=c.crs)
+        style = ("{style: function(f) { return {color: f.properties.c, fillColor: "
+                 f"f.properties.c, weight: 0, fillOpacity: {CATCHMENT_ALPHA}}}; }}, "
+                 "onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, "
+                 "{sticky: true}); }}")
+        name = (f"walking catchment: {ROLES[role].label_en} "
+                f"(<= {' / '.join(plain(b) for b in bands[::-1])} m)")
+        out.append(GeoJsonLayer(frame, name, style, show=False))
+    return out
+
+
 def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
     out: list[GeoJsonLayer] = []
     ev = result.evidence
@@ -352,6 +395,11 @@ def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
         out.append(GeoJsonLayer(lines[["tip", "short", "geometry"]], "evidence lines (distance)",
                                 _opts({**red, "weight": 2, "dashArray": "4 4"},
                                       permanent=len(lines) <= PERMANENT_LABELS_MAX)))
+    routes = ev[(ev["layer"] == "walk_routes") & ev["decisive"]]
+    if len(routes):  # read as a radius: the walk beside the straight line, dotted
+        out.append(GeoJsonLayer(routes[["tip", "geometry"]], "walking routes (on foot)",
+                                _opts({"color": ROUTE_COLOUR, "weight": 2, "opacity": 0.8,
+                                       "dashArray": "1 4"})))
     bld = ev[ev["layer"] == "uncovered_buildings"]
     if len(bld):
         out.append(GeoJsonLayer(bld[["tip", "geometry"]], "uncovered buildings",

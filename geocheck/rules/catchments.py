@@ -1,0 +1,151 @@
+"""Walking catchments: the paths reached within each threshold of a facility type.
+
+For each facility layer, one multi-source shortest-path search from all its features (joined to
+the network as the walking rules join them, legs counted) gives the walking distance from the
+nearest facility to every node. Along each edge, the part within ``band_m`` is found from the
+distances at its two ends (a walk enters from either end), so the band ends exactly where the
+walk reaches ``band_m``; the reached parts are buffered by :data:`BUFFER_M` each side and
+merged, one (multi)polygon per layer and band. Bands are nested: the 500 m band contains the
+300 m one. Everything is in the working CRS, in metres.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy.sparse import csr_array
+from scipy.sparse.csgraph import dijkstra
+
+from .circles import circle_m
+from .network import Network
+from .network_joins import join, split_segments
+from .packs.model import Pack
+from .registry import CHECKS
+
+CATCHMENT_ROLES = ("bus_stops", "rail_stations", "garbage_points", "kindergartens", "schools",
+                   "clinics", "green_space")
+"""The facility layers given a catchment, when the input has them and a paths layer."""
+
+LIFE_CIRCLE_BANDS_M = (circle_m(5), circle_m(10), circle_m(15))
+"""Bands (metres) of a layer no rule of the pack measures to: the GB 50180-2018 5-, 10- and
+15-minute life circles at :data:`~geocheck.rules.walking.WALK_SPEED_M_S` (300, 600, 900 m)."""
+
+BUFFER_M = 25.0
+"""Half-width (metres) of the band drawn round each reached path."""
+
+SIMPLIFY_M = 1.0
+"""The reached paths are simplified to this tolerance (metres) before they are buffered."""
+
+CATCHMENT_COLUMNS = ["role", "band_m", "geometry"]
+
+
+def catchment_bands(pack: Pack) -> dict[str, tuple[float, ...]]:
+    """Per facility layer of :data:`CATCHMENT_ROLES`, the bands (metres, ascending): the
+    thresholds of the pack's distance rules measuring to it (:attr:`CheckSpec.walks`), else
+    :data:`LIFE_CIRCLE_BANDS_M`."""
+    found: dict[str, set[float]] = {}
+    for rule in pack.rules:
+        walks = CHECKS[rule.check].walks
+        for role, metres in (walks(rule)[1] if walks else {}).items():
+            found.setdefault(role, set()).add(float(metres))
+    return {role: tuple(sorted(found.get(role, LIFE_CIRCLE_BANDS_M))) for role in CATCHMENT_ROLES}
+
+
+def node_distances(network: Network, facilities: np.ndarray, *, limit_m: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Walking metres from the nearest facility to every node of the network split at the
+    facilities' joins.
+
+    Returns ``(xy, edge_u, edge_v, edge_m, dist)``: the split network's nodes and undirected
+    edges, and per node the metres (legs included; ``inf`` beyond ``limit_m``).
+    """
+    at_f = join(network, facilities)
+    split = split_segments(network, at_f)
+    n_real = len(split.xy)
+    dist = np.full(n_real, np.inf)
+    if not len(at_f.owner):
+        return split.xy, split.edge_u, split.edge_v, split.edge_m, dist
+    n_all = n_real + len(facilities)
+    # each (facility, node) leg once, the shortest: csr_array would add duplicates up
+    key = (n_real + at_f.owner).astype(np.int64) * n_all + split.node
+    order = np.lexsort((at_f.leg, key))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    key, leg = key[order][first], at_f.leg[order][first]
+    src, dst = key // n_all, key % n_all
+    u, v, m = split.edge_u, split.edge_v, split.edge_m
+    graph = csr_array((np.concatenate([m, m, leg]),
+                       (np.concatenate([u, v, src]), np.concatenate([v, u, dst]))),
+                      shape=(n_all, n_all))
+    found = dijkstra(graph, directed=True, indices=np.unique(src), min_only=True,
+                     limit=limit_m)
+    return split.xy, u, v, m, found[:n_real]
+
+
+def reached_pieces(xy: np.ndarray, edge_u: np.ndarray, edge_v: np.ndarray, edge_m: np.ndarray,
+                   dist: np.ndarray, band_m: float) -> np.ndarray:
+    """The parts of the edges within ``band_m`` metres' walk, as (k, 2, 2) segment coordinates.
+
+    An edge of length m whose ends are at du and dv is reached from its start up to
+    ``band_m - du`` along it and from its end back to ``band_m - dv``; where the two meet, the
+    whole edge.
+    """
+    du, dv = dist[edge_u], dist[edge_v]
+    with np.errstate(invalid="ignore"):
+        a = np.clip(band_m - du, 0.0, edge_m)     # reached from u: [0, a]
+        b = np.clip(band_m - dv, 0.0, edge_m)     # reached from v: [m - b, m]
+    a, b = np.nan_to_num(a, nan=0.0), np.nan_to_num(b, nan=0.0)
+    whole = a + b >= edge_m
+    a = np.where(whole, edge_m, a)
+    b = np.where(whole, 0.0, b)
+    from_u = np.flatnonzero(a > 0)
+    from_v = np.flatnonzero(b > 0)
+    edge = np.concatenate([from_u, from_v])
+    t0 = np.concatenate([np.zeros(len(from_u)), edge_m[from_v] - b[from_v]])
+    t1 = np.concatenate([a[from_u], edge_m[from_v]])
+    p, q = xy[edge_u[edge]], xy[edge_v[edge]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f0 = np.nan_to_num(t0 / edge_m[edge])[:, None]
+        f1 = np.nan_to_num(t1 / edge_m[edge], nan=1.0)[:, None]
+    return np.stack([p + (q - p) * f0, p + (q - p) * f1], axis=1)
+
+
+def walk_catchments(network: Network, layers: dict[str, np.ndarray],
+                    bands: dict[str, tuple[float, ...]], crs: object, *,
+                    buffer_m: float = BUFFER_M) -> gpd.GeoDataFrame:
+    """The walking catchment of each facility layer: the paths within each band's walk of the
+    nearest facility, buffered by ``buffer_m`` metres each side.
+
+    Parameters
+    ----------
+    network : the paths, metres.
+    layers : role -> the facilities' geometries (points or polygons, metres).
+    bands : role -> the band limits in metres (walks up to and including each).
+    crs : the working CRS of the result.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per layer and band that reaches any path (columns ``role``, ``band_m``), the
+        largest band of a layer first; bands are nested.
+    """
+    roles, limits, geoms = [], [], []
+    for role, facilities in layers.items():
+        wanted = sorted(bands.get(role, ()), reverse=True)
+        if not wanted or not len(facilities):
+            continue
+        xy, u, v, m, dist = node_distances(network, facilities, limit_m=wanted[0])
+        for band in wanted:
+            pieces = reached_pieces(xy, u, v, m, dist, band)
+            if not len(pieces):
+                continue
+            # buffering a whole MultiLineString at once is some 4x slower than buffering its
+            # merged, simplified parts and merging those with union_all
+            lines = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(pieces)))
+            parts = shapely.simplify(shapely.get_parts(lines), SIMPLIFY_M)
+            roles.append(role)
+            limits.append(float(band))
+            geoms.append(shapely.union_all(shapely.buffer(parts, buffer_m, quad_segs=2)))
+    return gpd.GeoDataFrame({"role": roles, "band_m": np.asarray(limits, dtype=float)},
+                            geometry=geoms, crs=crs)
