@@ -3,7 +3,7 @@
 Usage::
 
     python bench/walk.py --estates 3000 [--seed 42] [--repeat 3] [--limit 1200]
-                         [--sizes 750,1500,3000] [--only lean] [--keep DIR]
+                         [--sizes 750,1500,3000] [--only lean] [--keep DIR] [--whole]
 
 Steps:
 
@@ -28,6 +28,14 @@ Steps:
 4. Unless ``--sizes ''``: one run of each tool on cities of each size in ``--sizes``, and a
    table of peak memory against network size, with the memory per 1,000 nodes above the
    smallest city's, which stays about constant when memory grows linearly.
+
+5. With ``--whole``: the whole command line, ``python -m geocheck check CITY --pack
+   lean-rules --format csv,gpkg,map`` (the five rules of ``run.py``), ``--repeat`` times,
+   interleaved, three ways: ``straight`` on the city without its paths layer (the
+   straight-line run as it was before walking: no ``walk_m``), ``radius`` on the city with
+   its paths (``walk_m`` filled, verdicts as the crow flies) and ``walk`` (``--distance
+   walk``). The median wall-clock seconds and peak memory of each, and the ratios walk /
+   straight (the target: <= 2x) and walk / radius.
 
 Exit status: 0 when every run succeeded, the tools agree and the target is met (or only lean
 ran), 1 when they disagree or the target is missed, 2 when a command failed.
@@ -188,6 +196,64 @@ def report(runs: dict[str, Runs], agree: tuple[int, int, float] | None, target: 
     return status
 
 
+def without_paths(city: Path) -> Path:
+    """The city's GeoPackage without its paths layer, cached beside it."""
+    import pyogrio
+
+    out = city.with_name(f"{city.stem}_nopaths.gpkg")
+    if out.exists():
+        return out
+    tmp = out.with_suffix(".tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    for name, _ in pyogrio.list_layers(city):
+        if name != "paths":
+            pyogrio.write_dataframe(pyogrio.read_dataframe(city, layer=name), tmp, layer=name)
+    tmp.rename(out)
+    return out
+
+
+def whole_runs(city: Path, out: Path, repeat: int, target: float) -> int:
+    """Time ``geocheck check`` straight (no paths), radius (paths) and walk; print the ratios."""
+    from run import FORMATS, lean_pack, run_once
+
+    pack = lean_pack(out)
+    plain_city = without_paths(city)
+    ways = {"straight": (plain_city, []), "radius": (city, []),
+            "walk": (city, ["--distance", "walk"])}
+    runs = {name: Runs(name) for name in ways}
+    for i in range(repeat):
+        for name, (src, extra) in ways.items():
+            r = runs[name]
+            if r.error:
+                continue
+            log = out / f"whole_{name}_logs"
+            log.mkdir(parents=True, exist_ok=True)
+            cmd = [sys.executable, "-m", "geocheck", "check", str(src), "--pack", str(pack),
+                   "--format", FORMATS, "-o", str(out / f"whole_{name}"), "-q", *extra]
+            seconds, peak, code, stderr = run_once(cmd, log)
+            if code not in (0, 1):
+                r.error = f"exit code {code}\n{stderr.strip()}"
+                continue
+            r.wall.append(seconds)
+            r.peak_mb = max(r.peak_mb, peak)
+            print(f"  check {name} run {i + 1}/{repeat}: {seconds:.2f} s wall, {peak:.0f} MB")
+    print(f"\n{'check':<9} {'wall s':>7} {'peak MB':>8}  runs (wall s)")
+    for r in runs.values():
+        walls = " ".join(f"{s:.2f}" for s in r.wall) or "-"
+        print(f"{r.name:<9} {r.median('wall'):>7.2f} {r.peak_mb:>8.0f}  {walls}")
+    failed = [r for r in runs.values() if r.error]
+    for r in failed:
+        print(f"\nERROR: check {r.name}: {r.error}", file=sys.stderr)
+    if failed:
+        return 2
+    walk, straight, radius = (runs[k].median("wall") for k in ("walk", "straight", "radius"))
+    ratio = walk / straight
+    print(f"\nratio walk / straight: {ratio:.2f}x (target <= {target:g}x -> "
+          f"{'met' if ratio <= target else 'MISSED'}); walk / radius: {walk / radius:.2f}x; "
+          f"peak memory walk / straight {runs['walk'].peak_mb / runs['straight'].peak_mb:.2f}x")
+    return 0 if ratio <= target else 1
+
+
 def engine_main(argv: list[str]) -> int:
     """``--engine`` mode: the walk by geocheck's engine, writing what lean_walk.py writes."""
     import numpy as np
@@ -248,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", type=Path, help="keep outputs and logs in this directory")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"city cache (default {CACHE})")
     ap.add_argument("--target", type=float, default=TARGET_RATIO, help="max time ratio (2)")
+    ap.add_argument("--whole", action="store_true",
+                    help="also time the whole `geocheck check`: straight, radius and walk")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
@@ -271,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
         if sizes and status != 2:
             memory_table(sizes, args.seed, args.limit, tools, args.cache, out)
+        if args.whole:
+            status = max(status, whole_runs(city, out, args.repeat, args.target))
         if args.keep:
             print(f"outputs kept in {out}")
     return status
