@@ -17,7 +17,6 @@ import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-from .circles import circle_m
 from .network import Network
 from .network_joins import join, split_segments
 from .packs.model import Pack
@@ -26,10 +25,6 @@ from .registry import CHECKS
 CATCHMENT_ROLES = ("bus_stops", "rail_stations", "garbage_points", "kindergartens", "schools",
                    "clinics", "green_space")
 """The facility layers given a catchment, when the input has them and a paths layer."""
-
-LIFE_CIRCLE_BANDS_M = (circle_m(5), circle_m(10), circle_m(15))
-"""Bands (metres) of a layer no rule of the pack measures to: the GB 50180-2018 5-, 10- and
-15-minute life circles at :data:`~geocheck.rules.walking.WALK_SPEED_M_S` (300, 600, 900 m)."""
 
 BUFFER_M = 25.0
 """Half-width (metres) of the band drawn round each reached path."""
@@ -41,15 +36,17 @@ CATCHMENT_COLUMNS = ["role", "band_m", "geometry"]
 
 
 def catchment_bands(pack: Pack) -> dict[str, tuple[float, ...]]:
-    """Per facility layer of :data:`CATCHMENT_ROLES`, the bands (metres, ascending): the
-    thresholds of the pack's distance rules measuring to it (:attr:`CheckSpec.walks`), else
-    :data:`LIFE_CIRCLE_BANDS_M`."""
+    """Per facility layer of :data:`CATCHMENT_ROLES` that a distance rule of the pack measures
+    to (:attr:`CheckSpec.walks`), the bands: those rules' thresholds (metres, ascending).
+
+    A layer no rule measures to gets no catchment: on a city of 3,000 estates each band costs
+    some seconds of buffering and merging, and a band no rule asks for answers no question."""
     found: dict[str, set[float]] = {}
     for rule in pack.rules:
         walks = CHECKS[rule.check].walks
         for role, metres in (walks(rule)[1] if walks else {}).items():
             found.setdefault(role, set()).add(float(metres))
-    return {role: tuple(sorted(found.get(role, LIFE_CIRCLE_BANDS_M))) for role in CATCHMENT_ROLES}
+    return {role: tuple(sorted(found[role])) for role in CATCHMENT_ROLES if role in found}
 
 
 def node_distances(network: Network, facilities: np.ndarray, *, limit_m: float

@@ -264,14 +264,17 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
                           in zip(bids[bad], metres_all(d[bad], limit),
                                  ctx.label(role, target_pos[bad]), strict=True)],
                          d[bad], res.geometry.to_numpy()[bad], ctx.site.crs, limit=limit)]
-    routes = walked.routes()[bad] if on else np.empty(0, dtype=object)
+    # judged on foot: the route of each estate's farthest building beyond, on the map (one an
+    # estate: a route for every building beyond would be most of the city's paths again)
+    far = worst[beyond[worst]]
+    routes = walked.routes()[far] if on else np.empty(0, dtype=object)
     drawn = shapely.is_geometry(routes)
-    if drawn.any():  # judged on foot: the routes of the buildings beyond, on the map
-        ev.append(evidence_frame("evidence_lines", rule, est[bad][drawn],
+    if drawn.any():
+        far = far[drawn]
+        ev.append(evidence_frame("evidence_lines", rule, est[far],
                                  [f"{rule.id}: building {b} {m} on foot" for b, m
-                                  in zip(bids[bad][drawn], metres_all(d[bad][drawn], limit),
-                                         strict=True)],
-                                 d[bad][drawn], routes[drawn], ctx.site.crs, limit=limit))
+                                  in zip(bids[far], metres_all(d[far], limit), strict=True)],
+                                 d[far], routes[drawn], ctx.site.crs, limit=limit))
     return Outcome(out, ev)
 
 
