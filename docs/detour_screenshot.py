@@ -2,7 +2,7 @@
 checked with ``--distance walk``, map.html opened in headless Chromium and framed on one estate
 whose nearest bus stop is close as the crow flies but far on foot.
 
-    python docs/detour_screenshot.py [--estate osm:way/595108678] [-o docs/detour.png]
+    python docs/detour_screenshot.py [--estate osm:way/960760118] [-o docs/detour.png]
 
 Needs Playwright and the system's Chromium (the test extra). Basemap tiles are not fetched: the
 picture shows geocheck's own layers on a blank ground.
@@ -29,7 +29,7 @@ FRAME = """([estate, margin]) => {
     if (l.feature && l.feature.properties.i === estate) hit = l; });
   if (!hit) return false;
   GEOCHECK.overlays.forEach(function(o) {
-    if (/path|walk|evidence/i.test(o[0]) && !GEOCHECK.map.hasLayer(o[1]))
+    if (/paths|route|evidence/i.test(o[0]) && !/catchment/i.test(o[0]) && !GEOCHECK.map.hasLayer(o[1]))
       GEOCHECK.map.addLayer(o[1]); });
   GEOCHECK.map.fitBounds(hit.getBounds().pad(margin));
   return true;
@@ -45,8 +45,8 @@ def geocheck(*args: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--estate", default="osm:way/595108678")
-    ap.add_argument("--margin", type=float, default=1.2, help="padding around the estate")
+    ap.add_argument("--estate", default="osm:way/960760118")
+    ap.add_argument("--margin", type=float, default=1.5, help="padding around the estate")
     ap.add_argument("-o", "--output", type=Path, default=ROOT / "docs" / "detour.png")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
