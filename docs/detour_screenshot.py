@@ -29,8 +29,8 @@ FRAME = """([estate, margin]) => {
     if (l.feature && l.feature.properties.i === estate) hit = l; });
   if (!hit) return false;
   GEOCHECK.overlays.forEach(function(o) {
-    if (/paths|route|evidence/i.test(o[0]) && !/catchment/i.test(o[0]) && !GEOCHECK.map.hasLayer(o[1]))
-      GEOCHECK.map.addLayer(o[1]); });
+    var wanted = /paths|route|evidence/i.test(o[0]) && !/catchment/i.test(o[0]);
+    if (wanted && !GEOCHECK.map.hasLayer(o[1])) GEOCHECK.map.addLayer(o[1]); });
   GEOCHECK.map.fitBounds(hit.getBounds().pad(margin));
   return true;
 }"""

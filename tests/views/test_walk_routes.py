@@ -215,3 +215,17 @@ def test_static_map_draws_the_route_dotted(radius) -> None:
     assert np.allclose(drawn, [(X0 + x, Y0 + y) for x, y in RIVER_ROUTE])
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "步行路线" in labels
+
+
+def test_a_city_sized_band_is_drawn_on_the_grid_cells_along_its_paths() -> None:
+    """grid_cover, worked by hand: one segment along y = 10 from x = 0 to 100 on a 25 m grid
+    has samples in the cells of row 0, columns 0-4 (x = 100 is the left border of column 4,
+    which holds the last sample); with their neighbours: columns -1..5, rows -1..1, a box
+    (-25, -25)-(150, 50)."""
+    from geocheck.rules.catchments import grid_cover
+
+    cover = grid_cover(np.array([[[0.0, 10.0], [100.0, 10.0]]]), 25.0)
+    assert cover.equals(shapely.box(-25, -25, 150, 50))
+    # every point within 18.75 m of the segment is in it; nothing 71 m away is
+    assert cover.contains(shapely.Point(-18.7, 10)) and cover.contains(shapely.Point(50, 28.7))
+    assert not cover.intersects(shapely.Point(50, 10 + 71))
