@@ -174,11 +174,11 @@ def grid_cover(pieces: np.ndarray, cell_m: float) -> shapely.Geometry:
     k = np.arange(len(seg)) - np.repeat(np.cumsum(steps + 1) - (steps + 1), steps + 1)
     points = a[seg] + (b - a)[seg] * (k / steps[seg])[:, None]
     cells = np.floor(points / cell_m).astype(np.int64)
-    near = np.array([(i, j) for i in (-1, 0, 1) for j in (-1, 0, 1)])
-    cells = (cells[:, None, :] + near[None]).reshape(-1, 2)
-    lo = cells.min(axis=0)
-    width = int(cells[:, 1].max() - lo[1]) + 1
+    lo = cells.min(axis=0) - 1  # a margin of one cell for the neighbours
+    width = int(cells[:, 1].max() - lo[1]) + 2
     keys = np.unique((cells[:, 0] - lo[0]) * width + (cells[:, 1] - lo[1]))
+    near = np.array([i * width + j for i in (-1, 0, 1) for j in (-1, 0, 1)])
+    keys = np.unique((keys[:, None] + near[None]).reshape(-1))
     cx, cy = keys // width + lo[0], keys % width + lo[1]
     boxes = shapely.box(cx * cell_m, cy * cell_m, (cx + 1) * cell_m, (cy + 1) * cell_m)
     return shapely.coverage_union_all(boxes)

@@ -19,6 +19,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element
 
 from ...core.roles import ROLES
@@ -305,7 +306,8 @@ def build_map(result: Result, *, offline: bool = False,
     layers: list[GeoJsonLayer] = []
     paths = site.layer("paths")
     if paths is not None and len(paths):  # under everything, off at first: context, not verdict
-        p = _tips(paths.set_geometry(paths.geometry.simplify(PATH_SIMPLIFY_M)), "paths")
+        lines = paths.geometry.simplify(PATH_SIMPLIFY_M, preserve_topology=False)
+        p = _tips(paths.set_geometry(lines), "paths")
         layers.append(GeoJsonLayer(p, f"{ROLES['paths'].label_en} {ROLES['paths'].label_zh}",
                                    _opts({"color": PATH_COLOUR, "weight": 1, "opacity": 0.8}),
                                    show=False))
@@ -367,7 +369,9 @@ def _catchment_layers(result: Result) -> list[GeoJsonLayer]:
             {"tip": [html.escape(f"walking catchment: {label}, within {plain(b)} m on foot")
                      for b in bands],
              "c": [colours[b] for b in bands]},
-            geometry=part.geometry.simplify(CATCHMENT_SIMPLIFY_M).to_numpy(), crs=c.crs)
+            geometry=shapely.make_valid(shapely.simplify(part.geometry.to_numpy(),
+                                                        CATCHMENT_SIMPLIFY_M,
+                                                        preserve_topology=False)), crs=c.crs)
         style = ("{style: function(f) { return {color: f.properties.c, fillColor: "
                  f"f.properties.c, weight: 0, fillOpacity: {CATCHMENT_ALPHA}}}; }}, "
                  "onEachFeature: function(f, l) { l.bindTooltip(f.properties.tip, "
