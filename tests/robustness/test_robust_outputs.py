@@ -27,6 +27,7 @@ from helpers import ROOT, SAMPLE, SHEET
 import geocheck.cli
 from geocheck.cli import main
 from geocheck.outdir import MANIFEST, OUTPUT_NAMES, STAGING_PREFIX, recover
+from geocheck.rules.result import FINDINGS_COLUMNS
 from geocheck.views import excel
 
 CITY_ESTATES = 200
@@ -232,7 +233,9 @@ def test_a_city_too_large_for_excel_is_written_cut_to_fit(tmp_path, capsys, monk
     text = capsys.readouterr().out
     notes = text.split("output notes:\n")[1].splitlines()
     assert notes[0].strip().startswith("标准 scorecard: 780 rows x 10 columns do not fit")
-    assert notes[1].strip().startswith("结果 findings: 1,176 rows x 15 columns do not fit")
+    # the findings sheet is the findings table: one column each (walk_m included)
+    assert notes[1].strip().startswith(
+        f"结果 findings: 1,176 rows x {len(FINDINGS_COLUMNS)} columns do not fit")
     assert "findings.csv has them all" in notes[1]
     manifest = complete(out)
     assert [n.split(":")[0] for n in manifest["notes"]] == ["标准 scorecard", "结果 findings"]
