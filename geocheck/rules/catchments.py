@@ -179,6 +179,10 @@ def grid_cover(pieces: np.ndarray, cell_m: float) -> shapely.Geometry:
     keys = np.unique((cells[:, 0] - lo[0]) * width + (cells[:, 1] - lo[1]))
     near = np.array([i * width + j for i in (-1, 0, 1) for j in (-1, 0, 1)])
     keys = np.unique((keys[:, None] + near[None]).reshape(-1))
-    cx, cy = keys // width + lo[0], keys % width + lo[1]
-    boxes = shapely.box(cx * cell_m, cy * cell_m, (cx + 1) * cell_m, (cy + 1) * cell_m)
-    return shapely.coverage_union_all(boxes)
+    cx, cy = keys // width, keys % width
+    # runs of cells up a column become one strip each (some 40x fewer shapes to merge)
+    start = np.flatnonzero(np.r_[True, (np.diff(keys) != 1) | (np.diff(cx) != 0)])
+    end = np.r_[start[1:] - 1, len(keys) - 1]
+    x0, y0 = (cx[start] + lo[0]) * cell_m, (cy[start] + lo[1]) * cell_m
+    y1 = (cy[end] + lo[1] + 1) * cell_m
+    return shapely.union_all(shapely.box(x0, y0, x0 + cell_m, y1))
