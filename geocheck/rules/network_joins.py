@@ -149,11 +149,15 @@ def _joins_at(parts: np.ndarray, owner: np.ndarray, seg: np.ndarray, t: np.ndarr
               xy: np.ndarray, gap: np.ndarray) -> Joins:
     """Joins of ``parts`` at the points ``xy`` (``t`` along ``seg``) no farther than
     ``gap + TIE_M`` from them, each by a leg from its nearest point."""
-    lines = shapely.shortest_line(parts, shapely.points(xy))
+    points = shapely.points(xy)
+    # the distance first (cheap), the leg's line only for the candidates within reach
+    ok = np.flatnonzero(shapely.distance(parts, points) <= gap + TIE_M + 1e-9)
+    lines = shapely.shortest_line(parts[ok], points[ok])
     leg = shapely.length(lines)
-    ok = leg <= gap + TIE_M
-    geom_xy = shapely.get_coordinates(lines[ok]).reshape(-1, 2, 2)[:, 0]
-    return Joins(owner=owner[ok], seg=seg[ok], t_m=t[ok], leg=leg[ok], geom_xy=geom_xy)
+    keep = leg <= gap[ok] + TIE_M
+    ok, lines, leg = ok[keep], lines[keep], leg[keep]
+    geom_xy = shapely.get_coordinates(lines).reshape(-1, 2, 2)[:, 0]
+    return Joins(owner=owner[ok], seg=seg[ok], t_m=t[ok], leg=leg, geom_xy=geom_xy)
 
 
 def _touching(network: Network, parts: np.ndarray, p: np.ndarray, s: np.ndarray
