@@ -259,6 +259,44 @@ def read_geoms(path: Path, layer: str, columns: list[str]) -> tuple[pd.DataFrame
     return df, np.asarray(df.geometry.values, dtype=object)
 
 
+@dataclass
+class City:
+    """What both walking scripts read from a city: estate ids and outlines, the entrances with
+    their estate positions (only those naming an estate), the bus stops and the paths."""
+
+    ids: pd.Index
+    estates: Geoms
+    entrance_estate: np.ndarray
+    entrances: Geoms
+    stop_ids: np.ndarray
+    stops: Geoms
+    lines: Geoms
+
+
+def read_city(path: Path) -> City:
+    """Read the layers the walk needs from the city GeoPackage at ``path``."""
+    est, e = read_geoms(path, "estates", ["estate_id"])
+    ids = pd.Index(est["estate_id"].astype(str))
+    ent, ent_g = read_geoms(path, "entrances", ["estate_id"])
+    ent_est = ids.get_indexer(ent["estate_id"].astype(str))
+    ok = ent_est >= 0
+    stops_df, stops = read_geoms(path, "bus_stops", ["id"])
+    _, lines = read_geoms(path, "paths", [])
+    return City(ids, e, ent_est[ok], ent_g[ok], stops_df["id"].to_numpy(), stops, lines)
+
+
+def write_walks(city: City, best: np.ndarray, stop: np.ndarray, path: Path) -> np.ndarray:
+    """Write ``estate_id, walk_m, stop_id`` (metres to the millimetre; blank where no stop was
+    reached) and return which estates reached one."""
+    found = stop >= 0
+    pd.DataFrame({
+        "estate_id": city.ids,
+        "walk_m": np.where(found, np.round(best, 3), np.nan),
+        "stop_id": np.where(found, city.stop_ids[np.maximum(stop, 0)], None),
+    }).to_csv(path, index=False)
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -268,24 +306,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stats", action="store_true", help="print sizes and step times as JSON")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    est, e = read_geoms(args.city, "estates", ["estate_id"])
-    ids = pd.Index(est["estate_id"].astype(str))
-    ent, ent_g = read_geoms(args.city, "entrances", ["estate_id"])
-    ent_est = ids.get_indexer(ent["estate_id"].astype(str))
-    ok = ent_est >= 0
-    stops_df, stops = read_geoms(args.city, "bus_stops", ["id"])
-    _, lines = read_geoms(args.city, "paths", [])
+    city = read_city(args.city)
     t1 = time.perf_counter()
-    graph = build_graph(lines)
+    graph = build_graph(city.lines)
     t2 = time.perf_counter()
-    best, stop = walk(graph, e, ent_est[ok], ent_g[ok], stops, args.limit)
+    best, stop = walk(graph, city.estates, city.entrance_estate, city.entrances, city.stops,
+                      args.limit)
     t3 = time.perf_counter()
-    found = stop >= 0
-    pd.DataFrame({
-        "estate_id": ids,
-        "walk_m": np.where(found, np.round(best, 3), np.nan),
-        "stop_id": np.where(found, stops_df["id"].to_numpy()[np.maximum(stop, 0)], None),
-    }).to_csv(args.output, index=False)
+    found = write_walks(city, best, stop, args.output)
     t4 = time.perf_counter()
     if args.stats:
         print(json.dumps({"nodes": graph.n_nodes, "edges": int(graph.u.size),

@@ -257,8 +257,7 @@ def whole_runs(city: Path, out: Path, repeat: int, target: float) -> int:
 def engine_main(argv: list[str]) -> int:
     """``--engine`` mode: the walk by geocheck's engine, writing what lean_walk.py writes."""
     import numpy as np
-    import pandas as pd
-    from lean_walk import read_geoms
+    from lean_walk import read_city, write_walks
 
     ap = argparse.ArgumentParser(prog="walk.py --engine")
     ap.add_argument("city", type=Path)
@@ -268,29 +267,19 @@ def engine_main(argv: list[str]) -> int:
     sys.path.insert(0, str(REPO))  # this checkout's geocheck, not an installed one
     from geocheck.rules.network import build_network, walk_to_nearest
 
-    est, e = read_geoms(args.city, "estates", ["estate_id"])
-    ids = pd.Index(est["estate_id"].astype(str))
-    ent, ent_g = read_geoms(args.city, "entrances", ["estate_id"])
-    ent_est = ids.get_indexer(ent["estate_id"].astype(str))
-    ok = ent_est >= 0
-    stops_df, stops = read_geoms(args.city, "bus_stops", ["id"])
-    _, lines = read_geoms(args.city, "paths", [])
+    city = read_city(args.city)
     t0 = time.perf_counter()
-    network = build_network(lines)
+    network = build_network(city.lines)
     t1 = time.perf_counter()
-    no_ent = np.ones(len(e), dtype=bool)
-    no_ent[ent_est[ok]] = False
-    origins = np.concatenate([ent_g[ok], e[no_ent]])
-    groups = np.concatenate([ent_est[ok], np.flatnonzero(no_ent)])
-    walks = walk_to_nearest(network, origins, groups, len(e), stops, limit_m=args.limit)
+    no_ent = np.ones(len(city.estates), dtype=bool)
+    no_ent[city.entrance_estate] = False
+    origins = np.concatenate([city.entrances, city.estates[no_ent]])
+    groups = np.concatenate([city.entrance_estate, np.flatnonzero(no_ent)])
+    walks = walk_to_nearest(network, origins, groups, len(city.estates), city.stops,
+                            limit_m=args.limit)
     t2 = time.perf_counter()
-    found = np.asarray(walks.facility) >= 0
-    pd.DataFrame({
-        "estate_id": ids,
-        "walk_m": np.where(found, np.round(np.asarray(walks.distance_m, float), 3), np.nan),
-        "stop_id": np.where(found, stops_df["id"].to_numpy()[np.maximum(walks.facility, 0)],
-                            None),
-    }).to_csv(args.output, index=False)
+    found = write_walks(city, np.asarray(walks.distance_m, float), np.asarray(walks.facility),
+                        args.output)
     print(json.dumps({"nodes": int(network.n_nodes), "edges": int(network.n_edges),
                       "build_s": t1 - t0, "walk_s": t2 - t1, "reached": int(found.sum())}))
     return 0
