@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ..core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS
-from ..core.units import number
 from ..rules.walking import WALK_METHOD
 
 LANGS = ("zh", "en")
@@ -69,7 +68,7 @@ def walk_notes(findings: pd.DataFrame, lang: str = "en") -> np.ndarray:
     out = np.full(len(findings), "", dtype=object)
     out[on_foot & np.isfinite(value)] = f" {judged}"
     both = np.flatnonzero(~on_foot & np.isfinite(walk) & np.isfinite(value))
-    for i in both:  # distance findings with a walk: a few per estate
-        ratio = f", {walk[i] / value[i]:.1f}{times}" if value[i] > 0 else ""
-        out[i] = f" ({walk_word} {number(walk[i], 0)} m{ratio})"
+    # walks are findings values, already to the millimetre: whole metres with separators
+    out[both] = [f" ({walk_word} {w:,.0f} m" + (f", {w / v:.1f}{times})" if v > 0 else ")")
+                 for w, v in zip(walk[both].tolist(), value[both].tolist(), strict=True)]
     return out
