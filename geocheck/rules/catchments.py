@@ -9,12 +9,14 @@ merged, one (multi)polygon per layer and band. Merging buffers costs seconds per
 (some 200,000 reached pieces take 10 s), so a band of more than :data:`EXACT_PIECES` pieces is
 drawn instead as the :data:`BUFFER_M` grid cells its paths pass through and their neighbours
 (:func:`grid_cover`: every point within 18.75 m of a reached path is in it, nothing farther
-than 71 m), which merges in about a second; the ``method`` column says which. Bands are
+than 84 m), outlined from a raster in a few tenths of a second; the ``method`` column says
+which. Bands are
 nested: the 500 m band contains the 300 m one. Everything is in the working CRS, in metres.
 """
 
 from __future__ import annotations
 
+import contourpy
 import geopandas as gpd
 import numpy as np
 import shapely
@@ -36,6 +38,10 @@ BUFFER_M = 25.0
 
 SIMPLIFY_M = 1.0
 """The reached paths are simplified to this tolerance (metres) before they are buffered."""
+
+RASTER_CELLS = 16_000_000
+"""The largest extent (grid cells, 100 km square at 25 m) :func:`grid_cover` outlines from a
+raster in memory (some 150 MB); beyond it the cells are merged as strips."""
 
 EXACT_PIECES = 20_000
 """A band of more reached pieces (edge parts) than this is drawn on a grid (:func:`grid_cover`)
@@ -165,15 +171,51 @@ def walk_catchments(network: Network, layers: dict[str, np.ndarray],
 def grid_cover(pieces: np.ndarray, cell_m: float) -> shapely.Geometry:
     """The square grid cells (``cell_m`` metres, aligned on the CRS origin) holding a point
     sampled every ``cell_m / 2`` along the segments ``pieces`` ((n, 2, 2) metres), and the eight
-    cells round each, merged: every point within ``cell_m * 3 / 4`` of a segment is covered (it
-    lies within ``cell_m`` of a sample, so in a neighbouring cell), and nothing farther than
-    ``2 * sqrt(2) * cell_m``."""
+    cells round each, outlined as a (multi)polygon.
+
+    The outline is the 0.5 contour of the cells' 0/1 raster through the cells' centres
+    (contourpy's marching squares): it follows the cells' edges and cuts each outer corner
+    (and fills each inner one) by a right triangle with legs of ``cell_m / 2``. Every point
+    within ``cell_m * 3 / 4`` of a segment is covered (it lies within ``cell_m`` of a sample, so
+    in one of the nine cells round the sample's, whose only cut corners are the block's own four,
+    at least ``cell_m * 1.06`` from it), and nothing farther than ``(2 * sqrt(2) + 1 / 2) *
+    cell_m`` (a cell's far corner, or a filled triangle's half cell beyond one). An extent of
+    more than :data:`RASTER_CELLS` cells is merged from column strips instead (slower, exact
+    squares).
+    """
     a, b = pieces[:, 0], pieces[:, 1]
     steps = np.maximum(1, np.ceil(np.hypot(*(b - a).T) / (cell_m / 2))).astype(np.int64)
     seg = np.repeat(np.arange(len(a)), steps + 1)
     k = np.arange(len(seg)) - np.repeat(np.cumsum(steps + 1) - (steps + 1), steps + 1)
     points = a[seg] + (b - a)[seg] * (k / steps[seg])[:, None]
     cells = np.floor(points / cell_m).astype(np.int64)
+    lo = cells.min(axis=0) - 2  # a margin of two cells: the neighbours and the outside
+    shape = cells.max(axis=0) - lo + 3
+    if int(shape[0]) * int(shape[1]) > RASTER_CELLS:
+        return _strips_cover(cells, cell_m)
+    sampled = np.zeros(tuple(shape), dtype=bool)
+    sampled[cells[:, 0] - lo[0], cells[:, 1] - lo[1]] = True
+    covered = sampled.copy()
+    inner = sampled[1:-1, 1:-1]
+    for dx in (-1, 0, 1):
+        for dy in (-1, 0, 1):
+            covered[1 + dx:shape[0] - 1 + dx, 1 + dy:shape[1] - 1 + dy] |= inner
+    xs = (lo[0] + np.arange(shape[0]) + 0.5) * cell_m
+    ys = (lo[1] + np.arange(shape[1]) + 0.5) * cell_m
+    contours = contourpy.contour_generator(xs, ys, covered.T.astype(np.float64),
+                                           name="serial", fill_type="ChunkCombinedOffsetOffset")
+    (xy,), (ring_at,), (poly_at,) = contours.filled(0.5, 1.5)
+    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(ring_at) - 1),
+                                                      np.diff(ring_at.astype(np.int64))))
+    polygons = shapely.polygons(rings, indices=np.repeat(np.arange(len(poly_at) - 1),
+                                                         np.diff(poly_at.astype(np.int64))))
+    # the contour has a vertex at every cell's edge: only the corners are kept
+    return shapely.multipolygons(shapely.simplify(polygons, 0.0, preserve_topology=False))
+
+
+def _strips_cover(cells: np.ndarray, cell_m: float) -> shapely.Geometry:
+    """:func:`grid_cover` for a very large extent: the sampled ``cells`` ((n, 2) grid indices)
+    and their neighbours merged as runs of cells up each column (exact squares)."""
     lo = cells.min(axis=0) - 1  # a margin of one cell for the neighbours
     width = int(cells[:, 1].max() - lo[1]) + 2
     keys = np.unique((cells[:, 0] - lo[0]) * width + (cells[:, 1] - lo[1]))

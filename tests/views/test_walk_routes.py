@@ -221,11 +221,35 @@ def test_a_city_sized_band_is_drawn_on_the_grid_cells_along_its_paths() -> None:
     """grid_cover, worked by hand: one segment along y = 10 from x = 0 to 100 on a 25 m grid
     has samples in the cells of row 0, columns 0-4 (x = 100 is the left border of column 4,
     which holds the last sample); with their neighbours: columns -1..5, rows -1..1, a box
-    (-25, -25)-(150, 50)."""
+    (-25, -25)-(150, 50), outlined through the cells' centres, so each of its four corners is
+    cut by a triangle with 12.5 m legs."""
     from geocheck.rules.catchments import grid_cover
 
     cover = grid_cover(np.array([[[0.0, 10.0], [100.0, 10.0]]]), 25.0)
-    assert cover.equals(shapely.box(-25, -25, 150, 50))
-    # every point within 18.75 m of the segment is in it; nothing 71 m away is
+    octagon = shapely.Polygon([(-12.5, -25), (137.5, -25), (150, -12.5), (150, 37.5),
+                               (137.5, 50), (-12.5, 50), (-25, 37.5), (-25, -12.5)])
+    assert cover.equals(octagon)
+    assert cover.area == 175 * 75 - 4 * 12.5 * 12.5 / 2
+    # every point within 18.75 m of the segment is in it; nothing 84 m away is
     assert cover.contains(shapely.Point(-18.7, 10)) and cover.contains(shapely.Point(50, 28.7))
-    assert not cover.intersects(shapely.Point(50, 10 + 71))
+    assert cover.contains(shapely.Point(-13.3, -3.3))  # 18.7 m from the segment's end
+    assert not cover.intersects(shapely.Point(50, 10 + 84))
+
+
+def test_the_grid_outline_of_scattered_pieces_covers_every_point_near_them() -> None:
+    """A property of grid_cover on 300 random segments: every point 18.7 m from one (sampled
+    round each end and along it) is covered, and the outline is a valid (multi)polygon whose
+    area lies between the union of the segments buffered by 18.75 m and by 84 m."""
+    from geocheck.rules.catchments import grid_cover
+
+    rng = np.random.default_rng(7)
+    a = rng.uniform(0, 3000, (300, 2))
+    pieces = np.stack([a, a + rng.uniform(-60, 60, (300, 2))], axis=1)
+    cover = grid_cover(pieces, 25.0)
+    assert cover.is_valid
+    lines = shapely.linestrings(pieces)
+    ring = shapely.get_coordinates(shapely.boundary(shapely.buffer(lines, 18.7, quad_segs=8)))
+    assert shapely.contains_xy(cover, ring[:, 0], ring[:, 1]).all()
+    assert shapely.union_all(shapely.buffer(lines, 18.75)).area < cover.area
+    assert cover.area < shapely.union_all(shapely.buffer(lines, 84)).area
+    assert shapely.union_all(shapely.buffer(lines, 84)).contains(cover)
