@@ -34,6 +34,11 @@ TIE_M = 1e-6
 are as near: a polygon no path touches joins at all of them."""
 
 
+RING_EDGES = 64
+"""Polygons of at most this many edges (buildings) join by legs computed in numpy from their
+edges; larger ones (estates) by GEOS."""
+
+
 @dataclass(frozen=True, eq=False)
 class Joins:
     """Where geometries join the network, one row per join.
@@ -128,8 +133,52 @@ def _stretches(network: Network, parts: np.ndarray, owner: np.ndarray, which: np
     once[1:] = (pair[1:] != pair[:-1]) | (t[1:] != t[:-1])
     pair, t = pair[once], t[once]
     xy = a[pair] + d[pair] * (t / length[pair])[:, None]
-    return _joins_at(parts[which[i[pair]]], owner[which[i[pair]]], s[pair], t, xy,
-                     gap[i[pair]])
+    k = which[i[pair]]
+    # a small polygon's legs in numpy from its rings' edges (no path touches it, so every
+    # candidate lies outside it and its distance is the boundary's); a large one's by GEOS
+    edges = shapely.get_num_coordinates(parts) - shapely.get_num_interior_rings(parts) - 1
+    # a place farther from the polygon's box than the gap is no join: left out before measuring
+    box = shapely.bounds(parts)[k]
+    off = np.maximum(np.maximum(box[:, :2] - xy, xy - box[:, 2:]), 0.0)
+    near_box = np.hypot(*off.T) <= gap[i[pair]] + TIE_M + 1e-9
+    k, pair, t, xy = k[near_box], pair[near_box], t[near_box], xy[near_box]
+    small = edges[k] <= RING_EDGES
+    near = _ring_legs(parts, k[small], xy[small])
+    keep = near[0] <= gap[i[pair]][small] + TIE_M
+    big = ~small
+    return Joins.concat(
+        Joins(owner=owner[k[small]][keep], seg=s[pair][small][keep], t_m=t[small][keep],
+              leg=near[0][keep], geom_xy=near[1][keep]),
+        _joins_at(parts[k[big]], owner[k[big]], s[pair][big], t[big], xy[big],
+                  gap[i[pair]][big]))
+
+
+def _ring_legs(parts: np.ndarray, which: np.ndarray, xy: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The distance (metres) from each point ``xy[k]`` to the boundary of ``parts[which[k]]``,
+    and the nearest point of that boundary (the first edge's foot where two are as near),
+    computed over every edge of the polygon's rings at once."""
+    if not len(which):
+        return np.zeros(0), np.zeros((0, 2))
+    used, inv = np.unique(which, return_inverse=True)
+    rings, r_part = shapely.get_rings(parts[used], return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    start = np.flatnonzero(ring[1:] == ring[:-1])  # edge: coords[start] -> coords[start + 1]
+    per_part = np.bincount(r_part[ring[start]], minlength=len(used))
+    count = per_part[inv]
+    first = np.cumsum(count) - count
+    point = np.repeat(np.arange(len(xy)), count)
+    edge = start[np.repeat((np.cumsum(per_part) - per_part)[inv] - first, count)
+                 + np.arange(len(point))]
+    a, d = coords[edge], coords[edge + 1] - coords[edge]
+    p = xy[point]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.nan_to_num(np.clip(((p - a) * d).sum(axis=1) / (d * d).sum(axis=1), 0.0, 1.0))
+    foot = a + d * f[:, None]
+    dist = np.hypot(*(p - foot).T)
+    best = np.minimum.reduceat(dist, first)
+    hit = np.flatnonzero(dist == np.repeat(best, count))
+    return best, foot[hit[np.unique(point[hit], return_index=True)[1]]]
 
 
 def _within(network: Network, parts: np.ndarray, owner: np.ndarray, which: np.ndarray,

@@ -294,3 +294,34 @@ def test_random_networks_match_networkx_and_walks_are_never_shorter_than_straigh
     cut = walk_to_nearest(net, origins, groups, 9, facilities, limit_m=limit)
     np.testing.assert_allclose(cut.distance_m, np.where(want <= limit, want, np.inf),
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_small_polygons_join_the_same_measured_in_numpy_as_by_geos(
+        seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Buildings (polygons of a few edges) no path touches join by legs measured in numpy
+    from their edges; forcing every polygon through GEOS gives the same joins."""
+    from geocheck.rules import network_joins
+
+    rng = np.random.default_rng(100 + seed)
+    paths = random_network(rng)
+    beside, streets = beside_streets(rng, paths, 8)
+    net = build_network(np.concatenate([paths, streets]))
+    corners = rng.uniform(0, 1000, (40, 2))
+    squares = shapely.box(*corners.T, *(corners + rng.uniform(5, 40, (40, 2))).T)
+    polygons = np.concatenate([beside, squares,
+                               shapely.buffer(shapely.points(corners[:10]), 8, quad_segs=3)])
+    untouched = ~shapely.intersects(polygons[:, None], net.segments[None]).any(axis=1)
+    assert untouched.sum() >= 20
+
+    def joined() -> np.ndarray:
+        j = network_joins.join(net, polygons)
+        order = np.lexsort((j.t_m, j.seg, j.owner))
+        return np.c_[j.owner[order], j.seg[order], j.t_m[order], j.leg[order],
+                     j.geom_xy[order]]
+
+    numpy_joins = joined()
+    monkeypatch.setattr(network_joins, "RING_EDGES", -1)
+    geos_joins = joined()
+    assert numpy_joins.shape == geos_joins.shape
+    np.testing.assert_allclose(numpy_joins, geos_joins, rtol=0, atol=1e-9)
