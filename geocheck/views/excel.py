@@ -41,7 +41,8 @@ from .style import STATUS_COLOURS
 from .text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
 
 SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
-               "findings": "结果 findings", "rejects": "剔除 rejects", "about": "说明 about"}
+               "findings": "结果 findings", "rejects": "剔除 rejects",
+               "life_circles": "生活圈 life circles", "about": "说明 about"}
 """Sheet names (Chinese and English, each at most 31 characters), in workbook order."""
 
 STATUS_COLUMNS = ("status", "overall")
@@ -288,7 +289,8 @@ def _safe_text(ws: Worksheet, row: int, col: int, text: str, book: _Book) -> Non
 
 
 CSV_OF_SHEET = {"summary": "summary.csv", "scorecard": "scorecard.csv",
-                "findings": "findings.csv", "rejects": "rejects.csv"}
+                "findings": "findings.csv", "rejects": "rejects.csv",
+                "life_circles": "life_circles.csv"}
 """The CSV table that holds every row of a sheet cut to fit."""
 
 KEPT_WHEN_CUT = (FAIL, NO_DATA)
@@ -347,7 +349,7 @@ def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
 
     Sheets (:data:`SHEET_NAMES`): summary (``scorecard.declaration``, else
     ``scorecard.scores``, else :func:`overall_summary`), scorecard (when the pack has
-    standards), findings, rejects.
+    standards), findings, rejects, life circles (when the pack has ``life_circle`` rules).
     """
     summary = result.declaration
     if summary is None:
@@ -357,7 +359,8 @@ def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
     est_cols = 2  # estate_id and estate_name stay in view when scrolling right
     tables = [("summary", summary, est_cols), ("scorecard", result.scorecard, est_cols),
               ("findings", result.findings, est_cols),
-              ("rejects", result.site.ledger.rejects_frame(), 0)]
+              ("rejects", result.site.ledger.rejects_frame(), 0),
+              ("life_circles", result.life_circles, 0)]
     sheets: list[Sheet] = []
     notes: list[str] = []
     for key, df, freeze in tables:

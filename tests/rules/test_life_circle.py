@@ -187,6 +187,17 @@ def test_whole_area_table_and_csv(tmp_path: Path) -> None:
     written = geocheck.write_outputs(result, out, formats=("csv",))
     csv = pd.read_csv(written["life_circles"], encoding="utf-8-sig").set_index("rule_id")
     assert csv.loc["h", "share"] == 0.875 and csv.loc["b", "status"] == "fail"
+    # the same table in the workbook and the report
+    written = geocheck.write_outputs(result, out, formats=("xlsx", "report"),
+                                     report_maps=0)
+    sheet = pd.read_excel(written["xlsx"], sheet_name="生活圈 life circles").set_index("rule_id")
+    assert sheet.loc["h", "share"] == 0.875 and sheet.loc["b", "status"] == "fail"
+    assert (sheet.loc["h", "total"], sheet.loc["h", "within"]) == (400, 350)
+    page = written["report"].read_text(encoding="utf-8")
+    section = page[page.index("生活圈（全区）"):]
+    section = section[:section.index("</table>")]
+    assert "87.5%" in section and "5/7" not in section and "2/3" in section
+    assert "71.4%" in section  # 5 / 7 = 0.714285..., truncated, below its target
     text = summarise(result)
     assert "life circles, whole area" in text
     assert any(ln.split()[:1] == ["h"] and "87.5%" in ln and "pass" in ln

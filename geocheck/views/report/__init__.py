@@ -155,6 +155,21 @@ def _score_table(result: Result, lang: str) -> Markup | None:
                  table(heads, rows, numeric=range(2, 3 + len(parts)))])
 
 
+def _life_circle_table(result: Result, lang: str) -> Markup | None:
+    """The whole area's share within each life circle (None when the pack has none)."""
+    lc = result.life_circles
+    if lc is None:
+        return None
+    t = TEXT[lang]
+    rows = [[r.rule_id, f"{number_text(r.within_m)} m", r.basis, percent_text(r.target),
+             f"{r.estates_counted}/{r.estates}", percent_text(r.share, r.target),
+             _badge(r.status, lang)] for r in lc.itertuples(index=False)]
+    return join([el("h3", t["life_circles"]), el("p", t["life_circles_note"]),
+                 table([t["rule"], t["within_walk"], t["basis"], t["target"],
+                        t["estates_counted"], t["share"], t["verdict"]], rows,
+                       numeric=(1, 3, 4, 5))])
+
+
 def _progress_table(progress: pd.DataFrame, lang: str) -> Markup:
     t = TEXT[lang]
     cols = list(progress.columns)
@@ -193,6 +208,9 @@ def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes 
             [[_estate_link(i, eid), name, _badge(verdict, lang)] for i, (eid, name, verdict) in
              enumerate(zip(est["estate_id"], est["name"], overall.to_numpy(), strict=True))])])
     parts.append(per_estate)
+    circles = _life_circle_table(result, lang)
+    if circles is not None:
+        parts.append(circles)
     sc = result.status_counts()
     failing = sc[sc[FAIL] > 0]
     index = {r.id: j for j, r in enumerate(result.pack.rules)}
