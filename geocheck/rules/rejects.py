@@ -165,8 +165,10 @@ def apply_losses(losses: Losses, ctx: Context, uses: tuple[LayerUse, ...],
     r, e, rank = np.concatenate(rs), np.concatenate(es), np.concatenate(effects)
     order = np.lexsort((r, rank, e))  # per estate: strict first, then in ledger order
     r, e, rank = r[order], e[order], rank[order]
-    uniq, first, count = np.unique(e, return_index=True, return_counts=True)
-    n_lost = np.array([len(np.unique(r[f:f + c])) for f, c in zip(first, count, strict=True)])
+    uniq, first = np.unique(e, return_index=True)
+    # the distinct lost features per estate (one may bear on it through several uses)
+    pairs = np.unique(e.astype(np.int64) * len(losses.text) + r)
+    n_lost = np.bincount(np.searchsorted(uniq, pairs // len(losses.text)), minlength=len(uniq))
     status = table["status"].to_numpy().copy()
     evidence = table["evidence"].to_numpy().copy()
     old = status[uniq]
@@ -177,23 +179,23 @@ def apply_losses(losses: Losses, ctx: Context, uses: tuple[LayerUse, ...],
         met = np.zeros(len(uniq), bool)
         met[np.searchsorted(uniq, e[rank == RANK[effect]])] = True
         to_no_data |= met & (old == unsettled)
-    for k, est in enumerate(uniq):  # the estates a lost feature bears on: few
-        row = r[first[k]]
-        what = losses.text[row]
-        more = f" (and {n_lost[k] - 1} more lost feature(s))" if n_lost[k] > 1 else ""
-        fix = SEE if losses.reject[row] >= 0 else "give it an estate_id"
-        if to_no_data[k]:
-            status[est] = NO_DATA
-            evidence[est] = (f"no data: {what}{more} and could change this verdict; {fix}; "
-                             f"measured without it: {evidence[est]}")
-        elif old[k] == PASS:
-            evidence[est] = (f"{evidence[est]}; {what}{more}, but a missing facility could only "
-                             f"be nearer (or one more inside): the pass stands; {fix}")
-        elif old[k] == FAIL:
-            evidence[est] = (f"{evidence[est]}; {what}{more}, but a missing building could only "
-                             f"be nearer: the fail stands; {fix}")
-        else:
-            evidence[est] = f"{evidence[est]}; also {what}{more}; {fix}"
+    # the evidence of every estate a lost feature bears on, written column-wise
+    row = r[first]
+    what = losses.text[row] + np.where(
+        n_lost > 1, " (and " + (n_lost - 1).astype(str).astype(object) + " more lost feature(s))",
+        "").astype(object)
+    fix = np.where(losses.reject[row] >= 0, SEE, "give it an estate_id").astype(object)
+    was = evidence[uniq].astype(str).astype(object)
+    evidence[uniq] = np.select(
+        [to_no_data, old == PASS, old == FAIL],
+        ["no data: " + what + " and could change this verdict; " + fix
+         + "; measured without it: " + was,
+         was + "; " + what + ", but a missing facility could only be nearer (or one more "
+         "inside): the pass stands; " + fix,
+         was + "; " + what + ", but a missing building could only be nearer: the fail "
+         "stands; " + fix],
+        was + "; also " + what + "; " + fix)
+    status[uniq[to_no_data]] = NO_DATA
     table = table.copy()
     table["status"], table["evidence"] = status, evidence
     return table, r, e
@@ -207,8 +209,14 @@ def attribute(ledger: Ledger, losses: Losses, rows: np.ndarray, estates: np.ndar
     is_reject = losses.reject[rows] >= 0
     rows, estates = rows[is_reject], estates[is_reject]
     n = len(estate_ids)
-    for row in np.unique(rows):  # the rejects: few
-        mine = np.unique(estates[rows == row])
-        unlocated = not shapely.is_geometry(losses.place[row]) and losses.owner[row] < 0
-        ledger.attributed[int(losses.reject[row])] = (
-            "all" if unlocated and len(mine) == n else "; ".join(map(str, estate_ids[mine])))
+    if not len(rows):
+        return
+    pairs = np.unique(np.column_stack([rows, estates]), axis=0)  # by reject, then estate
+    uniq, first, count = np.unique(pairs[:, 0], return_index=True, return_counts=True)
+    unlocated = ~shapely.is_geometry(losses.place[uniq]) & (losses.owner[uniq] < 0)
+    everywhere = unlocated & (count == n)
+    names = estate_ids[pairs[:, 1]].astype(str)
+    for k in np.flatnonzero(~everywhere):  # one line of text per reject bearing on estates
+        ledger.attributed[int(losses.reject[uniq[k]])] = "; ".join(
+            names[first[k]:first[k] + count[k]])
+    ledger.attributed.update(dict.fromkeys(losses.reject[uniq[everywhere]].tolist(), "all"))
