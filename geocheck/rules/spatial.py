@@ -59,7 +59,7 @@ from .walking import (
     WALK_METHOD,
     Walked,
     detour_suffixes,
-    detour_text,
+    detour_texts,
     detours,
     finite_or_nan,
     on_foot,
@@ -289,10 +289,11 @@ def _building_detours(walked: Walked, straight: np.ndarray, est: np.ndarray, bid
     rows = np.flatnonzero(mask)
     worst = rows[worst_per_estate(est[rows], walked.distance_m[rows], n, largest=True)]
     count = np.bincount(est[rows], minlength=n)
-    for e in np.flatnonzero(count):  # estates with a detour: few
-        w = worst[e]
-        out[e] = (f"; {count[e]} building(s) walk a detour: building {bids[w]}: "
-                  + detour_text(straight[w], walked.distance_m[w], limit, walked.limit_m))
+    some = np.flatnonzero(count)
+    w = worst[some]
+    out[some] = ("; " + count[some].astype(str).astype(object) + " building(s) walk a detour: "
+                 "building " + bids[w].astype(str).astype(object) + ": "
+                 + detour_texts(straight[w], walked.distance_m[w], limit, walked.limit_m))
     return out
 
 

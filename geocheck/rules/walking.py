@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..core.units import DISTANCE_DECIMALS, metres, plain
+from ..core.units import DISTANCE_DECIMALS, metres, metres_all, plain
 from .network import JOIN_TOLERANCE_M, Network, Walks, walk_to_nearest
 
 DETOUR_RATIO = 1.5
@@ -123,12 +123,30 @@ def detour_text(straight_m: float, walk_m: float, limit_m: float, searched_m: fl
     return crow + ": a detour"
 
 
+def detour_texts(straight_m: np.ndarray, walk_m: np.ndarray, limit_m: float,
+                 searched_m: float) -> np.ndarray:
+    """:func:`detour_text` of every row (metres), written column-wise."""
+    straight_m = np.asarray(straight_m, dtype=float)
+    walk_m = np.asarray(walk_m, dtype=float)
+    found = np.isfinite(walk_m)
+    walk = np.where(found, np.array(metres_all(walk_m, limit_m), dtype=object) + " on foot",
+                    f"no walking route within {plain(round(searched_m, 1))} m")
+    crow = (np.array(metres_all(straight_m, limit_m), dtype=object)
+            + " as the crow flies, but " + walk)
+    ratio = np.full(len(walk_m), "", dtype=object)
+    has = found & (straight_m > 0)
+    ratio[has] = (" (" + np.char.mod("%.1f", walk_m[has] / straight_m[has]).astype(object)
+                  + "x)")
+    return crow + ratio + ": a detour"
+
+
 def detour_suffixes(straight_m: np.ndarray, walk_m: np.ndarray, limit_m: float,
                     searched_m: float) -> np.ndarray:
     """Per row, ``"; " + detour_text(...)`` where the walk is a detour, else ``""``."""
     out = np.full(len(walk_m), "", dtype=object)
-    for i in np.flatnonzero(detours(straight_m, walk_m, limit_m)):  # detours: few
-        out[i] = "; " + detour_text(straight_m[i], walk_m[i], limit_m, searched_m)
+    rows = np.flatnonzero(detours(straight_m, walk_m, limit_m))
+    out[rows] = "; " + detour_texts(np.asarray(straight_m, dtype=float)[rows],
+                                    np.asarray(walk_m, dtype=float)[rows], limit_m, searched_m)
     return out
 
 

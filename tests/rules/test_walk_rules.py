@@ -278,3 +278,21 @@ def test_nanhai_medical_circle_from_the_map_or_the_sheet(gpkg, tmp_path: Path) -
     assert m1["method"].startswith("from the attributes sheet")
     assert "the input has no paths layer to measure the walk on" in m1["method"]
     assert np.isnan(m1["walk_m"])
+
+
+def test_detour_texts_worked_by_hand_and_as_one_row_at_a_time() -> None:
+    """The column-wise detour texts: a walk of 1,630 m against 420 m straight (3.9x), a walk
+    just past 500 m (shown with enough places to read as a fail), and no route at all."""
+    from geocheck.rules.walking import detour_suffixes, detour_text, detour_texts
+
+    straight = np.array([420.0, 300.0, 200.0, 100.0])
+    walk = np.array([1630.0, 500.0014, np.inf, 120.0])
+    texts = detour_texts(straight, walk, 500.0, 800.0)
+    assert texts[0] == "420.0 m as the crow flies, but 1,630.0 m on foot (3.9x): a detour"
+    assert texts[1] == "300.0 m as the crow flies, but 500.001 m on foot (1.7x): a detour"
+    assert texts[2] == "200.0 m as the crow flies, but no walking route within 800 m: a detour"
+    one_by_one = [detour_text(s, w, 500.0, 800.0) for s, w in zip(straight, walk, strict=True)]
+    assert list(texts) == one_by_one
+    # only the first three are detours: over the threshold and over 1.5x the straight line
+    suffixes = detour_suffixes(straight, walk, 500.0, 800.0)
+    assert list(suffixes[:3]) == ["; " + t for t in texts[:3]] and suffixes[3] == ""
