@@ -50,6 +50,27 @@ def query_nearest(tree: shapely.STRtree, geoms: np.ndarray
     return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
+def query_within(tree: shapely.STRtree, geoms: np.ndarray, distance: np.ndarray | float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (input index, tree index) pair within ``distance`` metres (one for all inputs,
+    or one each), as ``tree.query(geoms, predicate="dwithin")``; large inputs are split into
+    chunks queried in parallel threads, the pairs in the same order."""
+    workers = min(os.cpu_count() or 1, 8)
+    distance = np.broadcast_to(np.asarray(distance, dtype=float), (len(geoms),))
+    if len(geoms) < PARALLEL_MIN or workers == 1:
+        return tree.query(geoms, predicate="dwithin", distance=distance)
+    bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
+
+    def one(i: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = bounds[i], bounds[i + 1]
+        src, dst = tree.query(geoms[lo:hi], predicate="dwithin", distance=distance[lo:hi])
+        return src + lo, dst
+
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(one, range(workers)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
 def estate_origins(estates: gpd.GeoDataFrame,
                    entrances: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray]:
     """Where distances from each estate are measured from.

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from .measure import query_nearest
+from .measure import query_nearest, query_within
 from .network_graph import Network
 
 TIE_M = 1e-6
@@ -119,7 +119,7 @@ def _stretches(network: Network, parts: np.ndarray, owner: np.ndarray, which: np
     """The joins of polygons ``parts[which]`` no path touches, ``gap`` metres from the network:
     the ends of every stretch of a segment within ``gap + TIE_M`` of the polygon, which are
     the segment's ends or the feet on it of the polygon's vertices."""
-    i, s = network.tree.query(parts[which], predicate="dwithin", distance=gap + TIE_M)
+    i, s = query_within(network.tree, parts[which], gap + TIE_M)
     vxy, v = shapely.get_coordinates(parts[which[i]], return_index=True)
     a = network.seg_xy[s, 0]
     d = network.seg_xy[s, 1] - a

@@ -31,6 +31,24 @@ def test_threaded_nearest_query_equals_serial(monkeypatch) -> None:
     np.testing.assert_allclose(shapely.distance(sources[:50], targets[dst[:50]]), dist[:50])
 
 
+def test_threaded_within_query_equals_serial_and_brute_force(monkeypatch) -> None:
+    rng = np.random.default_rng(8)
+    targets = shapely.points(rng.uniform(0, 2000, (1500, 2)))
+    sources = shapely.buffer(shapely.points(rng.uniform(0, 2000, (301, 2))), 3)
+    reach = rng.uniform(0, 60, len(sources))
+    tree = shapely.STRtree(targets)
+    serial = measure.query_within(tree, sources, reach)
+    monkeypatch.setattr(measure, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(measure.os, "cpu_count", lambda: 3)
+    threaded = measure.query_within(tree, sources, reach)
+    for a, b in zip(serial, threaded, strict=True):
+        np.testing.assert_array_equal(a, b)
+    brute = np.argwhere(shapely.distance(sources[:, None], targets[None, :]) <= reach[:, None])
+    assert len(brute) > 300
+    pairs = np.column_stack(threaded)
+    np.testing.assert_array_equal(pairs[np.lexsort(pairs.T[::-1])], brute)
+
+
 def test_origins_are_entrances_when_present() -> None:
     estates = gpd.GeoDataFrame({"estate_id": ["A", "B"]},
                                geometry=[rect(0, 0, 10, 10), rect(20, 0, 30, 10)], crs=CRS)
