@@ -28,12 +28,13 @@ from .scores import scores_table
 FINDINGS_COLUMNS = [
     "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
     "title_en", "status", "value", "unit", "walk_m", "threshold", "method", "evidence",
-    "citation",
+    "remedy", "citation",
 ]
 """The findings' columns. ``walk_m``: for a distance rule, the walking distance in metres
 along the paths layer from the same origin to the nearest facility of the kind that decided
 it (NaN without a paths layer, without a route within the search limit, or for any other
-rule)."""
+rule). ``remedy``: for a failing finding, what would make it pass, computed from its
+measures (see :mod:`geocheck.rules.remedies`); blank otherwise."""
 
 
 @dataclass
