@@ -22,6 +22,7 @@ from .declaration import declaration_table
 from .life_circles import life_circle_table
 from .network import Network
 from .packs.model import Pack
+from .proposals import Proposals, propose
 from .scorecard import scorecard_table
 from .scores import scores_table
 
@@ -105,6 +106,13 @@ class Result:
             return gpd.GeoDataFrame(columns=CATCHMENT_COLUMNS, geometry="geometry",
                                     crs=self.site.crs)
         return walk_catchments(self.network, layers, bands, self.site.crs)
+
+    @cached_property
+    def proposals(self) -> Proposals:
+        """Proposed garbage points for the estates failing the pack's garbage radius or setback
+        rule (see :func:`geocheck.rules.proposals.propose`); empty when none fails or the pack
+        has no such rule (:attr:`Proposals.applies`)."""
+        return propose(self.site, self.pack)
 
     @cached_property
     def scorecard(self) -> pd.DataFrame | None:
