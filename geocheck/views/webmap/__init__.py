@@ -434,7 +434,8 @@ def _proposal_layer(result: Result) -> list[GeoJsonLayer]:
     if p.empty:
         return []
     tips = escape_all([f"proposed garbage point {e} #{k} ({w}): serves {c}; {m}, gap {g}"
-                       + ("; in green space (no spot outside it does with as few sites)" if green else "")
+                       + ("; in green space (no spot outside it does with as few sites)"
+                          if green else "")
                        for e, k, w, c, m, g, green in zip(
                            p["estate_id"], p["site_no"], p["why"], p["covers"], p["method"],
                            p["gap"], p["in_green"], strict=True)])
