@@ -82,6 +82,7 @@ class Proposals:
     radius_m: float = math.nan
     setback_m: float = 0.0
     rules: tuple[str, ...] = ()
+    note: str = ""
 
     @property
     def applies(self) -> bool:
@@ -182,6 +183,8 @@ def propose(site: Site, pack: Pack) -> Proposals:
     empty.rules = tuple(r.id for r in (radius_rule, setback_rule) if r is not None)
     buildings, points = site.layer("buildings"), site.layer(LAYER)
     if buildings is None or points is None or buildings.empty:
+        missing = "buildings" if buildings is None or buildings.empty else LAYER
+        empty.note = f"no {missing} layer: nothing could be proposed"
         return empty
     est = site.estates
     ids = est["estate_id"].to_numpy()

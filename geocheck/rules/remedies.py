@@ -70,7 +70,9 @@ def nearest_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray) 
         d = (walked.distance_m if walked is not None
              else ctx.nearest(role)["distance_m"].to_numpy())
         on = " on foot" if walked is not None else ""
-        text = np.array([f"no {one} in the data" if not np.isfinite(x) else
+        none = (f"no {one} in the data" if ctx.layer(role).empty else
+                f"no {one} reached{on} within the search")
+        text = np.array([none if not np.isfinite(x) else
                          f"nearest {one} {m}{on}, {b} beyond {plain(limit)} m" for x, m, b
                          in zip(d, metres_all(d, limit), _beyond(d, limit), strict=True)],
                         dtype=object)
@@ -101,7 +103,8 @@ def buildings_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray
         d = ctx.nearest_to_residential(role)["distance_m"].to_numpy()
     far = ~(np.round(d, DISTANCE_DECIMALS) <= limit)
     rows = pd.DataFrame({"e": est[far], "d": d[far],
-                         "text": [f"{b} {m}" if np.isfinite(x) else str(b) for b, x, m
+                         "text": [f"{b} {m}" if np.isfinite(x) else f"{b} not reached"
+                                  for b, x, m
                                   in zip(res["feature_id"].to_numpy()[far], d[far],
                                          metres_all(d[far], limit), strict=True)]})
     rows = rows[fail[rows["e"].to_numpy()]].sort_values(["e", "d"], ascending=[True, False])
@@ -111,12 +114,14 @@ def buildings_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray
     where = " on foot" if walked is not None else ""
     note = "" if walked is not None else f"; {PROPOSALS_NOTE}"
     e, w = named.index.to_numpy(), worst.to_numpy()
+    beyond = [f"farthest {b} beyond" if np.isfinite(x) else "some not reached within the "
+              "search" for x, b in zip(w, _beyond(w, limit), strict=True)]
     out[e] = [f"no {one} in the data: {one}s within {plain(limit)} m of all {c} residential "
-              f"buildings are needed{note}" if not np.isfinite(x) else
-              f"{m} of {c} residential buildings beyond {plain(limit)} m{where} (farthest {b} "
-              f"beyond; {txt}): a {one} within {plain(limit)} m of each is needed{note}"
-              for c, m, x, b, txt in zip(count[e], k.to_numpy(), w, _beyond(w, limit),
-                                         named.to_numpy(), strict=True)]
+              f"buildings are needed{note}" if feats.empty else
+              f"{m} of {c} residential buildings beyond {plain(limit)} m{where} ({b}; {txt}): "
+              f"a {one} within {plain(limit)} m of each is needed{note}"
+              for c, m, b, txt in zip(count[e], k.to_numpy(), beyond, named.to_numpy(),
+                                      strict=True)]
     return out
 
 

@@ -82,6 +82,9 @@ def proposals_text(proposals: Proposals, lang: str = "en") -> str:
     if not proposals.applies:
         return ""
     p, est = proposals, proposals.estates
+    if p.note:
+        return (f"垃圾收集点方案：{p.note}" if lang == "zh" else
+                f"proposed garbage points: {p.note}")
     if est.empty:
         return ("没有小区未达到垃圾收集点规则，proposals.gpkg 的图层为空。" if lang == "zh" else
                 "no estate fails the garbage point rules: proposals.gpkg has empty layers")

@@ -234,3 +234,15 @@ def test_no_failing_estate_writes_empty_layers(gpkg, tmp_path) -> None:
     for name in ("garbage_points", "points_to_move", "unserved_buildings"):
         assert len(gpd.read_file(out / "proposals.gpkg", layer=name)) == 0
 
+
+
+def test_without_a_garbage_layer_nothing_is_proposed_and_it_says_why(gpkg) -> None:
+    from geocheck.views.text import proposals_text
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(40, 40, 60, 60))])
+    result = geocheck.check(path)
+    assert statuses(result, RADIUS) == {"E": "no_data"}
+    p = result.proposals
+    assert p.points.empty and p.note == "no garbage_points layer: nothing could be proposed"
+    assert proposals_text(p) == ("proposed garbage points: no garbage_points layer: nothing "
+                                 "could be proposed")
