@@ -248,50 +248,50 @@ def propose(site: Site, pack: Pack) -> Proposals:
     b_i, c_i = b_i[same], c_i[same]
     bids = res["feature_id"].astype(str).to_numpy()
 
-    rows, moves_rows, unserved_rows, summary = [], [], [], []
+    ub_est = rest[ub]
     served = np.zeros(len(ub), dtype=bool)
     served[b_i] = True
-    for e in todo:  # estates to fix: each its own set cover
-        mine = np.flatnonzero((rest[ub] == e) & served)
-        lost = np.flatnonzero((rest[ub] == e) & ~served)
-        for j in lost:
-            unserved_rows.append({
-                "estate_id": ids[e], "building_id": bids[ub[j]], "geometry": rgeoms[ub[j]],
-                "reason": f"no spot inside the estate at least {setback:g} m from every building "
-                          f"is within {radius:g} m of it"})
-        moved_here = move_pos[move_est == e]
-        for p in moved_here:
-            moves_rows.append({
-                "estate_id": ids[e], "point_id": str(points["feature_id"].to_numpy()[p]),
-                "distance_m": round(float(near_d[p]), 3),
-                "nearest_building": str(buildings["feature_id"].to_numpy()[near_b[p]]),
-                "geometry": pgeoms[p]})
+    lost = ub[~served]
+    unserved = gpd.GeoDataFrame({
+        "estate_id": ids[rest[lost]], "building_id": bids[lost],
+        "reason": f"no spot inside the estate at least {setback:g} m from every building is "
+                  f"within {radius:g} m of it"}, geometry=rgeoms[lost], crs=crs)
+    moves = gpd.GeoDataFrame({
+        "estate_id": ids[move_est], "point_id": points["feature_id"].astype(str).to_numpy()[
+            move_pos],
+        "distance_m": np.round(near_d[move_pos], 3),
+        "nearest_building": buildings["feature_id"].astype(str).to_numpy()[near_b[move_pos]]},
+        geometry=pgeoms[move_pos], crs=crs)
+    n_lost = np.bincount(rest[lost], minlength=len(est))
+    n_moved = np.bincount(move_est, minlength=len(est))
+    # the coverage pairs by estate, so that each estate's set cover reads one slice
+    order = np.argsort(ub_est[b_i], kind="stable")
+    b_s, c_s = b_i[order], c_i[order]
+    pair_est = ub_est[b_s]
+    starts = np.searchsorted(pair_est, todo, side="left")
+    ends = np.searchsorted(pair_est, todo, side="right")
+    rows, summary = [], []
+    for e, a0, a1 in zip(todo, starts, ends, strict=True):  # each estate its own set cover
         method, gap, chosen = "", 0, np.arange(0)
-        if len(mine):
-            pick = np.isin(b_i, mine)
-            cols, col_ix = np.unique(c_i[pick], return_inverse=True)
-            row_ix = np.searchsorted(mine, b_i[pick])
+        if a1 > a0:
+            mine, row_ix = np.unique(b_s[a0:a1], return_inverse=True)
+            cols, col_ix = np.unique(c_s[a0:a1], return_inverse=True)
             a = sparse.csr_matrix((np.ones(len(row_ix)), (row_ix, col_ix)),
                                   shape=(len(mine), len(cols)))
             cost = 1.0 + in_green[cols] / (len(mine) + 1.0)
             chosen, method, gap = _cover(a, cost)
             a = a.tocsc()
-            for k, j in enumerate(chosen, start=1):
-                served_by = mine[a.indices[a.indptr[j]:a.indptr[j + 1]]]
+            for k, j in enumerate(chosen, start=1):  # the few sites chosen
+                served_by = ub[mine[a.indices[a.indptr[j]:a.indptr[j + 1]]]]
                 rows.append({
                     "estate_id": ids[e], "site_no": k,
-                    "covers": ", ".join(bids[ub[served_by]]), "n_covers": len(served_by),
-                    "why": "move" if by_moved[ub[served_by]].any() else "new",
+                    "covers": ", ".join(bids[served_by]), "n_covers": len(served_by),
+                    "why": "move" if by_moved[served_by].any() else "new",
                     "in_green": bool(in_green[cols[j]]), "method": method, "gap": gap,
                     "geometry": cand[cols[j]]})
-        summary.append({"estate_id": ids[e], "new": len(chosen), "moved": len(moved_here),
-                        "unserved": len(lost), "method": method, "gap": gap})
-
-    def frame(items: list[dict], columns: list[str]) -> gpd.GeoDataFrame:
-        if not items:
-            return _empty(columns, crs)
-        return gpd.GeoDataFrame(pd.DataFrame(items)[columns], geometry="geometry", crs=crs)
-
-    return Proposals(frame(rows, POINT_COLUMNS), frame(moves_rows, MOVE_COLUMNS),
-                     frame(unserved_rows, UNSERVED_COLUMNS), pd.DataFrame(summary),
-                     radius, setback, empty.rules)
+        summary.append({"estate_id": ids[e], "new": len(chosen), "moved": int(n_moved[e]),
+                        "unserved": int(n_lost[e]), "method": method, "gap": gap})
+    points_out = (gpd.GeoDataFrame(pd.DataFrame(rows)[POINT_COLUMNS], geometry="geometry",
+                                   crs=crs) if rows else _empty(POINT_COLUMNS, crs))
+    return Proposals(points_out, moves, unserved, pd.DataFrame(summary), radius, setback,
+                     empty.rules)
