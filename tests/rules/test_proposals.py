@@ -246,3 +246,19 @@ def test_without_a_garbage_layer_nothing_is_proposed_and_it_says_why(gpkg) -> No
     assert p.points.empty and p.note == "no garbage_points layer: nothing could be proposed"
     assert proposals_text(p) == ("proposed garbage points: no garbage_points layer: nothing "
                                  "could be proposed")
+
+
+def test_map_report_and_summary_show_proposals_and_remedies(sample, tmp_path) -> None:
+    from geocheck.views.report import render_report
+    from geocheck.views.summary import summarise
+    from geocheck.views.webmap import write_map
+    page = write_map(sample, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "proposed garbage points 拟增设垃圾收集点" in page
+    assert "proposed garbage point NN-004 #1 (new): serves NN-004-R09, NN-004-R10" in page
+    assert "to pass:" in page and "a kindergarten is required inside the estate" in page
+    report = render_report(sample, lang="en")
+    assert '<div class="remedy"><b>To pass</b>: a kindergarten is required' in report
+    line = ("proposed garbage points: 2 new sites for 2 estates (milp; fewest, proven), 1 points "
+            "to move, 0 residential buildings no site can serve; see proposals.gpkg")
+    assert f"<h3>Proposed garbage points</h3><p>{line}</p>" in report
+    assert line in summarise(sample)
