@@ -184,3 +184,20 @@ def test_gongshu_points_to_the_next_star(gpkg, tmp_path) -> None:
         "(now 88 %)")
     # C: 59 % is below the 60 % floor
     assert "below the 60 % floor" in f.loc[("C", "GS-satisfaction"), "remedy"]
+
+
+def test_remedies_judged_on_foot(gpkg, tmp_path) -> None:
+    # the river-and-bridge site of test_walk_rules: A's stop is 700 m away on foot (500 m
+    # allowed: 200 m beyond); D's building walks 90 m to its garbage point (70 m: 20 beyond);
+    # D's nearest stop (1.9 km) is not reached within the search (1.6 x 500 m)
+    from test_walk_rules import LAYERS, pack_file
+    result = geocheck.check(gpkg(**LAYERS), pack=pack_file(tmp_path), distance="walk")
+    f = result.findings.set_index(["estate_id", "rule_id"])
+    assert f.loc[("A", "T-bus"), "remedy"] == (
+        "nearest bus stop 700.0 m on foot, 200.0 m beyond 500 m: a bus stop within 500 m of the "
+        "estate is needed")
+    assert f.loc[("D", "T-bus"), "remedy"].startswith(
+        "no bus stop reached on foot within the search")
+    assert f.loc[("D", "T-garbage"), "remedy"] == (
+        "1 of 1 residential buildings beyond 70 m on foot (farthest 20.0 m beyond; B-D 90.0 m): "
+        "a garbage collection point within 70 m of each is needed")
