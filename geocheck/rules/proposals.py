@@ -73,6 +73,7 @@ class Proposals:
     estates : per estate processed: ``estate_id``, ``new``, ``moved``, ``unserved``,
         ``method``, ``gap``.
     radius_m, setback_m : the limits applied (metres); rule ids in ``rules``.
+    note : why nothing could be proposed (a layer missing), else ``""``.
     """
 
     points: gpd.GeoDataFrame
