@@ -51,8 +51,8 @@ STAGING_PREFIX = ".geocheck-staging-"
 """Name start of a run's staging folder; the rest is ``<pid>-<random>``."""
 
 OUTPUT_NAMES = ("findings.csv", "rejects.csv", "scorecard.csv", "summary.csv", "progress.csv",
-                "life_circles.csv", "results.gpkg", "findings.xlsx", "map.html", "map.png",
-                "progress.png", "report.html", "report.pdf")
+                "life_circles.csv", "results.gpkg", "proposals.gpkg", "findings.xlsx", "map.html",
+                "map.png", "progress.png", "report.html", "report.pdf")
 """Every file name ``geocheck check`` writes into its output folder. Only these (and the
 manifest) are ever replaced or removed there."""
 

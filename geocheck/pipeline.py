@@ -35,7 +35,7 @@ from .views.qgis_styles import write_layer_styles
 from .views.report import render_report, report_map_positions, write_pdf
 from .views.static_map import EstateMaps, overview_png
 from .views.style import find_cjk_font
-from .views.tables import write_csv, write_gpkg
+from .views.tables import write_csv, write_gpkg, write_proposals
 from .views.text import LANGS
 from .views.webmap import write_map
 
@@ -235,6 +235,10 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         with progress.stage("writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result)
+        if result.proposals.applies:
+            with progress.stage("writing proposals.gpkg"), \
+                    staging.writing("proposals.gpkg") as path:
+                written["proposals"] = write_proposals(result, path)
     if "xlsx" in formats:
         label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
         with progress.stage(label), staging.writing("findings.xlsx") as path:

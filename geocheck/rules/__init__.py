@@ -10,7 +10,10 @@
   distance rules read on foot (:mod:`.walking`: ``walk_m``, ``--distance walk``, detours);
 - judging (:mod:`.judge`) into a :class:`~.result.Result`, whose views are the scorecard
   (:mod:`.scorecard`), declaration (:mod:`.declaration`), points and stars (:mod:`.scores`)
-  and campaign progress (:mod:`.campaign`).
+  and campaign progress (:mod:`.campaign`);
+- what it takes to pass: each failing finding's remedy, computed as it is judged
+  (:mod:`.remedies`), and the proposed garbage points, a set cover per failing estate
+  (:mod:`.proposals`).
 
 rules imports :mod:`geocheck.core` and nothing of inputs or views.
 """

@@ -19,6 +19,7 @@ from .context import EVIDENCE_COLUMNS, ONLY_HELPS, CheckSpec, Context, LayerUse
 from .packs.model import Pack, Rule
 from .registry import CHECKS
 from .rejects import Losses, apply_losses, attribute
+from .remedies import add_score_remedies, remedy_of
 from .result import FINDINGS_COLUMNS, Result
 
 
@@ -98,6 +99,7 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         t["value"] = t["value"].astype(float).round(VALUE_DECIMALS[t["unit"].iloc[0]])
         walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
         t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
+        t["remedy"] = remedy_of(ctx, rule, t)
         tables.append(t)
         evidence.extend(e for e in outcome.evidence if len(e))
     attribute(site.ledger, losses, np.concatenate(lost_rows), np.concatenate(lost_estates),
@@ -106,6 +108,7 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
     table["estate_id"] = est["estate_id"].to_numpy()[table["estate_pos"]]
     table["estate_name"] = est["name"].to_numpy()[table["estate_pos"]]
     table["pack"] = pack.id
+    add_score_remedies(pack, est, table, site.attributes)
     table = table.sort_values(["estate_pos"], kind="stable").reset_index(drop=True)
     if evidence:
         ev = pd.concat(evidence, ignore_index=True)

@@ -22,18 +22,20 @@ from .declaration import declaration_table
 from .life_circles import life_circle_table
 from .network import Network
 from .packs.model import Pack
+from .proposals import Proposals, propose
 from .scorecard import scorecard_table
 from .scores import scores_table
 
 FINDINGS_COLUMNS = [
     "estate_id", "estate_name", "pack", "rule_id", "standard_id", "requirement_id", "title_zh",
     "title_en", "status", "value", "unit", "walk_m", "threshold", "method", "evidence",
-    "citation",
+    "remedy", "citation",
 ]
 """The findings' columns. ``walk_m``: for a distance rule, the walking distance in metres
 along the paths layer from the same origin to the nearest facility of the kind that decided
 it (NaN without a paths layer, without a route within the search limit, or for any other
-rule)."""
+rule). ``remedy``: for a failing finding, what would make it pass, computed from its
+measures (see :mod:`geocheck.rules.remedies`); blank otherwise."""
 
 
 @dataclass
@@ -104,6 +106,13 @@ class Result:
             return gpd.GeoDataFrame(columns=CATCHMENT_COLUMNS, geometry="geometry",
                                     crs=self.site.crs)
         return walk_catchments(self.network, layers, bands, self.site.crs)
+
+    @cached_property
+    def proposals(self) -> Proposals:
+        """Proposed garbage points for the estates failing the pack's garbage radius or setback
+        rule (see :func:`geocheck.rules.proposals.propose`); empty when none fails or the pack
+        has no such rule (:attr:`Proposals.applies`)."""
+        return propose(self.site, self.pack)
 
     @cached_property
     def scorecard(self) -> pd.DataFrame | None:

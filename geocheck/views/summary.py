@@ -17,6 +17,7 @@ from ..core.status import (
 from ..core.terminal import clip, display_width, printable
 from ..core.units import percent, plain, points, share
 from ..rules.result import Result
+from .text import proposals_text
 
 MAX_LISTED = 15
 MAX_RULES = 30
@@ -163,6 +164,9 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
         if more > 0:
             lines.append(f"  ... and {more} more (see findings.csv)")
     lines += _declaration_lines(result) + _score_lines(result) + _life_circle_lines(result)
+    said = proposals_text(result.proposals)
+    if said:
+        lines += ["", said]
     if site.ledger.notes:
         lines += ["", "notes:"] + [f"  {n}" for n in site.ledger.notes]
     if written:

@@ -94,3 +94,24 @@ def write_gpkg(result: Result, path: Path) -> Path:
     return path
 
 
+
+
+PROPOSAL_LAYERS = ("garbage_points", "points_to_move", "unserved_buildings")
+"""The layers of proposals.gpkg, always all written (empty when there is nothing to say)."""
+
+
+def write_proposals(result: Result, path: Path) -> Path:
+    """Write proposals.gpkg (see :func:`geocheck.rules.proposals.propose`), in the working CRS:
+    ``garbage_points`` (new sites: ``estate_id``, ``covers`` the residential buildings each
+    serves, ``why`` new / move, ``method``, ``gap``), ``points_to_move`` (existing points
+    closer than the setback to a building) and ``unserved_buildings`` (buildings no site
+    can serve). A layer with nothing in it is written empty, so the file always has all
+    three."""
+    if path.exists():
+        path.unlink()
+    p = result.proposals
+    for name, gdf in zip(PROPOSAL_LAYERS, (p.points, p.moves, p.unserved), strict=True):
+        pyogrio.write_dataframe(defuse_formulas(gdf), path, layer=name, driver="GPKG",
+                                geometry_type="MultiPolygon" if name == "unserved_buildings"
+                                else "Point", promote_to_multi=name == "unserved_buildings")
+    return path

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS
+from ..rules.proposals import Proposals
 from ..rules.walking import WALK_METHOD
 
 LANGS = ("zh", "en")
@@ -72,3 +73,29 @@ def walk_notes(findings: pd.DataFrame, lang: str = "en") -> np.ndarray:
     out[both] = [f" ({walk_word} {w:,.0f} m" + (f", {w / v:.1f}{times})" if v > 0 else ")")
                  for w, v in zip(walk[both].tolist(), value[both].tolist(), strict=True)]
     return out
+
+
+def proposals_text(proposals: Proposals, lang: str = "en") -> str:
+    """One sentence on the proposed garbage points (see :mod:`geocheck.rules.proposals`):
+    sites, estates, points to move, buildings no site can serve, how solved; ``""`` when the
+    pack has no garbage radius rule."""
+    if not proposals.applies:
+        return ""
+    p, est = proposals, proposals.estates
+    if p.note:
+        return (f"垃圾收集点方案：{p.note}" if lang == "zh" else
+                f"proposed garbage points: {p.note}")
+    if est.empty:
+        return ("没有小区未达到垃圾收集点规则，proposals.gpkg 的图层为空。" if lang == "zh" else
+                "no estate fails the garbage point rules: proposals.gpkg has empty layers")
+    methods = ", ".join(sorted({m for m in est["method"] if m}))
+    gap = int(est["gap"].sum())
+    proven = ("均为最少（已证明）" if lang == "zh" else "fewest, proven") if gap == 0 else (
+        f"比下界多 {gap} 处" if lang == "zh" else f"{gap} above the lower bound")
+    if lang == "zh":
+        return (f"拟增设垃圾收集点：{len(est)} 个小区共 {len(p.points)} 处新点位"
+                f"（{methods or '无'}，{proven}），需迁移 {len(p.moves)} 处，"
+                f"{len(p.unserved)} 栋住宅楼找不到可行点位；见 proposals.gpkg")
+    return (f"proposed garbage points: {len(p.points)} new sites for {len(est)} estates "
+            f"({methods or 'none needed'}; {proven}), {len(p.moves)} points to move, "
+            f"{len(p.unserved)} residential buildings no site can serve; see proposals.gpkg")

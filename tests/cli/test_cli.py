@@ -165,8 +165,8 @@ def test_every_output_by_default_and_narrowed(demo, tmp_path) -> None:
     _, out = demo  # the sample's sheet gives estates campaign years: progress is written too
     assert sorted(p.name for p in out.iterdir()) == [
         "findings.csv", "findings.xlsx", "geocheck-run.json", "map.html", "map.png",
-        "progress.csv", "progress.png", "rejects.csv", "report.html", "results.gpkg",
-        "scorecard.csv", "summary.csv"]
+        "progress.csv", "progress.png", "proposals.gpkg", "rejects.csv", "report.html",
+        "results.gpkg", "scorecard.csv", "summary.csv"]
     assert (out / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     narrow = tmp_path / "narrow"
     sample = SAMPLE

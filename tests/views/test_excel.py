@@ -301,7 +301,7 @@ def test_a_workbook_too_large_is_cut_to_fit_and_says_so(sample, tmp_path, monkey
     assert notice[1] == ("标准 scorecard: 780 rows x 10 columns do not fit in one Excel sheet "
                          "(at most 100 rows x 16,384 columns); findings.xlsx holds only the 94 "
                          "failing and no-data rows of 780; scorecard.csv has them all")
-    assert notice[2] == ("结果 findings: 1,176 rows x 16 columns do not fit in one Excel sheet "
+    assert notice[2] == ("结果 findings: 1,176 rows x 17 columns do not fit in one Excel sheet "
                          "(at most 100 rows x 16,384 columns); findings.xlsx holds only the 123 "
                          "failing and no-data rows of 1,176; its 123 rows split over 2 sheets "
                          "(结果 findings 1 ...); findings.csv has them all")

@@ -33,7 +33,7 @@ from ...core.status import (
 from ...core.units import percent, points
 from ...core.version import VERSION
 from ...rules.result import Result
-from ..text import LANGS, STATUS_TEXT, walk_notes
+from ..text import LANGS, STATUS_TEXT, proposals_text, walk_notes
 from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, void
 from .page_style import css
 from .text import TEXT
@@ -223,6 +223,9 @@ def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes 
             [[_rule_links([rid], index), _rule_title(result, rid, lang),
               *(int(row[s]) for s in WORST_FIRST)] for rid, row in failing.iterrows()],
             numeric=range(2, 6)))
+    said = proposals_text(result.proposals, lang)
+    if said:
+        parts += [el("h3", t["proposals"]), el("p", said)]
     if overview_png is not None:
         parts += [el("h3", t["overview"]), _figure(overview_png, t["overview_alt"], "overview")]
     if progress is not None or progress_png is not None:
@@ -258,6 +261,10 @@ def _finding_rows(result: Result, lang: str,
     badge = lookup(f["status"], lambda st: f'<td class="st">{_badge(st, lang)}</td>')
     links = lookup(f["rule_id"], lambda r: str(el("a", r, href=f"#r{index[r]}")))
     evidence = esc_column(f["evidence"])
+    remedy = esc_column(f["remedy"])
+    evidence_full = evidence + np.where(
+        remedy != "", '<div class="remedy"><b>' + esc(TEXT[lang]["remedy"]) + "</b>: " + remedy
+        + "</div>", "")
     grouped = np.zeros(len(f), dtype=bool)
     if compact and len(f):
         codes, _ = pd.factorize(f["evidence"], use_na_sentinel=False)
@@ -271,7 +278,7 @@ def _finding_rows(result: Result, lang: str,
     title = esc_column(f["title_zh" if lang == "zh" else "title_en"])
     rows = ("<tr><td>" + links[full] + "</td><td>" + title[full] + "</td>" + badge[full]
             + '<td class="num">' + value + "</td><td>" + esc_column(f["threshold"])[full]
-            + "</td><td>" + evidence[full] + "</td></tr>")
+            + "</td><td>" + evidence_full[full] + "</td></tr>")
     parts = [pd.DataFrame({"pos": pos[full], "tail": 0, "first": np.flatnonzero(full),
                            "html": rows})]
     if grouped.any():

@@ -86,8 +86,8 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
 def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     """Estates with escaped display properties: ``overall``, ``tip``, ``h`` (popup header) and,
     per rule i in pack order, ``s{i}`` status, ``v{i}`` value text (with the walk and the
-    detour ratio, :func:`~geocheck.views.text.walk_notes`) and ``e{i}`` evidence as
-    indexes into ``attrs["texts"]`` (the distinct texts, escaped)."""
+    detour ratio, :func:`~geocheck.views.text.walk_notes`), ``e{i}`` evidence and ``r{i}``
+    remedy as indexes into ``attrs["texts"]`` (the distinct texts, escaped)."""
     est = result.site.estates
     overall = est["estate_id"].map(result.overall()).to_numpy()
     names, ids = escape_all(est["name"]), escape_all(est["estate_id"])
@@ -108,16 +108,20 @@ def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
     values = result.matrix("value").astype(float)
     units = result.matrix("unit")
     evidence = result.matrix("evidence")
+    remedy = result.matrix("remedy")
     shown_values = (np.array(_value_text(values.ravel(), units.ravel()), dtype=object)
                     + walk_notes(result.findings)).reshape(values.shape)
-    codes, uniques = pd.factorize(np.concatenate([shown_values.ravel(), evidence.ravel()]))
+    codes, uniques = pd.factorize(np.concatenate([shown_values.ravel(), evidence.ravel(),
+                                                  remedy.ravel()]))
     n, r = status.shape
-    v_codes, e_codes = codes[: n * r].reshape(n, r), codes[n * r:].reshape(n, r)
+    v_codes, e_codes, r_codes = (codes[k * n * r:(k + 1) * n * r].reshape(n, r)
+                                 for k in range(3))
     columns = {}
     for i in range(r):
         columns[f"s{i}"] = status[:, i]
         columns[f"v{i}"] = v_codes[:, i]
         columns[f"e{i}"] = e_codes[:, i]
+        columns[f"r{i}"] = r_codes[:, i]
     out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
     out = gpd.GeoDataFrame(out, geometry="geometry", crs=est.crs)
     out.attrs["texts"] = escape_all(uniques).tolist()
@@ -165,6 +169,7 @@ function geocheckPopup(p) {
       + '<td class="gc-' + s + '"><b>' + s + '</b></td><td>' + GEOCHECK.t[p['v' + i]]
       + '</td><td>' + r.threshold + '</td></tr><tr><td colspan="4" class="gc-ev">'
       + GEOCHECK.t[p['e' + i]]
+      + (GEOCHECK.t[p['r' + i]] ? '<br><b>to pass:</b> ' + GEOCHECK.t[p['r' + i]] : '')
       + '<br><i>' + r.citation + '</i></td></tr>';
   }
   return '<div class="gc-pop">' + p.h + '<div class="gc-rules"><table><tr><th>rule</th>'
@@ -344,6 +349,7 @@ def build_map(result: Result, *, offline: bool = False,
                 _opts(point=f"L.circle(ll, {js_literal(circle)})", tooltip=False),
                 show=False, share=points))
     layers.extend(_evidence_layers(result))
+    layers.extend(_proposal_layer(result))
     for layer in layers:
         layer.add_to(m)
     Script(controls_js(m, layers, estates_layer)).add_to(m)
@@ -415,6 +421,29 @@ def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
                                 "garbage points too close to a building",
                                 _opts(ring, point=f"L.circleMarker(ll, {js_literal(ring)})")))
     return out
+
+
+PROPOSAL_COLOUR = "#1b7837"
+"""Proposed garbage sites on the map: a ring of this colour."""
+
+
+def _proposal_layer(result: Result) -> list[GeoJsonLayer]:
+    """The proposed garbage sites (:mod:`geocheck.rules.proposals`) as a layer of their own,
+    each with the buildings it serves, why, and how it was solved."""
+    p = result.proposals.points
+    if p.empty:
+        return []
+    tips = escape_all([f"proposed garbage point {e} #{k} ({w}): serves {c}; {m}, gap {g}"
+                       + ("; in green space (no spot outside it does with as few sites)"
+                          if green else "")
+                       for e, k, w, c, m, g, green in zip(
+                           p["estate_id"], p["site_no"], p["why"], p["covers"], p["method"],
+                           p["gap"], p["in_green"], strict=True)])
+    ring = {"color": PROPOSAL_COLOUR, "fillColor": "#ffffff", "radius": 7, "weight": 3,
+            "fillOpacity": 0.9}
+    frame = gpd.GeoDataFrame({"tip": tips}, geometry=p.geometry.to_numpy(), crs=p.crs)
+    return [GeoJsonLayer(frame, "proposed garbage points 拟增设垃圾收集点",
+                         _opts(ring, point=f"L.circleMarker(ll, {js_literal(ring)})"))]
 
 
 def write_map(result: Result, path: Path, *, offline: bool = False,

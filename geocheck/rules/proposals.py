@@ -1,0 +1,298 @@
+"""Proposed garbage points: the fewest new sites that make an estate pass the garbage rules.
+
+For a pack with a ``buildings_within`` rule on ``garbage_points`` (Guangxi's
+GX-06-garbage-radius: every residential building within 70 m of a garbage point, measured to
+the footprint) and a ``setback_from_buildings`` rule on the same layer (GX-06-garbage-setback:
+every garbage point inside the estate at least 5 m from every building), each estate that
+fails either gets:
+
+- the existing points inside it that break the setback, listed to move (their coverage no
+  longer counts);
+- the fewest new sites covering every residential building that no kept point covers:
+  inside the estate, at least the setback from every building, outside green space where
+  that costs no extra site, and within the radius of each building they cover, measured
+  exactly as the rule measures (straight line from the footprint, the radius as written).
+
+Candidates are a grid over the estate (:data:`GRID_M`) and points round each uncovered
+building's footprint at the setback and just inside the radius; a sparse candidate x building
+coverage matrix (STRtree ``dwithin`` queries) feeds a set cover, solved exactly with
+``scipy.optimize.milp`` (HiGHS) when it is small (:data:`EXACT_MAX`, with a time limit),
+else greedily, with the LP relaxation's bound giving the gap. A building no candidate can
+serve (no free spot inside the estate within reach of it) is listed as unserved, never
+dropped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from ..core.site import Site
+from .packs.model import Pack, Rule
+
+LAYER = "garbage_points"
+GRID_M = 10.0
+"""Spacing of the candidate grid over an estate, metres."""
+MARGIN_M = 0.01
+"""Candidates keep this much inside both limits (metres), so that a distance judged to the
+millimetre passes after the proposals are written and read back."""
+RING_POINTS = 24
+"""Candidates on each ring round an uncovered building."""
+EXACT_MAX = 2_000_000
+"""Candidates x buildings of an estate up to which the set cover is solved exactly."""
+TIME_LIMIT_S = 20.0
+"""Time limit of one exact solve, seconds (the best solution found is kept, with its gap)."""
+
+POINT_COLUMNS = ["estate_id", "site_no", "covers", "n_covers", "why", "in_green", "method",
+                 "gap", "geometry"]
+MOVE_COLUMNS = ["estate_id", "point_id", "distance_m", "nearest_building", "geometry"]
+UNSERVED_COLUMNS = ["estate_id", "building_id", "reason", "geometry"]
+
+
+@dataclass
+class Proposals:
+    """The proposals of a check (all in the working CRS).
+
+    Attributes
+    ----------
+    points : new sites: ``estate_id``, ``site_no`` (1.. per estate), ``covers`` (ids of the
+        residential buildings it serves, comma-separated), ``n_covers``, ``why`` (``new``, or
+        ``move`` when it takes over from a point listed to move), ``in_green``, ``method``
+        (``milp`` exact / ``milp (time limit)`` / ``greedy``), ``gap`` (sites above the solver's
+        lower bound; 0 when proven fewest).
+    moves : existing points inside a failing estate closer than the setback to a building:
+        ``estate_id``, ``point_id``, ``distance_m``, ``nearest_building``.
+    unserved : residential buildings no candidate site can serve, with the reason.
+    estates : per estate processed: ``estate_id``, ``new``, ``moved``, ``unserved``,
+        ``method``, ``gap``.
+    radius_m, setback_m : the limits applied (metres); rule ids in ``rules``.
+    note : why nothing could be proposed (a layer missing), else ``""``.
+    """
+
+    points: gpd.GeoDataFrame
+    moves: gpd.GeoDataFrame
+    unserved: gpd.GeoDataFrame
+    estates: pd.DataFrame
+    radius_m: float = math.nan
+    setback_m: float = 0.0
+    rules: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def applies(self) -> bool:
+        """Whether the pack has a garbage radius rule to propose for."""
+        return bool(self.rules)
+
+
+def garbage_rules(pack: Pack) -> tuple[Rule | None, Rule | None]:
+    """The pack's radius rule (``buildings_within`` on garbage points) and setback rule
+    (``setback_from_buildings`` on them), each None when absent."""
+    radius = next((r for r in pack.rules if r.check == "buildings_within"
+                   and r.params["layer"] == LAYER), None)
+    setback = next((r for r in pack.rules if r.check == "setback_from_buildings"
+                    and r.params["layer"] == LAYER), None)
+    return radius, setback
+
+
+def _empty(columns: list[str], crs: object) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({c: [] for c in columns if c != "geometry"},
+                            geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def _ring(geoms: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray]:
+    """:data:`RING_POINTS` points on the outline of each geometry buffered by ``dist``:
+    ``(points, index of the geometry)``."""
+    rings = shapely.get_exterior_ring(shapely.buffer(geoms, dist, quad_segs=8))
+    lengths = shapely.length(rings)
+    frac = (np.arange(RING_POINTS) + 0.5) / RING_POINTS
+    idx = np.repeat(np.arange(len(geoms)), RING_POINTS)
+    pts = shapely.line_interpolate_point(rings[idx], np.tile(frac, len(geoms)) * lengths[idx])
+    return pts, idx
+
+
+def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid points every :data:`GRID_M` over each polygon's bounds: ``(points, index)``."""
+    b = shapely.bounds(polys)
+    nx = np.floor((b[:, 2] - b[:, 0]) / GRID_M).astype(int) + 1
+    ny = np.floor((b[:, 3] - b[:, 1]) / GRID_M).astype(int) + 1
+    counts = nx * ny
+    idx = np.repeat(np.arange(len(polys)), counts)
+    k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    # centred in the bounds, so that a narrow estate still gets a row of points
+    offx = (b[:, 2] - b[:, 0] - (nx - 1) * GRID_M) / 2
+    offy = (b[:, 3] - b[:, 1] - (ny - 1) * GRID_M) / 2
+    x = b[idx, 0] + offx[idx] + (k % nx[idx]) * GRID_M
+    y = b[idx, 1] + offy[idx] + (k // nx[idx]) * GRID_M
+    return shapely.points(x, y), idx
+
+
+def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]:
+    """Set cover: the fewest columns of ``a`` (rows: buildings, columns: candidates, each
+    row covered by some column) weighted by ``cost``: ``(chosen columns, method, gap)``."""
+    m, k = a.shape
+    if m * k <= EXACT_MAX:
+        res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
+                   integrality=np.ones(k), bounds=Bounds(0, 1),
+                   options={"time_limit": TIME_LIMIT_S})
+        if res.x is not None:
+            chosen = np.flatnonzero(res.x > 0.5)
+            if res.status == 0:
+                return chosen, "milp", 0
+            bound = getattr(res, "mip_dual_bound", None) or 0.0
+            low = math.ceil(bound / cost.max() - 1e-9)
+            return chosen, "milp (time limit)", max(len(chosen) - low, 0)
+    # greedy: most uncovered buildings per unit cost, then the LP bound
+    col = a.tocsc()
+    left = np.ones(m, dtype=bool)
+    chosen: list[int] = []
+    while left.any():
+        gain = col.T @ left.astype(np.int64)
+        j = int(np.argmax(gain / cost))
+        chosen.append(j)
+        left[col.indices[col.indptr[j]:col.indptr[j + 1]]] = False
+    lp = linprog(cost, A_ub=-a, b_ub=-np.ones(m), bounds=(0, 1), method="highs")
+    low = math.ceil(lp.fun / cost.max() - 1e-9) if lp.status == 0 else 0
+    return np.asarray(chosen), "greedy", max(len(chosen) - low, 0)
+
+
+def propose(site: Site, pack: Pack) -> Proposals:
+    """The proposals for every estate that fails the pack's garbage rules (see the module).
+
+    An estate is processed when, after the points breaking the setback are taken away, some
+    residential building of it has no garbage point within the radius, or it has a point to
+    move. Without a radius rule, a buildings layer or a garbage point layer: no proposals
+    (:attr:`Proposals.applies` says whether the pack has the rule at all).
+    """
+    crs = site.crs
+    radius_rule, setback_rule = garbage_rules(pack)
+    empty = Proposals(_empty(POINT_COLUMNS, crs), _empty(MOVE_COLUMNS, crs),
+                      _empty(UNSERVED_COLUMNS, crs),
+                      pd.DataFrame(columns=["estate_id", "new", "moved", "unserved", "method",
+                                            "gap"]))
+    if radius_rule is None:
+        return empty
+    radius = float(radius_rule.params["max_m"])
+    setback = float(setback_rule.params["min_m"]) if setback_rule is not None else 0.0
+    empty.radius_m, empty.setback_m = radius, setback
+    empty.rules = tuple(r.id for r in (radius_rule, setback_rule) if r is not None)
+    buildings, points = site.layer("buildings"), site.layer(LAYER)
+    if buildings is None or points is None or buildings.empty:
+        missing = "buildings" if buildings is None or buildings.empty else LAYER
+        empty.note = f"no {missing} layer: nothing could be proposed"
+        return empty
+    est = site.estates
+    ids = est["estate_id"].to_numpy()
+    egeoms = est.geometry.to_numpy()
+    bgeoms = buildings.geometry.to_numpy()
+    res = buildings[buildings["residential"].to_numpy() & (buildings["estate_pos"] >= 0)]
+    rgeoms, rest = res.geometry.to_numpy(), res["estate_pos"].to_numpy()
+    pgeoms = points.geometry.to_numpy()
+    btree = shapely.STRtree(bgeoms)
+
+    # points to move: inside an estate and closer than the setback to a building
+    move_est, move_pos = shapely.STRtree(pgeoms).query(egeoms, predicate="intersects")
+    near_b, near_d = np.full(len(pgeoms), -1), np.full(len(pgeoms), np.inf)
+    if len(pgeoms):
+        (src, dst), dist = btree.query_nearest(pgeoms, return_distance=True, all_matches=False)
+        near_b[src], near_d[src] = dst, dist
+    close = np.round(near_d[move_pos], 3) < setback
+    move_est, move_pos = move_est[close], move_pos[close]
+    kept = np.ones(len(pgeoms), dtype=bool)
+    kept[move_pos] = False
+
+    # residential buildings no kept point covers (and those only a moved point covered)
+    covered = np.zeros(len(rgeoms), dtype=bool)
+    by_moved = np.zeros(len(rgeoms), dtype=bool)
+    if len(pgeoms):
+        ptree = shapely.STRtree(pgeoms)
+        b_i, p_i = ptree.query(rgeoms, predicate="dwithin", distance=radius + 0.0005)
+        d = shapely.distance(rgeoms[b_i], pgeoms[p_i])
+        ok = np.round(d, 3) <= radius
+        covered[b_i[ok & kept[p_i]]] = True
+        by_moved[b_i[ok & ~kept[p_i]]] = True
+    need = ~covered
+    todo = np.union1d(np.unique(rest[need]), np.unique(move_est))
+    if len(todo) == 0:
+        return empty
+
+    # candidates: a grid over each estate to do, rings round its uncovered buildings
+    gpts, gidx = _grid(egeoms[todo])
+    gest = todo[gidx]
+    ub = np.flatnonzero(need & np.isin(rest, todo))
+    r1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
+    r2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
+    cand = np.concatenate([gpts, r1, r2])
+    cest = np.concatenate([gest, rest[ub][i1], rest[ub][i2]])
+    inside = shapely.contains_properly(egeoms[cest], cand)
+    cand, cest = cand[inside], cest[inside]
+    near_i, _ = btree.query(cand, predicate="dwithin", distance=setback + MARGIN_M)
+    free = np.ones(len(cand), dtype=bool)
+    free[near_i] = False
+    cand, cest = cand[free], cest[free]
+    green = site.layer("green_space")
+    in_green = np.zeros(len(cand), dtype=bool)
+    if green is not None and len(green) and len(cand):
+        gi, _ = shapely.STRtree(green.geometry.to_numpy()).query(cand, predicate="intersects")
+        in_green[gi] = True
+
+    # coverage: candidate -> uncovered building of the same estate, within the radius
+    ctree = shapely.STRtree(cand)
+    b_i, c_i = ctree.query(rgeoms[ub], predicate="dwithin", distance=radius - MARGIN_M)
+    same = rest[ub][b_i] == cest[c_i]
+    b_i, c_i = b_i[same], c_i[same]
+    bids = res["feature_id"].astype(str).to_numpy()
+
+    ub_est = rest[ub]
+    served = np.zeros(len(ub), dtype=bool)
+    served[b_i] = True
+    lost = ub[~served]
+    unserved = gpd.GeoDataFrame({
+        "estate_id": ids[rest[lost]], "building_id": bids[lost],
+        "reason": f"no spot inside the estate at least {setback:g} m from every building is "
+                  f"within {radius:g} m of it"}, geometry=rgeoms[lost], crs=crs)
+    moves = gpd.GeoDataFrame({
+        "estate_id": ids[move_est], "point_id": points["feature_id"].astype(str).to_numpy()[
+            move_pos],
+        "distance_m": np.round(near_d[move_pos], 3),
+        "nearest_building": buildings["feature_id"].astype(str).to_numpy()[near_b[move_pos]]},
+        geometry=pgeoms[move_pos], crs=crs)
+    n_lost = np.bincount(rest[lost], minlength=len(est))
+    n_moved = np.bincount(move_est, minlength=len(est))
+    # the coverage pairs by estate, so that each estate's set cover reads one slice
+    order = np.argsort(ub_est[b_i], kind="stable")
+    b_s, c_s = b_i[order], c_i[order]
+    pair_est = ub_est[b_s]
+    starts = np.searchsorted(pair_est, todo, side="left")
+    ends = np.searchsorted(pair_est, todo, side="right")
+    rows, summary = [], []
+    for e, a0, a1 in zip(todo, starts, ends, strict=True):  # each estate its own set cover
+        method, gap, chosen = "", 0, np.arange(0)
+        if a1 > a0:
+            mine, row_ix = np.unique(b_s[a0:a1], return_inverse=True)
+            cols, col_ix = np.unique(c_s[a0:a1], return_inverse=True)
+            a = sparse.csr_matrix((np.ones(len(row_ix)), (row_ix, col_ix)),
+                                  shape=(len(mine), len(cols)))
+            cost = 1.0 + in_green[cols] / (len(mine) + 1.0)
+            chosen, method, gap = _cover(a, cost)
+            a = a.tocsc()
+            for k, j in enumerate(chosen, start=1):  # the few sites chosen
+                served_by = ub[mine[a.indices[a.indptr[j]:a.indptr[j + 1]]]]
+                rows.append({
+                    "estate_id": ids[e], "site_no": k,
+                    "covers": ", ".join(bids[served_by]), "n_covers": len(served_by),
+                    "why": "move" if by_moved[served_by].any() else "new",
+                    "in_green": bool(in_green[cols[j]]), "method": method, "gap": gap,
+                    "geometry": cand[cols[j]]})
+        summary.append({"estate_id": ids[e], "new": len(chosen), "moved": int(n_moved[e]),
+                        "unserved": int(n_lost[e]), "method": method, "gap": gap})
+    points_out = (gpd.GeoDataFrame(pd.DataFrame(rows)[POINT_COLUMNS], geometry="geometry",
+                                   crs=crs) if rows else _empty(POINT_COLUMNS, crs))
+    return Proposals(points_out, moves, unserved, pd.DataFrame(summary), radius, setback,
+                     empty.rules)

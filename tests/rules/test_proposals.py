@@ -1,0 +1,264 @@
+"""Proposed garbage points (GX-06: every residential building within 70 m of a garbage point,
+every point at least 5 m from every building), worked out by hand, and a property test:
+the input with the proposals added (and the listed points moved) passes both rules when
+checked again through the real pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from helpers import SAMPLE, SHEET, X0, at, estate, layer, rect, write_gpkg
+
+import geocheck
+from geocheck.cli import main
+
+RADIUS, SETBACK = "GX-06-garbage-radius", "GX-06-garbage-setback"
+
+
+def building(bid: str, geom, eid: str = "E") -> dict:
+    return {"building_id": bid, "use": None, "estate_id": eid, "geometry": geom}
+
+
+def point(pid: str, geom) -> dict:
+    return {"id": pid, "name": None, "geometry": geom}
+
+
+def statuses(result: geocheck.Result, rule: str) -> dict[str, str]:
+    f = result.findings
+    f = f[f["rule_id"] == rule]
+    return dict(zip(f["estate_id"], f["status"], strict=True))
+
+
+def apply(path: Path, result: geocheck.Result, out: Path) -> Path:
+    """A copy of the input GeoPackage with the proposed sites added to garbage_points and the
+    points listed to move taken away."""
+    p = result.proposals
+    layers = {name: gpd.read_file(path, layer=name) for name, _ in pyogrio.list_layers(path)}
+    gp = layers["garbage_points"]
+    gp = gp[~gp["id"].astype(str).isin(p.moves["point_id"])]
+    new = gpd.GeoDataFrame({"id": [f"new-{e}-{k}" for e, k in
+                                   zip(p.points["estate_id"], p.points["site_no"], strict=True)],
+                            "name": None}, geometry=p.points.geometry.to_numpy(),
+                           crs=result.site.crs).to_crs(gp.crs)
+    layers["garbage_points"] = gpd.GeoDataFrame(
+        [*gp[["id", "name", "geometry"]].to_dict("records"),
+         *new.to_dict("records")], geometry="geometry", crs=gp.crs)
+    return write_gpkg(out, layers)
+
+
+def test_two_new_points_when_one_cannot_serve_both(gpkg, tmp_path) -> None:
+    # b1's east face x = 20 and b2's west face x = 280 are 260 m apart: no point is within
+    # 70 m of both, so exactly two sites; the estate has no garbage point at all
+    path = gpkg(estates=[estate("E", rect(0, 0, 300, 40))],
+                buildings=[building("b1", rect(10, 10, 20, 20)),
+                           building("b2", rect(280, 10, 290, 20))],
+                garbage_points=[])
+    result = geocheck.check(path)
+    assert statuses(result, RADIUS) == {"E": "fail"}
+    p = result.proposals
+    assert sorted(p.points["covers"]) == ["b1", "b2"]
+    assert (p.points["why"] == "new").all() and (p.points["method"] == "milp").all()
+    assert (p.points["gap"] == 0).all() and p.moves.empty and p.unserved.empty
+    again = geocheck.check(apply(path, result, tmp_path / "fixed.gpkg"))
+    assert statuses(again, RADIUS) == {"E": "pass"}
+    assert statuses(again, SETBACK) == {"E": "pass"}
+
+
+def test_one_point_serves_two_buildings_when_it_can(gpkg) -> None:
+    # faces 100 m apart (x = 20 and x = 120): a point between them is within 70 m of both
+    path = gpkg(estates=[estate("E", rect(0, 0, 140, 40))],
+                buildings=[building("b1", rect(10, 10, 20, 20)),
+                           building("b2", rect(120, 10, 130, 20))],
+                garbage_points=[])
+    p = geocheck.check(path).proposals
+    assert len(p.points) == 1 and p.points["covers"].iloc[0] == "b1, b2"
+
+
+def test_a_point_too_close_is_listed_to_move(gpkg, tmp_path) -> None:
+    # gp1 at (62, 50) is 2 m from b1's east face x = 60: it breaks the 5 m setback, so it is
+    # listed to move and its coverage no longer counts; one new site takes over b1
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(40, 40, 60, 60))],
+                garbage_points=[point("gp1", at(62, 50))])
+    result = geocheck.check(path)
+    assert statuses(result, RADIUS) == {"E": "pass"}
+    assert statuses(result, SETBACK) == {"E": "fail"}
+    p = result.proposals
+    assert p.moves[["point_id", "distance_m", "nearest_building"]].values.tolist() == [
+        ["gp1", 2.0, "b1"]]
+    assert p.points[["covers", "why"]].values.tolist() == [["b1", "move"]]
+    d = shapely.distance(p.points.geometry.iloc[0], result.site.layer("buildings").geometry)
+    assert d.min() >= 5
+    again = geocheck.check(apply(path, result, tmp_path / "fixed.gpkg"))
+    assert statuses(again, RADIUS) == {"E": "pass"}
+    assert statuses(again, SETBACK) == {"E": "pass"}
+
+
+def test_green_space_avoided_where_it_costs_no_site(gpkg) -> None:
+    # the west half is green; the east half has room 5 m from b1 (45-55 x 45-55)
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(45, 45, 55, 55))],
+                garbage_points=[], green_space=[point("g", rect(0, 0, 50, 100))])
+    p = geocheck.check(path).proposals
+    assert len(p.points) == 1 and not p.points["in_green"].iloc[0]
+    assert p.points.geometry.iloc[0].x > X0 + 50
+
+
+def test_green_space_used_when_unavoidable(gpkg) -> None:
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(45, 45, 55, 55))],
+                garbage_points=[], green_space=[point("g", rect(0, 0, 100, 100))])
+    p = geocheck.check(path).proposals
+    assert len(p.points) == 1 and p.points["in_green"].iloc[0]
+
+
+def test_a_building_that_cannot_be_served_is_listed(gpkg) -> None:
+    # the estate 30 x 30 leaves only 2 m round the building 2-28 x 2-28: no spot 5 m away
+    path = gpkg(estates=[estate("E", rect(0, 0, 30, 30)), estate("F", rect(100, 0, 130, 30))],
+                buildings=[building("b1", rect(2, 2, 28, 28)),
+                           building("f1", rect(110, 10, 120, 20), "F")],
+                garbage_points=[])
+    p = geocheck.check(path).proposals
+    assert p.unserved["building_id"].tolist() == ["b1"]
+    assert "no spot inside the estate at least 5 m from every building" in \
+        p.unserved["reason"].iloc[0]
+    assert p.points["covers"].tolist() == ["f1"]
+    summary = p.estates.set_index("estate_id")
+    assert summary.loc["E", "unserved"] == 1 and summary.loc["E", "new"] == 0
+
+
+def test_passing_estates_get_nothing(gpkg) -> None:
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(40, 40, 60, 60))],
+                garbage_points=[point("gp1", at(80, 50))])
+    p = geocheck.check(path).proposals
+    assert p.applies and p.points.empty and p.moves.empty and p.estates.empty
+
+
+def test_greedy_and_its_gap(monkeypatch) -> None:
+    # rows 0-5; X covers 0-2, Y covers 3-5, Z covers 0, 1, 3, 4: greedy takes Z (4 rows) then
+    # X and Y for rows 2 and 5: 3 sites; the optimum X + Y is 2, and the LP bound 2 proves it
+    from scipy import sparse
+
+    from geocheck.rules import proposals
+    cols = {0: [0, 1, 2], 1: [3, 4, 5], 2: [0, 1, 3, 4]}
+    r = [i for c in cols.values() for i in c]
+    c = [j for j, rows in cols.items() for _ in rows]
+    a = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(6, 3))
+    chosen, method, gap = proposals._cover(a, np.ones(3))
+    assert (sorted(chosen), method, gap) == ([0, 1], "milp", 0)
+    monkeypatch.setattr(proposals, "EXACT_MAX", 0)
+    chosen, method, gap = proposals._cover(a, np.ones(3))
+    assert (sorted(chosen), method, gap) == ([0, 1, 2], "greedy", 1)
+
+
+def random_district(seed: int, tmp: Path) -> Path:
+    """Eight estates on a grid, each a random rectangle with random buildings and a few random
+    garbage points (some inside buildings' setbacks, some outside the estate)."""
+    rng = np.random.default_rng(seed)
+    estates, buildings, points = [], [], []
+    for i in range(8):
+        ox, oy = (i % 4) * 600.0, (i // 4) * 600.0
+        w, h = rng.uniform(60, 400), rng.uniform(40, 300)
+        eid = f"E{i}"
+        estates.append(estate(eid, rect(ox, oy, ox + w, oy + h)))
+        placed: list[shapely.Polygon] = []
+        for k in range(int(rng.integers(1, 14))):
+            bw, bh = rng.uniform(8, 40), rng.uniform(8, 20)
+            x, y = rng.uniform(0, max(w - bw, 1)), rng.uniform(0, max(h - bh, 1))
+            g = rect(ox + x, oy + y, ox + x + bw, oy + y + bh)
+            if any(g.intersects(q) for q in placed) or not g.within(rect(ox, oy, ox + w,
+                                                                         oy + h)):
+                continue
+            placed.append(g)
+            buildings.append(building(f"{eid}-b{k}", g, eid))
+        for k in range(int(rng.integers(0, 4))):
+            points.append(point(f"{eid}-p{k}", at(ox + rng.uniform(-20, w + 20),
+                                                  oy + rng.uniform(-20, h + 20))))
+    return write_gpkg(tmp / f"district{seed}.gpkg",
+                      {"estates": layer(estates), "buildings": layer(buildings),
+                       "garbage_points": layer(points)})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
+def test_proposals_make_the_garbage_rules_pass(seed, tmp_path) -> None:
+    path = random_district(seed, tmp_path)
+    result = geocheck.check(path)
+    before = statuses(result, RADIUS)
+    p = result.proposals
+    fixable = set(before) - set(p.unserved["estate_id"])
+    again = geocheck.check(apply(path, result, tmp_path / "fixed.gpkg"))
+    radius, setback = statuses(again, RADIUS), statuses(again, SETBACK)
+    for eid in fixable:
+        assert radius[eid] in ("pass", "no_data"), (seed, eid, radius[eid])
+        assert setback[eid] in ("pass", "not_applicable"), (seed, eid, setback[eid])
+    # the test means something: some estates failed before and were fixed
+    failed = [e for e, s in before.items() if s == "fail"]
+    assert failed and all(radius[e] == "pass" for e in failed if e in fixable)
+    # no estate that failed got nothing: sites, moves, or unserved buildings
+    touched = set(p.points["estate_id"]) | set(p.moves["estate_id"]) | set(
+        p.unserved["estate_id"])
+    assert set(failed) <= touched
+
+
+def test_check_writes_proposals_and_remedies(tmp_path) -> None:
+    out = tmp_path / "out"
+    assert main(["check", str(SAMPLE), "--attributes", str(SHEET), "-o", str(out),
+                 "--format", "csv,gpkg"]) == 1
+    layers = dict(pyogrio.list_layers(out / "proposals.gpkg"))
+    assert set(layers) == {"garbage_points", "points_to_move", "unserved_buildings"}
+    sites = gpd.read_file(out / "proposals.gpkg", layer="garbage_points")
+    assert set(sites["estate_id"]) == {"NN-004", "NN-005"}
+    moves = gpd.read_file(out / "proposals.gpkg", layer="points_to_move")
+    assert moves["point_id"].tolist() == ["GP-018"]
+    findings = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    fails = findings[findings["status"] == "fail"]
+    assert fails["remedy"].notna().all() and findings.loc[
+        findings["status"] == "pass", "remedy"].isna().all()
+    manifest = (out / "geocheck-run.json").read_text(encoding="utf-8")
+    assert "proposals.gpkg" in manifest
+
+
+def test_no_failing_estate_writes_empty_layers(gpkg, tmp_path) -> None:
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(40, 40, 60, 60))],
+                garbage_points=[point("gp1", at(80, 50))])
+    out = tmp_path / "out"
+    main(["check", str(path), "-o", str(out), "--format", "gpkg"])
+    for name in ("garbage_points", "points_to_move", "unserved_buildings"):
+        assert len(gpd.read_file(out / "proposals.gpkg", layer=name)) == 0
+
+
+
+def test_without_a_garbage_layer_nothing_is_proposed_and_it_says_why(gpkg) -> None:
+    from geocheck.views.text import proposals_text
+    path = gpkg(estates=[estate("E", rect(0, 0, 100, 100))],
+                buildings=[building("b1", rect(40, 40, 60, 60))])
+    result = geocheck.check(path)
+    assert statuses(result, RADIUS) == {"E": "no_data"}
+    p = result.proposals
+    assert p.points.empty and p.note == "no garbage_points layer: nothing could be proposed"
+    assert proposals_text(p) == ("proposed garbage points: no garbage_points layer: nothing "
+                                 "could be proposed")
+
+
+def test_map_report_and_summary_show_proposals_and_remedies(sample, tmp_path) -> None:
+    from geocheck.views.report import render_report
+    from geocheck.views.summary import summarise
+    from geocheck.views.webmap import write_map
+    page = write_map(sample, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert "proposed garbage points 拟增设垃圾收集点" in page
+    assert "proposed garbage point NN-004 #1 (new): serves NN-004-R09, NN-004-R10" in page
+    assert "to pass:" in page and "a kindergarten is required inside the estate" in page
+    report = render_report(sample, lang="en")
+    assert '<div class="remedy"><b>To pass</b>: a kindergarten is required' in report
+    line = ("proposed garbage points: 2 new sites for 2 estates (milp; fewest, proven), 1 points "
+            "to move, 0 residential buildings no site can serve; see proposals.gpkg")
+    assert f"<h3>Proposed garbage points</h3><p>{line}</p>" in report
+    assert line in summarise(sample)
