@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -37,7 +36,7 @@ print(json.dumps({"seconds": seconds, "peak": peak, "rows": len(sheet.table),
 """
 
 
-def test_a_stray_cell_at_xfd1048576_is_read_in_a_blink(tmp_path: Path) -> None:
+def test_a_stray_cell_at_xfd1048576_is_read_without_walking_its_range(tmp_path: Path) -> None:
     book = Workbook()
     ws = book.active
     ws.append(["小区编号", "小区名称", "户数（户）"])
@@ -52,7 +51,8 @@ def test_a_stray_cell_at_xfd1048576_is_read_in_a_blink(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     got = json.loads(run.stdout)
     assert (got["rows"], got["last"]) == (1_500, "row 1501")
-    assert got["seconds"] < 1.0
+    # memory, not time, shows the 17 billion declared cells were never walked (a walk of them
+    # would not end within the timeout either)
     assert got["peak"] < 30 * 2**20  # bytes
 
 
@@ -65,14 +65,11 @@ def _bomb(path: Path) -> Path:
 def test_a_zip_bomb_is_refused_before_parsing(tmp_path: Path, gpkg, capsys) -> None:
     layers = gpkg(estates=[estate("E1", rect(0, 0, 100, 100))])
     bomb = _bomb(tmp_path / "bomb.xlsx")
-    start = time.perf_counter()
     code = main(["check", str(layers), "--attributes", str(bomb), "-o", str(tmp_path / "out")])
-    seconds = time.perf_counter() - start
     err = capsys.readouterr().err.strip()
     assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
     assert "bomb.xlsx: part xl/worksheets/sheet1.xml would unzip" in err
     assert "over the limit of 100:1 (MAX_COMPRESSION_RATIO)" in err
-    assert seconds < 5
 
 
 @pytest.mark.parametrize("prolog", [
@@ -114,8 +111,6 @@ def test_a_sheet_over_the_row_limit_is_refused_before_parsing(tmp_path: Path) ->
     sheet = tmp_path / "huge.csv"
     sheet.write_bytes(b"\xe5\xb0\x8f\xe5\x8c\xba\xe7\xbc\x96\xe5\x8f\xb7\n"  # 小区编号
                       + b"".join(b"X%d\n" % i for i in range(600_000)))
-    start = time.perf_counter()
     with pytest.raises(InputError, match=r"huge\.csv: 600,001 lines, over the limit of 500,000 "
                                          r"rows of data \(MAX_ROWS\); split the sheet"):
         geocheck.inputs.attributes.read_sheet(sheet, [])
-    assert time.perf_counter() - start < 1.0
