@@ -97,6 +97,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="judge distance rules as written (radius: a straight line) or by "
                         "walking along the paths layer (walk); default: the project's or "
                         "pack's, else radius")
+    c.add_argument("--conditions", metavar="FILE",
+                   help="the plot's planning conditions (规划条件: 容积率, 建筑密度, 绿地率, "
+                        "建筑退让用地红线, 建筑高度, 层高), a .csv/.xlsx of key,value or a .toml; "
+                        "judged as rules COND-*; default: the project's [conditions]")
     c.add_argument("--format", metavar="LIST",
                    help=f"outputs to write, comma-separated from {', '.join(FORMATS)} "
                         "(default: all)")
@@ -204,6 +208,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.pdf and "report" not in formats:
         formats = (*formats, "report")
     inputs = input_files(args.input, attributes=args.attributes, pack=args.pack)
+    inputs += [Path(args.conditions)] if args.conditions and Path(args.conditions).is_file() \
+        else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
     progress = Progress(enabled=not args.quiet)
     tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
@@ -211,13 +217,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         tianditu(tianditu_key)  # a malformed key is refused before a long run
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
-                   distance=args.distance, progress=progress)
+                   distance=args.distance, conditions=args.conditions, progress=progress)
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
     options = {"input": args.input, "pack": args.pack, "field": args.field,
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
-               "distance": args.distance}
+               "distance": args.distance, "conditions": args.conditions}
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,
