@@ -56,7 +56,7 @@ def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) 
     out = pd.DataFrame(index=gdf.index)
     for name in ROLES[role].fields:
         src = fields.source(role, name)
-        if src == name and src not in gdf.columns:  # unmapped: try the field's other names
+        if src == name and _blank(gdf, src):  # unmapped: try the field's other names
             src = next((a for a in FIELD_ALIASES.get((role, name), ()) if a in gdf.columns),
                        name)
         if src in gdf.columns:
@@ -412,13 +412,19 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
                 conversions=conversions)
 
 
+def _blank(gdf: pd.DataFrame, column: str) -> bool:
+    """Whether the layer lacks ``column`` or has it with no value at all (an importer's
+    placeholder), so that the field's other names are tried."""
+    return column not in gdf.columns or bool(gdf[column].isna().all())
+
+
 def _floors_from_label(raw: RawLayers, fields: FieldMap) -> bool:
     """Whether the buildings' floors are read from their CAD label (``cad_text``)."""
     src = fields.source("buildings", "floors")
-    columns = raw.layers["buildings"].columns
-    if src != "floors" or src in columns:
+    gdf = raw.layers["buildings"]
+    if src != "floors" or not _blank(gdf, src):
         return src == "cad_text"
-    return next((a for a in FIELD_ALIASES[("buildings", "floors")] if a in columns),
+    return next((a for a in FIELD_ALIASES[("buildings", "floors")] if a in gdf.columns),
                 None) == "cad_text"
 
 
