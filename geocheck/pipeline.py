@@ -9,6 +9,7 @@ role layers and normalises them into a :class:`~geocheck.core.site.Site`;
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
                   report_maps: int | None = REPORT_MAPS,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
                   options: dict[str, Any] | None = None,
-                  started: datetime | None = None) -> Outputs:
+                  started: datetime | None = None,
+                  extra: Callable[[Staging], dict[str, Path]] | None = None) -> Outputs:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
@@ -184,6 +186,9 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
         :func:`geocheck.outdir.input_files` of the site's source.
     options : the run's options, recorded in the manifest.
     started : when the run started (default: now), recorded in the manifest.
+    extra : writes further outputs into the staging folder (``geocheck review``'s opinion,
+        ``diff.csv``) and returns their staged paths by name; they are committed with the
+        rest.
 
     Raises
     ------
@@ -203,6 +208,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
                                cut=bool(notes))
+        if extra is not None:
+            staged.update(extra(staging))
         opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
                 "report_maps": report_maps, **(options or {})}
         manifest = run_manifest(pack=result.pack.id, inputs=inputs, options=opts,
