@@ -19,8 +19,9 @@ from .core.progress import QUIET, Progress
 from .outdir import Staging, input_files, sha256
 from .pipeline import Outputs, check, write_outputs
 from .rules.result import Result
-from .views.opinion import Opinion, PlanInfo, build_opinion, failing_positions, render_opinion
-from .views.opinion_docx import write_opinion_docx
+from .views.opinion import Opinion, PlanInfo, build_opinion, failing_positions
+from .views.opinion.page import render_opinion
+from .views.opinion.word import write_opinion_docx
 from .views.report import write_pdf
 from .views.static_map import estate_pngs
 from .views.style import find_cjk_font

@@ -37,6 +37,11 @@ CHANGE_ORDER = ("broken", "worse", "removed estate", "removed rule", "changed", 
                 "new rule", "better", "fixed")
 """The kinds of change, from the one a reviewer must see first to the last."""
 
+CHANGE_ZH = {"broken": "新增不符合", "worse": "变差", "removed estate": "删除的小区",
+             "removed rule": "删除的规则", "changed": "数值变化", "new estate": "新增小区",
+             "new rule": "新增规则", "better": "改善", "fixed": "已整改达标", "unchanged": "无变化"}
+"""The changes in Chinese, for the map's legend and the review opinion."""
+
 NEGATIVE = frozenset({"broken", "worse"})
 """Changes for the worse."""
 

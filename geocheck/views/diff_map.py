@@ -8,12 +8,8 @@ import io
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, PathPatch
 
-from ..rules.diff import CHANGE_ORDER
-from .static_map.figure import polygon_path
+from ..rules.diff import CHANGE_ORDER, CHANGE_ZH
 from .style import cjk_font
 
 CHANGE_COLOURS = {"broken": "#d73027", "worse": "#fc8d59", "removed estate": "#7b3294",
@@ -22,10 +18,6 @@ CHANGE_COLOURS = {"broken": "#d73027", "worse": "#fc8d59", "removed estate": "#7
                   "unchanged": "#f0f0f0"}
 """The colour of each kind of change (unchanged estates pale grey)."""
 
-CHANGE_ZH = {"broken": "新增不达标", "worse": "变差", "removed estate": "删除的小区",
-             "removed rule": "删除的规则", "changed": "数值变化", "new estate": "新增小区",
-             "new rule": "新增规则", "better": "改善", "fixed": "已整改达标", "unchanged": "无变化"}
-"""Chinese names of the changes, for the map's legend and the opinion."""
 
 
 def diff_png(estates: gpd.GeoDataFrame, worst: pd.Series, *, title: str = "",
@@ -33,17 +25,20 @@ def diff_png(estates: gpd.GeoDataFrame, worst: pd.Series, *, title: str = "",
     """PNG bytes of the estates (``estate_id``, geometry, in a projected CRS in metres; both
     runs' estates, one row per id) coloured by ``worst`` (worst change by estate_id; estates
     absent from it are unchanged), with a legend of the changes present."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     fig = Figure(figsize=(7, 6), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.02, 0.02, 0.70, 0.90))
     ax.set_aspect("equal")
     ax.set_axis_off()
     kind = estates["estate_id"].map(worst).fillna("unchanged").to_numpy()
-    geoms = estates.geometry.to_numpy()
     present = [c for c in (*CHANGE_ORDER, "unchanged") if (kind == c).any()]
-    for c in present:
-        ax.add_patch(PathPatch(polygon_path(geoms[kind == c]), facecolor=CHANGE_COLOURS[c],
-                               edgecolor="#333333", linewidth=0.8))
+    if len(estates):
+        estates.plot(ax=ax, color=[CHANGE_COLOURS[k] for k in kind], edgecolor="#333333",
+                     linewidth=0.8)
     font = cjk_font()
     if len(estates):
         x0, y0, x1, y1 = estates.total_bounds

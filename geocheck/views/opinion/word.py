@@ -1,5 +1,5 @@
 """opinion.docx: the review opinion as a Word document a bureau edits and stamps
-(python-docx). The same content as opinion.html (:mod:`geocheck.views.opinion`); Word holds
+(python-docx). The same content as opinion.html (:mod:`geocheck.views.opinion.page`); Word holds
 text only, so nothing from the input can become a field or a formula."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from .diff_map import CHANGE_ZH
-from .opinion import TITLE, Opinion, change_lists
+from ...rules.diff import CHANGE_ZH
+from . import TITLE, Opinion, change_lists
 
 FONT = "SimSun"
 """The East Asian font named in the document (Word substitutes what the machine has)."""
