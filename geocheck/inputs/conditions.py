@@ -2,7 +2,8 @@
 
 A conditions file is ``.csv`` or ``.xlsx`` with two columns, key and value (a header row
 ``key,value`` or ``指标,数值``), or a ``.toml`` of ``key = value`` lines (or a ``[conditions]``
-table). A project file may carry the same as its ``[conditions]`` table. Keys are those of
+table; TOML wants a Chinese key quoted: ``"容积率" = 2.5``). A project file may carry the
+same as its ``[conditions]`` table. Keys are those of
 :data:`geocheck.core.conditions.CONDITION_KEYS`, in English or Chinese::
 
     容积率,2.5

@@ -9,8 +9,8 @@ Example::
     distance = "walk"                # optional: distance rules on foot; --distance wins
 
     [conditions]                     # optional planning conditions (规划条件); --conditions wins
-    容积率 = 2.5
-    绿地率 = "30%"
+    "容积率" = 2.5                   # TOML quotes keys that are not ASCII
+    "绿地率" = "30%"
 
     [layers.estates]
     path = "小区范围.shp"            # relative to this file
