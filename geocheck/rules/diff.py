@@ -67,11 +67,12 @@ def direction(threshold: pd.Series) -> np.ndarray:
 
 def _text(status: pd.Series, value: pd.Series, unit: pd.Series) -> pd.Series:
     """``fail 6 m``; the status alone without a value; blank without a status."""
-    num = value.map(lambda v: "" if pd.isna(v) else f" {float(v):.6g}")
-    u = unit.fillna("").astype(str)
-    suffix = np.where((num != "") & u.isin(["m", "m2"]), " " + u, "")
-    out = status.fillna("").astype(str) + num + suffix
-    return out.where(status.notna(), "")
+    num = np.array(["" if pd.isna(v) else f" {float(v):.6g}" for v in value], dtype=object)
+    u = unit.fillna("").astype(str).to_numpy(dtype=object)
+    suffix = np.where((num != "") & np.isin(u, ["m", "m2"]), " " + u, "").astype(object)
+    text = status.fillna("").astype(str).to_numpy(dtype=object) + num + suffix
+    return pd.Series(np.where(status.notna().to_numpy(), text, ""), index=status.index,
+                     dtype=object)
 
 
 def classify(before: pd.Series, after: pd.Series, v0: pd.Series, v1: pd.Series,
