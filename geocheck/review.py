@@ -70,6 +70,18 @@ def plan_info(result: Result, files: list[Path], started: datetime, against: str
                     pack=f"{result.pack.id}: {result.pack.title_zh}", against=against)
 
 
+def _can_print(notes: list[str]) -> bool:
+    """Whether WeasyPrint (and the Pango it needs) is installed; if not, a note says that
+    opinion.pdf is left out (the .docx and .html are the opinion)."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        notes.append("WeasyPrint is not installed (pip install 'geocheck[pdf]'): opinion.pdf "
+                     "is left out")
+        return False
+    return True
+
+
 def review(path: str | Path, outdir: str | Path, *, against: str | Path | None = None,
            pdf: bool = True, progress: Progress = QUIET, started: datetime | None = None,
            **options: Any) -> Review:
@@ -81,7 +93,8 @@ def review(path: str | Path, outdir: str | Path, *, against: str | Path | None =
     outdir : the output folder.
     against : the plan's earlier version, an input run with the same ``options`` or an
         output folder.
-    pdf : also write opinion.pdf (WeasyPrint, as report.pdf).
+    pdf : also write opinion.pdf (WeasyPrint, as report.pdf; left out with a note when
+        WeasyPrint is not installed).
     options : passed to :func:`geocheck.pipeline.check` (``pack``, ``conditions``,
         ``attributes``, ``fields``, ``dst_crs``).
     """
@@ -116,7 +129,7 @@ def review(path: str | Path, outdir: str | Path, *, against: str | Path | None =
             out["opinion_html"] = p
         with staging.writing("opinion.docx") as p:
             out["opinion_docx"] = write_opinion_docx(opinion, p)
-        if pdf:
+        if pdf and _can_print(notes):
             with progress.stage("writing opinion.pdf"), staging.writing("opinion.pdf") as p:
                 out["opinion_pdf"] = write_pdf(page, p)
         if diff is not None:

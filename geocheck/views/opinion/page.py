@@ -50,7 +50,8 @@ h1{text-align:center;font-size:1.6em}
 h2{border-bottom:1px solid #999;font-size:1.2em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%;font-size:.9em;margin:.5em 0}
 td,th{border:1px solid #aaa;padding:.25em .4em;vertical-align:top;text-align:left}
-th{background:#eee}.fail{color:#b2182b;font-weight:bold}.pass{color:#1a7837}
+th{background:#eee}td:first-child{white-space:nowrap}figure{margin:1em 0}
+.fail{color:#b2182b;font-weight:bold}.pass{color:#1a7837}
 .no_data{color:#666}.cite{font-size:.85em;color:#444}ol li{margin-bottom:.8em}
 img{max-width:100%;border:1px solid #ccc}.sign{margin-top:3em;font-size:1.1em}
 .sign span{display:inline-block;min-width:12em;border-bottom:1px solid #000}
