@@ -29,6 +29,9 @@ from .views.style import find_cjk_font
 REVIEW_FORMATS = ("csv", "gpkg", "map")
 """The check's outputs ``review`` writes beside the opinion."""
 
+MAX_FIGURES = 20
+"""The opinion draws the maps of at most this many failing estates (a permit plan has one)."""
+
 
 @dataclass
 class Review:
@@ -116,7 +119,11 @@ def review(path: str | Path, outdir: str | Path, *, against: str | Path | None =
     notes: list[str] = []
     if find_cjk_font() is not None:
         with progress.stage("drawing the figures"):
-            figures = estate_pngs(result, failing_positions(result).tolist())
+            failing = failing_positions(result)
+            figures = estate_pngs(result, failing[:MAX_FIGURES].tolist())
+        if len(failing) > MAX_FIGURES:
+            notes.append(f"{len(failing)} estates fail: the opinion shows the maps of the "
+                         f"first {MAX_FIGURES}")
     else:
         notes.append("no installed font can draw Chinese: the opinion has no figures")
     opinion = build_opinion(result, info, None if diff is None else diff.table, figures)

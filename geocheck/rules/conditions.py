@@ -63,16 +63,19 @@ def _buildings(ctx: Context) -> gpd.GeoDataFrame | None:
     return None if b is None else b[b["estate_pos"].to_numpy() >= 0]
 
 
-def _unknown(b: gpd.GeoDataFrame, missing: np.ndarray, n: int, what: str) -> list[str]:
+def _unknown(b: gpd.GeoDataFrame, missing: np.ndarray, n: int, what: str) -> np.ndarray:
     """Per estate, the no-data reason naming the buildings lacking ``what`` ('' for none)."""
-    est = b["estate_pos"].to_numpy()[missing]
-    ids = b["feature_id"].to_numpy()[missing]
-    out = [""] * n
-    for e in np.unique(est):
-        names = ids[est == e]
-        shown = ", ".join(map(str, names[:5])) + (f" and {len(names) - 5} more"
-                                                  if len(names) > 5 else "")
-        out[e] = f"no data: {what} unknown for {len(names)} building(s): {shown}"
+    out = np.full(n, "", dtype=object)
+    ids = pd.Series(b["feature_id"].to_numpy()[missing].astype(str),
+                    index=b["estate_pos"].to_numpy()[missing])
+    if ids.empty:
+        return out
+    groups = ids.groupby(level=0)
+    count = groups.size()
+    shown = groups.head(5).groupby(level=0).agg(", ".join)
+    more = np.where(count > 5, " and " + (count - 5).astype(str) + " more", "")
+    out[count.index.to_numpy()] = (f"no data: {what} unknown for " + count.astype(str)
+                                   + " building(s): " + shown + more).to_numpy()
     return out
 
 
@@ -101,7 +104,7 @@ def plot_ratio(ctx: Context, rule: Rule) -> Outcome:
     out["evidence"] = [f"floor area {g:,.1f} m2 ({c} buildings) on {a:,.1f} m2: "
                        f"plot ratio {r:.2f}" for g, c, a, r in zip(gfa, count, area, ratio,
                                                                   strict=True)]
-    reasons = np.array(_unknown(b, missing, n, "storeys"), dtype=object)
+    reasons = _unknown(b, missing, n, "storeys")
     out.loc[unknown, "evidence"] = reasons[unknown]
     return Outcome(out)
 
@@ -253,7 +256,7 @@ def height(ctx: Context, rule: Rule) -> Outcome:
     out["evidence"] = [f"tallest of {c} buildings: {t:,.1f} m" for c, t in
                        zip(count, tallest, strict=True)]
     what = "height" + (" and storeys" if storey else " (give 层高 to use storeys)")
-    reasons = np.array(_unknown(b, missing, n, what), dtype=object)
+    reasons = _unknown(b, missing, n, what)
     out.loc[unknown, "evidence"] = reasons[unknown]
     return Outcome(out)
 
