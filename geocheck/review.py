@@ -117,9 +117,9 @@ def review(path: str | Path, outdir: str | Path, *, against: str | Path | None =
     info = plan_info(result, files, started, "" if against is None else Path(against).name)
     figures = {}
     notes: list[str] = []
+    failing = failing_positions(result)
     if find_cjk_font() is not None:
         with progress.stage("drawing the figures"):
-            failing = failing_positions(result)
             figures = estate_pngs(result, failing[:MAX_FIGURES].tolist())
         if len(failing) > MAX_FIGURES:
             notes.append(f"{len(failing)} estates fail: the opinion shows the maps of the "
