@@ -144,3 +144,19 @@ def test_floors_are_parsed_from_fields_and_labels() -> None:
     labels = parse_floors(vals, from_label=pd.Series(True, index=vals.index))
     assert np.isnan(labels[0]) and labels[1] == 18.0 and labels[7] == 22.0  # "18" may be 18#
     assert parse_height(pd.Series(["54.3m", "20米", -1, 30])).tolist()[:2] == [54.3, 20.0]
+
+
+def test_check_on_the_command_line_takes_conditions(plan, tmp_path) -> None:
+    import json
+
+    from geocheck.cli import main
+    conds = _conds(tmp_path, "容积率,1.0\n")  # no header row: the first row is data
+    out = tmp_path / "out"
+    assert main(["check", str(plan), "--pack", "gb50180", "--conditions", str(conds),
+                 "-o", str(out), "--format", "csv", "-q"]) == 1
+    import pandas as pd
+    f = pd.read_csv(out / "findings.csv", encoding="utf-8-sig")
+    cond = f[f["rule_id"] == "COND-plot-ratio"].set_index("estate_id")["status"].to_dict()
+    assert cond == {"A": "fail", "B": "no_data", "C": "pass"}  # C: 200 m2 x 3 / 1 600 m2
+    manifest = json.loads((out / "geocheck-run.json").read_text(encoding="utf-8"))
+    assert any(i["path"].endswith("conditions.csv") for i in manifest["inputs"])
