@@ -119,3 +119,23 @@ def test_an_incomplete_output_folder_is_refused(runs, tmp_path) -> None:
     with pytest.raises(InputError, match="missing or was changed"):
         read_run(cut)  # results.gpkg and the rest are listed but absent
     assert main(["diff", str(cut), str(old), "-o", str(tmp_path / "o")]) == 2
+
+
+def test_a_changed_attributes_sheet_shows_as_that_one_rule(tmp_path) -> None:
+    import openpyxl
+    from helpers import SHEET
+    wb = openpyxl.load_workbook(SHEET)
+    ws = wb["指标填报"]
+    header = [c.value for c in ws[1]]
+    col = header.index("GX-16 社区专职工作人员（人）") + 1
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "NN-001")
+    assert ws.cell(row, col).value == 7  # passes: at least 7 full-time staff
+    ws.cell(row, col).value = 5
+    changed = tmp_path / "changed.xlsx"
+    wb.save(changed)
+    for name, sheet in (("a", SHEET), ("b", changed)):
+        assert main(["check", str(SAMPLE), "--attributes", str(sheet), "-o",
+                     str(tmp_path / name), "--format", "csv", "-q"]) == 1
+    d = compare(tmp_path / "a", tmp_path / "b").table
+    assert d[["estate_id", "rule_id", "change", "before", "after"]].values.tolist() == [
+        ["NN-001", "GX-16-staff", "broken", "pass 7", "fail 5"]]
