@@ -169,7 +169,12 @@ def stage_diff(diff: Diff, staging: Staging) -> dict[str, Path]:
     with staging.writing("diff.csv") as path:
         written["diff"] = write_csv(diff.table, path)
     est = outlines(diff)
-    if est is not None and find_cjk_font() is not None:
+    if est is None:
+        diff.notes.append("diff.png left out: a run without results.gpkg (run check with "
+                          "gpkg among its formats) has no estate outlines to draw")
+    elif find_cjk_font() is None:
+        diff.notes.append("diff.png left out: no installed font can draw Chinese")
+    else:
         with staging.writing("diff.png") as path:
             path.write_bytes(diff_png(est, worst_change(diff.table),
                                       title="变化对比 what changed"))
