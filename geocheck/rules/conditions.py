@@ -16,8 +16,8 @@ Measured per estate, in the working CRS (metres):
 - setback 建筑退让用地红线: the least distance from a building footprint to each edge of the
   estate's boundary, grouped by the side the edge faces (its outward normal: north, east,
   south or west, each a 90-degree sector centred on the direction); a building reaching
-  beyond the boundary has a negative setback (minus the distance of its farthest vertex
-  outside);
+  beyond the boundary has a negative setback on the edges it crosses (minus the distance of
+  its farthest vertex outside; on every side when it lies wholly outside);
 - height 建筑高度: the tallest building, from its ``height`` field, else storeys x the storey
   height given (``层高``); no data when a building has neither.
 """
@@ -35,7 +35,16 @@ from ..core.conditions import SIDE_ZH, SIDES, Condition
 from ..core.errors import PackError
 from ..core.status import FAIL, NO_DATA, PASS
 from ..core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, percent, plain
-from .context import REQUIRED, STRICT, Context, LayerUse, Outcome, check, layer_missing
+from .context import (
+    REQUIRED,
+    STRICT,
+    Context,
+    LayerUse,
+    Outcome,
+    check,
+    evidence_frame,
+    layer_missing,
+)
 from .measure import green_area
 from .packs.model import Pack, Rule
 
@@ -204,7 +213,10 @@ def setback(ctx: Context, rule: Rule) -> Outcome:
                                                  est_geom[b["estate_pos"].to_numpy()[part]]))
     d = shapely.distance(geoms[pairs["b"].to_numpy()],
                          edges["geometry"].to_numpy()[pairs["e"].to_numpy()])
-    d = np.where(beyond[pairs["b"].to_numpy()] > 0, -beyond[pairs["b"].to_numpy()], d)
+    # beyond the red line: negative on the edges it crosses (or every edge, when wholly out)
+    out_b = beyond[pairs["b"].to_numpy()]
+    away = ~shapely.intersects(geoms, est_geom[b["estate_pos"].to_numpy()])
+    d = np.where((out_b > 0) & ((d <= 0) | away[pairs["b"].to_numpy()]), -out_b, d)
     pairs["d"] = np.round(d, DISTANCE_DECIMALS)
     pairs["limit"] = pairs["side"].map(limits).astype(float)
     per_side = pairs.groupby(["estate_pos", "side"])[["d", "limit"]].min().reset_index()
@@ -227,7 +239,22 @@ def setback(ctx: Context, rule: Rule) -> Outcome:
     out.loc[has, "evidence"] = ("least setback by side: " + text.reindex(
         np.flatnonzero(has)).to_numpy())
     out.loc[~has, "evidence"] = "no data: no building of the estate faces a judged side"
-    return Outcome(out)
+    return Outcome(out, [_setback_lines(rule, pairs, per_side, geoms, edges, ctx)])
+
+
+def _setback_lines(rule: Rule, pairs: pd.DataFrame, per_side: pd.DataFrame,
+                   geoms: np.ndarray, edges: pd.DataFrame, ctx: Context) -> gpd.GeoDataFrame:
+    """Evidence: for each side short of its setback, the shortest line from the nearest
+    building to that side's edge (a point where the building reaches the red line)."""
+    short = per_side.loc[per_side["short"], ["estate_pos", "side"]]
+    near = pairs.loc[pairs.groupby(["estate_pos", "side"])["d"].idxmin()]
+    near = near.merge(short, on=["estate_pos", "side"])
+    lines = shapely.shortest_line(geoms[near["b"].to_numpy()],
+                                  edges["geometry"].to_numpy()[near["e"].to_numpy()])
+    labels = [f"{rule.id}: {side} setback {d:,.2f} m < {limit:g} m" for side, d, limit
+              in zip(near["side"], near["d"], near["limit"], strict=True)]
+    return evidence_frame("evidence_lines", rule, near["estate_pos"].to_numpy(),
+                          labels, near["d"].to_numpy(dtype=float), lines, ctx.site.crs)
 
 
 @check("condition_height", {"limit": ("metres", REQUIRED), "storey_m": ("number", None)},

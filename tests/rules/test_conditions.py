@@ -55,7 +55,8 @@ def _table(result: geocheck.Result) -> dict[tuple[str, str], tuple[str, float]]:
 def test_each_condition_is_measured_and_judged(plan, tmp_path) -> None:
     conds = _conds(tmp_path, "key,value\n容积率,1.0\n建筑密度,13%\n绿地率,0.18\n"
                              "建筑退让用地红线,5\n北侧退让用地红线,12\n建筑高度,30\n层高,3\n")
-    t = _table(geocheck.check(plan, pack="gb50180", conditions=conds))
+    result = geocheck.check(plan, pack="gb50180", conditions=conds)
+    t = _table(result)
     assert t[("A", "COND-plot-ratio")] == ("fail", pytest.approx(1.02))
     assert t[("A", "COND-density")] == ("pass", pytest.approx(0.13))  # <= 13 %: inclusive
     assert t[("A", "COND-green-ratio")] == ("pass", pytest.approx(0.18))
@@ -67,6 +68,12 @@ def test_each_condition_is_measured_and_judged(plan, tmp_path) -> None:
     assert t[("B", "COND-setback")] == ("pass", pytest.approx(5.0))
     assert t[("B", "COND-height")] == ("pass", pytest.approx(20.0))  # its height field
     assert t[("C", "COND-setback")] == ("fail", pytest.approx(-10.0))  # beyond the red line
+    ev = result.evidence[result.evidence["rule_id"] == "COND-setback"]
+    a = ev[ev["estate_id"] == "A"]  # A2's 10 m to the north edge, the one side short
+    assert len(a) == 1 and a.geometry.iloc[0].length == pytest.approx(10.0)
+    assert a["label"].iloc[0] == "COND-setback: north setback 10.00 m < 12 m"
+    c = ev[ev["estate_id"] == "C"]  # C1 crosses the east edge only; 10 m from the south
+    assert c["label"].tolist() == ["COND-setback: east setback -10.00 m < 5 m"]
 
 
 def test_a_condition_is_cited_as_the_reviewers_figure(plan, tmp_path) -> None:
