@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from .compare import compare, summary_lines, write_diff
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -28,6 +29,8 @@ from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
 from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
+from .review import review
+from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.registry import CHECKS
 from .views.summary import summarise
@@ -97,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="judge distance rules as written (radius: a straight line) or by "
                         "walking along the paths layer (walk); default: the project's or "
                         "pack's, else radius")
+    c.add_argument("--conditions", metavar="FILE",
+                   help="the plot's planning conditions (规划条件: 容积率, 建筑密度, 绿地率, "
+                        "建筑退让用地红线, 建筑高度, 层高), a .csv/.xlsx of key,value or a .toml; "
+                        "judged as rules COND-*; default: the project's [conditions]")
     c.add_argument("--format", metavar="LIST",
                    help=f"outputs to write, comma-separated from {', '.join(FORMATS)} "
                         "(default: all)")
@@ -129,7 +136,74 @@ def _parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="list the layers of a file: role, geometry, CRS, count")
     info.add_argument("input")
     _import_parser(sub)
+    _review_parsers(sub)
     return p
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    """The options a run of an input takes in diff and review."""
+    p.add_argument("--pack", help="pack id or .toml file (default: the project's, else "
+                   f"{DEFAULT_PACK})")
+    p.add_argument("--attributes", metavar="SHEET", help="attributes sheet, as for check")
+    p.add_argument("--conditions", metavar="FILE", help="planning conditions (规划条件), as "
+                   "for check")
+    p.add_argument("--field", action="append", default=[], metavar="[LAYER.]FIELD=SOURCE",
+                   help="as for check (repeatable)")
+    p.add_argument("--dst-crs", help="working CRS, as for check")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the last line")
+
+
+def _review_parsers(sub: argparse._SubParsersAction) -> None:
+    d = sub.add_parser("diff", help="what changed between two runs (output folders) or two "
+                       "inputs (run with the same pack and options)")
+    d.add_argument("old", help="the earlier run's output folder, or an input to run")
+    d.add_argument("new", help="the later run's output folder, or an input to run")
+    d.add_argument("-o", "--output", required=True, help="folder for diff.csv and diff.png")
+    _run_options(d)
+    r = sub.add_parser("review", help="permit review of one site plan: check it (with its "
+                       "planning conditions) and write the review opinion (opinion.docx, "
+                       ".html, .pdf)")
+    r.add_argument("input", help="the plan: a project .toml (a DXF through its layers) or a "
+                   "GeoPackage")
+    r.add_argument("--against", metavar="OLD_INPUT", help="the earlier version of the plan "
+                   "(an input, run with the same options, or an output folder): the opinion "
+                   "says what changed")
+    r.add_argument("-o", "--output", required=True, help="output folder")
+    r.add_argument("--no-pdf", action="store_true", help="leave out opinion.pdf")
+    _run_options(r)
+
+
+def _options(args: argparse.Namespace) -> dict:
+    return {"pack": args.pack, "attributes": args.attributes, "conditions": args.conditions,
+            "fields": FieldMap(args.field), "dst_crs": args.dst_crs}
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    started = datetime.now().astimezone()
+    refuse_unsafe(args.output)
+    progress = Progress(enabled=not args.quiet)
+    diff = compare(args.old, args.new, progress=progress, **_options(args))
+    written = write_diff(diff, args.output, started=started,
+                         options={"old": args.old, "new": args.new, "pack": args.pack,
+                                  "conditions": args.conditions})
+    if not args.quiet:
+        _say(*summary_lines(diff), "wrote:", *(f"  {p}" for p in written.values()))
+    worse = diff.table["change"].isin(NEGATIVE).any()
+    _say(f"geocheck: {'some' if worse else 'no'} changes for the worse; exit {int(worse)}")
+    return int(worse)
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    started = datetime.now().astimezone()
+    refuse_unsafe(args.output, input_files(args.input, attributes=args.attributes))
+    progress = Progress(enabled=not args.quiet)
+    outcome = review(args.input, args.output, against=args.against, pdf=not args.no_pdf,
+                     progress=progress, started=started, **_options(args))
+    if not args.quiet:
+        _say(*outcome.lines())
+    code = outcome.result.exit_code
+    _say(f"geocheck: {outcome.failures} review opinion(s); exit {code}")
+    return code
 
 
 def _import_parser(sub: argparse._SubParsersAction) -> None:
@@ -204,6 +278,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.pdf and "report" not in formats:
         formats = (*formats, "report")
     inputs = input_files(args.input, attributes=args.attributes, pack=args.pack)
+    inputs += [Path(args.conditions)] if args.conditions and Path(args.conditions).is_file() \
+        else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
     progress = Progress(enabled=not args.quiet)
     tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
@@ -211,13 +287,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         tianditu(tianditu_key)  # a malformed key is refused before a long run
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
-                   distance=args.distance, progress=progress)
+                   distance=args.distance, conditions=args.conditions, progress=progress)
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
     options = {"input": args.input, "pack": args.pack, "field": args.field,
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
-               "distance": args.distance}
+               "distance": args.distance, "conditions": args.conditions}
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,
@@ -293,7 +369,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     commands = {"check": _cmd_check, "packs": _cmd_packs, "info": _cmd_info,
-                "import": _cmd_import, "template": _cmd_template}
+                "import": _cmd_import, "template": _cmd_template, "diff": _cmd_diff,
+                "review": _cmd_review}
     try:
         return commands[args.command](args)
     except GeocheckError as exc:
@@ -301,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # output piped into head or the like: stop quietly
         sys.stderr.close()
-        return 1 if args.command == "check" else 0
+        return 1 if args.command in ("check", "diff", "review") else 0
     except KeyboardInterrupt:
         _say("geocheck: interrupted", err=True)
         return 130

@@ -9,6 +9,7 @@ role layers and normalises them into a :class:`~geocheck.core.site.Site`;
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,15 +17,18 @@ from typing import Any
 import numpy as np
 from pyproj import CRS
 
+from .core.conditions import Condition
 from .core.errors import GeocheckError
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
 from .core.units import DISTANCE_READINGS
 from .inputs.attributes import apply_attributes
+from .inputs.conditions import read_conditions
 from .inputs.normalise import normalise
 from .inputs.project import parse_project, read_project
 from .inputs.read import read_layers
 from .outdir import MANIFEST, Staging, input_files, refuse_unsafe, run_manifest
+from .rules.conditions import with_conditions
 from .rules.judge import judge
 from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
@@ -44,7 +48,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           fields: FieldMap | list[str] | None = None,
           dst_crs: CRS | str | int | None = None,
           attributes: str | Path | None = None, sheet: str | None = None,
-          distance: str | None = None, progress: Progress = QUIET) -> Result:
+          distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
+          progress: Progress = QUIET) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -65,6 +70,10 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         line) or ``"walk"`` (the walking distance along the ``paths`` layer, see
         :mod:`geocheck.rules.walking`); default: the project file's, else the pack's, else
         radius. Either way, with a paths layer every distance rule's ``walk_m`` is filled.
+    conditions : the plot's planning conditions (规划条件): a conditions file (``.csv``,
+        ``.xlsx``, ``.toml``: see :mod:`geocheck.inputs.conditions`) or parsed conditions;
+        default: the project file's ``[conditions]``, else none. Each is judged as a rule
+        ``COND-*`` added to the pack (:mod:`geocheck.rules.conditions`).
     progress : where to report the stages of a long run (default: nowhere).
 
     Returns
@@ -79,6 +88,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         fields = FieldMap(fields or [])
     if pack is not None and not isinstance(pack, Pack):
         pack = load_pack(pack)  # a wrong pack is reported before any data is read
+    if conditions is not None and not isinstance(conditions, list):
+        conditions = read_conditions(conditions)  # and a wrong conditions file
     with progress.stage(f"reading {Path(path).name}"):
         if Path(path).suffix.lower() == ".toml":
             project = parse_project(path)
@@ -87,10 +98,12 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
             dst_crs = dst_crs if dst_crs is not None else project.dst_crs
             attributes = attributes if attributes is not None else project.attributes
             distance = distance if distance is not None else project.distance
+            conditions = conditions if conditions is not None else project.conditions
         else:
             raw = read_layers(path)
         if not isinstance(pack, Pack):
             pack = load_pack(pack if pack is not None else DEFAULT_PACK)
+        pack = with_conditions(pack, conditions or [])
         site = normalise(raw, fields=fields, dst_crs=dst_crs)
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
@@ -144,7 +157,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
                   report_maps: int | None = REPORT_MAPS,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
                   options: dict[str, Any] | None = None,
-                  started: datetime | None = None) -> Outputs:
+                  started: datetime | None = None,
+                  extra: Callable[[Staging], dict[str, Path]] | None = None) -> Outputs:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
@@ -172,6 +186,9 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
         :func:`geocheck.outdir.input_files` of the site's source.
     options : the run's options, recorded in the manifest.
     started : when the run started (default: now), recorded in the manifest.
+    extra : writes further outputs into the staging folder (``geocheck review``'s opinion,
+        ``diff.csv``) and returns their staged paths by name; they are committed with the
+        rest.
 
     Raises
     ------
@@ -191,6 +208,8 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
                                cut=bool(notes))
+        if extra is not None:
+            staged.update(extra(staging))
         opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
                 "report_maps": report_maps, **(options or {})}
         manifest = run_manifest(pack=result.pack.id, inputs=inputs, options=opts,

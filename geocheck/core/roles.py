@@ -54,7 +54,8 @@ ROLES: dict[str, Role] = {
     for r in (
         _role("estates", [POLYGON], "estate_id",
               ("estate_id", "name", "households", "built", "target_year"), "estates", "小区"),
-        _role("buildings", [POLYGON], "building_id", ("building_id", "use", "estate_id"),
+        _role("buildings", [POLYGON], "building_id",
+              ("building_id", "use", "estate_id", "floors", "height"),
               "buildings", "建筑"),
         _role("entrances", [POINT], "entrance_id", ("entrance_id", "estate_id"),
               "estate entrances", "小区出入口"),
@@ -86,6 +87,8 @@ BUILT_VALUES: dict[str, str] = {
 
 FIELD_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("estates", "target_year"): ("创建年份", "目标年份"),
+    ("buildings", "floors"): ("层数", "cad_text"),
+    ("buildings", "height"): ("高度", "建筑高度"),
 }
 """Other names a field is read from when the layer lacks the default name and no mapping
 names a source: (layer, field) -> names, tried in order."""

@@ -35,6 +35,7 @@ from .overlaps import estate_overlaps, green_in_overlaps, note_ambiguous
 from .places import envelopes, reproject_places
 from .projection import choose_working_crs, lonlat_bounds
 from .read import RawLayers
+from .storeys import read_storeys
 from .unwrap import unwrap_collections
 from .values import as_text
 
@@ -55,7 +56,7 @@ def _map_fields(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path) 
     out = pd.DataFrame(index=gdf.index)
     for name in ROLES[role].fields:
         src = fields.source(role, name)
-        if src == name and src not in gdf.columns:  # unmapped: try the field's other names
+        if src == name and _blank(gdf, src):  # unmapped: try the field's other names
             src = next((a for a in FIELD_ALIASES.get((role, name), ()) if a in gdf.columns),
                        name)
         if src in gdf.columns:
@@ -398,6 +399,7 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
             gdf["use"] = use.fillna("residential")
             gdf["residential"] = np.array([u is None or u.lower() in RESIDENTIAL_VALUES
                                            for u in use], dtype=bool)  # bool when empty too
+            read_storeys(gdf, ledger, label_floors=_floors_from_label(raw, fields))
         for text in ("name", "kind"):
             if text in gdf.columns and text in ROLES[role].fields:
                 gdf[text] = as_text(gdf[text])
@@ -408,6 +410,22 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
     reproject_places(ledger, crs)
     return Site(estates=estates, layers=layers, crs=crs, source=raw.path, ledger=ledger,
                 conversions=conversions)
+
+
+def _blank(gdf: pd.DataFrame, column: str) -> bool:
+    """Whether the layer lacks ``column`` or has it with no value at all (an importer's
+    placeholder), so that the field's other names are tried."""
+    return column not in gdf.columns or bool(gdf[column].isna().all())
+
+
+def _floors_from_label(raw: RawLayers, fields: FieldMap) -> bool:
+    """Whether the buildings' floors are read from their CAD label (``cad_text``)."""
+    src = fields.source("buildings", "floors")
+    gdf = raw.layers["buildings"]
+    if src != "floors" or not _blank(gdf, src):
+        return src == "cad_text"
+    return next((a for a in FIELD_ALIASES[("buildings", "floors")] if a in gdf.columns),
+                None) == "cad_text"
 
 
 def _note_sources(sources: pd.DataFrame, ledger: Ledger) -> dict[str, str]:

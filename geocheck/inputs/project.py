@@ -8,6 +8,10 @@ Example::
     attributes = "指标填报表.xlsx"    # optional attributes sheet; --attributes wins
     distance = "walk"                # optional: distance rules on foot; --distance wins
 
+    [conditions]                     # optional planning conditions (规划条件); --conditions wins
+    "容积率" = 2.5                   # TOML quotes keys that are not ASCII
+    "绿地率" = "30%"
+
     [layers.estates]
     path = "小区范围.shp"            # relative to this file
     encoding = "gbk"                 # a shapefile without .cpg
@@ -29,22 +33,24 @@ Example::
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..core.conditions import Condition
 from ..core.errors import InputError
 from ..core.roles import ROLES
 from ..core.units import DISTANCE_READINGS
+from .conditions import conditions_table
 from .read import RawLayers, check_local_file
 from .sources import Source, load_source
 
 LAYER_KEYS = {"path", "layer", "sheet", "src_crs", "coords", "encoding", "x_field", "y_field",
               "cad_layers", "fields"}
-TOP_KEYS = {"pack", "dst_crs", "layers", "title", "attributes", "distance"}
+TOP_KEYS = {"pack", "dst_crs", "layers", "title", "attributes", "distance", "conditions"}
 
 
 @dataclass
@@ -59,6 +65,8 @@ class Project:
     dst_crs : the working CRS named in the file, if any.
     attributes : the attributes sheet named in the file (relative to it), if any.
     distance : how distance rules are read, ``"radius"`` or ``"walk"``, if the file says.
+    conditions : the plot's planning conditions (规划条件) from its ``[conditions]`` table
+        (see :mod:`geocheck.inputs.conditions`); empty when it has none.
     """
 
     path: Path
@@ -67,6 +75,7 @@ class Project:
     dst_crs: str | None = None
     attributes: Path | None = None
     distance: str | None = None
+    conditions: list[Condition] = field(default_factory=list)
 
 
 def _text(value: Any, where: str) -> str:
@@ -142,10 +151,13 @@ def parse_project(path: str | Path) -> Project:
         pack = _text(pack, f"{p}: pack")
         if pack.endswith(".toml") or "/" in pack or "\\" in pack:  # a pack file beside it
             pack = str(p.parent / pack)
+    conds = doc.get("conditions", {})
+    if not isinstance(conds, dict):
+        raise InputError(f"{p}: conditions must be a table ([conditions] with key = value)")
     return Project(p, sources, pack,
                    None if dst is None else _text(dst, f"{p}: dst_crs"),
                    None if sheet is None else p.parent / _text(sheet, f"{p}: attributes"),
-                   distance)
+                   distance, conditions_table(conds, p.name, f"{p}: [conditions]"))
 
 
 def read_project(project: Project) -> RawLayers:

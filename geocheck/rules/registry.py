@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from . import circles, records, spatial
+from . import circles, conditions, records, spatial
 from .context import CheckSpec
 
 
@@ -34,6 +34,12 @@ CHECKS: Mapping[str, CheckSpec] = _registry(
     # on the map when the layers exist, else from the attributes sheet
     circles.walk_minutes,
     circles.life_circle,
+    # a plot's planning conditions (规划条件), added to a pack by conditions.with_conditions
+    conditions.plot_ratio,
+    conditions.building_density,
+    conditions.green_ratio,
+    conditions.setback,
+    conditions.height,
     # read from the attributes sheet
     records.attribute_yes,
     records.attribute_at_least,
