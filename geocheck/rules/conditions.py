@@ -239,6 +239,15 @@ def setback(ctx: Context, rule: Rule) -> Outcome:
     out.loc[has, "evidence"] = ("least setback by side: " + text.reindex(
         np.flatnonzero(has)).to_numpy())
     out.loc[~has, "evidence"] = "no data: no building of the estate faces a judged side"
+    short = per_side[per_side["short"]]
+    fix = pd.Series(
+        "move back " + short["side"].map(SIDE_ZH).to_numpy(dtype=object) + " "
+        + short["side"].to_numpy(dtype=object) + " "
+        + np.array([f"{x:,.2f} m" for x in short["limit"] - short["d"]], dtype=object) + " ("
+        + np.array([f"{x:,.2f} m" for x in short["d"]], dtype=object) + ", "
+        + np.array([f"{plain(x)} m" for x in short["limit"]], dtype=object) + " required)",
+        index=short["estate_pos"].to_numpy(), dtype=object).groupby(level=0).agg("; ".join)
+    out["remedy"] = fix.reindex(range(n)).fillna("").to_numpy(dtype=object)
     return Outcome(out, [_setback_lines(rule, pairs, per_side, geoms, edges, ctx)])
 
 

@@ -349,6 +349,38 @@ def life_circle(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray) -> 
     return out
 
 
+def condition_ratio(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray,
+                    what: str, at_most: bool) -> np.ndarray:
+    """A planning condition on a ratio of the plot's area (plot ratio, building density, green
+    ratio): the area (m2, rounded up) to take away or to add to reach the reviewer's figure."""
+    limit = float(rule.params["limit"])
+    area = ctx.estates.geometry.area.to_numpy()
+    v = t["value"].to_numpy(dtype=float)
+    amount = _up(np.abs(v - limit) * area, 1.0)
+    shown = (f"plot ratio {plain(limit)} on" if rule.check == "condition_plot_ratio"
+             else f"{percent(limit)} of")
+    verb = "take away" if at_most else "add"
+    out = np.full(len(t), "", dtype=object)
+    out[fail] = [f"{verb} {_amount(m)} m2 of {what}: {shown} the plot's {_amount(a)} m2 is "
+                 f"{_amount(limit * a)} m2 (the planning condition), the plan has "
+                 f"{_amount(x * a)} m2"
+                 for m, a, x in zip(amount[fail], area[fail], v[fail], strict=True)]
+    return out
+
+
+def condition_height(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray
+                     ) -> np.ndarray:
+    """The metres (and, given a storey height, storeys) the tallest building is over."""
+    limit, storey = float(rule.params["limit"]), rule.params.get("storey_m")
+    over = np.round(t["value"].to_numpy(dtype=float), DISTANCE_DECIMALS) - limit
+    out = np.full(len(t), "", dtype=object)
+    out[fail] = [f"lower the tallest building by {_amount(o)} m to {plain(limit)} m"
+                 + (f" (about {math.ceil(round(o / storey, 6))} storeys of {plain(storey)} m)"
+                    if storey else "")
+                 for o in over[fail]]
+    return out
+
+
 REMEDIES: dict[str, Callable[[Context, Rule, pd.DataFrame, np.ndarray], np.ndarray]] = {
     "nearest_within": nearest_within,
     "buildings_within": buildings_within,
@@ -366,6 +398,10 @@ REMEDIES: dict[str, Callable[[Context, Rule, pd.DataFrame, np.ndarray], np.ndarr
     "score_points": score_points,
     "score_from_rate": score_from_rate,
     "households_per": households_per,
+    "condition_plot_ratio": lambda c, r, t, f: condition_ratio(c, r, t, f, "floor area", True),
+    "condition_density": lambda c, r, t, f: condition_ratio(c, r, t, f, "footprint", True),
+    "condition_green_ratio": lambda c, r, t, f: condition_ratio(c, r, t, f, "green", False),
+    "condition_height": condition_height,
 }
 """Check name -> its remedy function (every check of :data:`geocheck.rules.registry.CHECKS`)."""
 
@@ -376,6 +412,8 @@ def remedy_of(ctx: Context, rule: Rule, table: pd.DataFrame) -> np.ndarray:
     fail = (table["status"] == FAIL).to_numpy()
     if not fail.any():
         return np.full(len(table), "", dtype=object)
+    if "remedy" in table:  # a check that worked its remedy out while measuring (setbacks)
+        return np.where(fail, table["remedy"].fillna("").to_numpy(dtype=object), "")
     return REMEDIES[rule.check](ctx, rule, table, fail)
 
 

@@ -105,4 +105,7 @@ def test_a_remedy_column_is_written_with_its_opinion_and_escaped(reviews, tmp_pa
     assert "<script>" not in page
     write_opinion_docx(op, tmp_path / "o.docx")
     assert "整改建议：增加绿地 3000 m2 <script>x</script>" in word_text(tmp_path / "o.docx")
-    assert "整改建议" not in word_text(tmp_path / "o" / "opinion.docx")  # no column: left out
+    # the run's own remedies, worked out from the plan: 30 % of 30,000 m2 less 6,000 m2 of green
+    written = word_text(tmp_path / "o" / "opinion.docx")
+    assert ("整改建议：add 3,000 m2 of green: 30 % of the plot's 30,000 m2 is 9,000 m2 (the "
+            "planning condition), the plan has 6,000 m2") in written

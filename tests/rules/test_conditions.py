@@ -76,6 +76,29 @@ def test_each_condition_is_measured_and_judged(plan, tmp_path) -> None:
     assert c["label"].tolist() == ["COND-setback: east setback -10.00 m < 5 m"]
 
 
+def test_each_failing_condition_says_what_it_takes_to_pass(plan, tmp_path) -> None:
+    # A: floor area 10,200 m2 on 10,000 m2 against plot ratio 1.0: 200 m2 too much; footprints
+    # 1,300 m2 against 12 %: 100 m2 too much; green 1,800 m2 against 20 %: 200 m2 short;
+    # north 10 m against 12 m: 2 m; tallest 10 x 3 m = 30 m against 24 m: 6 m, 2 storeys.
+    # C: C1 10 m beyond the east edge against 5 m: 15 m.
+    conds = _conds(tmp_path, "key,value\n容积率,1.0\n建筑密度,12%\n绿地率,0.2\n"
+                             "建筑退让用地红线,5\n北侧退让用地红线,12\n建筑高度,24\n层高,3\n")
+    f = geocheck.check(plan, pack="gb50180", conditions=conds).findings
+    fix = {(r.estate_id, r.rule_id): r.remedy for r in f.itertuples()
+           if r.rule_id.startswith("COND-")}
+    assert fix[("A", "COND-plot-ratio")] == (
+        "take away 200 m2 of floor area: plot ratio 1 on the plot's 10,000 m2 is 10,000 m2 (the "
+        "planning condition), the plan has 10,200 m2")
+    assert fix[("A", "COND-density")].startswith("take away 100 m2 of footprint: 12 % of")
+    assert fix[("A", "COND-green-ratio")].startswith("add 200 m2 of green: 20 % of the plot's "
+                                                     "10,000 m2 is 2,000 m2")
+    assert fix[("A", "COND-setback")] == "move back 北 north 2.00 m (10.00 m, 12 m required)"
+    assert fix[("A", "COND-height")] == ("lower the tallest building by 6 m to 24 m "
+                                         "(about 2 storeys of 3 m)")
+    assert fix[("C", "COND-setback")] == "move back 东 east 15.00 m (-10.00 m, 5 m required)"
+    assert fix[("B", "COND-setback")] == ""  # passes: nothing to do
+
+
 def test_a_condition_is_cited_as_the_reviewers_figure(plan, tmp_path) -> None:
     conds = _conds(tmp_path, "指标,数值\n绿地率,35%\n")
     f = geocheck.check(plan, pack="gb50180", conditions=conds).findings
