@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from .compare import compare, summary_lines, write_diff
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -29,9 +28,9 @@ from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
 from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
-from .review import review
 from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
+from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
 from .views.summary import summarise
 from .views.template import write_template
@@ -114,6 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--report-maps", metavar="N", type=_report_maps, default=REPORT_MAPS,
                    help=f"draw report.html's estate maps for at most N estates, failing ones "
                         f"first (default: {REPORT_MAPS}; 'all': every estate)")
+    c.add_argument("--proposals", metavar="N", type=_report_maps, default=PROPOSE_MAX,
+                   help=f"propose garbage points for at most N estates failing the garbage "
+                        f"rules, most buildings uncovered first (default: {PROPOSE_MAX}; "
+                        f"'all': every one; 0: none)")
     c.add_argument("--offline", action="store_true",
                    help="make map.html work with no internet: Leaflet inlined, blank basemap "
                         "first (tiles still need the internet)")
@@ -182,6 +185,8 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     refuse_unsafe(args.output)
     progress = Progress(enabled=not args.quiet)
+    from .compare import compare, summary_lines, write_diff  # only diff needs it
+
     diff = compare(args.old, args.new, progress=progress, **_options(args))
     written = write_diff(diff, args.output, started=started,
                          options={"old": args.old, "new": args.new, "pack": args.pack,
@@ -197,6 +202,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
     started = datetime.now().astimezone()
     refuse_unsafe(args.output, input_files(args.input, attributes=args.attributes))
     progress = Progress(enabled=not args.quiet)
+    from .review import review  # python-docx and the opinion: only review needs them
+
     outcome = review(args.input, args.output, against=args.against, pdf=not args.no_pdf,
                      progress=progress, started=started, **_options(args))
     if not args.quiet:
@@ -288,12 +295,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
                    distance=args.distance, conditions=args.conditions, progress=progress)
+    result.proposals_max = args.proposals
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
     options = {"input": args.input, "pack": args.pack, "field": args.field,
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
-               "distance": args.distance, "conditions": args.conditions}
+               "distance": args.distance, "conditions": args.conditions,
+               "proposals": args.proposals}
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,

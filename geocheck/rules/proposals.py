@@ -47,6 +47,11 @@ RING_POINTS = 24
 """Candidates on each ring round an uncovered building."""
 EXACT_MAX = 2_000_000
 """Candidates x buildings of an estate up to which the set cover is solved exactly."""
+PROPOSE_MAX = 100
+"""Estates a run proposes sites for by default, those with the most residential buildings
+uncovered first: each costs some 40 ms (candidates, coverage and an exact solve), a minute for
+a city's 1,800 failing estates. The rest are listed (:attr:`Proposals.left_out`) and the
+summary says so; ``geocheck check --proposals all`` proposes for every one."""
 TIME_LIMIT_S = 20.0
 """Time limit of one exact solve, seconds (the best solution found is kept, with its gap)."""
 
@@ -74,6 +79,8 @@ class Proposals:
         ``method``, ``gap``.
     radius_m, setback_m : the limits applied (metres); rule ids in ``rules``.
     note : why nothing could be proposed (a layer missing), else ``""``.
+    left_out : ids of the failing estates beyond the run's limit (:data:`PROPOSE_MAX`), for
+        which nothing was proposed.
     """
 
     points: gpd.GeoDataFrame
@@ -84,6 +91,7 @@ class Proposals:
     setback_m: float = 0.0
     rules: tuple[str, ...] = ()
     note: str = ""
+    left_out: tuple[str, ...] = ()
 
     @property
     def applies(self) -> bool:
@@ -162,13 +170,15 @@ def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int
     return np.asarray(chosen), "greedy", max(len(chosen) - low, 0)
 
 
-def propose(site: Site, pack: Pack) -> Proposals:
+def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposals:
     """The proposals for every estate that fails the pack's garbage rules (see the module).
 
     An estate is processed when, after the points breaking the setback are taken away, some
     residential building of it has no garbage point within the radius, or it has a point to
     move. Without a radius rule, a buildings layer or a garbage point layer: no proposals
-    (:attr:`Proposals.applies` says whether the pack has the rule at all).
+    (:attr:`Proposals.applies` says whether the pack has the rule at all). At most ``limit``
+    estates (None: all), those with the most residential buildings uncovered first; the others
+    are named in :attr:`Proposals.left_out`.
     """
     crs = site.crs
     radius_rule, setback_rule = garbage_rules(pack)
@@ -177,6 +187,10 @@ def propose(site: Site, pack: Pack) -> Proposals:
                       pd.DataFrame(columns=["estate_id", "new", "moved", "unserved", "method",
                                             "gap"]))
     if radius_rule is None:
+        return empty
+    if limit == 0:
+        empty.rules = tuple(r.id for r in (radius_rule, setback_rule) if r is not None)
+        empty.note = "none asked for (--proposals 0)"
         return empty
     radius = float(radius_rule.params["max_m"])
     setback = float(setback_rule.params["min_m"]) if setback_rule is not None else 0.0
@@ -221,6 +235,17 @@ def propose(site: Site, pack: Pack) -> Proposals:
     todo = np.union1d(np.unique(rest[need]), np.unique(move_est))
     if len(todo) == 0:
         return empty
+    left_out: tuple[str, ...] = ()
+    if limit is not None and len(todo) > limit:
+        worst = np.bincount(rest[need], minlength=len(est))[todo]
+        order = np.lexsort((todo, -worst))  # most uncovered first, then in estate order
+        left_out = tuple(ids[np.sort(todo[order[limit:]])].astype(str))
+        todo = np.sort(todo[order[:limit]])
+        move_keep = np.isin(move_est, todo)
+        move_est, move_pos = move_est[move_keep], move_pos[move_keep]
+        if not len(todo):
+            empty.left_out = left_out
+            return empty
 
     # candidates: a grid over each estate to do, rings round its uncovered buildings
     gpts, gidx = _grid(egeoms[todo])
@@ -295,4 +320,4 @@ def propose(site: Site, pack: Pack) -> Proposals:
     points_out = (gpd.GeoDataFrame(pd.DataFrame(rows)[POINT_COLUMNS], geometry="geometry",
                                    crs=crs) if rows else _empty(POINT_COLUMNS, crs))
     return Proposals(points_out, moves, unserved, pd.DataFrame(summary), radius, setback,
-                     empty.rules)
+                     empty.rules, left_out=left_out)

@@ -22,7 +22,7 @@ from .declaration import declaration_table
 from .life_circles import life_circle_table
 from .network import Network
 from .packs.model import Pack
-from .proposals import Proposals, propose
+from .proposals import PROPOSE_MAX, Proposals, propose
 from .scorecard import scorecard_table
 from .scores import scores_table
 
@@ -50,6 +50,8 @@ class Result:
     evidence : evidence geometries in the working CRS, with ``layer``, ``estate_id``,
         ``rule_id``, ``label``, ``distance_m``, ``decisive``.
     network : the walking network of the paths layer (None without one).
+    proposals_max : the most estates garbage points are proposed for (None: every failing
+        one; see :func:`geocheck.rules.proposals.propose`).
     """
 
     site: Site
@@ -57,6 +59,7 @@ class Result:
     findings: pd.DataFrame
     evidence: gpd.GeoDataFrame
     network: Network | None = field(default=None, repr=False)
+    proposals_max: int | None = field(default=PROPOSE_MAX, repr=False)
 
     def matrix(self, column: str = "status") -> np.ndarray:
         """A findings column as an (estates x rules) array, estates in site order and rules in
@@ -112,7 +115,7 @@ class Result:
         """Proposed garbage points for the estates failing the pack's garbage radius or setback
         rule (see :func:`geocheck.rules.proposals.propose`); empty when none fails or the pack
         has no such rule (:attr:`Proposals.applies`)."""
-        return propose(self.site, self.pack)
+        return propose(self.site, self.pack, self.proposals_max)
 
     @cached_property
     def scorecard(self) -> pd.DataFrame | None:

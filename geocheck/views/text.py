@@ -92,10 +92,17 @@ def proposals_text(proposals: Proposals, lang: str = "en") -> str:
     gap = int(est["gap"].sum())
     proven = ("均为最少（已证明）" if lang == "zh" else "fewest, proven") if gap == 0 else (
         f"比下界多 {gap} 处" if lang == "zh" else f"{gap} above the lower bound")
+    n_out = len(p.left_out)
     if lang == "zh":
+        more = (f"；另有 {n_out} 个未达标小区未作方案（每次运行默认最多 {len(est)} 个，"
+                "未覆盖住宅楼最多者优先；--proposals all 可全部计算）" if n_out else "")
         return (f"拟增设垃圾收集点：{len(est)} 个小区共 {len(p.points)} 处新点位"
                 f"（{methods or '无'}，{proven}），需迁移 {len(p.moves)} 处，"
-                f"{len(p.unserved)} 栋住宅楼找不到可行点位；见 proposals.gpkg")
+                f"{len(p.unserved)} 栋住宅楼找不到可行点位；见 proposals.gpkg{more}")
+    more = (f"; {n_out} more failing estates got none (a run proposes for at most {len(est)}, "
+            "those with the most buildings uncovered first; --proposals all for every one)"
+            if n_out else "")
     return (f"proposed garbage points: {len(p.points)} new sites for {len(est)} estates "
             f"({methods or 'none needed'}; {proven}), {len(p.moves)} points to move, "
-            f"{len(p.unserved)} residential buildings no site can serve; see proposals.gpkg")
+            f"{len(p.unserved)} residential buildings no site can serve; see proposals.gpkg"
+            + more)

@@ -17,6 +17,7 @@ from helpers import SAMPLE, SHEET, X0, at, estate, layer, rect, write_gpkg
 
 import geocheck
 from geocheck.cli import main
+from geocheck.views.summary import summarise
 
 RADIUS, SETBACK = "GX-06-garbage-radius", "GX-06-garbage-setback"
 
@@ -262,3 +263,29 @@ def test_map_report_and_summary_show_proposals_and_remedies(sample, tmp_path) ->
             "to move, 0 residential buildings no site can serve; see proposals.gpkg")
     assert f"<h3>Proposed garbage points</h3><p>{line}</p>" in report
     assert line in summarise(sample)
+
+
+def test_a_run_proposes_for_the_worst_estates_first_and_names_the_rest(gpkg) -> None:
+    # no garbage point anywhere: E1 has one building uncovered, E2 and E3 two each; a limit of
+    # one estate goes to E2 (two uncovered, before E3 in estate order), E1 and E3 are named
+    path = gpkg(estates=[estate("E1", rect(0, 0, 40, 40)), estate("E2", rect(100, 0, 140, 40)),
+                         estate("E3", rect(200, 0, 240, 40))],
+                buildings=[building("a", rect(10, 10, 20, 20), "E1"),
+                           building("b", rect(105, 10, 112, 20), "E2"),
+                           building("c", rect(125, 10, 132, 20), "E2"),
+                           building("d", rect(205, 10, 212, 20), "E3"),
+                           building("e", rect(225, 10, 232, 20), "E3")],
+                garbage_points=[])
+    result = geocheck.check(path)
+    assert statuses(result, RADIUS) == {"E1": "fail", "E2": "fail", "E3": "fail"}
+    result.proposals_max = 1
+    p = result.proposals
+    assert set(p.points["estate_id"]) == {"E2"} and p.left_out == ("E1", "E3")
+    assert "2 more failing estates got none" in summarise(result)
+    result = geocheck.check(path)
+    result.proposals_max = 0
+    assert result.proposals.points.empty and "none asked for" in summarise(result)
+    result = geocheck.check(path)
+    result.proposals_max = None  # all
+    assert set(result.proposals.points["estate_id"]) == {"E1", "E2", "E3"}
+    assert result.proposals.left_out == ()
