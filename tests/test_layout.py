@@ -15,8 +15,11 @@ MAY_IMPORT = {
     "inputs": {"core", "inputs"},
     "rules": {"core", "rules"},
     "views": {"core", "rules", "views"},
+    "qgis": {"core", "inputs", "rules", "views", "qgis", None},
 }
-"""Wing -> the wings its modules may import."""
+"""Wing -> the wings its modules may import (None: the modules on top, pipeline and outdir).
+``qgis`` sits on top like the command line; nothing imports it (see
+:func:`test_only_the_qgis_wing_imports_qgis`)."""
 SHARED_VIEWS = {"style", "text"}
 """The only view modules other views may import."""
 LATE_IMPORTS = ("matplotlib", "weasyprint")
@@ -86,6 +89,17 @@ def test_imports_run_the_right_way(name: str) -> None:
             own = name.split(".")[2]
             other = target.split(".")[2]
             assert other == own or other in SHARED_VIEWS, f"view {name} -> view {target}"
+
+
+def test_only_the_qgis_wing_imports_qgis() -> None:
+    """geocheck runs without QGIS: only geocheck.qgis's modules import the qgis library, no
+    other module imports them, and the package's own __init__ imports nothing."""
+    outside = [(name, t) for name in MODULES if wing(name) != "qgis"
+               for t, _ in imports(name) if t == "<qgis>" or t.startswith(("<qgis.",
+                                                                           "geocheck.qgis"))]
+    assert outside == []
+    assert imports("geocheck.qgis") == []
+    assert any(t.startswith("<qgis") for t, _ in imports("geocheck.qgis.provider"))
 
 
 def test_no_import_circle() -> None:

@@ -1,0 +1,127 @@
+"""``geocheck:check``: judge the estates of layers picked in QGIS against a rule pack, with
+the same pipeline and the same output files as ``geocheck check -o``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingFeedback,
+    QgsProcessingOutputFile,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+)
+
+from ..outdir import input_files, refuse_unsafe
+from ..pipeline import check, write_outputs
+from ..views.summary import summarise
+from .common import (
+    FeedbackProgress,
+    add_field_parameters,
+    add_layer_parameters,
+    add_pack_parameters,
+    chosen_layers,
+    export_layers,
+    field_mapping,
+    pack_choice,
+    user_errors,
+)
+
+ATTRIBUTES, SELECTED_ONLY, OUTPUT_FOLDER = "ATTRIBUTES", "SELECTED_ONLY", "OUTPUT_FOLDER"
+RESULTS, FINDINGS, REPORT, MAP = "RESULTS", "FINDINGS", "REPORT", "MAP"
+EXIT_CODE = "EXIT_CODE"
+
+
+class CheckAlgorithm(QgsProcessingAlgorithm):
+    """Export the chosen layers (each in its own CRS) into a GeoPackage named by role, run
+    :func:`geocheck.pipeline.check` and :func:`geocheck.pipeline.write_outputs` on it, log
+    the terminal summary, and load results.gpkg's estates layer (styled by its stored QGIS
+    style) and findings table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._gpkg: Path | None = None
+
+    def name(self) -> str:
+        return "check"
+
+    def displayName(self) -> str:
+        return "Check estates against a rule pack"
+
+    def shortHelpString(self) -> str:
+        return ("Judges every estate against the chosen rule pack, as `geocheck check` does: "
+                "pick a layer for each role you have (estates required). Distances are "
+                "measured in metres in a local projected CRS whatever the layers' CRS. The "
+                "output folder receives report.html, map.html, findings.csv/.xlsx, "
+                "results.gpkg and the rest; the estates with their verdicts are loaded, "
+                "styled. 'Selected estates only' checks the selected estates against all "
+                "features of the other layers (a facility outside the selection still counts).")
+
+    def createInstance(self) -> CheckAlgorithm:
+        return CheckAlgorithm()
+
+    def initAlgorithm(self, config: dict[str, Any] | None = None) -> None:
+        add_layer_parameters(self, estates_optional=False)
+        add_pack_parameters(self)
+        self.addParameter(QgsProcessingParameterFile(
+            ATTRIBUTES, "Attributes sheet (.xlsx or .csv; blank cells are no data)",
+            fileFilter="Sheets (*.xlsx *.csv)", optional=True))
+        add_field_parameters(self)
+        self.addParameter(QgsProcessingParameterBoolean(
+            SELECTED_ONLY, "Selected estates only", defaultValue=False))
+        self.addParameter(QgsProcessingParameterFolderDestination(
+            OUTPUT_FOLDER, "Output folder"))
+        self.addOutput(QgsProcessingOutputVectorLayer(RESULTS, "Estates with verdicts"))
+        self.addOutput(QgsProcessingOutputVectorLayer(FINDINGS, "Findings"))
+        self.addOutput(QgsProcessingOutputFile(REPORT, "Report (report.html)"))
+        self.addOutput(QgsProcessingOutputFile(MAP, "Interactive map (map.html)"))
+        self.addOutput(QgsProcessingOutputNumber(
+            EXIT_CODE, "As geocheck check's exit code: 0 all pass, 1 some fail or lack data"))
+
+    def prepareAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                         feedback: QgsProcessingFeedback) -> bool:
+        """Copy the layers in the main thread, where QGIS's layers may be read."""
+        selected = ("estates",) if self.parameterAsBool(parameters, SELECTED_ONLY, context) \
+            else ()
+        self._gpkg = export_layers(chosen_layers(self, parameters, context), context, feedback,
+                                   selected=selected)
+        return True
+
+    def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
+                         feedback: QgsProcessingFeedback) -> dict[str, Any]:
+        assert self._gpkg is not None  # written by prepareAlgorithm
+        started = datetime.now().astimezone()
+        pack = pack_choice(self, parameters, context)
+        attributes = self.parameterAsFile(parameters, ATTRIBUTES, context) or None
+        fields = field_mapping(self, parameters, context)
+        out = Path(self.parameterAsString(parameters, OUTPUT_FOLDER, context))
+        progress = FeedbackProgress(feedback)
+        with user_errors():
+            inputs = input_files(self._gpkg, attributes=attributes, pack=pack)
+            refuse_unsafe(out, inputs)
+            result = check(self._gpkg, pack=pack, fields=fields, attributes=attributes,
+                           progress=progress)
+            options = {"input": "QGIS layers", "pack": pack, "field": fields,
+                       "attributes": attributes}
+            written = write_outputs(result, out, progress=progress, inputs=inputs,
+                                    options=options, started=started)
+        for line in summarise(result, written, removed=written.removed,
+                              notes=written.notes).splitlines():
+            feedback.pushInfo(line)
+        results = f"{written['results']}|layername=estates"
+        details = QgsProcessingContext.LayerDetails("geocheck estates", context.project(),
+                                                    RESULTS)
+        context.addLayerToLoadOnCompletion(results, details)
+        findings = f"{written['results']}|layername=findings"
+        context.addLayerToLoadOnCompletion(findings, QgsProcessingContext.LayerDetails(
+            "geocheck findings", context.project(), FINDINGS))
+        return {OUTPUT_FOLDER: str(out), RESULTS: results, FINDINGS: findings,
+                REPORT: str(written.get("report", "")), MAP: str(written.get("map", "")),
+                EXIT_CODE: result.exit_code}
