@@ -48,6 +48,7 @@ class CheckAlgorithm(QgsProcessingAlgorithm):
     def __init__(self) -> None:
         super().__init__()
         self._gpkg: Path | None = None
+        self._names: dict[str, str] = {}
 
     def name(self) -> str:
         return "check"
@@ -90,8 +91,9 @@ class CheckAlgorithm(QgsProcessingAlgorithm):
         """Copy the layers in the main thread, where QGIS's layers may be read."""
         selected = ("estates",) if self.parameterAsBool(parameters, SELECTED_ONLY, context) \
             else ()
-        self._gpkg = export_layers(chosen_layers(self, parameters, context), context, feedback,
-                                   selected=selected)
+        layers = chosen_layers(self, parameters, context)
+        self._names = {role: layer.name() for role, layer in layers.items()}
+        self._gpkg = export_layers(layers, context, feedback, selected=selected)
         return True
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
@@ -103,7 +105,7 @@ class CheckAlgorithm(QgsProcessingAlgorithm):
         fields = field_mapping(self, parameters, context)
         out = Path(self.parameterAsString(parameters, OUTPUT_FOLDER, context))
         progress = FeedbackProgress(feedback)
-        with user_errors():
+        with user_errors(self._gpkg, self._names):
             inputs = input_files(self._gpkg, attributes=attributes, pack=pack)
             refuse_unsafe(out, inputs)
             result = check(self._gpkg, pack=pack, fields=fields, attributes=attributes,

@@ -75,16 +75,31 @@ class FeedbackProgress(Progress):
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
+def user_errors(gpkg: Path | None = None, names: Mapping[str, str] | None = None
+                ) -> Iterator[None]:
     """geocheck's errors (bad input, bad pack, refused output folder) as one-line
     :class:`QgsProcessingException` messages, which QGIS shows in the log, not as a
-    traceback; Cancel as a short message."""
+    traceback; Cancel as a short message. A message about the layers exported to ``gpkg``
+    names each by its QGIS layer name (``names``: role -> layer name), not by the temporary
+    file."""
     try:
         yield
     except GeocheckError as exc:
-        raise QgsProcessingException(f"geocheck: {' '.join(str(exc).split())}") from None
+        raise QgsProcessingException(f"geocheck: {readable(exc, gpkg, names)}") from None
     except CancelledError:
         raise QgsProcessingException("geocheck: cancelled") from None
+
+
+def readable(exc: GeocheckError, gpkg: Path | None = None,
+             names: Mapping[str, str] | None = None) -> str:
+    """``exc`` on one line, with the exported GeoPackage's role layers called by the QGIS
+    layers they came from."""
+    text = " ".join(str(exc).split())
+    if gpkg is not None:
+        text = text.replace(f"{gpkg}: ", "").replace(str(gpkg), "the chosen layers")
+    for role, name in (names or {}).items():
+        text = text.replace(f"layer '{role}'", f"layer {name!r} ({role})")
+    return text
 
 
 def layer_types(role: Role) -> list[int]:

@@ -40,6 +40,7 @@ class TemplateAlgorithm(QgsProcessingAlgorithm):
     def __init__(self) -> None:
         super().__init__()
         self._gpkg: Path | None = None
+        self._names: dict[str, str] = {}
 
     def name(self) -> str:
         return "template"
@@ -72,6 +73,7 @@ class TemplateAlgorithm(QgsProcessingAlgorithm):
         layer = self.parameterAsVectorLayer(parameters, ESTATES, context)
         self._gpkg = None
         if layer is not None:
+            self._names = {"estates": layer.name()}
             selected = ("estates",) if self.parameterAsBool(parameters, SELECTED_ONLY,
                                                              context) else ()
             self._gpkg = export_layers({"estates": layer}, context, feedback,
@@ -81,7 +83,7 @@ class TemplateAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         out = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        with user_errors():
+        with user_errors(self._gpkg, self._names):
             pack = load_pack(pack_choice(self, parameters, context))
             estates = None
             if self._gpkg is not None:
