@@ -54,5 +54,11 @@ def qgis_app() -> Iterator[Any]:
     Processing.initialize()
     provider = GeocheckProvider()
     assert QgsApplication.processingRegistry().addProvider(provider)
+    PROVIDERS.append(provider)
     yield app
-    QgsApplication.processingRegistry().removeProvider(provider)
+    QgsApplication.processingRegistry().removeProvider("geocheck")
+
+
+PROVIDERS: list[Any] = []
+"""The geocheck providers the session registered: QGIS keeps only the C++ side, so the Python
+objects (which carry the algorithms) are kept alive here."""
