@@ -3,7 +3,6 @@ the same pipeline and the same output files as ``geocheck check -o``."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,7 @@ from qgis.core import (
     QgsProcessingParameterFolderDestination,
 )
 
-from ..outdir import input_files, refuse_unsafe
-from ..pipeline import check, write_outputs
-from ..views.summary import summarise
 from .common import (
-    FeedbackProgress,
     add_field_parameters,
     add_layer_parameters,
     add_pack_parameters,
@@ -31,7 +26,7 @@ from .common import (
     export_layers,
     field_mapping,
     pack_choice,
-    user_errors,
+    run_worker,
 )
 
 ATTRIBUTES, SELECTED_ONLY, OUTPUT_FOLDER = "ATTRIBUTES", "SELECTED_ONLY", "OUTPUT_FOLDER"
@@ -41,9 +36,9 @@ EXIT_CODE = "EXIT_CODE"
 
 class CheckAlgorithm(QgsProcessingAlgorithm):
     """Export the chosen layers (each in its own CRS) into a GeoPackage named by role, run
-    :func:`geocheck.pipeline.check` and :func:`geocheck.pipeline.write_outputs` on it, log
-    the terminal summary, and load results.gpkg's estates layer (styled by its stored QGIS
-    style) and findings table."""
+    :func:`geocheck.pipeline.check` and :func:`geocheck.pipeline.write_outputs` on it (in
+    :mod:`geocheck.qgis.worker`'s process), log the terminal summary, and load results.gpkg's
+    estates layer (styled by its stored QGIS style) and findings table."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,31 +94,21 @@ class CheckAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
         assert self._gpkg is not None  # written by prepareAlgorithm
-        started = datetime.now().astimezone()
-        pack = pack_choice(self, parameters, context)
-        attributes = self.parameterAsFile(parameters, ATTRIBUTES, context) or None
-        fields = field_mapping(self, parameters, context)
         out = Path(self.parameterAsString(parameters, OUTPUT_FOLDER, context))
-        progress = FeedbackProgress(feedback)
-        with user_errors(self._gpkg, self._names):
-            inputs = input_files(self._gpkg, attributes=attributes, pack=pack)
-            refuse_unsafe(out, inputs)
-            result = check(self._gpkg, pack=pack, fields=fields, attributes=attributes,
-                           progress=progress)
-            options = {"input": "QGIS layers", "pack": pack, "field": fields,
-                       "attributes": attributes}
-            written = write_outputs(result, out, progress=progress, inputs=inputs,
-                                    options=options, started=started)
-        for line in summarise(result, written, removed=written.removed,
-                              notes=written.notes).splitlines():
+        spec = {"command": "check", "input": str(self._gpkg), "output": str(out),
+                "pack": pack_choice(self, parameters, context),
+                "attributes": self.parameterAsFile(parameters, ATTRIBUTES, context) or None,
+                "fields": field_mapping(self, parameters, context)}
+        done = run_worker(spec, feedback, gpkg=self._gpkg, names=self._names)
+        for line in done["summary"].splitlines():
             feedback.pushInfo(line)
-        results = f"{written['results']}|layername=estates"
-        details = QgsProcessingContext.LayerDetails("geocheck estates", context.project(),
-                                                    RESULTS)
-        context.addLayerToLoadOnCompletion(results, details)
-        findings = f"{written['results']}|layername=findings"
-        context.addLayerToLoadOnCompletion(findings, QgsProcessingContext.LayerDetails(
-            "geocheck findings", context.project(), FINDINGS))
+        files = done["files"]
+        results = f"{files['results']}|layername=estates"
+        findings = f"{files['results']}|layername=findings"
+        for uri, name, output in ((results, "geocheck estates", RESULTS),
+                                  (findings, "geocheck findings", FINDINGS)):
+            context.addLayerToLoadOnCompletion(uri, QgsProcessingContext.LayerDetails(
+                name, context.project(), output))
         return {OUTPUT_FOLDER: str(out), RESULTS: results, FINDINGS: findings,
-                REPORT: str(written.get("report", "")), MAP: str(written.get("map", "")),
-                EXIT_CODE: result.exit_code}
+                REPORT: files.get("report", ""), MAP: files.get("map", ""),
+                EXIT_CODE: done["exit_code"]}

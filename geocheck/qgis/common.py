@@ -1,14 +1,19 @@
 """What the geocheck algorithms share: layers of the QGIS project exported into one GeoPackage
-named by role, the pack parameters, progress and cancel through the algorithm's feedback, and
-geocheck's own errors as one readable line.
+named by role, the pack parameters, and geocheck run in a process of its own
+(:mod:`geocheck.qgis.worker`) with its progress in the feedback, Cancel honoured and its own
+errors as one readable line.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import queue
+import subprocess
+import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +32,6 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
-from ..core.errors import GeocheckError
-from ..core.progress import Progress
 from ..core.roles import LINE, POINT, POLYGON, ROLES, Role
 from ..rules.packs.load import DEFAULT_PACK, shipped_packs
 
@@ -39,62 +42,109 @@ FIELD_PARAMETERS = {"HOUSEHOLDS_FIELD": "households", "BUILT_FIELD": "built",
 SHIPPED_PACKS = shipped_packs()
 
 
-class CancelledError(BaseException):
-    """The user pressed Cancel: raised at the next stage or step of the run (a BaseException,
-    so that no `except Exception` on the way turns it into something else)."""
+LIBRARY_ENV = ("GDAL_DATA", "GDAL_DRIVER_PATH", "PROJ_LIB", "PROJ_DATA")
+"""Variables QGIS may set for its own GDAL and PROJ, left out of the worker's environment:
+geocheck's libraries (from the wheels) bring their own data."""
 
 
-class FeedbackProgress(Progress):
-    """geocheck's stages and steps shown in the algorithm's log and progress bar; each stage
-    and step first checks for Cancel and raises :class:`CancelledError` when it was pressed."""
-
-    def __init__(self, feedback: QgsProcessingFeedback) -> None:
-        super().__init__(enabled=False)
-        self.feedback = feedback
-
-    @contextmanager
-    def stage(self, label: str) -> Iterator[Progress]:
-        """Log ``label`` now and its duration in seconds when the block ends."""
-        self.cancel_point()
-        start = time.perf_counter()
-        self.feedback.setProgressText(label)
-        self.feedback.pushInfo(f"geocheck: {label} ...")
-        yield self
-        self.feedback.pushInfo(f"geocheck: {label}: done in {time.perf_counter() - start:.1f} s")
-
-    def step(self, done: int, total: int) -> None:
-        """Show ``done`` of ``total`` steps of the current stage as a percentage."""
-        self.cancel_point()
-        if total > 0:
-            self.feedback.setProgress(100.0 * done / total)
-
-    def cancel_point(self) -> None:
-        """Raise :class:`CancelledError` if the user pressed Cancel."""
-        if self.feedback.isCanceled():
-            raise CancelledError
+def python_executable() -> str:
+    """The Python interpreter QGIS embeds, as a program to run (inside the QGIS application
+    ``sys.executable`` is QGIS itself)."""
+    exe = Path(sys.executable)
+    if exe.name.lower().startswith("python"):
+        return str(exe)
+    for folder in {Path(sys.prefix), Path(sys.exec_prefix)}:
+        for candidate in (folder / "bin" / "python3", folder / "python.exe",
+                          folder / "python3.exe"):
+            if candidate.is_file():
+                return str(candidate)
+    raise QgsProcessingException(f"geocheck: cannot find the Python interpreter of QGIS "
+                                 f"(looked in {sys.prefix})")
 
 
-@contextmanager
-def user_errors(gpkg: Path | None = None, names: Mapping[str, str] | None = None
-                ) -> Iterator[None]:
-    """geocheck's errors (bad input, bad pack, refused output folder) as one-line
-    :class:`QgsProcessingException` messages, which QGIS shows in the log, not as a
-    traceback; Cancel as a short message. A message about the layers exported to ``gpkg``
-    names each by its QGIS layer name (``names``: role -> layer name), not by the temporary
-    file."""
-    try:
-        yield
-    except GeocheckError as exc:
-        raise QgsProcessingException(f"geocheck: {readable(exc, gpkg, names)}") from None
-    except CancelledError:
-        raise QgsProcessingException("geocheck: cancelled") from None
+def run_worker(spec: Mapping[str, Any], feedback: QgsProcessingFeedback, *,
+               gpkg: Path | None = None, names: Mapping[str, str] | None = None
+               ) -> dict[str, Any]:
+    """Run :mod:`geocheck.qgis.worker` with ``spec`` in a process of its own; show its stages
+    in the log and its steps in the progress bar; stop it when Cancel is pressed; return its
+    result.
+
+    Raises
+    ------
+    QgsProcessingException
+        geocheck's own error, as one line naming the QGIS layers (``names``, role -> layer
+        name) rather than the temporary GeoPackage ``gpkg``; Cancel; or a worker that ended
+        without a result (with the end of its standard error).
+    """
+    env = {k: v for k, v in os.environ.items() if k not in LIBRARY_ENV}
+    cmd = [python_executable(), "-m", "geocheck.qgis.worker", json.dumps(dict(spec))]
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env,
+                                encoding="utf-8", errors="replace")
+        lines: queue.Queue[str | None] = queue.Queue()
+        pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
+        pump.start()
+        try:
+            done = _follow(lines, feedback, gpkg, names)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+            proc.wait()
+            pump.join()  # the worker has ended, so its output has too
+            assert proc.stdout is not None
+            proc.stdout.close()
+        if done is None:
+            err.seek(0)
+            tail = " ".join(err.read().strip().splitlines()[-3:])
+            raise QgsProcessingException(
+                f"geocheck: the run ended without a result (exit {proc.returncode}): {tail}")
+    return done
 
 
-def readable(exc: GeocheckError, gpkg: Path | None = None,
+def _pump(proc: subprocess.Popen, lines: queue.Queue[str | None]) -> None:
+    """Move the worker's output lines into ``lines``; None at the end."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.put(line)
+    lines.put(None)
+
+
+def _follow(lines: queue.Queue[str | None], feedback: QgsProcessingFeedback,
+            gpkg: Path | None, names: Mapping[str, str] | None) -> dict[str, Any] | None:
+    """Act on the worker's messages until its last; Cancel is looked at five times a second."""
+    while True:
+        if feedback.isCanceled():
+            raise QgsProcessingException("geocheck: cancelled")
+        try:
+            line = lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if line is None:
+            return None
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            feedback.pushInfo(line.rstrip())
+            continue
+        kind = msg.pop("kind", None)
+        if kind == "stage":
+            feedback.setProgressText(msg["label"])
+            feedback.pushInfo(f"geocheck: {msg['label']} ...")
+        elif kind == "stage_done":
+            feedback.pushInfo(f"geocheck: {msg['label']}: done in {msg['seconds']:.1f} s")
+        elif kind == "step" and msg["total"] > 0:
+            feedback.setProgress(100.0 * msg["done"] / msg["total"])
+        elif kind == "error":
+            raise QgsProcessingException(f"geocheck: {readable(msg['message'], gpkg, names)}")
+        elif kind == "done":
+            return msg
+
+
+def readable(message: str, gpkg: Path | None = None,
              names: Mapping[str, str] | None = None) -> str:
-    """``exc`` on one line, with the exported GeoPackage's role layers called by the QGIS
-    layers they came from."""
-    text = " ".join(str(exc).split())
+    """A geocheck error ``message`` on one line, with the exported GeoPackage's role layers
+    called by the QGIS layers they came from."""
+    text = " ".join(message.split())
     if gpkg is not None:
         text = text.replace(f"{gpkg}: ", "").replace(str(gpkg), "the chosen layers")
     for role, name in (names or {}).items():

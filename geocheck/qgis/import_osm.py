@@ -14,8 +14,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from ..inputs.importers import import_osm
-from .common import user_errors
+from .common import run_worker
 
 INPUT, HOUSEHOLDS, FLOOR_AREA, OUTPUT = "INPUT", "HOUSEHOLDS", "FLOOR_AREA", "OUTPUT"
 
@@ -54,18 +53,17 @@ class ImportOsmAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        source = self.parameterAsFile(parameters, INPUT, context)
-        households = self.parameterAsFile(parameters, HOUSEHOLDS, context) or None
-        area = self.parameterAsDouble(parameters, FLOOR_AREA, context)
-        out = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        feedback.setProgressText(f"reading {source}")
-        with user_errors():
-            report = import_osm(source, out, households=households,
-                                floor_area_per_household=area)
-        for line in report.lines():
+        spec = {"command": "import_osm",
+                "input": self.parameterAsFile(parameters, INPUT, context),
+                "households": self.parameterAsFile(parameters, HOUSEHOLDS, context) or None,
+                "floor_area": self.parameterAsDouble(parameters, FLOOR_AREA, context),
+                "output": self.parameterAsFileOutput(parameters, OUTPUT, context)}
+        feedback.setProgressText(f"reading {spec['input']}")
+        done = run_worker(spec, feedback)
+        for line in done["summary"].splitlines():
             feedback.pushInfo(line)
-        for role in report.counts:
+        for role in done["roles"]:
             context.addLayerToLoadOnCompletion(
-                f"{report.out}|layername={role}",
+                f"{done['path']}|layername={role}",
                 QgsProcessingContext.LayerDetails(f"osm {role}", context.project(), OUTPUT))
-        return {OUTPUT: str(report.out)}
+        return {OUTPUT: done["path"]}

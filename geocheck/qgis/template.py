@@ -15,11 +15,7 @@ from qgis.core import (
     QgsProcessingParameterVectorLayer,
 )
 
-from ..core.roles import ROLES, FieldMap
-from ..inputs.normalise import normalise
-from ..inputs.read import read_layers
-from ..rules.packs.load import load_pack
-from ..views.template import write_template
+from ..core.roles import ROLES
 from .common import (
     add_field_parameters,
     add_pack_parameters,
@@ -27,7 +23,7 @@ from .common import (
     field_mapping,
     layer_types,
     pack_choice,
-    user_errors,
+    run_worker,
 )
 
 ESTATES, SELECTED_ONLY, OUTPUT = "ESTATES", "SELECTED_ONLY", "OUTPUT"
@@ -82,15 +78,10 @@ class TemplateAlgorithm(QgsProcessingAlgorithm):
 
     def processAlgorithm(self, parameters: dict[str, Any], context: QgsProcessingContext,
                          feedback: QgsProcessingFeedback) -> dict[str, Any]:
-        out = self.parameterAsFileOutput(parameters, OUTPUT, context)
-        with user_errors(self._gpkg, self._names):
-            pack = load_pack(pack_choice(self, parameters, context))
-            estates = None
-            if self._gpkg is not None:
-                fields = FieldMap(field_mapping(self, parameters, context))
-                estates = normalise(read_layers(self._gpkg), fields=fields).estates
-            path = write_template(pack, out, estates)
-        rows = f"{len(estates)} estates" if estates is not None else "blank rows"
-        feedback.pushInfo(f"wrote {path}: {len(pack.attributes)} indicators of pack {pack.id}, "
-                          f"{rows}; blank cells are read as no data")
-        return {OUTPUT: str(path)}
+        spec = {"command": "template", "input": str(self._gpkg) if self._gpkg else None,
+                "pack": pack_choice(self, parameters, context),
+                "fields": field_mapping(self, parameters, context),
+                "output": self.parameterAsFileOutput(parameters, OUTPUT, context)}
+        done = run_worker(spec, feedback, gpkg=self._gpkg, names=self._names)
+        feedback.pushInfo(done["summary"])
+        return {OUTPUT: done["path"]}
