@@ -25,6 +25,7 @@ from .common import (
     chosen_layers,
     export_layers,
     field_mapping,
+    load_on_completion,
     pack_choice,
     run_worker,
 )
@@ -105,10 +106,8 @@ class CheckAlgorithm(QgsProcessingAlgorithm):
         files = done["files"]
         results = f"{files['results']}|layername=estates"
         findings = f"{files['results']}|layername=findings"
-        for uri, name, output in ((results, "geocheck estates", RESULTS),
-                                  (findings, "geocheck findings", FINDINGS)):
-            context.addLayerToLoadOnCompletion(uri, QgsProcessingContext.LayerDetails(
-                name, context.project(), output))
+        load_on_completion(context, results, "geocheck estates", RESULTS)
+        load_on_completion(context, findings, "geocheck findings", FINDINGS)
         return {OUTPUT_FOLDER: str(out), RESULTS: results, FINDINGS: findings,
                 REPORT: files.get("report", ""), MAP: files.get("map", ""),
                 EXIT_CODE: done["exit_code"]}

@@ -23,6 +23,7 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterEnum,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -47,17 +48,39 @@ LIBRARY_ENV = ("GDAL_DATA", "GDAL_DRIVER_PATH", "PROJ_LIB", "PROJ_DATA")
 geocheck's libraries (from the wheels) bring their own data."""
 
 
+class StoredStyle(QgsProcessingLayerPostProcessorInterface):
+    """Gives a layer Processing loads its default style stored in the GeoPackage (results.gpkg's
+    ``layer_styles``): Processing loads result layers without it, as a single symbol."""
+
+    def postProcessLayer(self, layer: Any, context: QgsProcessingContext,
+                         feedback: QgsProcessingFeedback) -> None:
+        message, ok = layer.loadDefaultStyle()
+        if not ok:
+            feedback.pushInfo(f"geocheck: {layer.name()} keeps QGIS's default style: {message}")
+        layer.triggerRepaint()
+
+
+STORED_STYLE = StoredStyle()
+"""The one post-processor (QGIS keeps only a pointer to it, so it lives as long as the
+module)."""
+
+
+def load_on_completion(context: QgsProcessingContext, uri: str, name: str, output: str) -> None:
+    """Have Processing load ``uri`` as layer ``name`` when the algorithm ends, with the style
+    stored beside it."""
+    details = QgsProcessingContext.LayerDetails(name, context.project(), output)
+    details.setPostProcessor(STORED_STYLE)
+    context.addLayerToLoadOnCompletion(uri, details)
+
+
 def python_executable() -> str:
-    """The Python interpreter QGIS embeds, as a program to run (inside the QGIS application
-    ``sys.executable`` is QGIS itself)."""
-    exe = Path(sys.executable)
-    if exe.name.lower().startswith("python"):
-        return str(exe)
-    for folder in {Path(sys.prefix), Path(sys.exec_prefix)}:
-        for candidate in (folder / "bin" / "python3", folder / "python.exe",
-                          folder / "python3.exe"):
-            if candidate.is_file():
-                return str(candidate)
+    """The Python interpreter QGIS embeds, as a program to run: the one in ``sys.prefix``
+    (inside the QGIS application ``sys.executable`` is whatever ``python3`` comes first on
+    PATH, which may be another Python altogether)."""
+    for candidate in (Path(sys.prefix) / "bin" / "python3", Path(sys.prefix) / "python.exe",
+                      Path(sys.prefix) / "python3.exe"):
+        if candidate.is_file():
+            return str(candidate)
     raise QgsProcessingException(f"geocheck: cannot find the Python interpreter of QGIS "
                                  f"(looked in {sys.prefix})")
 

@@ -14,7 +14,7 @@ from qgis.core import (
     QgsProcessingParameterNumber,
 )
 
-from .common import run_worker
+from .common import load_on_completion, run_worker
 
 INPUT, HOUSEHOLDS, FLOOR_AREA, OUTPUT = "INPUT", "HOUSEHOLDS", "FLOOR_AREA", "OUTPUT"
 
@@ -63,7 +63,6 @@ class ImportOsmAlgorithm(QgsProcessingAlgorithm):
         for line in done["summary"].splitlines():
             feedback.pushInfo(line)
         for role in done["roles"]:
-            context.addLayerToLoadOnCompletion(
-                f"{done['path']}|layername={role}",
-                QgsProcessingContext.LayerDetails(f"osm {role}", context.project(), OUTPUT))
+            load_on_completion(context, f"{done['path']}|layername={role}", f"osm {role}",
+                               OUTPUT)
         return {OUTPUT: done["path"]}

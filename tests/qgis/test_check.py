@@ -72,12 +72,25 @@ def cli_out(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def qgis_run(tmp_path_factory) -> tuple[dict, Log, Path]:
+    """The check run as the Processing dialog runs it: the algorithm, then Processing's own
+    loading of its result layers into the project."""
     import processing
+    from processing.gui.Postprocessing import handleAlgorithmResults
+    from qgis.core import QgsApplication, QgsProcessingContext
 
     out = tmp_path_factory.mktemp("qgis") / "out"
     log = Log()
     params = {**sample_layers(), "ATTRIBUTES": str(SHEET), "OUTPUT_FOLDER": str(out)}
-    return processing.run("geocheck:check", params, feedback=log), log, out
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    result = processing.run("geocheck:check", params, feedback=log, context=context)
+    alg = QgsApplication.processingRegistry().algorithmById("geocheck:check")
+    assert handleAlgorithmResults(alg, context, log)
+    CONTEXTS.append(context)  # deleting it before the session ends crashed QGIS 3.22 here
+    return result, log, out
+
+
+CONTEXTS: list = []
 
 
 def test_the_provider_offers_the_algorithms_and_parameters(qgis_app) -> None:
@@ -117,13 +130,15 @@ def test_same_findings_as_the_command_line(cli_out, qgis_run) -> None:
 def test_the_estates_come_back_styled(qgis_run) -> None:
     result, _, out = qgis_run
     assert result["RESULTS"] == f"{out / 'results.gpkg'}|layername=estates"
-    layer = QgsVectorLayer(result["RESULTS"], "estates", "ogr")
+    [layer] = QgsProject.instance().mapLayersByName("geocheck estates")  # as Processing loaded it
     assert layer.isValid() and layer.featureCount() == 12
+    assert layer.source() == result["RESULTS"]
     renderer = layer.renderer()
     assert renderer.type() == "categorizedSymbol"  # the stored style, not a single symbol
     assert renderer.classAttribute() == "overall"
     assert {c.value() for c in renderer.categories()} >= {"pass", "fail"}
-    findings = QgsVectorLayer(result["FINDINGS"], "findings", "ogr")
+    assert layer.labelsEnabled()
+    [findings] = QgsProject.instance().mapLayersByName("geocheck findings")
     assert findings.isValid() and findings.featureCount() == 12 * 98
 
 
