@@ -60,16 +60,18 @@ class StoredStyle(QgsProcessingLayerPostProcessorInterface):
         layer.triggerRepaint()
 
 
-STORED_STYLE = StoredStyle()
-"""The one post-processor (QGIS keeps only a pointer to it, so it lives as long as the
-module)."""
+POST_PROCESSORS: list[StoredStyle] = []
+"""Every post-processor handed to QGIS: the context that loads the layer deletes the C++ side
+when it is done (so each layer gets its own), and the Python side must live at least as long
+(a few bytes a layer)."""
 
 
 def load_on_completion(context: QgsProcessingContext, uri: str, name: str, output: str) -> None:
     """Have Processing load ``uri`` as layer ``name`` when the algorithm ends, with the style
     stored beside it."""
     details = QgsProcessingContext.LayerDetails(name, context.project(), output)
-    details.setPostProcessor(STORED_STYLE)
+    POST_PROCESSORS.append(StoredStyle())
+    details.setPostProcessor(POST_PROCESSORS[-1])
     context.addLayerToLoadOnCompletion(uri, details)
 
 

@@ -86,11 +86,7 @@ def qgis_run(tmp_path_factory) -> tuple[dict, Log, Path]:
     result = processing.run("geocheck:check", params, feedback=log, context=context)
     alg = QgsApplication.processingRegistry().algorithmById("geocheck:check")
     assert handleAlgorithmResults(alg, context, log)
-    CONTEXTS.append(context)  # deleting it before the session ends crashed QGIS 3.22 here
     return result, log, out
-
-
-CONTEXTS: list = []
 
 
 def test_the_provider_offers_the_algorithms_and_parameters(qgis_app) -> None:
