@@ -105,7 +105,8 @@ def run_worker(spec: Mapping[str, Any], feedback: QgsProcessingFeedback, *,
     cmd = [python_executable(), "-m", "geocheck.qgis.worker", json.dumps(dict(spec))]
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env,
-                                encoding="utf-8", errors="replace")
+                                encoding="utf-8", errors="replace",
+                                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         lines: queue.Queue[str | None] = queue.Queue()
         pump = threading.Thread(target=_pump, args=(proc, lines), daemon=True)
         pump.start()
