@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import statistics
 import subprocess
 import sys
@@ -212,8 +213,10 @@ def without_paths(city: Path) -> Path:
     return out
 
 
-def whole_runs(city: Path, out: Path, repeat: int, target: float) -> int:
-    """Time ``geocheck check`` straight (no paths), radius (paths) and walk; print the ratios."""
+def whole_runs(city: Path, out: Path, repeat: int, target: float,
+               check_args: list[str] | None = None) -> int:
+    """Time ``geocheck check`` straight (no paths), radius (paths) and walk, each with
+    ``check_args`` added; print the ratios."""
     from run import FORMATS, lean_pack, run_once
 
     pack = lean_pack(out)
@@ -229,7 +232,8 @@ def whole_runs(city: Path, out: Path, repeat: int, target: float) -> int:
             log = out / f"whole_{name}_logs"
             log.mkdir(parents=True, exist_ok=True)
             cmd = [sys.executable, "-m", "geocheck", "check", str(src), "--pack", str(pack),
-                   "--format", FORMATS, "-o", str(out / f"whole_{name}"), "-q", *extra]
+                   "--format", FORMATS, "-o", str(out / f"whole_{name}"), "-q", *extra,
+                   *(check_args or [])]
             seconds, peak, code, stderr = run_once(cmd, log)
             if code not in (0, 1):
                 r.error = f"exit code {code}\n{stderr.strip()}"
@@ -305,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", type=float, default=TARGET_RATIO, help="max time ratio (2)")
     ap.add_argument("--whole", action="store_true",
                     help="also time the whole `geocheck check`: straight, radius and walk")
+    ap.add_argument("--check-args", default="",
+                    help="more arguments of the whole runs, e.g. '--proposals 0'")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
@@ -329,7 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         if sizes and status != 2:
             memory_table(sizes, args.seed, args.limit, tools, args.cache, out)
         if args.whole:
-            status = max(status, whole_runs(city, out, args.repeat, args.target))
+            status = max(status, whole_runs(city, out, args.repeat, args.target,
+                                            shlex.split(args.check_args)))
         if args.keep:
             print(f"outputs kept in {out}")
     return status

@@ -32,6 +32,7 @@ from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
+from .views.qgis_plugin import write_plugin
 from .views.summary import summarise
 from .views.template import write_template
 from .views.webmap import TIANDITU_KEY_ENV, tianditu
@@ -136,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     psub.add_parser("list", help="list the shipped packs")
     show = psub.add_parser("show", help="show a pack's rules and citations")
     show.add_argument("pack", help="pack id or .toml file")
+    plug = sub.add_parser("qgis-plugin", help="write the QGIS plugin (a folder and a .zip for "
+                          "QGIS's Install from ZIP); it needs geocheck in QGIS's Python")
+    plug.add_argument("-o", "--output", required=True, help="folder to write the plugin into")
     info = sub.add_parser("info", help="list the layers of a file: role, geometry, CRS, count")
     info.add_argument("input")
     _import_parser(sub)
@@ -354,6 +358,14 @@ def _cmd_packs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_qgis_plugin(args: argparse.Namespace) -> int:
+    folder, archive = write_plugin(args.output)
+    _say(f"wrote {folder}/ and {archive}: in QGIS, Plugins > Manage and Install Plugins > "
+         "Install from ZIP; the plugin needs geocheck installed in QGIS's Python (README: "
+         "'geocheck in QGIS')")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     path = check_local_file(args.input)
     if path.suffix.lower() in (".dxf", ".dwg"):
@@ -379,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     commands = {"check": _cmd_check, "packs": _cmd_packs, "info": _cmd_info,
                 "import": _cmd_import, "template": _cmd_template, "diff": _cmd_diff,
-                "review": _cmd_review}
+                "review": _cmd_review, "qgis-plugin": _cmd_qgis_plugin}
     try:
         return commands[args.command](args)
     except GeocheckError as exc:
