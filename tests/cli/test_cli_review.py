@@ -61,6 +61,8 @@ def test_v1_opinion_lists_its_failures(reviews) -> None:
     sha = hashlib.sha256((PLANS / "site_plan_v1.dxf").read_bytes()).hexdigest()
     assert sha in text  # the plan identified by its SHA-256
     assert "polygon with no area" in text  # the rejected 绿地 outline, in the conformity part
+    assert "site_plan_v1.dxf" in text and str(PLANS) not in text  # files named, folders not
+    assert str(PLANS) not in (v1 / "opinion.html").read_text(encoding="utf-8")
     assert "审查人" in text and "日期" in text
     assert "五、与上一版方案对比" not in text
     assert len(docx.Document(str(v1 / "opinion.docx")).inline_shapes) == 1  # one figure

@@ -14,6 +14,7 @@ and the date. All text from the input is escaped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -122,8 +123,13 @@ def build_opinion(result: Result, info: PlanInfo, changes: pd.DataFrame | None =
              for k, (r, m) in enumerate(zip(fails.itertuples(), remedy, strict=True), start=1)]
     lacking = f[f["status"] == NO_DATA]
     no_data = [f"{r.title_zh}（{r.rule_id}）：{r.evidence}" for r in lacking.itertuples()]
-    return Opinion(info, layers, list(led.notes), rejects, ind, items, no_data, changes,
-                   figures or {})
+    notes = [_ABSOLUTE_PATH.sub(r"\1", n) for n in led.notes]
+    return Opinion(info, layers, notes, rejects, ind, items, no_data, changes, figures or {})
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![^\s(])(?:[A-Za-z]:)?[/\\](?:[^\s()/\\]+[/\\])*([^\s()/\\]+)")
+"""An absolute file path in a note (POSIX or Windows): the opinion names the file only (the
+reviewer's folders are nobody else's business; the files and their SHA-256 are listed)."""
 
 
 def change_lists(changes: pd.DataFrame) -> dict[str, pd.DataFrame]:
