@@ -28,8 +28,11 @@ from .packs.model import Pack, Rule
 from .records import attribute_values
 from .scores import scores_table
 
-PROPOSALS_NOTE = "proposed sites in proposals.gpkg"
-"""Where the garbage remedies point: the set-cover proposals of :mod:`geocheck.rules.proposals`."""
+PROPOSALS_NOTE = ("see proposals.gpkg{layer} (sites for the estates the run proposes for: at most "
+                  "--proposals, the worst first; the summary names the others)")
+"""Where the garbage remedies point: the set-cover proposals of :mod:`geocheck.rules.proposals`,
+which a run makes for a limited number of estates (:data:`~geocheck.rules.proposals.PROPOSE_MAX`
+by default), so the remedy says so rather than promise sites for every one."""
 LISTED = 5
 """At most this many buildings or points are named in one remedy (the count is always given)."""
 
@@ -112,7 +115,7 @@ def buildings_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray
     worst = rows.groupby("e")["d"].max()
     k = rows.groupby("e").size()
     where = " on foot" if walked is not None else ""
-    note = "" if walked is not None else f"; {PROPOSALS_NOTE}"
+    note = "" if walked is not None else "; " + PROPOSALS_NOTE.format(layer="")
     e, w = named.index.to_numpy(), worst.to_numpy()
     beyond = [f"farthest {b} beyond" if np.isfinite(x) else "some not reached within the "
               "search" for x, b in zip(w, _beyond(w, limit), strict=True)]
@@ -152,7 +155,8 @@ def setback_from_buildings(ctx: Context, rule: Rule, t: pd.DataFrame,
     k = rows.groupby("e").size()
     idx = named.index.to_numpy()
     out[idx] = [f"{ROLES[role].label_en} closer than {plain(limit)} m: {c} ({txt}); move each at "
-                f"least {plain(limit)} m from every building; {PROPOSALS_NOTE} (points_to_move)"
+                f"least {plain(limit)} m from every building; "
+                + PROPOSALS_NOTE.format(layer=", layer points_to_move")
                 for c, txt in zip(k.to_numpy(), named.to_numpy(), strict=True)]
     return out
 

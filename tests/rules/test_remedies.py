@@ -109,7 +109,8 @@ def test_garbage_radius_names_the_buildings_not_served(guangxi) -> None:
     text = remedy(guangxi, "GX-06-garbage-radius")
     assert text.startswith("1 of 2 residential buildings beyond 70 m (farthest 50.0 m beyond; "
                            "b2 120.0 m)")
-    assert text.endswith("proposed sites in proposals.gpkg")
+    assert text.endswith("; see proposals.gpkg (sites for the estates the run proposes for: at "
+                         "most --proposals, the worst first; the summary names the others)")
 
 
 def test_garbage_setback_names_the_points_too_close(guangxi) -> None:
