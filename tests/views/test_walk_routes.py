@@ -236,6 +236,16 @@ def test_a_city_sized_band_is_drawn_on_the_grid_cells_along_its_paths() -> None:
     assert not cover.intersects(shapely.Point(50, 10 + 84))
 
 
+def test_a_band_too_wide_for_a_raster_is_merged_from_exact_cells(monkeypatch) -> None:
+    """Beyond RASTER_CELLS the same cells are merged as column strips: the segment of the
+    worked case above gives the whole box (-25, -25)-(150, 50), corners not cut."""
+    from geocheck.rules import catchments
+
+    monkeypatch.setattr(catchments, "RASTER_CELLS", 10)
+    cover = catchments.grid_cover(np.array([[[0.0, 10.0], [100.0, 10.0]]]), 25.0)
+    assert cover.equals(shapely.box(-25, -25, 150, 50))
+
+
 def test_the_grid_outline_of_scattered_pieces_covers_every_point_near_them() -> None:
     """A property of grid_cover on 300 random segments: every point 18.7 m from one (sampled
     round each end and along it) is covered, and the outline is a valid (multi)polygon whose
