@@ -7,6 +7,8 @@ view of the :class:`~geocheck.rules.result.Result`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from ..core.roles import ROLES
 from ..core.site import Site
 from ..core.units import DISTANCE_DECIMALS, VALUE_DECIMALS
 from .context import EVIDENCE_COLUMNS, ONLY_HELPS, CheckSpec, Context, LayerUse
+from .network import Network
 from .packs.model import Pack, Rule
 from .registry import CHECKS
 from .rejects import Losses, apply_losses, attribute
@@ -74,11 +77,54 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         ambiguous feature could change is no data (see :mod:`geocheck.rules.rejects`); the
         estates each reject bears on are recorded in ``site.ledger.attributed``.
     """
+    est = site.estates
+    losses = Losses.of(site.ledger, est["estate_id"].to_numpy())
+    part = judge_part(site, pack, losses, progress, distance=distance)
+    return finish(site, pack, [part], losses, part.network)
+
+
+@dataclass
+class Part:
+    """What judging one piece of a site gives, before the pieces are put together
+    (:func:`finish`).
+
+    Attributes
+    ----------
+    table : one row per estate x rule, rules in pack order, with ``estate_pos`` (the estate's
+        position in the whole site) instead of its id and name.
+    evidence : evidence geometries, with ``estate_pos`` and ``rule_pos`` (the rule's position
+        in the pack).
+    lost_rows, lost_estates : the pairs of (row of the site's :class:`Losses`, estate position
+        in the whole site) found to bear on each other.
+    network : the walking network built (None without a paths layer, and for a piece sent
+        back from another process).
+    """
+
+    table: pd.DataFrame
+    evidence: pd.DataFrame | None
+    lost_rows: np.ndarray
+    lost_estates: np.ndarray
+    network: Network | None = None
+
+
+def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIET, *,
+               distance: str | None = None, positions: np.ndarray | None = None,
+               keep: np.ndarray | None = None) -> Part:
+    """Judge every estate of ``site`` (the whole site, or a piece of it cut by
+    :mod:`geocheck.rules.partition`) against every rule of ``pack``.
+
+    ``losses`` are the site's lost features with estate positions in ``site``;
+    ``positions`` the position in the whole site of each estate of ``site`` (default: the
+    same); ``keep`` which estates of ``site`` to return findings for (default: all; the others
+    are only there as neighbours of those kept).
+    """
     ctx = Context(site, pack, distance, walk_reach(pack))
     est = site.estates
+    n = len(est)
+    positions = np.arange(n) if positions is None else np.asarray(positions)
+    keep = np.ones(n, bool) if keep is None else np.asarray(keep, bool)
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []
-    losses = Losses.of(site.ledger, est["estate_id"].to_numpy())
     lost_rows, lost_estates = [], []
     for k, rule in enumerate(pack.rules):
         progress.step(k, len(pack.rules))
@@ -89,7 +135,7 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         lost_rows.append(rows)
         lost_estates.append(estates)
         t.insert(0, "rule_id", rule.id)
-        t.insert(0, "estate_pos", np.arange(len(est)))
+        t.insert(0, "estate_pos", np.arange(n))
         t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
         t["title_zh"], t["title_en"], t["citation"] = rule.title_zh, rule.title_en, rule.citation
         note = crs_note + "".join(f"; {role} coordinates converted {conv} on import"
@@ -100,22 +146,58 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
         t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
         t["remedy"] = remedy_of(ctx, rule, t)
-        tables.append(t)
-        evidence.extend(e for e in outcome.evidence if len(e))
-    attribute(site.ledger, losses, np.concatenate(lost_rows), np.concatenate(lost_estates),
-              est["estate_id"].to_numpy())
+        tables.append(t[keep])
+        for e in outcome.evidence:
+            e = e[keep[e["estate_pos"].to_numpy(dtype=int)]] if len(e) else e
+            if len(e):
+                e = e.assign(rule_pos=k)
+                evidence.append(e)
+    rows, estates = np.concatenate(lost_rows), np.concatenate(lost_estates)
     table = pd.concat(tables, ignore_index=True)
+    table["estate_pos"] = positions[table["estate_pos"].to_numpy()]
+    ev = pd.concat(evidence, ignore_index=True) if evidence else None
+    if ev is not None:
+        ev["estate_pos"] = positions[ev["estate_pos"].to_numpy(dtype=int)]
+    network = ctx.network if ctx.layer("paths") is not None else None
+    return Part(table, ev, rows[keep[estates]], positions[estates[keep[estates]]], network)
+
+
+def finish(site: Site, pack: Pack, parts: list[Part], losses: Losses,
+           network: Network | None) -> Result:
+    """Put the judged pieces of ``site`` together into its :class:`Result`: findings in estate
+    order, then rule order (whatever the pieces' order), evidence by rule then estate, and the
+    estates each reject bears on recorded in ``site.ledger.attributed``."""
+    est = site.estates
+    attribute(site.ledger, losses, np.concatenate([p.lost_rows for p in parts]),
+              np.concatenate([p.lost_estates for p in parts]), est["estate_id"].to_numpy())
+    table = pd.concat([p.table for p in parts], ignore_index=True)
     table["estate_id"] = est["estate_id"].to_numpy()[table["estate_pos"]]
     table["estate_name"] = est["name"].to_numpy()[table["estate_pos"]]
     table["pack"] = pack.id
     add_score_remedies(pack, est, table, site.attributes)
     table = table.sort_values(["estate_pos"], kind="stable").reset_index(drop=True)
+    if len(table) != len(est) * len(pack.rules):
+        raise AssertionError(f"judged {len(table)} findings for {len(est)} estates x "
+                             f"{len(pack.rules)} rules")
+    evidence = [p.evidence for p in parts if p.evidence is not None]
     if evidence:
         ev = pd.concat(evidence, ignore_index=True)
+        ev = ev.sort_values(["rule_pos", "estate_pos"], kind="stable").reset_index(drop=True)
     else:
-        ev = gpd.GeoDataFrame(columns=[*EVIDENCE_COLUMNS, "geometry"], geometry="geometry",
-                              crs=site.crs)
+        ev = gpd.GeoDataFrame(columns=[*EVIDENCE_COLUMNS, "rule_pos", "geometry"],
+                              geometry="geometry", crs=site.crs)
     ev["estate_id"] = est["estate_id"].to_numpy()[ev["estate_pos"].astype(int)]
-    ev = gpd.GeoDataFrame(ev.drop(columns="estate_pos"), geometry="geometry", crs=site.crs)
-    network = ctx.network if ctx.layer("paths") is not None else None
-    return Result(site, pack, table[FINDINGS_COLUMNS], ev, network)
+    ev = gpd.GeoDataFrame(ev.drop(columns=["estate_pos", "rule_pos"]), geometry="geometry",
+                          crs=site.crs)
+    return Result(site, pack, encode(table[FINDINGS_COLUMNS]), ev, network)
+
+
+ENCODED = ("pack", "rule_id", "standard_id", "requirement_id", "title_zh", "title_en",
+           "unit", "method", "citation")
+"""Findings columns held as pandas categoricals: the same few texts repeated on every estate
+(a citation once per rule, not once per finding), which keeps a province's findings small."""
+
+
+def encode(findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with the :data:`ENCODED` columns dictionary-encoded (values unchanged)."""
+    return findings.astype({c: "category" for c in ENCODED if c in findings.columns})
