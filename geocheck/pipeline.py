@@ -112,6 +112,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
             pack = load_pack(pack if pack is not None else DEFAULT_PACK)
         pack = with_conditions(pack, conditions or [])
         site = normalise(raw, fields=fields, dst_crs=dst_crs)
+        del raw  # a province's raw layers are not kept while it is judged
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
     label = f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"

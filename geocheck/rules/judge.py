@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ..core.progress import QUIET, Progress
 from ..core.roles import ROLES
@@ -146,14 +147,14 @@ def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIE
         walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
         t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
         t["remedy"] = remedy_of(ctx, rule, t)
-        tables.append(t[keep])
+        tables.append(encode(t[keep]))
         for e in outcome.evidence:
             e = e[keep[e["estate_pos"].to_numpy(dtype=int)]] if len(e) else e
             if len(e):
                 e = e.assign(rule_pos=k)
                 evidence.append(e)
     rows, estates = np.concatenate(lost_rows), np.concatenate(lost_estates)
-    table = pd.concat(tables, ignore_index=True)
+    table = concat_encoded(tables)
     table["estate_pos"] = positions[table["estate_pos"].to_numpy()]
     ev = pd.concat(evidence, ignore_index=True) if evidence else None
     if ev is not None:
@@ -170,12 +171,16 @@ def finish(site: Site, pack: Pack, parts: list[Part], losses: Losses,
     est = site.estates
     attribute(site.ledger, losses, np.concatenate([p.lost_rows for p in parts]),
               np.concatenate([p.lost_estates for p in parts]), est["estate_id"].to_numpy())
-    table = pd.concat([p.table for p in parts], ignore_index=True)
-    table["estate_id"] = est["estate_id"].to_numpy()[table["estate_pos"]]
-    table["estate_name"] = est["name"].to_numpy()[table["estate_pos"]]
-    table["pack"] = pack.id
+    table = concat_encoded([p.table for p in parts])
+    for p in parts:
+        p.table = table.iloc[:0]  # the pieces' copies go as soon as they are joined
+    table = table.take(np.argsort(table["estate_pos"].to_numpy(), kind="stable"))
+    table = table.reset_index(drop=True)
+    pos = table["estate_pos"].to_numpy()
+    table["estate_id"] = est["estate_id"].to_numpy()[pos]
+    table["estate_name"] = est["name"].to_numpy()[pos]
+    table["pack"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), [pack.id])
     add_score_remedies(pack, est, table, site.attributes)
-    table = table.sort_values(["estate_pos"], kind="stable").reset_index(drop=True)
     if len(table) != len(est) * len(pack.rules):
         raise AssertionError(f"judged {len(table)} findings for {len(est)} estates x "
                              f"{len(pack.rules)} rules")
@@ -189,7 +194,7 @@ def finish(site: Site, pack: Pack, parts: list[Part], losses: Losses,
     ev["estate_id"] = est["estate_id"].to_numpy()[ev["estate_pos"].astype(int)]
     ev = gpd.GeoDataFrame(ev.drop(columns=["estate_pos", "rule_pos"]), geometry="geometry",
                           crs=site.crs)
-    return Result(site, pack, encode(table[FINDINGS_COLUMNS]), ev, network)
+    return Result(site, pack, table[FINDINGS_COLUMNS], ev, network)
 
 
 ENCODED = ("pack", "rule_id", "standard_id", "requirement_id", "title_zh", "title_en",
@@ -201,3 +206,15 @@ ENCODED = ("pack", "rule_id", "standard_id", "requirement_id", "title_zh", "titl
 def encode(findings: pd.DataFrame) -> pd.DataFrame:
     """``findings`` with the :data:`ENCODED` columns dictionary-encoded (values unchanged)."""
     return findings.astype({c: "category" for c in ENCODED if c in findings.columns})
+
+
+def concat_encoded(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Tables of findings one under the other, the :data:`ENCODED` columns staying encoded
+    (their dictionaries joined)."""
+    if len(tables) == 1:
+        return tables[0].reset_index(drop=True)
+    cols = [c for c in ENCODED if c in tables[0].columns]
+    out = pd.concat([t.drop(columns=cols) for t in tables], ignore_index=True)
+    for c in cols:
+        out[c] = union_categoricals([t[c] for t in tables])
+    return out
