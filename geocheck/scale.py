@@ -24,7 +24,7 @@ from .core.progress import QUIET, Progress
 from .core.site import Site
 from .rules.judge import Part, finish, judge
 from .rules.packs.model import Pack
-from .rules.partition import PIECE_ESTATES, Piece, cut, judge_piece, plan_pieces
+from .rules.partition import PIECE_ESTATES, Piece, cut, judge_piece, near_trees, plan_pieces
 from .rules.rejects import Losses
 from .rules.result import Result
 
@@ -54,15 +54,16 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
         return judge(site, pack, progress, distance=distance)
     pieces = plan_pieces(site, pack, per_piece or PIECE_ESTATES)
     losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
+    trees = near_trees(site)
     if alone:
         parts = []
         for k, piece in enumerate(pieces):
             progress.step(k, len(pieces))
-            piece_site, piece_losses = cut(site, piece, losses)
+            piece_site, piece_losses = cut(site, piece, losses, trees)
             parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
     else:
         with _client(workers, scheduler) as client:
-            parts = _on_cluster(client, site, pack, pieces, losses, distance, progress)
+            parts = _on_cluster(client, site, pack, pieces, losses, trees, distance, progress)
     return finish(site, pack, parts, losses, None)
 
 
@@ -94,7 +95,7 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
 
 
 def _on_cluster(client: Any, site: Site, pack: Pack, pieces: list[Piece], losses: Losses,
-                distance: str | None, progress: Progress) -> list[Part]:
+                trees: dict[str, Any], distance: str | None, progress: Progress) -> list[Part]:
     """Send the pieces to the cluster's workers, a few at a time, and gather their parts."""
     from dask.distributed import as_completed
 
@@ -104,7 +105,7 @@ def _on_cluster(client: Any, site: Site, pack: Pack, pieces: list[Piece], losses
     parts: list[Part] = []
 
     def send(piece: Piece) -> Any:
-        piece_site, piece_losses = cut(site, piece, losses)
+        piece_site, piece_losses = cut(site, piece, losses, trees)
         return client.submit(judge_piece, piece_site, piece_losses, pack_future, piece,
                              distance=distance, pure=False)
 

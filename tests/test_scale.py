@@ -26,7 +26,7 @@ from make_city import make_city, write_city
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("city") / "city.gpkg"
-    write_city(make_city(60, 5), path)
+    write_city(make_city(30, 5), path)
     return path
 
 
@@ -72,7 +72,7 @@ def test_a_scheduler_and_two_workers_give_the_findings_of_one_process(city: Path
     from distributed import Client
 
     one = check(city, per_piece=None).findings.to_csv(index=False)
-    spread = check(city, per_piece=10, scheduler=scheduler)
+    spread = check(city, per_piece=6, scheduler=scheduler)
     assert spread.findings.to_csv(index=False) == one
     with Client(scheduler) as client:  # both workers judged pieces
         done = client.run(lambda dask_worker: dask_worker.state.executed_count)
@@ -90,7 +90,7 @@ def test_workers_on_the_command_line_give_the_findings_of_one_process(city: Path
         assert "Traceback" not in proc.stderr
         return (out / "findings.csv").read_bytes()
 
-    assert run("--workers", "2", "--piece", "10") == run("--piece", "all")
+    assert run("--workers", "2", "--piece", "6") == run("--piece", "all")
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(city: Path) -> None:

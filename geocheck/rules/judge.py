@@ -135,10 +135,8 @@ def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIE
         t, rows, estates = apply_losses(losses, ctx, uses, outcome.table)
         lost_rows.append(rows)
         lost_estates.append(estates)
-        t.insert(0, "rule_id", rule.id)
+        t.insert(0, "rule_pos", np.int16(k))
         t.insert(0, "estate_pos", np.arange(n))
-        t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
-        t["title_zh"], t["title_en"], t["citation"] = rule.title_zh, rule.title_en, rule.citation
         note = crs_note + "".join(f"; {role} coordinates converted {conv} on import"
                                   for role, conv in site.conversions.items()
                                   if role in roles_of(rule))
@@ -147,14 +145,14 @@ def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIE
         walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
         t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
         t["remedy"] = remedy_of(ctx, rule, t)
-        tables.append(encode(t[keep]))
+        tables.append(t[keep])
         for e in outcome.evidence:
             e = e[keep[e["estate_pos"].to_numpy(dtype=int)]] if len(e) else e
             if len(e):
                 e = e.assign(rule_pos=k)
                 evidence.append(e)
     rows, estates = np.concatenate(lost_rows), np.concatenate(lost_estates)
-    table = concat_encoded(tables)
+    table = with_rule_texts(pd.concat(tables, ignore_index=True), pack)
     table["estate_pos"] = positions[table["estate_pos"].to_numpy()]
     ev = pd.concat(evidence, ignore_index=True) if evidence else None
     if ev is not None:
@@ -203,9 +201,24 @@ ENCODED = ("pack", "rule_id", "standard_id", "requirement_id", "title_zh", "titl
 (a citation once per rule, not once per finding), which keeps a province's findings small."""
 
 
-def encode(findings: pd.DataFrame) -> pd.DataFrame:
-    """``findings`` with the :data:`ENCODED` columns dictionary-encoded (values unchanged)."""
-    return findings.astype({c: "category" for c in ENCODED if c in findings.columns})
+RULE_TEXTS = {"rule_id": "id", "standard_id": "standard", "requirement_id": "requirement",
+              "title_zh": "title_zh", "title_en": "title_en", "citation": "citation"}
+"""Findings columns that are a text of the rule (column -> attribute of the rule)."""
+
+
+def with_rule_texts(table: pd.DataFrame, pack: Pack) -> pd.DataFrame:
+    """A piece's findings with the rule's texts added from ``rule_pos`` and the
+    :data:`ENCODED` columns dictionary-encoded (one dictionary per piece, joined by
+    :func:`concat_encoded`)."""
+    rule_pos = table["rule_pos"].to_numpy()
+    for column, attr in RULE_TEXTS.items():
+        codes, texts = pd.factorize(pd.Series([getattr(r, attr) for r in pack.rules],
+                                              dtype=object))
+        table[column] = pd.Categorical.from_codes(codes[rule_pos], texts)
+    for column in ("unit", "method"):
+        codes, texts = pd.factorize(table[column])
+        table[column] = pd.Categorical.from_codes(codes, texts)
+    return table
 
 
 def concat_encoded(tables: list[pd.DataFrame]) -> pd.DataFrame:

@@ -128,9 +128,18 @@ def _grow(bounds: np.ndarray, rows: np.ndarray, by: float) -> tuple[float, float
             float(b[:, 2].max() + by), float(b[:, 3].max() + by))
 
 
-def cut(site: Site, piece: Piece, losses: Losses) -> tuple[Site, Losses]:
+def near_trees(site: Site) -> dict[str, shapely.STRtree]:
+    """Spatial indexes of the site's :data:`NEAR_LAYERS`, built once for every :func:`cut`."""
+    return {role: shapely.STRtree(gdf.geometry.to_numpy()) for role, gdf in site.layers.items()
+            if role in NEAR_LAYERS}
+
+
+def cut(site: Site, piece: Piece, losses: Losses,
+        trees: dict[str, shapely.STRtree] | None = None) -> tuple[Site, Losses]:
     """The site of one piece (its member estates, the near layers within its box, every other
-    layer whole) and ``losses`` (the whole site's) with the piece's estate positions."""
+    layer whole) and ``losses`` (the whole site's) with the piece's estate positions.
+    ``trees``: :func:`near_trees` of the site (built here when not given)."""
+    trees = near_trees(site) if trees is None else trees
     n = len(site.estates)
     local = np.full(n, -1, dtype=np.int64)
     local[piece.members] = np.arange(len(piece.members))
@@ -139,7 +148,7 @@ def cut(site: Site, piece: Piece, losses: Losses) -> tuple[Site, Losses]:
     layers = {}
     for role, gdf in site.layers.items():
         if role in NEAR_LAYERS:
-            rows = np.sort(shapely.STRtree(gdf.geometry.to_numpy()).query(area))
+            rows = np.sort(trees[role].query(area))
             if "estate_pos" in gdf.columns:  # and every feature of a member estate
                 own = np.flatnonzero(local[gdf["estate_pos"].to_numpy()] >= 0) \
                     if n else np.empty(0, np.int64)

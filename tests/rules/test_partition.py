@@ -1,7 +1,7 @@
 """A site judged in spatial pieces gives the same findings as in one piece, byte for byte.
 
 The city is bench/make_city.py's (estates on a grid with streets, paths with a flyover and a
-river, facilities planted patchily); cut into pieces of 12 estates, most estates lie on a piece
+river, facilities planted patchily); cut into pieces of 8 estates, most estates lie on a piece
 border, and walks, garbage setbacks and rejects cross those borders.
 """
 
@@ -30,13 +30,13 @@ from geocheck.scale import judge_in_pieces
 sys.path.insert(0, str(ROOT / "bench"))
 from make_city import make_city, write_city
 
-PER_PIECE = 12
+PER_PIECE = 8
 
 
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("city") / "city.gpkg"
-    write_city(make_city(90, 3), path)
+    write_city(make_city(42, 3), path)
     return path
 
 
@@ -73,7 +73,7 @@ def test_pieces_give_the_findings_of_one_piece_byte_for_byte(city: Path, distanc
     attributed = dict(site.ledger.attributed)
     site = _site(city)
     pieces = judge_in_pieces(site, pack, distance=distance, per_piece=PER_PIECE)
-    assert len(whole.findings) == 90 * len(pack.rules)
+    assert len(whole.findings) == 42 * len(pack.rules)
     assert (whole.findings["status"] == "fail").sum() > 0
     assert _csv(pieces) == _csv(whole)
     assert dict(site.ledger.attributed) == attributed
