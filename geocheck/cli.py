@@ -30,6 +30,7 @@ from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
 from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
+from .rules.partition import PIECE_ESTATES
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
 from .views.qgis_plugin import write_plugin
@@ -69,6 +70,17 @@ def _report_maps(text: str) -> int | None:
         value = -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of estates (or 'all')")
+    return value
+
+
+def _positive(text: str) -> int:
+    """``--workers``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers (1 or more)")
     return value
 
 
@@ -118,6 +130,16 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"propose garbage points for at most N estates failing the garbage "
                         f"rules, most buildings uncovered first (default: {PROPOSE_MAX}; "
                         f"'all': every one; 0: none)")
+    c.add_argument("--piece", metavar="N", type=_report_maps, default=PIECE_ESTATES,
+                   help=f"judge in spatial pieces of about N estates, one at a time, to bound "
+                        f"memory (default: {PIECE_ESTATES}; 'all': one piece); the findings "
+                        f"are the same")
+    c.add_argument("--workers", metavar="N", type=_positive,
+                   help="judge the pieces on a local Dask cluster of N worker processes "
+                        "(needs geocheck[dask])")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="judge the pieces on a running Dask cluster, e.g. tcp://10.0.0.5:8786 "
+                        "(its workers need the same geocheck installed)")
     c.add_argument("--offline", action="store_true",
                    help="make map.html work with no internet: Leaflet inlined, blank basemap "
                         "first (tiles still need the internet)")
@@ -298,7 +320,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         tianditu(tianditu_key)  # a malformed key is refused before a long run
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
-                   distance=args.distance, conditions=args.conditions, progress=progress)
+                   distance=args.distance, conditions=args.conditions,
+                   per_piece=args.piece or None, workers=args.workers,
+                   scheduler=args.scheduler, progress=progress)
     result.proposals_max = args.proposals
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
@@ -306,7 +330,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     options = {"input": args.input, "pack": args.pack, "field": args.field,
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
                "distance": args.distance, "conditions": args.conditions,
-               "proposals": args.proposals}
+               "proposals": args.proposals, "piece": args.piece, "workers": args.workers,
+               "scheduler": args.scheduler}
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,

@@ -29,10 +29,11 @@ from .inputs.project import parse_project, read_project
 from .inputs.read import read_layers
 from .outdir import MANIFEST, Staging, input_files, refuse_unsafe, run_manifest
 from .rules.conditions import with_conditions
-from .rules.judge import judge
 from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
+from .rules.partition import PIECE_ESTATES
 from .rules.result import Result
+from .scale import judge_in_pieces
 from .views.charts import progress_chart_png
 from .views.excel import plan_sheets, write_xlsx
 from .views.qgis_styles import write_layer_styles
@@ -49,7 +50,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           dst_crs: CRS | str | int | None = None,
           attributes: str | Path | None = None, sheet: str | None = None,
           distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
-          progress: Progress = QUIET) -> Result:
+          per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
+          scheduler: str | None = None, progress: Progress = QUIET) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -74,6 +76,11 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         ``.xlsx``, ``.toml``: see :mod:`geocheck.inputs.conditions`) or parsed conditions;
         default: the project file's ``[conditions]``, else none. Each is judged as a rule
         ``COND-*`` added to the pack (:mod:`geocheck.rules.conditions`).
+    per_piece : judge in spatial pieces of about this many estates, one piece at a time
+        (:mod:`geocheck.rules.partition`; the findings are the same); None: in one piece.
+    workers : judge the pieces on a local Dask cluster of this many worker processes.
+    scheduler : judge the pieces on the running Dask cluster at this address
+        (``tcp://host:8786``); see :mod:`geocheck.scale`.
     progress : where to report the stages of a long run (default: nowhere).
 
     Returns
@@ -105,10 +112,15 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
             pack = load_pack(pack if pack is not None else DEFAULT_PACK)
         pack = with_conditions(pack, conditions or [])
         site = normalise(raw, fields=fields, dst_crs=dst_crs)
+        del raw  # a province's raw layers are not kept while it is judged
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
-    with progress.stage(f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"):
-        return judge(site, pack, progress, distance=distance)
+    label = f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"
+    if workers is not None or scheduler is not None:
+        label += f" on Dask ({scheduler or f'{workers} local workers'})"
+    with progress.stage(label):
+        return judge_in_pieces(site, pack, distance=distance, per_piece=per_piece,
+                               workers=workers, scheduler=scheduler, progress=progress)
 
 
 FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")

@@ -7,15 +7,19 @@ view of the :class:`~geocheck.rules.result.Result`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ..core.progress import QUIET, Progress
 from ..core.roles import ROLES
 from ..core.site import Site
 from ..core.units import DISTANCE_DECIMALS, VALUE_DECIMALS
 from .context import EVIDENCE_COLUMNS, ONLY_HELPS, CheckSpec, Context, LayerUse
+from .network import Network
 from .packs.model import Pack, Rule
 from .registry import CHECKS
 from .rejects import Losses, apply_losses, attribute
@@ -74,11 +78,54 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         ambiguous feature could change is no data (see :mod:`geocheck.rules.rejects`); the
         estates each reject bears on are recorded in ``site.ledger.attributed``.
     """
+    est = site.estates
+    losses = Losses.of(site.ledger, est["estate_id"].to_numpy())
+    part = judge_part(site, pack, losses, progress, distance=distance)
+    return finish(site, pack, [part], losses, part.network)
+
+
+@dataclass
+class Part:
+    """What judging one piece of a site gives, before the pieces are put together
+    (:func:`finish`).
+
+    Attributes
+    ----------
+    table : one row per estate x rule, rules in pack order, with ``estate_pos`` (the estate's
+        position in the whole site) instead of its id and name.
+    evidence : evidence geometries, with ``estate_pos`` and ``rule_pos`` (the rule's position
+        in the pack).
+    lost_rows, lost_estates : the pairs of (row of the site's :class:`Losses`, estate position
+        in the whole site) found to bear on each other.
+    network : the walking network built (None without a paths layer, and for a piece sent
+        back from another process).
+    """
+
+    table: pd.DataFrame
+    evidence: pd.DataFrame | None
+    lost_rows: np.ndarray
+    lost_estates: np.ndarray
+    network: Network | None = None
+
+
+def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIET, *,
+               distance: str | None = None, positions: np.ndarray | None = None,
+               keep: np.ndarray | None = None) -> Part:
+    """Judge every estate of ``site`` (the whole site, or a piece of it cut by
+    :mod:`geocheck.rules.partition`) against every rule of ``pack``.
+
+    ``losses`` are the site's lost features with estate positions in ``site``;
+    ``positions`` the position in the whole site of each estate of ``site`` (default: the
+    same); ``keep`` which estates of ``site`` to return findings for (default: all; the others
+    are only there as neighbours of those kept).
+    """
     ctx = Context(site, pack, distance, walk_reach(pack))
     est = site.estates
+    n = len(est)
+    positions = np.arange(n) if positions is None else np.asarray(positions)
+    keep = np.ones(n, bool) if keep is None else np.asarray(keep, bool)
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []
-    losses = Losses.of(site.ledger, est["estate_id"].to_numpy())
     lost_rows, lost_estates = [], []
     for k, rule in enumerate(pack.rules):
         progress.step(k, len(pack.rules))
@@ -88,10 +135,8 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         t, rows, estates = apply_losses(losses, ctx, uses, outcome.table)
         lost_rows.append(rows)
         lost_estates.append(estates)
-        t.insert(0, "rule_id", rule.id)
-        t.insert(0, "estate_pos", np.arange(len(est)))
-        t["standard_id"], t["requirement_id"] = rule.standard, rule.requirement
-        t["title_zh"], t["title_en"], t["citation"] = rule.title_zh, rule.title_en, rule.citation
+        t.insert(0, "rule_pos", np.int16(k))
+        t.insert(0, "estate_pos", np.arange(n))
         note = crs_note + "".join(f"; {role} coordinates converted {conv} on import"
                                   for role, conv in site.conversions.items()
                                   if role in roles_of(rule))
@@ -100,22 +145,89 @@ def judge(site: Site, pack: Pack, progress: Progress = QUIET, *,
         walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
         t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
         t["remedy"] = remedy_of(ctx, rule, t)
-        tables.append(t)
-        evidence.extend(e for e in outcome.evidence if len(e))
-    attribute(site.ledger, losses, np.concatenate(lost_rows), np.concatenate(lost_estates),
-              est["estate_id"].to_numpy())
-    table = pd.concat(tables, ignore_index=True)
-    table["estate_id"] = est["estate_id"].to_numpy()[table["estate_pos"]]
-    table["estate_name"] = est["name"].to_numpy()[table["estate_pos"]]
-    table["pack"] = pack.id
+        tables.append(t[keep])
+        for e in outcome.evidence:
+            e = e[keep[e["estate_pos"].to_numpy(dtype=int)]] if len(e) else e
+            if len(e):
+                e = e.assign(rule_pos=k)
+                evidence.append(e)
+    rows, estates = np.concatenate(lost_rows), np.concatenate(lost_estates)
+    table = with_rule_texts(pd.concat(tables, ignore_index=True), pack)
+    table["estate_pos"] = positions[table["estate_pos"].to_numpy()]
+    ev = pd.concat(evidence, ignore_index=True) if evidence else None
+    if ev is not None:
+        ev["estate_pos"] = positions[ev["estate_pos"].to_numpy(dtype=int)]
+    network = ctx.network if ctx.layer("paths") is not None else None
+    return Part(table, ev, rows[keep[estates]], positions[estates[keep[estates]]], network)
+
+
+def finish(site: Site, pack: Pack, parts: list[Part], losses: Losses,
+           network: Network | None) -> Result:
+    """Put the judged pieces of ``site`` together into its :class:`Result`: findings in estate
+    order, then rule order (whatever the pieces' order), evidence by rule then estate, and the
+    estates each reject bears on recorded in ``site.ledger.attributed``."""
+    est = site.estates
+    attribute(site.ledger, losses, np.concatenate([p.lost_rows for p in parts]),
+              np.concatenate([p.lost_estates for p in parts]), est["estate_id"].to_numpy())
+    table = concat_encoded([p.table for p in parts])
+    for p in parts:
+        p.table = table.iloc[:0]  # the pieces' copies go as soon as they are joined
+    table = table.take(np.argsort(table["estate_pos"].to_numpy(), kind="stable"))
+    table = table.reset_index(drop=True)
+    pos = table["estate_pos"].to_numpy()
+    table["estate_id"] = est["estate_id"].to_numpy()[pos]
+    table["estate_name"] = est["name"].to_numpy()[pos]
+    table["pack"] = pd.Categorical.from_codes(np.zeros(len(table), np.int8), [pack.id])
     add_score_remedies(pack, est, table, site.attributes)
-    table = table.sort_values(["estate_pos"], kind="stable").reset_index(drop=True)
+    if len(table) != len(est) * len(pack.rules):
+        raise AssertionError(f"judged {len(table)} findings for {len(est)} estates x "
+                             f"{len(pack.rules)} rules")
+    evidence = [p.evidence for p in parts if p.evidence is not None]
     if evidence:
         ev = pd.concat(evidence, ignore_index=True)
+        ev = ev.sort_values(["rule_pos", "estate_pos"], kind="stable").reset_index(drop=True)
     else:
-        ev = gpd.GeoDataFrame(columns=[*EVIDENCE_COLUMNS, "geometry"], geometry="geometry",
-                              crs=site.crs)
+        ev = gpd.GeoDataFrame(columns=[*EVIDENCE_COLUMNS, "rule_pos", "geometry"],
+                              geometry="geometry", crs=site.crs)
     ev["estate_id"] = est["estate_id"].to_numpy()[ev["estate_pos"].astype(int)]
-    ev = gpd.GeoDataFrame(ev.drop(columns="estate_pos"), geometry="geometry", crs=site.crs)
-    network = ctx.network if ctx.layer("paths") is not None else None
+    ev = gpd.GeoDataFrame(ev.drop(columns=["estate_pos", "rule_pos"]), geometry="geometry",
+                          crs=site.crs)
     return Result(site, pack, table[FINDINGS_COLUMNS], ev, network)
+
+
+ENCODED = ("pack", "rule_id", "standard_id", "requirement_id", "title_zh", "title_en",
+           "unit", "method", "citation")
+"""Findings columns held as pandas categoricals: the same few texts repeated on every estate
+(a citation once per rule, not once per finding), which keeps a province's findings small."""
+
+
+RULE_TEXTS = {"rule_id": "id", "standard_id": "standard", "requirement_id": "requirement",
+              "title_zh": "title_zh", "title_en": "title_en", "citation": "citation"}
+"""Findings columns that are a text of the rule (column -> attribute of the rule)."""
+
+
+def with_rule_texts(table: pd.DataFrame, pack: Pack) -> pd.DataFrame:
+    """A piece's findings with the rule's texts added from ``rule_pos`` and the
+    :data:`ENCODED` columns dictionary-encoded (one dictionary per piece, joined by
+    :func:`concat_encoded`)."""
+    rule_pos = table["rule_pos"].to_numpy()
+    for column, attr in RULE_TEXTS.items():
+        codes, texts = pd.factorize(pd.Series([getattr(r, attr) for r in pack.rules],
+                                              dtype=object))
+        table[column] = pd.Categorical.from_codes(codes[rule_pos], texts)
+    for column in ("unit", "method"):
+        codes, texts = pd.factorize(table[column])
+        table[column] = pd.Categorical.from_codes(codes, texts)
+    return table
+
+
+def concat_encoded(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Tables of findings one under the other, the :data:`ENCODED` columns staying encoded
+    (their dictionaries joined)."""
+    if len(tables) == 1:
+        return tables[0].reset_index(drop=True)
+    cols = [c for c in ENCODED if c in tables[0].columns]
+    out = pd.concat([t.drop(columns=cols) for t in tables], ignore_index=True)
+    for c in cols:
+        out[c] = union_categoricals([t[c] for t in tables])
+    return out

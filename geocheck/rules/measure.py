@@ -31,23 +31,34 @@ def query_nearest(tree: shapely.STRtree, geoms: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nearest tree item to each geometry: ``(input index, tree index, distance)``.
 
-    One nearest item per input (ties: the first). Missing or empty inputs get no row. Large
-    inputs are split into chunks queried in parallel threads.
+    One nearest item per input; of items equally near, the first in the tree's input order
+    (so the answer does not hang on how the tree was built, nor on which other items it
+    holds). Missing or empty inputs get no row. Large inputs are split into chunks queried in
+    parallel threads.
     """
     workers = min(os.cpu_count() or 1, 8)
     if len(geoms) < PARALLEL_MIN or workers == 1:
-        (src, dst), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)
-        return src, dst, dist
+        return _first_nearest(tree, geoms)
     bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
 
     def one(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        (src, dst), dist = tree.query_nearest(geoms[bounds[i]:bounds[i + 1]],
-                                              return_distance=True, all_matches=False)
+        src, dst, dist = _first_nearest(tree, geoms[bounds[i]:bounds[i + 1]])
         return src + bounds[i], dst, dist
 
     with ThreadPoolExecutor(workers) as pool:
         parts = list(pool.map(one, range(workers)))
     return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def _first_nearest(tree: shapely.STRtree, geoms: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    (src, dst), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+    if len(src) and (np.diff(src) == 0).any():  # ties: keep the lowest tree index
+        order = np.lexsort((dst, src))
+        src, dst, dist = src[order], dst[order], dist[order]
+        first = np.r_[True, src[1:] != src[:-1]]
+        src, dst, dist = src[first], dst[first], dist[first]
+    return src, dst, dist
 
 
 def query_within(tree: shapely.STRtree, geoms: np.ndarray, distance: np.ndarray | float

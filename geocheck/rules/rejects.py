@@ -35,6 +35,10 @@ from .context import ONLY_HELPS, ONLY_HURTS, ORIGINS, RESIDENTIAL, STRICT, Conte
 
 SEE = "see rejects.csv"
 
+ELSEWHERE = -2
+""":attr:`Losses.owner` of a feature naming an estate that is not in the piece of the site being
+judged (see :mod:`geocheck.rules.partition`): it bears on that estate alone, judged elsewhere."""
+
 RANK = {STRICT: 0, ONLY_HURTS: 1, ONLY_HELPS: 2}
 """Effects in the order they prevail when several bear on one verdict."""
 
@@ -47,7 +51,8 @@ class Losses:
     ----------
     layer, feature_id, text : per lost feature, its layer, id and what happened to it.
     reject : position in the ledger's rejects (-1 for an ambiguous feature, which was judged).
-    owner : position of the estate it names by ``estate_id`` (ambiguous: -1), else -1.
+    owner : position of the estate it names by ``estate_id`` (ambiguous: -1), else -1;
+        :data:`ELSEWHERE` in a piece of a site for an estate outside the piece.
     place : where it lies in the working CRS, or None.
     claimed : per ambiguous feature, the estate positions claiming it (else empty).
     """
@@ -104,8 +109,8 @@ def _pairs(losses: Losses, rows: np.ndarray, use: LayerUse, ctx: Context
         owned = rows[losses.owner[rows] >= 0]
         out_r.append(owned)
         out_e.append(losses.owner[owned])
-        located = located[losses.owner[located] < 0]
-        lost = lost[losses.owner[lost] < 0]
+        located = located[losses.owner[located] == -1]
+        lost = lost[losses.owner[lost] == -1]
         snap = ENTRANCE_SNAP_M if use.role == "entrances" else 0.0
         targets, est_of = ctx.estates.geometry.to_numpy(), np.arange(n)
     else:
@@ -113,7 +118,7 @@ def _pairs(losses: Losses, rows: np.ndarray, use: LayerUse, ctx: Context
         owned = lost[losses.owner[lost] >= 0]  # nowhere to be found, but its estate_id says
         out_r.append(owned)
         out_e.append(losses.owner[owned])
-        lost = lost[losses.owner[lost] < 0]
+        lost = lost[losses.owner[lost] == -1]
         snap = use.reach_m
         targets, est_of = _origins(ctx, use.origin)
     if len(located) and len(targets):

@@ -20,7 +20,7 @@ from .campaign import progress_table
 from .catchments import CATCHMENT_COLUMNS, catchment_bands, walk_catchments
 from .declaration import declaration_table
 from .life_circles import life_circle_table
-from .network import Network
+from .network import Network, build_network
 from .packs.model import Pack
 from .proposals import PROPOSE_MAX, Proposals, propose
 from .scorecard import scorecard_table
@@ -49,7 +49,8 @@ class Result:
     findings : one row per estate x rule, columns :data:`FINDINGS_COLUMNS`.
     evidence : evidence geometries in the working CRS, with ``layer``, ``estate_id``,
         ``rule_id``, ``label``, ``distance_m``, ``decisive``.
-    network : the walking network of the paths layer (None without one).
+    network : the walking network of the paths layer (None without one; built when first
+        needed for a site judged in pieces).
     proposals_max : the most estates garbage points are proposed for (None: every failing
         one; see :func:`geocheck.rules.proposals.propose`).
     """
@@ -105,6 +106,9 @@ class Result:
         bands = catchment_bands(self.pack)
         layers = {role: self.site.layer(role).geometry.to_numpy() for role in bands
                   if self.site.layer(role) is not None}
+        paths = self.site.layer("paths")
+        if self.network is None and paths is not None:  # judged in pieces: built once here
+            self.network = build_network(paths.geometry.to_numpy())
         if self.network is None or not layers:
             return gpd.GeoDataFrame(columns=CATCHMENT_COLUMNS, geometry="geometry",
                                     crs=self.site.crs)

@@ -19,23 +19,53 @@ import pyogrio
 from ..rules.result import Result
 from .text import defuse_formulas
 
+CHUNK_ROWS = 200_000
+"""Rows written at a time to a CSV file or a GeoPackage table: a province's findings are never
+copied whole to be made safe and converted."""
+
 
 def write_csv(df: pd.DataFrame, path: Path) -> Path:
     """Write a table as UTF-8 with a byte-order mark (so Excel reads Chinese text right).
 
-    Written with Arrow's CSV writer (some 30x faster than pandas on a city's findings); a table
-    Arrow cannot convert (mixed types in a column) falls back to pandas.
+    Written with Arrow's CSV writer (some 30x faster than pandas on a city's findings),
+    :data:`CHUNK_ROWS` rows at a time; a table Arrow cannot convert (mixed types in a column)
+    falls back to pandas.
     """
-    safe = defuse_formulas(df)
     try:
-        table = pa.Table.from_pandas(safe, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        safe.to_csv(path, index=False, encoding="utf-8-sig")
-        return path
-    with open(path, "wb") as fh:
-        fh.write(b"\xef\xbb\xbf")
-        pcsv.write_csv(table, fh, pcsv.WriteOptions(quoting_style="needed"))
+        with open(path, "wb") as fh:
+            fh.write(b"\xef\xbb\xbf")
+            writer, schema = None, None
+            for start in range(0, max(len(df), 1), CHUNK_ROWS):
+                table = _arrow(defuse_formulas(df.iloc[start:start + CHUNK_ROWS]))
+                if writer is None:
+                    schema = pa.schema([f.with_type(pa.string()) if f.type == pa.null() else f
+                                        for f in table.schema])
+                    writer = pcsv.CSVWriter(fh, schema,
+                                            write_options=pcsv.WriteOptions(quoting_style="needed"))
+                writer.write_table(table.cast(schema))
+            if writer is not None:
+                writer.close()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        defuse_formulas(df).to_csv(path, index=False, encoding="utf-8-sig")
     return path
+
+
+def _arrow(df: pd.DataFrame) -> pa.Table:
+    """A chunk of a table as Arrow, its dictionary-encoded columns as plain text."""
+    plain = {c: df[c].astype(object) for c in df.columns
+             if isinstance(df[c].dtype, pd.CategoricalDtype)}
+    return pa.Table.from_pandas(df.assign(**plain) if plain else df, preserve_index=False)
+
+
+def write_table_chunks(df: pd.DataFrame, path: Path, layer: str) -> None:
+    """Write a table without geometry into a GeoPackage, :data:`CHUNK_ROWS` rows at a time,
+    its text made formula-safe."""
+    for start in range(0, max(len(df), 1), CHUNK_ROWS):
+        chunk = defuse_formulas(df.iloc[start:start + CHUNK_ROWS])
+        chunk = chunk.assign(**{c: chunk[c].astype(object) for c in chunk.columns
+                                if isinstance(chunk[c].dtype, pd.CategoricalDtype)})
+        pyogrio.write_dataframe(chunk, path, layer=layer, driver="GPKG", use_arrow=True,
+                                append=start > 0)
 
 
 def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
@@ -86,8 +116,7 @@ def write_gpkg(result: Result, path: Path) -> Path:
     if len(catchments):
         pyogrio.write_dataframe(catchments, path, layer="walk_catchments", driver="GPKG",
                                 use_arrow=True)
-    pyogrio.write_dataframe(defuse_formulas(result.findings), path, layer="findings",
-                            driver="GPKG", use_arrow=True)
+    write_table_chunks(result.findings, path, "findings")
     rejects = result.site.ledger.rejects_frame()
     if len(rejects):
         pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG", use_arrow=True)

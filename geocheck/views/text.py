@@ -44,6 +44,20 @@ def defuse_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """
     out = df.copy()
     for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):  # the dictionary, not every row
+            cats = out[col].cat.categories
+            if cats.dtype == object or pd.api.types.is_string_dtype(cats):
+                text = pd.Series(cats, dtype="string")
+                risky = text.str[:1].isin(FORMULA_START).fillna(False).to_numpy(dtype=bool)
+                if risky.any():
+                    fixed = text.where(~risky, "'" + text)
+                    if fixed.is_unique:
+                        out[col] = out[col].cat.rename_categories(list(fixed))
+                    else:
+                        out[col] = out[col].astype(object).where(
+                            ~out[col].astype(object).isin(cats[risky]),
+                            "'" + out[col].astype(object).astype(str))
+            continue
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             text = out[col].astype("string")
             risky = text.str[:1].isin(FORMULA_START).fillna(False).to_numpy(dtype=bool)

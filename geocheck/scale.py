@@ -1,0 +1,125 @@
+"""Judge a site in pieces: one after another in this process, or on a Dask cluster.
+
+The pieces come from :func:`geocheck.rules.partition.plan_pieces`; each is cut from the site
+here (the driver), judged where it is sent (:func:`geocheck.rules.partition.judge_piece` needs
+only its arguments), and the findings come back to be put together in estate order
+(:func:`geocheck.rules.judge.finish`). The findings are identical however the work is spread.
+
+A cluster is dask.distributed's: ``workers`` starts a local one of that many processes (one
+thread each) for the run; ``scheduler`` (``tcp://host:8786``) uses a running one, whose
+workers may be on other machines (each with the same geocheck installed: pieces travel as
+pickles). At most two pieces per worker are cut and in flight at once, so the driver's memory
+stays that of the site plus a few pieces.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .core.errors import GeocheckError
+from .core.progress import QUIET, Progress
+from .core.site import Site
+from .rules.judge import Part, finish, judge
+from .rules.packs.model import Pack
+from .rules.partition import PIECE_ESTATES, Piece, cut, judge_piece, near_trees, plan_pieces
+from .rules.rejects import Losses
+from .rules.result import Result
+
+IN_FLIGHT = 2
+"""Pieces cut and sent per worker at a time."""
+
+
+def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
+                    per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
+                    scheduler: str | None = None, progress: Progress = QUIET) -> Result:
+    """Judge every estate of ``site`` against ``pack``, in pieces of about ``per_piece``
+    estates (None: one piece, as :func:`geocheck.rules.judge.judge`).
+
+    ``workers``: run the pieces on a local Dask cluster of that many processes; ``scheduler``:
+    on the Dask cluster at that address; neither: one after another in this process.
+
+    Raises
+    ------
+    GeocheckError
+        Dask is not installed, the scheduler cannot be reached, or a worker failed (its
+        error named).
+    """
+    if workers is not None and workers < 1:
+        raise GeocheckError(f"--workers must be at least 1, got {workers}")
+    alone = workers is None and scheduler is None
+    if alone and (per_piece is None or len(site.estates) <= per_piece):
+        return judge(site, pack, progress, distance=distance)
+    pieces = plan_pieces(site, pack, per_piece or PIECE_ESTATES)
+    losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
+    trees = near_trees(site)
+    if alone:
+        parts = []
+        for k, piece in enumerate(pieces):
+            progress.step(k, len(pieces))
+            piece_site, piece_losses = cut(site, piece, losses, trees)
+            parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
+    else:
+        with _client(workers, scheduler) as client:
+            parts = _on_cluster(client, site, pack, pieces, losses, trees, distance, progress)
+    return finish(site, pack, parts, losses, None)
+
+
+@contextmanager
+def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise GeocheckError("--workers and --scheduler need Dask: pip install "
+                            "'dask[distributed]' (or geocheck[dask])") from exc
+    for name in ("distributed", "distributed.worker", "distributed.scheduler",
+                 "distributed.nanny", "distributed.core"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise GeocheckError(f"cannot reach the Dask scheduler at {scheduler}: "
+                                f"{exc}") from exc
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+            Client(cluster) as client:
+        yield client
+
+
+def _on_cluster(client: Any, site: Site, pack: Pack, pieces: list[Piece], losses: Losses,
+                trees: dict[str, Any], distance: str | None, progress: Progress) -> list[Part]:
+    """Send the pieces to the cluster's workers, a few at a time, and gather their parts."""
+    from dask.distributed import as_completed
+
+    slots = IN_FLIGHT * max(len(client.scheduler_info().get("workers", {})), 1)
+    [pack_future] = client.scatter([pack], broadcast=True)
+    todo = iter(pieces)
+    parts: list[Part] = []
+
+    def send(piece: Piece) -> Any:
+        piece_site, piece_losses = cut(site, piece, losses, trees)
+        return client.submit(judge_piece, piece_site, piece_losses, pack_future, piece,
+                             distance=distance, pure=False)
+
+    running = as_completed([send(p) for _, p in zip(range(slots), todo, strict=False)])
+    for future in running:
+        try:
+            parts.append(future.result())
+        except GeocheckError:
+            raise
+        except Exception as exc:  # a worker's failure, named
+            raise GeocheckError(f"a Dask worker failed on {future.key}: "
+                                f"{type(exc).__name__}: {exc}") from exc
+        progress.step(len(parts), len(pieces))
+        nxt = next(todo, None)
+        if nxt is not None:
+            running.add(send(nxt))
+    return parts
