@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from .core.database import redact
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -303,7 +304,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
-    options = {"input": args.input, "pack": args.pack, "field": args.field,
+    options = {"input": redact(args.input), "pack": args.pack, "field": args.field,
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
                "distance": args.distance, "conditions": args.conditions,
                "proposals": args.proposals}
