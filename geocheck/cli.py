@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from .core.database import redact
+from .core.database import connect, redact
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -33,6 +33,7 @@ from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
+from .views.database import default_run_id, write_database
 from .views.qgis_plugin import write_plugin
 from .views.summary import summarise
 from .views.template import write_template
@@ -122,6 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--offline", action="store_true",
                    help="make map.html work with no internet: Leaflet inlined, blank basemap "
                         "first (tiles still need the internet)")
+    c.add_argument("--to-db", metavar="URL",
+                   help="also write findings, estates and scorecard into PostGIS tables "
+                        "geocheck_* (postgresql://user@host/db?schema=NAME), replacing the "
+                        "rows of the same run id in one transaction")
+    c.add_argument("--run-id", help="the run id of the rows --to-db writes (default: the "
+                   "input's name and the pack, e.g. nanning_sample.gpkg:guangxi)")
     c.add_argument("-q", "--quiet", action="store_true",
                    help="print only the exit status line (no summary, no progress)")
     t = sub.add_parser("template", help="write the attributes sheet to fill in: one row per "
@@ -293,6 +300,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     inputs += [Path(args.conditions)] if args.conditions and Path(args.conditions).is_file() \
         else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
+    if args.to_db:
+        with connect(args.to_db):  # a wrong URL or password is refused before a long run
+            pass
     progress = Progress(enabled=not args.quiet)
     tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
     if tianditu_key:
@@ -308,6 +318,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
                "distance": args.distance, "conditions": args.conditions,
                "proposals": args.proposals}
+    run_id = None
+    if args.to_db:
+        run_id = args.run_id or default_run_id(result.site.source, result.pack.id)
+        options.update(to_db=redact(args.to_db), run_id=run_id)
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,
@@ -315,6 +329,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     code = result.exit_code
     if not args.quiet:
         _say(summarise(result, written, removed=written.removed, notes=written.notes))
+    if args.to_db and run_id is not None:
+        with progress.stage("writing to the database"):
+            stored = write_database(result, args.to_db, run_id)
+        if not args.quiet:
+            _say(stored.line())
     verdict = {0: "every rule passes (or is not applicable)",
                1: "some rules fail or lack data"}[code]
     _say(f"geocheck: {verdict}; exit {code}")
