@@ -117,3 +117,41 @@ if __name__ == "__main__":
             stop(Path(sys.argv[2]))
     except RuntimeError as exc:
         sys.exit(f"pgserver: {exc}")
+
+
+def load_layers(url: str, schema: str, layers: dict) -> None:
+    """Write GeoDataFrames into tables of ``schema`` (created if absent), named by key: an
+    integer primary key ``fid`` (1, 2, ...: a GeoPackage's fids), the attributes (int ->
+    bigint, float -> double precision, else text) and ``geom`` with the layer's EPSG code as
+    its SRID (0 for a layer without CRS), as ogr2ogr would load a GeoPackage."""
+    import pandas as pd
+    import shapely
+
+    from geocheck.core.database import connect, quote_ident
+
+    with connect(url) as conn:
+        cur = conn.cursor()
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        for name, gdf in layers.items():
+            srid = gdf.crs.to_epsg() if gdf.crs is not None else 0
+            attrs = [c for c in gdf.columns if c != gdf.geometry.name]
+            types = {c: ("bigint" if pd.api.types.is_integer_dtype(gdf[c]) else
+                         "double precision" if pd.api.types.is_float_dtype(gdf[c]) else "text")
+                     for c in attrs}
+            table = f"{quote_ident(schema)}.{quote_ident(name)}"
+            cols = "".join(f", {quote_ident(c)} {t}" for c, t in types.items())
+            cur.execute(f"CREATE TABLE {table} (fid integer PRIMARY KEY{cols}, "
+                        f"geom geometry(Geometry, {srid}))")
+            names = ", ".join(["fid", *map(quote_ident, attrs), "geom"])
+            marks = ", ".join(["%s"] * (len(attrs) + 1))
+            rows = []
+            for i, (values, geom) in enumerate(zip(gdf[attrs].itertuples(index=False),
+                                                   gdf.geometry, strict=True), start=1):
+                cells = [None if pd.isna(v) else (v.item() if hasattr(v, "item") else v)
+                         for v in values]
+                wkb = None if geom is None else shapely.to_wkb(geom)
+                rows.append([i, *cells, wkb])
+            if rows:
+                cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks}, "
+                                f"ST_SetSRID(ST_GeomFromWKB(%s), {srid}))", rows)
+        conn.commit()
