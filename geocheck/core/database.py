@@ -39,7 +39,14 @@ def is_database_url(text: object) -> bool:
 
 def redact(url: str) -> str:
     """``url`` with its password replaced by ``***`` (``postgresql://u:***@host/db``)."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@?#]*):[^@/?#]*@", r"\1:***@", url)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0] or [len(rest)])
+    userinfo, at, host = rest[:end].rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{rest[end:]}"
 
 
 class DatabaseSource(str):
@@ -179,12 +186,19 @@ def connect(url: str | DatabaseURL) -> Iterator[Any]:
         # reach the server first with a time limit; the connection itself has none, so a
         # long write is never cut off
         socket.create_connection((db.host, db.port), timeout=CONNECT_TIMEOUT_S).close()
-        conn = pg8000.dbapi.connect(user=db.user, password=db.find_password(), host=db.host,
+        password = db.find_password()
+        conn = pg8000.dbapi.connect(user=db.user, password=password, host=db.host,
                                     port=db.port, database=db.database,
                                     ssl_context=_ssl_context(db.sslmode),
                                     application_name="geocheck")
     except Exception as exc:  # pg8000 raises InterfaceError, DatabaseError, OSError ...
-        raise InputError(f"{db.shown}: cannot connect ({db.hide(error_text(exc))})") from None
+        why = db.hide(error_text(exc))
+        if db.find_password() is None and (isinstance(exc, AttributeError)
+                                           or "password" in why.lower()):
+            # pg8000 meets a SCRAM request without a password as an AttributeError
+            why = ("the server asks for a password and none was given: put it in the URL, "
+                   "in PGPASSWORD or in ~/.pgpass (PGPASSFILE)")
+        raise InputError(f"{db.shown}: cannot connect ({why})") from None
     try:
         yield conn
     finally:
