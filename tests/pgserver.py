@@ -39,7 +39,7 @@ def bindir() -> Path | None:
     """
     given = os.environ.get("GEOCHECK_PG_BIN")
     if given:
-        return Path(given)
+        return Path(given) if (Path(given) / "initdb").is_file() else None
     found = sorted(glob("/usr/lib/postgresql/*/bin/initdb"),
                    key=lambda p: int(re.sub(r"\D", "", Path(p).parent.parent.name) or 0))
     if found:
