@@ -22,8 +22,9 @@ MAY_IMPORT = {
 :func:`test_only_the_qgis_wing_imports_qgis`)."""
 SHARED_VIEWS = {"style", "text"}
 """The only view modules other views may import."""
-LATE_IMPORTS = ("matplotlib", "weasyprint")
-"""Heavy optional libraries imported where something is drawn or printed."""
+LATE_IMPORTS = ("matplotlib", "weasyprint", "pg8000")
+"""Heavy libraries imported where something is drawn or printed, or a database is reached
+(pg8000 and what it imports take some 150 ms, which a run without a database should not pay)."""
 MAX_LINES = 500
 MAX_TOP_LEVEL = 11
 """Top-level entries of the package: the five wings (core, inputs, rules, views, qgis), the

@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from ..core.database import DatabaseURL
 from ..core.errors import CRSError, InputError
 from ..core.roles import ROLES
 from .coordfit import check_fit
@@ -27,7 +28,7 @@ from .coords import check_coord_system, convert_geometries
 from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
 from .encodings import decode_check, shapefile_encoding
 from .gdal_guard import READABLE, check_local_file, vet
-from .postgis import read_postgis_table
+from .postgis import read_postgis_table, split_table
 from .read import SOURCES_TABLE, read_vector
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -252,7 +253,10 @@ def load_source(src: Source) -> Loaded:
         if src.coords:
             check_coord_system(src.coords)
         gdf, notes = read_postgis_table(src.url, src.table or src.role)
-        return place(gdf, src, notes)
+        loaded = place(gdf, src, notes)
+        schema, table = split_table(src.table or src.role, DatabaseURL.parse(src.url).schema)
+        loaded.record["source"] = f"{src.path}, table {schema}.{table}"
+        return loaded
     src.path = check_local_file(src.path)
     where = _where(src)
     if src.coords:
