@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from .core.database import connect, redact
+from .core.database import connect, is_database_url, redact
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -24,6 +24,7 @@ from .core.version import VERSION
 from .inputs.dxf import list_dxf_layers
 from .inputs.importers import import_dxf, import_file, import_osm, parse_mapping
 from .inputs.normalise import normalise
+from .inputs.postgis import read_postgis
 from .inputs.project import parse_project, read_project
 from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
@@ -343,7 +344,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     pack_name, estates = args.pack, None
     if args.input:
-        if Path(args.input).suffix.lower() == ".toml":
+        if is_database_url(args.input):
+            raw = read_postgis(args.input)
+        elif Path(args.input).suffix.lower() == ".toml":
             project = parse_project(args.input)
             pack_name = pack_name or project.pack
             raw = read_project(project)

@@ -187,3 +187,12 @@ def test_the_password_from_pgpassword_or_a_password_file(loaded: tuple[str, str]
     assert proc.returncode == 1, proc.stderr
     assert (tmp_path / "o3" / "findings.csv").read_bytes() == \
         (tmp_path / "o2" / "findings.csv").read_bytes()
+
+
+def test_the_attributes_template_lists_the_databases_estates(loaded: tuple[str, str],
+                                                             tmp_path: Path) -> None:
+    url, schema = loaded
+    proc = run("template", f"{url}?schema={schema}", "-o", str(tmp_path / "sheet.csv"))
+    assert proc.returncode == 0, proc.stderr
+    sheet = pd.read_csv(tmp_path / "sheet.csv", encoding="utf-8-sig")
+    assert sheet.iloc[:, 0].tolist() == [f"NN-{i:03d}" for i in range(1, 13)]
