@@ -301,6 +301,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     inputs += [Path(args.conditions)] if args.conditions and Path(args.conditions).is_file() \
         else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
+    if args.run_id is not None and not args.to_db:
+        raise GeocheckError("--run-id names the rows --to-db writes: give --to-db URL too")
     if args.to_db:
         with connect(args.to_db):  # a wrong URL or password is refused before a long run
             pass
