@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from .core.database import connect, is_database_url, redact
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -23,6 +24,7 @@ from .core.version import VERSION
 from .inputs.dxf import list_dxf_layers
 from .inputs.importers import import_dxf, import_file, import_osm, parse_mapping
 from .inputs.normalise import normalise
+from .inputs.postgis import read_postgis
 from .inputs.project import parse_project, read_project
 from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
@@ -33,6 +35,7 @@ from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.partition import PIECE_ESTATES
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
+from .views.database import default_run_id, write_database
 from .views.qgis_plugin import write_plugin
 from .views.summary import summarise
 from .views.template import write_template
@@ -143,6 +146,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--offline", action="store_true",
                    help="make map.html work with no internet: Leaflet inlined, blank basemap "
                         "first (tiles still need the internet)")
+    c.add_argument("--to-db", metavar="URL",
+                   help="also write findings, estates and scorecard into PostGIS tables "
+                        "geocheck_* (postgresql://user@host/db?schema=NAME), replacing the "
+                        "rows of the same run id in one transaction")
+    c.add_argument("--run-id", help="the run id of the rows --to-db writes (default: the "
+                   "input's name and the pack, e.g. nanning_sample.gpkg:guangxi)")
     c.add_argument("-q", "--quiet", action="store_true",
                    help="print only the exit status line (no summary, no progress)")
     t = sub.add_parser("template", help="write the attributes sheet to fill in: one row per "
@@ -314,6 +323,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     inputs += [Path(args.conditions)] if args.conditions and Path(args.conditions).is_file() \
         else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
+    if args.run_id is not None and not args.to_db:
+        raise GeocheckError("--run-id names the rows --to-db writes: give --to-db URL too")
+    if args.to_db:
+        with connect(args.to_db):  # a wrong URL or password is refused before a long run
+            pass
     progress = Progress(enabled=not args.quiet)
     tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
     if tianditu_key:
@@ -327,11 +341,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
              "map.html; anyone who gets the file can read and use it", err=True)
-    options = {"input": args.input, "pack": args.pack, "field": args.field,
+    options = {"input": redact(args.input), "pack": args.pack, "field": args.field,
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
                "distance": args.distance, "conditions": args.conditions,
                "proposals": args.proposals, "piece": args.piece, "workers": args.workers,
                "scheduler": args.scheduler}
+    run_id = None
+    if args.to_db:
+        run_id = args.run_id or default_run_id(result.site.source, result.pack.id)
+        options.update(to_db=redact(args.to_db), run_id=run_id)
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             progress=progress, inputs=inputs, options=options,
@@ -339,6 +357,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     code = result.exit_code
     if not args.quiet:
         _say(summarise(result, written, removed=written.removed, notes=written.notes))
+    if args.to_db and run_id is not None:
+        with progress.stage("writing to the database"):
+            stored = write_database(result, args.to_db, run_id)
+        if not args.quiet:
+            _say(stored.line())
     verdict = {0: "every rule passes (or is not applicable)",
                1: "some rules fail or lack data"}[code]
     _say(f"geocheck: {verdict}; exit {code}")
@@ -348,7 +371,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_template(args: argparse.Namespace) -> int:
     pack_name, estates = args.pack, None
     if args.input:
-        if Path(args.input).suffix.lower() == ".toml":
+        if is_database_url(args.input):
+            raw = read_postgis(args.input)
+        elif Path(args.input).suffix.lower() == ".toml":
             project = parse_project(args.input)
             pack_name = pack_name or project.pack
             raw = read_project(project)

@@ -95,7 +95,7 @@ def input_files(path: str | Path, *, attributes: str | Path | None = None,
     main = Path(path)
     if main.suffix.lower() == ".toml" and main.is_file():
         project = parse_project(main)
-        paths += [s.path for s in project.sources]
+        paths += [s.path for s in project.sources if s.url is None]  # files, not databases
         if project.attributes is not None and attributes is None:
             paths.append(project.attributes)
         if isinstance(project.pack, str) and project.pack.endswith(".toml") and pack is None:

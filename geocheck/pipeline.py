@@ -18,6 +18,7 @@ import numpy as np
 from pyproj import CRS
 
 from .core.conditions import Condition
+from .core.database import DatabaseSource, is_database_url
 from .core.errors import GeocheckError
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
@@ -25,6 +26,7 @@ from .core.units import DISTANCE_READINGS
 from .inputs.attributes import apply_attributes
 from .inputs.conditions import read_conditions
 from .inputs.normalise import normalise
+from .inputs.postgis import read_postgis
 from .inputs.project import parse_project, read_project
 from .inputs.read import read_layers
 from .outdir import MANIFEST, Staging, input_files, refuse_unsafe, run_manifest
@@ -56,8 +58,10 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
 
     Parameters
     ----------
-    path : a GeoPackage with layers named by role (``estates`` required), or a project file
-        (``.toml``) naming each role's own source file (see :mod:`geocheck.inputs.project`).
+    path : a GeoPackage with layers named by role (``estates`` required), a project file
+        (``.toml``) naming each role's own source file (see :mod:`geocheck.inputs.project`),
+        or a ``postgresql://`` URL whose schema (``?schema=``, default public) has tables
+        named by role (see :mod:`geocheck.inputs.postgis`).
     pack : shipped pack id (``guangxi``, ``nanhai``), a pack file path, or a loaded Pack;
         default: the project file's pack, else ``guangxi``.
     fields : field-name mapping, e.g. ``["households=户数"]``.
@@ -97,8 +101,11 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         pack = load_pack(pack)  # a wrong pack is reported before any data is read
     if conditions is not None and not isinstance(conditions, list):
         conditions = read_conditions(conditions)  # and a wrong conditions file
-    with progress.stage(f"reading {Path(path).name}"):
-        if Path(path).suffix.lower() == ".toml":
+    database = is_database_url(path)
+    with progress.stage(f"reading {DatabaseSource(path).name if database else Path(path).name}"):
+        if database:
+            raw = read_postgis(str(path))
+        elif Path(path).suffix.lower() == ".toml":
             project = parse_project(path)
             raw = read_project(project)
             pack = pack if pack is not None else project.pack

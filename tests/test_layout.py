@@ -22,9 +22,10 @@ MAY_IMPORT = {
 :func:`test_only_the_qgis_wing_imports_qgis`)."""
 SHARED_VIEWS = {"style", "text"}
 """The only view modules other views may import."""
-LATE_IMPORTS = ("matplotlib", "weasyprint", "dask", "distributed")
-"""Heavy optional libraries imported where something is drawn or printed, or a Dask cluster
-is used."""
+LATE_IMPORTS = ("matplotlib", "weasyprint", "pg8000", "dask", "distributed")
+"""Heavy libraries imported where something is drawn or printed, a database is reached
+(pg8000 and what it imports take some 150 ms, which a run without a database should not pay),
+or a Dask cluster is used."""
 MAX_LINES = 500
 MAX_TOP_LEVEL = 12
 """Top-level entries of the package: the five wings (core, inputs, rules, views, qgis), the

@@ -28,6 +28,10 @@ Example::
     path = "总平面图.dxf"
     cad_layers = ["建筑"]
     src_crs = "EPSG:4545"
+
+    [layers.green_space]
+    path = "postgresql://planner@db.example/plan"   # a PostGIS table (password: PGPASSWORD
+    table = "greening.parks_2024"                   # or ~/.pgpass); SRID gives the CRS
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.conditions import Condition
+from ..core.database import DatabaseSource, is_database_url
 from ..core.errors import InputError
 from ..core.roles import ROLES
 from ..core.units import DISTANCE_READINGS
@@ -49,7 +54,7 @@ from .read import RawLayers, check_local_file
 from .sources import Source, load_source
 
 LAYER_KEYS = {"path", "layer", "sheet", "src_crs", "coords", "encoding", "x_field", "y_field",
-              "cad_layers", "fields"}
+              "cad_layers", "fields", "table"}
 TOP_KEYS = {"pack", "dst_crs", "layers", "title", "attributes", "distance", "conditions"}
 
 
@@ -118,8 +123,16 @@ def parse_project(path: str | Path) -> Project:
                              f"{', '.join(sorted(LAYER_KEYS))}")
         if "path" not in spec:
             raise InputError(f"{where}: no path")
-        src_path = Path(_text(spec["path"], f"{where} path"))
-        if not src_path.is_absolute():
+        text = _text(spec["path"], f"{where} path")
+        url = text if is_database_url(text) else None
+        table = spec.get("table")
+        if table is not None:
+            table = _text(table, f"{where} table")
+            if url is None:
+                raise InputError(f"{where}: table is for a database path "
+                                 "(postgresql://...); for a file give layer")
+        src_path = DatabaseSource(text) if url else Path(text)
+        if url is None and not src_path.is_absolute():
             src_path = p.parent / src_path
         fields = spec.get("fields", {})
         if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
@@ -134,7 +147,7 @@ def parse_project(path: str | Path) -> Project:
         opt = {k: _text(spec[k], f"{where} {k}") for k in
                ("src_crs", "coords", "encoding", "x_field", "y_field") if k in spec}
         layer = spec.get("layer", spec.get("sheet"))
-        sources.append(Source(path=src_path, role=role,
+        sources.append(Source(path=src_path, role=role, url=url, table=table,  # type: ignore[arg-type]
                               layer=None if layer is None else _text(layer, f"{where} layer"),
                               cad_layers=tuple(cad),
                               fields=tuple(f"{k}={v}" for k, v in fields.items()), **opt))

@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from ..core.database import DatabaseURL
 from ..core.errors import CRSError, InputError
 from ..core.roles import ROLES
 from .coordfit import check_fit
@@ -27,6 +28,7 @@ from .coords import check_coord_system, convert_geometries
 from .dxf import DWG_ADVICE, list_dxf_layers, read_dxf
 from .encodings import decode_check, shapefile_encoding
 from .gdal_guard import READABLE, check_local_file, vet
+from .postgis import read_postgis_table, split_table
 from .read import SOURCES_TABLE, read_vector
 
 TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls"}
@@ -65,6 +67,10 @@ class Source:
         such as lon/lng/经度 and lat/纬度).
     cad_layers : CAD layer names of a DXF that make up this role.
     fields : ``FIELD=SOURCE`` pairs: copy the source field into geocheck's field name.
+    url : a ``postgresql://`` URL to read the layer from instead of a file (``path`` is then
+        the URL as shown, without its password: :class:`~geocheck.core.database.DatabaseSource`).
+    table : the database table, ``"schema.table"`` or a table of the URL's schema (default:
+        the role's name).
     """
 
     path: Path
@@ -77,6 +83,8 @@ class Source:
     y_field: str | None = None
     cad_layers: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
+    url: str | None = None
+    table: str | None = None
 
 
 @dataclass
@@ -241,6 +249,14 @@ def load_source(src: Source) -> Loaded:
     """
     if src.role not in ROLES:
         raise InputError(f"unknown role {src.role!r}; roles are: {', '.join(ROLES)}")
+    if src.url is not None:
+        if src.coords:
+            check_coord_system(src.coords)
+        gdf, notes = read_postgis_table(src.url, src.table or src.role)
+        loaded = place(gdf, src, notes)
+        schema, table = split_table(src.table or src.role, DatabaseURL.parse(src.url).schema)
+        loaded.record["source"] = f"{src.path}, table {schema}.{table}"
+        return loaded
     src.path = check_local_file(src.path)
     where = _where(src)
     if src.coords:
@@ -322,7 +338,7 @@ def place(gdf: gpd.GeoDataFrame, src: Source, notes: list[str]) -> Loaded:
         notes.append(f"{src.role}: {n} features converted from {converted}")
     gdf = gdf.set_crs(crs, allow_override=True)
     gdf = _apply_fields(gdf, src, where)
-    record = {"role": src.role, "source": str(src.path), "layer": src.layer or "",
+    record = {"role": src.role, "source": str(src.path), "layer": src.layer or src.table or "",
               "crs": crs.to_string(), "coords": coords or "", "encoding": src.encoding or "",
               "converted": converted, "features": str(len(gdf)), "notes": record_notes}
     return Loaded(gdf, notes, record)
