@@ -103,8 +103,13 @@ def has_postgis(bin_dir: Path) -> bool:
     return Path(f"/usr/share/postgresql/{version}/extension/postgis.control").exists()
 
 
-def missing() -> str | None:
-    """Why a throw-away server cannot be started here (None when it can)."""
+def missing(server: bool = True) -> str | None:
+    """Why a throw-away server (``server`` False: just the clients, psql and ogr2ogr, for a
+    given server) cannot be used here; None when it can."""
+    if not server:
+        if not (find_binaries() or shutil.which("psql")):
+            return "no psql found; set PG_BIN to its folder"
+        return None if shutil.which("ogr2ogr") else "no ogr2ogr (Debian: apt-get install gdal-bin)"
     bin_dir = find_binaries()
     if bin_dir is None:
         return "no PostgreSQL binaries (initdb, pg_ctl, psql) found; set PG_BIN to their folder"

@@ -180,7 +180,7 @@ def peer_bench(city: Path, *, repeat: int = 1, url: str | None = None, values: b
         PostGIS is available (nothing else is then filled).
     """
     res = PeerResult(city)
-    if url is None and (why := pg_server.missing()):
+    if why := pg_server.missing(server=url is None):
         res.skipped = why
         return res
     with tempfile.TemporaryDirectory(prefix="geocheck-peer-") as tmp:
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
-    if args.url is None and (why := pg_server.missing()):
+    if why := pg_server.missing(server=args.url is None):
         print(f"PostGIS peer skipped: {why}")
         return 0
     city = args.city or without_paths(ensure_city(args.estates, args.seed, args.cache))
