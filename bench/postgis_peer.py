@@ -158,7 +158,8 @@ def _server(url: str | None) -> AbstractContextManager[pg_server.Server]:
 
 
 def peer_bench(city: Path, *, repeat: int = 1, url: str | None = None, values: bool = True,
-               out: Path | None = None, others: bool = True) -> PeerResult:
+               out: Path | None = None, others: bool = True,
+               findings: Path | None = None) -> PeerResult:
     """Load ``city`` into PostGIS, judge the five rules there, time it, and compare with
     geocheck on the same file.
 
@@ -171,7 +172,9 @@ def peer_bench(city: Path, *, repeat: int = 1, url: str | None = None, values: b
     values : compute every value exactly (True) or search only as far as each verdict needs.
     out : folder for peer.csv, geocheck/ and the logs (default: a temporary one, removed).
     others : also time the lean script and geocheck (geocheck runs once at least, for the
-        agreement).
+        agreement, unless ``findings`` is given).
+    findings : geocheck's findings.csv of this city with the lean pack, from an earlier run:
+        compared with instead of running geocheck (which is then not timed either).
 
     Returns
     -------
@@ -205,13 +208,15 @@ def peer_bench(city: Path, *, repeat: int = 1, url: str | None = None, values: b
                   "--format", "csv", "-q", "-o", str(gc_dir)]
         lean_cmd = [sys.executable, str(BENCH / "lean.py"), str(city), "-o",
                     str(folder / "lean.csv")]
-        for _ in range(repeat if others else 1):
+        for _ in range(repeat if others else int(findings is None)):
             if others:
                 res.lean_s.append(_time_tool(lean_cmd, folder / "lean_logs", {0}))
-            res.geocheck_s.append(_time_tool(gc_cmd, folder / "geocheck_logs", {0, 1}))
+            if findings is None:
+                res.geocheck_s.append(_time_tool(gc_cmd, folder / "geocheck_logs", {0, 1}))
         if not others:
             res.geocheck_s = []
-        res.agreement, res.differences = compare(peer_csv, gc_dir / "findings.csv")
+        res.agreement, res.differences = compare(peer_csv,
+                                                 findings or gc_dir / "findings.csv")
         if out:
             res.differences.to_csv(folder / "differences.csv", index=False)
     return res
@@ -219,6 +224,10 @@ def peer_bench(city: Path, *, repeat: int = 1, url: str | None = None, values: b
 
 def _runs(xs: list[float]) -> str:
     return " ".join(f"{x:.2f}" for x in xs) or "-"
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if a == a and b == b else "- (not timed)"  # NaN: not timed
 
 
 def report(res: PeerResult) -> str:
@@ -237,10 +246,10 @@ def report(res: PeerResult) -> str:
              f"{'':<42} {'best s':>7}  runs (s)"]
     lines += [f"{name:<42} {best:>7.2f}  {_runs(runs)}" for name, best, runs in rows]
     gc, lean = res.best("geocheck_s"), res.best("lean_s")
-    lines += ["", f"geocheck / PostGIS query: {gc / res.best('query_s'):.2f}x",
-              f"geocheck / PostGIS total: {gc / res.total:.2f}x",
-              f"PostGIS total / lean: {res.total / lean:.2f}x",
-              f"geocheck / lean: {gc / lean:.2f}x", ""]
+    lines += ["", f"geocheck / PostGIS query: {_ratio(gc, res.best('query_s'))}",
+              f"geocheck / PostGIS total: {_ratio(gc, res.total)}",
+              f"PostGIS total / lean: {_ratio(res.total, lean)}",
+              f"geocheck / lean: {_ratio(gc, lean)}", ""]
     if res.agreement is not None:
         t = res.agreement
         lines.append(f"{'rule':<24} {'estates':>7} {'same':>7} {'agree %':>8} {'values':>7} "
@@ -267,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                                   "instead of a throw-away local one")
     ap.add_argument("--verdicts-only", action="store_true",
                     help="search only as far as each verdict needs (values partly NULL)")
+    ap.add_argument("--peer-only", action="store_true",
+                    help="time PostGIS only (geocheck still runs once, for the agreement)")
+    ap.add_argument("--findings", type=Path,
+                    help="compare with this findings.csv (geocheck, lean pack, same city) "
+                         "instead of running geocheck")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"city cache (default {CACHE})")
     args = ap.parse_args(argv)
     if args.repeat < 1:
@@ -278,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         res = peer_bench(city.resolve(), repeat=args.repeat, url=args.url,
                          values=not args.verdicts_only,
-                         out=args.keep.resolve() if args.keep else None)
+                         out=args.keep.resolve() if args.keep else None,
+                         others=not args.peer_only, findings=args.findings)
     except RuntimeError as err:
         print(f"ERROR: {err}", file=sys.stderr)
         return 2
