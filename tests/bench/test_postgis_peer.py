@@ -154,9 +154,13 @@ def test_peer_and_geocheck_judge_the_hand_worked_city(server_or_skip: None,
 def test_verdicts_only_query_gives_the_same_verdicts(server_or_skip: None,
                                                      tmp_path: Path) -> None:
     city = hand_city(tmp_path / "hand.gpkg")
-    with pg_server.throwaway() as server:
-        postgis_peer._load(server, city, tmp_path / "ogr2ogr.log")
-        postgis_peer._query(server, tmp_path / "fast.csv", values=False)
+    with pg_server.throwaway() as local:
+        # reached as a given server, by URL (the way --url reaches one)
+        url = f"postgresql://{local.user}:{local.password}@{local.host}:{local.port}/peer"
+        with pg_server.given(url) as server:
+            assert server.conninfo() == local.conninfo()
+            postgis_peer._load(server, city, tmp_path / "ogr2ogr.log")
+            postgis_peer._query(server, tmp_path / "fast.csv", values=False)
     fast = pd.read_csv(tmp_path / "fast.csv", dtype={"estate_id": str})
     _check(fast, "PostGIS --verdicts-only", values=False)
     # searched no farther than each threshold: beyond it there is no value
