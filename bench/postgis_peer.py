@@ -127,7 +127,8 @@ def _query(server: pg_server.Server, out_csv: Path, values: bool) -> float:
 
 def compare(peer_csv: Path, findings_csv: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per rule: estates, same status, agreement %, values compared and their largest
-    difference; and every estate x rule whose status differs (or that one side lacks)."""
+    difference, values only one side gives (``one_side``: the peer's verdicts-only query
+    leaves some empty); and every estate x rule whose status differs (or that one side lacks)."""
     peer = pd.read_csv(peer_csv, dtype={"estate_id": str})
     gc = pd.read_csv(findings_csv, encoding="utf-8-sig", dtype={"estate_id": str},
                      usecols=["estate_id", "rule_id", "status", "value"])
@@ -137,8 +138,10 @@ def compare(peer_csv: Path, findings_csv: Path) -> tuple[pd.DataFrame, pd.DataFr
     both["same"] = both["status_peer"] == both["status_geocheck"]
     valued = both["value_peer"].notna() & both["value_geocheck"].notna()
     both["diff"] = (both["value_peer"] - both["value_geocheck"]).abs().where(valued)
+    both["one_side"] = both["value_peer"].notna() != both["value_geocheck"].notna()
     table = both.groupby("rule_id").agg(estates=("same", "size"), same=("same", "sum"),
-                                        values=("diff", "count"), max_diff=("diff", "max"))
+                                        values=("diff", "count"), max_diff=("diff", "max"),
+                                        one_side=("one_side", "sum"))
     table["agreement_pct"] = 100.0 * table["same"] / table["estates"]
     differ = both.loc[~both["same"], ["estate_id", "rule_id", "status_peer", "value_peer",
                                       "status_geocheck", "value_geocheck"]]
@@ -253,9 +256,10 @@ def report(res: PeerResult) -> str:
     if res.agreement is not None:
         t = res.agreement
         lines.append(f"{'rule':<24} {'estates':>7} {'same':>7} {'agree %':>8} {'values':>7} "
-                     f"{'max |diff|':>10}")
+                     f"{'max |diff|':>10} {'one side':>8}")
         lines += [f"{r.rule_id:<24} {r.estates:>7,} {r.same:>7,} {r.agreement_pct:>8.2f} "
-                  f"{r.values:>7,} {r.max_diff:>10.6f}" for r in t.itertuples()]
+                  f"{r.values:>7,} {r.max_diff:>10.6f} {r.one_side:>8,}"
+                  for r in t.itertuples()]
         d = res.differences
         lines.append(f"\nverdicts differing: {len(d):,}")
         lines += [f"  {r.estate_id} {r.rule_id}: PostGIS {r.status_peer} ({r.value_peer}), "

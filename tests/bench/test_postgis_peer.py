@@ -147,6 +147,7 @@ def test_peer_and_geocheck_judge_the_hand_worked_city(server_or_skip: None,
     assert res.agrees
     assert res.agreement["agreement_pct"].tolist() == [100.0] * 5
     assert res.differences.empty
+    assert res.agreement["one_side"].tolist() == [0] * 5  # values on both sides or neither
     assert len(res.query_s) == len(res.ogr2ogr_s) == 1 and res.query_s[0] > 0
     assert "PostGIS query" in postgis_peer.report(res)
 
