@@ -9,7 +9,8 @@ For each city size it runs, as fresh processes from the repository root:
 - ``geocheck --workers 2``: the same, the pieces judged on a local Dask cluster of two
   worker processes;
 - ``postgis``: the PostGIS peer on the same file (bench/postgis_peer.py: ogr2ogr load plus the
-  five rules in SQL), when PostgreSQL is installed; else a note says it was skipped.
+  five lean rules in SQL), beside the lean script and geocheck running the same five rules,
+  when PostgreSQL with PostGIS is installed; else a note says it was skipped.
 
 Peak memory is the largest sum, sampled every 0.2 s, of the resident memory of the process and
 all its descendants (Dask's workers are separate processes), in MB. Cities are generated with
@@ -132,15 +133,24 @@ def main(argv: list[str] | None = None) -> int:
                 (work / f"workers{n}" / "findings.csv").read_bytes()
             print(f"{n:>7,} findings.csv one process == --workers {args.workers}: {same}")
         if "postgis" not in skip:
-            try:
-                import postgis_peer
-            except ImportError:
-                print(f"{n:>7,} postgis    skipped: bench/postgis_peer.py is not there")
+            from postgis_peer import peer_bench
+
+            peer = peer_bench(path, out=work / f"peer{n}")
+            if peer.skipped:
+                print(f"{n:>7,} postgis    skipped: {peer.skipped}")
             else:
-                print(f"{n:>7,} postgis    {postgis_peer.summary_line(path)}", flush=True)
+                agree = "100 %" if peer.agrees else "NOT all"
+                for name, secs in (("postgis load", peer.best("load_s")),
+                                   ("postgis query", peer.best("query_s")),
+                                   ("postgis total", peer.total),
+                                   ("lean (5 rules)", peer.best("lean_s")),
+                                   ("geocheck 5 rules", peer.best("geocheck_s"))):
+                    rows.append((n, name, secs, float("nan"), f"verdicts agree: {agree}"))
+                    print(f"{n:>7,} {name:<16} {secs:8.1f} s", flush=True)
     print("\n| estates | run | seconds | peak MB | result |\n|---|---|---|---|---|")
     for n, name, seconds, peak, status in rows:
-        print(f"| {n:,} | {name} | {seconds:.1f} | {peak:,.0f} | {status} |")
+        mb = "-" if peak != peak else f"{peak:,.0f}"
+        print(f"| {n:,} | {name} | {seconds:.1f} | {mb} | {status} |")
     return 0
 
 
