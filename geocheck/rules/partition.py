@@ -44,9 +44,10 @@ other layer (the facilities) is held whole."""
 HALO_MARGIN_M = 100.0
 """Metres added to every halo (see :func:`halo_m`)."""
 
-PIECE_ESTATES = 2000
-"""Estates judged per piece by default: a 3,000-estate city is two pieces, a province of
-100,000 about fifty; each piece's measures take some 0.3-0.5 GB."""
+PIECE_ESTATES = 4000
+"""Estates judged per piece by default: a city of up to 4,000 estates is one piece (judged as
+a whole, with no halo to measure twice), a province of 100,000 some thirty; the measures of a
+piece of 4,000 estates take about 0.5 GB beside the site itself."""
 
 
 @dataclass(frozen=True)
