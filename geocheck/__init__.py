@@ -32,6 +32,13 @@ _PUBLIC = {
 """Where each public name lives: imported on first use, so that ``import geocheck.cli`` (and
 ``geocheck check --help``) does not load geopandas, the rules and the views up front."""
 
+_SUBMODULES = {"core", "inputs", "rules", "views", "pipeline", "outdir"}
+"""Subpackages and modules reachable as attributes of ``geocheck`` without importing them."""
+_LOADED_BEFORE = ("pipeline", "views.charts", "views.excel", "views.qgis_styles", "views.report",
+                  "views.static_map", "views.style", "views.tables", "views.webmap")
+"""What ``import geocheck`` loaded when it imported the pipeline and every view up front, so
+that ``geocheck.views.style`` ... still resolve after a plain ``import geocheck``."""
+
 if TYPE_CHECKING:
     from .core.errors import CRSError, GeocheckError, InputError, PackError
     from .core.roles import FieldMap
@@ -47,10 +54,17 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first use (PEP 562)."""
-    if name not in _PUBLIC:
+    """A public name, imported from its module on first use (PEP 562); a subpackage or module
+    (``geocheck.pipeline``, ``geocheck.views``), imported as it was when this module imported
+    the pipeline up front."""
+    if name in _PUBLIC:
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        for module in _LOADED_BEFORE:  # as loaded when this module imported them up front
+            import_module(f".{module}", __name__)
+        value = import_module(f".{name}", __name__)
+    else:
         raise AttributeError(f"module 'geocheck' has no attribute {name!r}")
-    value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
     globals()[name] = value
     return value
 
