@@ -16,18 +16,63 @@ module only names the public API.
 
 from __future__ import annotations
 
-from .core.errors import CRSError, GeocheckError, InputError, PackError
-from .core.roles import FieldMap
-from .core.site import Site
-from .core.status import Status
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .core.version import VERSION
-from .inputs.normalise import normalise
-from .inputs.read import read_layers
-from .pipeline import check, write_outputs
-from .rules.judge import judge
-from .rules.packs.load import load_pack, shipped_packs
-from .rules.packs.model import Pack
-from .rules.result import Result
+
+_PUBLIC = {
+    "CRSError": "core.errors", "GeocheckError": "core.errors", "InputError": "core.errors",
+    "PackError": "core.errors", "FieldMap": "core.roles", "Site": "core.site",
+    "Status": "core.status", "normalise": "inputs.normalise", "read_layers": "inputs.read",
+    "check": "pipeline", "write_outputs": "pipeline", "judge": "rules.judge",
+    "load_pack": "rules.packs.load", "shipped_packs": "rules.packs.load",
+    "Pack": "rules.packs.model", "Result": "rules.result",
+}
+"""Where each public name lives: imported on first use, so that ``import geocheck.cli`` (and
+``geocheck check --help``) does not load geopandas, the rules and the views up front."""
+
+_SUBMODULES = {"core", "inputs", "rules", "views", "pipeline", "outdir"}
+"""Subpackages and modules reachable as attributes of ``geocheck`` without importing them."""
+_LOADED_BEFORE = ("pipeline", "views.charts", "views.excel", "views.qgis_styles", "views.report",
+                  "views.static_map", "views.style", "views.tables", "views.webmap")
+"""What ``import geocheck`` loaded when it imported the pipeline and every view up front, so
+that ``geocheck.views.style`` ... still resolve after a plain ``import geocheck``."""
+
+if TYPE_CHECKING:
+    from .core.errors import CRSError, GeocheckError, InputError, PackError
+    from .core.roles import FieldMap
+    from .core.site import Site
+    from .core.status import Status
+    from .inputs.normalise import normalise
+    from .inputs.read import read_layers
+    from .pipeline import check, write_outputs
+    from .rules.judge import judge
+    from .rules.packs.load import load_pack, shipped_packs
+    from .rules.packs.model import Pack
+    from .rules.result import Result
+
+
+def __getattr__(name: str) -> Any:
+    """A public name, imported from its module on first use (PEP 562); a subpackage or module
+    (``geocheck.pipeline``, ``geocheck.views``), imported as it was when this module imported
+    the pipeline up front."""
+    if name in _PUBLIC:
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        for module in _LOADED_BEFORE:  # as loaded when this module imported them up front
+            import_module(f".{module}", __name__)
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module 'geocheck' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's names with the public ones not imported yet."""
+    return sorted({*globals(), *_PUBLIC})
+
 
 __all__ = [
     "CRSError",

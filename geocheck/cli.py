@@ -36,10 +36,10 @@ from .rules.partition import PIECE_ESTATES
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
 from .views.database import default_run_id, write_database
-from .views.qgis_plugin import write_plugin
 from .views.summary import summarise
-from .views.template import write_template
-from .views.webmap import TIANDITU_KEY_ENV, tianditu
+
+# The views of other commands (the template's openpyxl, the map's folium, the plugin) are
+# imported by the command that writes them: a check loads only what it writes.
 
 
 class _Parser(argparse.ArgumentParser):
@@ -329,7 +329,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         with connect(args.to_db):  # a wrong URL or password is refused before a long run
             pass
     progress = Progress(enabled=not args.quiet)
-    tianditu_key = os.environ.get(TIANDITU_KEY_ENV) if "map" in formats else None
+    tianditu_key = None
+    if "map" in formats:
+        from .views.webmap import TIANDITU_KEY_ENV, tianditu
+        tianditu_key = os.environ.get(TIANDITU_KEY_ENV)
     if tianditu_key:
         tianditu(tianditu_key)  # a malformed key is refused before a long run
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
@@ -383,6 +386,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
         estates = normalise(raw, fields=FieldMap(args.field)).estates
     else:
         pack = load_pack(pack_name or DEFAULT_PACK)
+    from .views.template import write_template
     path = write_template(pack, args.output, estates)
     rows = f"{len(estates)} estates" if estates is not None else "blank rows"
     _say(f"wrote {path}: {len(pack.attributes)} indicators of pack {pack.id}, {rows}; "
@@ -409,6 +413,7 @@ def _cmd_packs(args: argparse.Namespace) -> int:
 
 
 def _cmd_qgis_plugin(args: argparse.Namespace) -> int:
+    from .views.qgis_plugin import write_plugin
     folder, archive = write_plugin(args.output)
     _say(f"wrote {folder}/ and {archive}: in QGIS, Plugins > Manage and Install Plugins > "
          "Install from ZIP; the plugin needs geocheck installed in QGIS's Python (README: "

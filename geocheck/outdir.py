@@ -30,6 +30,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -38,7 +39,6 @@ from pathlib import Path
 from typing import Any
 
 import pyogrio.errors
-import xlsxwriter.exceptions
 
 from .core.errors import GeocheckError, OutputError
 from .core.version import VERSION
@@ -81,8 +81,14 @@ not in here is left over from an earlier process that had the same id)."""
 
 _WRITE_ERRORS = (OSError, sqlite3.Error, pyogrio.errors.DataSourceError,
                  pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-                 pyogrio.errors.FeatureError, pyogrio.errors.GeometryError,
-                 xlsxwriter.exceptions.XlsxFileError)
+                 pyogrio.errors.FeatureError, pyogrio.errors.GeometryError)
+
+
+def _write_errors() -> tuple[type[BaseException], ...]:
+    """The errors of writing a file: :data:`_WRITE_ERRORS`, and xlsxwriter's once a view has
+    loaded it (a run that writes no workbook does not import xlsxwriter, so cannot raise it)."""
+    xlsx = sys.modules.get("xlsxwriter.exceptions")
+    return _WRITE_ERRORS + ((xlsx.XlsxFileError,) if xlsx is not None else ())
 
 
 def input_files(path: str | Path, *, attributes: str | Path | None = None,
@@ -179,7 +185,7 @@ def write_reason(exc: BaseException) -> str | None:
     for e in seen:
         if isinstance(e, OSError) and e.errno is not None:
             return _REASONS.get(e.errno, e.strerror or str(e))
-    if not any(isinstance(e, _WRITE_ERRORS) for e in seen):
+    if not any(isinstance(e, _write_errors()) for e in seen):
         return None
     text = " ".join(str(e) for e in seen).lower()
     return next((reason for key, reason in _MESSAGES if key in text), str(exc) or "failed")
@@ -242,7 +248,7 @@ class Staging:
             yield self.path(name)
         except GeocheckError:
             raise
-        except _WRITE_ERRORS as exc:
+        except _write_errors() as exc:
             reason = write_reason(exc) or str(exc)
             if not _has_errno(exc) and reason not in _REASONS.values():
                 reason = probe_space(self.dir) or reason

@@ -36,15 +36,10 @@ from .rules.packs.model import Pack
 from .rules.partition import PIECE_ESTATES
 from .rules.result import Result
 from .scale import judge_in_pieces
-from .views.charts import progress_chart_png
-from .views.excel import plan_sheets, write_xlsx
-from .views.qgis_styles import write_layer_styles
-from .views.report import render_report, report_map_positions, write_pdf
-from .views.static_map import EstateMaps, overview_png
-from .views.style import find_cjk_font
-from .views.tables import write_csv, write_gpkg, write_proposals
 from .views.text import LANGS
-from .views.webmap import write_map
+
+# Each view is imported where it is written (in _write_staged), so that a run loads only the
+# libraries of the outputs it writes: matplotlib, folium, xlsxwriter ... are slow to import.
 
 
 def check(path: str | Path, *, pack: str | Path | Pack | None = None,
@@ -221,7 +216,11 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
     outdir = Path(outdir)
     inputs = input_files(result.site.source) if inputs is None else inputs
     refuse_unsafe(outdir, inputs)
-    notes = plan_sheets(result)[1] if "xlsx" in formats else []
+    if "xlsx" in formats:
+        from .views.excel import plan_sheets
+        notes = plan_sheets(result)[1]
+    else:
+        notes = []
     staging = Staging(outdir)
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
@@ -255,7 +254,10 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         drawn = False
     chart: bytes | None = None
     if table is not None and drawn:
+        from .views.charts import progress_chart_png
         chart = progress_chart_png(table, result.pack.campaign, lang=lang)
+    if "csv" in formats or "gpkg" in formats:
+        from .views.tables import write_csv, write_gpkg, write_proposals
     if "csv" in formats:
         with progress.stage("writing the CSV tables"):
             summary = result.declaration
@@ -270,6 +272,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                     with staging.writing(f"{key}.csv") as path:
                         written[key] = write_csv(df, path)
     if "gpkg" in formats:
+        from .views.qgis_styles import write_layer_styles
         with progress.stage("writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result)
@@ -278,15 +281,18 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                     staging.writing("proposals.gpkg") as path:
                 written["proposals"] = write_proposals(result, path)
     if "xlsx" in formats:
+        from .views.excel import write_xlsx
         label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
         with progress.stage(label), staging.writing("findings.xlsx") as path:
             written["xlsx"] = write_xlsx(result, path)
     if "map" in formats:
+        from .views.webmap import write_map
         with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
             written["map"] = write_map(result, path, offline=offline)
     overview: bytes | None = None
     if drawn:
+        from .views.static_map import overview_png
         with progress.stage("drawing the overview map"):
             overview = overview_png(result, lang=lang)
         if "png" in formats:
@@ -298,6 +304,8 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                     path.write_bytes(chart)
                     written["progress_png"] = path
     if "report" in formats:
+        from .views.report import render_report, report_map_positions, write_pdf
+        from .views.static_map import EstateMaps
         pngs: dict[str, bytes] = {}
         positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
         k = len(positions)
@@ -323,6 +331,7 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
     """Whether a CJK font is installed for the static maps. Without one, asking for ``png``
     by name is an error; in the default run of every format the maps are left out, with a
     note on stderr."""
+    from .views.style import find_cjk_font
     if find_cjk_font() is not None:
         return True
     advice = ("no installed font can draw Chinese, so the static maps would show boxes; "

@@ -22,10 +22,19 @@ MAY_IMPORT = {
 :func:`test_only_the_qgis_wing_imports_qgis`)."""
 SHARED_VIEWS = {"style", "text"}
 """The only view modules other views may import."""
-LATE_IMPORTS = ("matplotlib", "weasyprint", "pg8000", "dask", "distributed")
-"""Heavy libraries imported where something is drawn or printed, a database is reached
-(pg8000 and what it imports take some 150 ms, which a run without a database should not pay),
-or a Dask cluster is used."""
+LATE_IMPORTS = ("matplotlib", "weasyprint", "scipy", "contourpy", "openpyxl", "pg8000", "dask",
+                "distributed")
+"""Heavy libraries imported where they are used: drawing and printing, the walking network
+and the proposals' set cover (scipy, contourpy), reading a workbook (openpyxl), reaching a
+database (pg8000 and what it imports take some 150 ms, which a run without a database should
+not pay), using a Dask cluster."""
+LATE_VIEWS = ("geocheck.cli", "geocheck.pipeline")
+"""The modules on top import each view where its output is written, so that a run loads only
+the libraries of the outputs it writes (folium for the map, xlsxwriter for findings.xlsx ...)."""
+HEAVY = ("matplotlib", "weasyprint", "docx", "folium", "branca", "jinja2", "xlsxwriter",
+         "openpyxl", "contourpy", "scipy.optimize", "PIL", "networkx", "requests", "pg8000",
+         "dask", "distributed")
+"""Libraries a csv-only check of the sample (no paths, no workbook) must not load."""
 MAX_LINES = 500
 MAX_TOP_LEVEL = 12
 """Top-level entries of the package: the five wings (core, inputs, rules, views, qgis), the
@@ -128,6 +137,7 @@ def test_imports_at_the_top_but_heavy_drawing_libraries() -> None:
     late = [(name, t) for name in MODULES for t, at_top in imports(name) if not at_top
             and not t.startswith(tuple(f"<{lib}" for lib in LATE_IMPORTS))
             and t != "geocheck.views.static_map.figure"  # the module that imports matplotlib
+            and not (name in LATE_VIEWS and t.startswith("geocheck.views."))
             # the command line loads the diff and the review (python-docx) for their commands
             and (name, t) not in {("geocheck.cli", "geocheck.compare"),
                                   ("geocheck.cli", "geocheck.review")}]
@@ -148,3 +158,46 @@ def test_importing_geocheck_does_not_load_matplotlib() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The libraries of :data:`HEAVY` in ``sys.modules`` after running ``code`` in a fresh
+    interpreter from the repository root (printed on a line of their own after ``loaded:``)."""
+    import subprocess
+    import sys
+
+    probe = (f"{code}\nimport sys\n"
+             f"print('loaded:', *(m for m in {HEAVY!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.splitlines()[-1].split()
+    assert last[0] == "loaded:", out.stdout
+    return last[1:]
+
+
+def test_importing_the_command_line_loads_no_heavy_library() -> None:
+    assert _loaded_after("import geocheck, geocheck.cli") == []
+
+
+def test_a_csv_only_check_loads_only_what_it_writes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code = ("import geocheck.cli\n"
+            f"code = geocheck.cli.main(['check', 'layers/nanning_sample.gpkg', '--format', 'csv', "
+            f"'-q', '-o', {str(out)!r}])\n"
+            "assert code in (0, 1), code")
+    assert _loaded_after(code) == []
+    # the run did its work: every estate x rule of the sample is in findings.csv
+    lines = (out / "findings.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 1
+    assert not (out / "map.html").exists()
+
+
+def test_the_map_and_the_workbook_load_their_libraries(tmp_path: Path) -> None:
+    # the other side of the two tests above: the probe sees a library that is loaded
+    code = ("import geocheck.cli\n"
+            f"geocheck.cli.main(['check', 'layers/nanning_sample.gpkg', '--format', 'map,xlsx', "
+            f"'-q', '-o', {str(tmp_path / 'out')!r}])")
+    loaded = _loaded_after(code)
+    assert "folium" in loaded and "xlsxwriter" in loaded
+    assert "matplotlib" not in loaded

@@ -19,7 +19,7 @@ import pytest
 import xlsxwriter.exceptions
 
 import geocheck
-import geocheck.pipeline
+import geocheck.views.tables
 from geocheck.core.errors import OutputError
 from geocheck.outdir import (
     MANIFEST,
@@ -61,7 +61,7 @@ def test_a_write_error_is_an_output_error_and_the_folder_is_left_as_it_was(
     def full(*_a, **_k):
         raise pyogrio.errors.DataLayerError("sqlite3_exec(COMMIT) failed: database or disk is full")
 
-    monkeypatch.setattr(geocheck.pipeline, "write_gpkg", full)
+    monkeypatch.setattr(geocheck.views.tables, "write_gpkg", full)  # as the pipeline calls it
     with pytest.raises(OutputError) as info:
         geocheck.write_outputs(sample, out, formats=("csv", "gpkg"))
     assert str(info.value) == (f"disk full while writing results.gpkg (in {out}); the "

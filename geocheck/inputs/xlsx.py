@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
-
 from ..core.errors import InputError
 from .xlsx_parts import cell_styles, check_limits, parse_part, shared_strings, workbook_parts
 
@@ -98,6 +96,8 @@ def read_cells(path: Path, sheet: str | None, where: str) -> Cells:
         book = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(f"{where}: cannot be read as an Excel workbook ({exc})") from None
+    # openpyxl (its date and number-format tables only) is loaded when a workbook is read
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
     with book:
         check_limits(book, where)
         part, strings_part, styles_part, flags = workbook_parts(book, sheet, where)
@@ -217,6 +217,7 @@ class _SheetReader:
                              f"{kind!r} cell") from None
         if cell["s"] in self.date_styles:
             try:
+                from openpyxl.utils.datetime import from_excel
                 return from_excel(number, self.epoch)
             except (ValueError, OverflowError):
                 return number

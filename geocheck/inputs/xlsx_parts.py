@@ -17,8 +17,6 @@ from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-
 from ..core.errors import InputError
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30
@@ -190,6 +188,7 @@ def shared_strings(book: zipfile.ZipFile, part: str | None, where: str) -> list[
 def cell_styles(book: zipfile.ZipFile, part: str | None, where: str
                 ) -> tuple[set[str], set[str]]:
     """Style indices (``s``) of cells formatted as percentages, and as dates."""
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format  # when a book is read
     codes: dict[int, str] = dict(BUILTIN_FORMATS)
     xfs: list[int] = []
     inside = [False]

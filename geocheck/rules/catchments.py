@@ -16,12 +16,9 @@ nested: the 500 m band contains the 300 m one. Everything is in the working CRS,
 
 from __future__ import annotations
 
-import contourpy
 import geopandas as gpd
 import numpy as np
 import shapely
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 
 from ..core.units import plain
 from .network import Network
@@ -72,6 +69,8 @@ def node_distances(network: Network, facilities: np.ndarray, *, limit_m: float
     Returns ``(xy, edge_u, edge_v, edge_m, dist)``: the split network's nodes and undirected
     edges, and per node the metres (legs included; ``inf`` beyond ``limit_m``).
     """
+    from scipy.sparse import csr_array  # scipy only for a run with paths
+    from scipy.sparse.csgraph import dijkstra
     at_f = join(network, facilities)
     split = split_segments(network, at_f)
     n_real = len(split.xy)
@@ -183,6 +182,7 @@ def grid_cover(pieces: np.ndarray, cell_m: float) -> shapely.Geometry:
     more than :data:`RASTER_CELLS` cells is merged from column strips instead (slower, exact
     squares).
     """
+    import contourpy  # only when catchments are drawn
     a, b = pieces[:, 0], pieces[:, 1]
     steps = np.maximum(1, np.ceil(np.hypot(*(b - a).T) / (cell_m / 2))).astype(np.int64)
     seg = np.repeat(np.arange(len(a)), steps + 1)

@@ -45,7 +45,6 @@ from .context import (
     evidence_frame,
     layer_missing,
 )
-from .measure import green_area
 from .packs.model import Pack, Rule
 
 _BUILDINGS = (LayerUse("buildings", STRICT),)
@@ -131,7 +130,7 @@ def building_density(ctx: Context, rule: Rule) -> Outcome:
         out["evidence"] = layer_missing("buildings")
         return Outcome(out)
     area = ctx.estates.geometry.area.to_numpy()
-    built = green_area(ctx.estates, ctx.layer("buildings")).to_numpy()
+    built = ctx.area_in_estates("buildings").to_numpy()
     ratio = built / area
     _judge(out, ratio, np.ones(n, bool), limit, at_most=True, decimals=RATIO_DECIMALS)
     out["evidence"] = [f"footprints {f:,.1f} m2 of {a:,.1f} m2 ({r:.1%})"
@@ -152,7 +151,7 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
         out["evidence"] = layer_missing("green_space")
         return Outcome(out)
     area = ctx.estates.geometry.area.to_numpy()
-    gar = green_area(ctx.estates, green).to_numpy()
+    gar = ctx.area_in_estates("green_space").to_numpy()
     ratio = gar / area
     _judge(out, ratio, np.ones(n, bool), limit, at_most=False, decimals=RATIO_DECIMALS)
     out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({r:.1%})"

@@ -23,7 +23,15 @@ from ..core.errors import PackError
 from ..core.indicators import Attribute
 from ..core.site import Site
 from ..core.units import WALK
-from .measure import ENTRANCES, INSIDE, estate_origins, nearest_facility, nearest_feature_distance
+from .measure import (
+    ENTRANCES,
+    INSIDE,
+    estate_origins,
+    features_in_estates,
+    green_area,
+    nearest_facility,
+    nearest_feature_distance,
+)
 from .network import Network, build_network
 from .packs.model import Pack, Rule
 from .walking import LIMIT_RATIO, Walked, walk_from
@@ -77,6 +85,7 @@ class Context:
         self._nearest: dict[str, pd.DataFrame] = {}
         self._from_residential: dict[str, pd.DataFrame] = {}
         self._walks: dict[tuple[str, str, float], Walked] = {}
+        self._memo: dict[tuple[str, str], Any] = {}
 
     @property
     def walking(self) -> bool:
@@ -149,6 +158,30 @@ class Context:
             self._from_residential[role] = nearest_feature_distance(self.residential,
                                                                     self.layer(role))
         return self._from_residential[role]
+
+    def _once(self, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def inside(self, role: str) -> pd.DataFrame:
+        """The features of ``role`` inside each estate (see
+        :func:`measure.features_in_estates`), computed once for the rules and their remedies;
+        call only when the layer exists. Read only."""
+        return self._once(("inside", role),
+                          lambda: features_in_estates(self.estates, self.layer(role)))
+
+    def nearest_building(self, role: str) -> pd.DataFrame:
+        """Nearest building (metres) to each feature of ``role`` (see
+        :func:`measure.nearest_feature_distance`), computed once; call only when both layers
+        exist. Read only."""
+        return self._once(("nearest_building", role), lambda: nearest_feature_distance(
+            self.layer(role), self.layer("buildings")))
+
+    def area_in_estates(self, role: str) -> pd.Series:
+        """Per estate, the area (m2) of the union of the polygons of ``role`` clipped to it
+        (see :func:`measure.green_area`), computed once; call only when the layer exists."""
+        return self._once(("area", role), lambda: green_area(self.estates, self.layer(role)))
 
     @cached_property
     def residential(self) -> gpd.GeoDataFrame | None:

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
-from scipy.sparse import csr_array
-from scipy.sparse.csgraph import dijkstra
 
 from .network_graph import JOIN_TOLERANCE_M, Network, build_network
 from .network_joins import Joins, Split, join, split_segments
@@ -178,6 +176,8 @@ def _search(split: Split, at_f: Joins, node_f: np.ndarray, n_facilities: int,
             limit_m: float) -> _Search:
     """One multi-source Dijkstra from all the facilities, each a virtual node after the real
     ones whose edges to the network are its legs (each node once, with the least leg)."""
+    from scipy.sparse import csr_array  # scipy only for a run with paths
+    from scipy.sparse.csgraph import dijkstra
     n_real = len(split.xy)
     n_all = n_real + n_facilities
     key = (n_real + at_f.owner).astype(np.int64) * n_all + node_f

@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 JOIN_TOLERANCE_M = 0.05
 """Vertices of different lines closer than this (metres, inclusive) are one node."""
@@ -138,6 +135,9 @@ def _cluster(vertex_xy: np.ndarray, vertex: np.ndarray, line: np.ndarray,
     """Node label (0..k-1) of each distinct vertex: vertices of different line parts within
     the tolerance are linked and each connected group is one node. Vertices of one part are
     never linked to each other, so a finely drawn curve does not collapse."""
+    from scipy.sparse import coo_array  # scipy only for a run with paths
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
     n = len(vertex_xy)
     if n < 2 or tolerance_m == 0:
         return np.arange(n)

@@ -26,16 +26,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from ..core.site import Site
 from .packs.model import Pack, Rule
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 LAYER = "garbage_points"
 GRID_M = 10.0
@@ -144,6 +146,7 @@ def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]:
     """Set cover: the fewest columns of ``a`` (rows: buildings, columns: candidates, each
     row covered by some column) weighted by ``cost``: ``(chosen columns, method, gap)``."""
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # only when proposing
     m, k = a.shape
     if m * k <= EXACT_MAX:
         res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
@@ -180,6 +183,7 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     estates (None: all), those with the most residential buildings uncovered first; the others
     are named in :attr:`Proposals.left_out`.
     """
+    from scipy import sparse  # only when proposing
     crs = site.crs
     radius_rule, setback_rule = garbage_rules(pack)
     empty = Proposals(_empty(POINT_COLUMNS, crs), _empty(MOVE_COLUMNS, crs),

@@ -23,7 +23,7 @@ from ..core.status import FAIL
 from ..core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, metres_all, number, percent, plain
 from .circles import circle_m
 from .context import ORIGINS, RESIDENTIAL, Context
-from .measure import ENTRANCES, features_in_estates, green_area, nearest_feature_distance
+from .measure import ENTRANCES
 from .packs.model import Pack, Rule
 from .records import attribute_values
 from .scores import scores_table
@@ -137,8 +137,8 @@ def setback_from_buildings(ctx: Context, rule: Rule, t: pd.DataFrame,
     feats, buildings = ctx.layer(role), ctx.layer("buildings")
     if feats is None or buildings is None or not fail.any():
         return out
-    pairs = features_in_estates(ctx.estates, feats)
-    near = nearest_feature_distance(feats, buildings)
+    pairs = ctx.inside(role)
+    near = ctx.nearest_building(role)
     fpos = pairs["feature_pos"].to_numpy()
     d = near["distance_m"].to_numpy()[fpos]
     close = np.round(d, DISTANCE_DECIMALS) < limit
@@ -182,7 +182,7 @@ def green_ratio(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray) -> 
     if not fail.any():
         return out
     area = ctx.estates.geometry.area.to_numpy()
-    green = green_area(ctx.estates, ctx.layer("green_space")).to_numpy()
+    green = ctx.area_in_estates("green_space").to_numpy()
     add = _up(area * limit - green, 1.0)
     out[fail] = [f"add {_amount(a, 'm2')} of green inside the estate: {percent(m)} of "
                  f"{_amount(round(s, 1), 'm2')} is {_amount(round(s * m, 1), 'm2')}, green now "

@@ -48,10 +48,7 @@ from .context import (
 from .measure import (
     ENTRANCES,
     INSIDE,
-    features_in_estates,
-    green_area,
     green_patches,
-    nearest_feature_distance,
 )
 from .packs.model import Rule
 from .walking import (
@@ -318,8 +315,8 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
         out["evidence"] = (layer_missing(role) if feats is None
                            else "no data: no buildings to measure from")
         return Outcome(out)
-    pairs = features_in_estates(ctx.estates, feats)
-    near = nearest_feature_distance(feats, buildings)
+    pairs = ctx.inside(role)
+    near = ctx.nearest_building(role)
     est = pairs["estate_pos"].to_numpy()
     fpos = pairs["feature_pos"].to_numpy()
     d = near["distance_m"].to_numpy()[fpos]
@@ -398,7 +395,7 @@ def facility_inside_by_households(ctx: Context, rule: Rule) -> Outcome:
     if feats is None:
         out.loc[big, "evidence"] = layer_missing(role)
         return Outcome(out)
-    pairs = features_in_estates(ctx.estates, feats)
+    pairs = ctx.inside(role)
     inside = np.bincount(pairs["estate_pos"].to_numpy(), minlength=n)
     first = np.full(n, -1)
     uniq, idx = np.unique(pairs["estate_pos"].to_numpy(), return_index=True)
@@ -442,7 +439,7 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
         out["evidence"] = layer_missing("green_space")
         return Outcome(out)
     area = ctx.estates.geometry.area.to_numpy()
-    gar = green_area(ctx.estates, green).to_numpy()
+    gar = ctx.area_in_estates("green_space").to_numpy()
     ratio = gar / area
     out["value"] = ratio
     ok = ~np.isnan(limit)

@@ -149,7 +149,9 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
     bad = f[f["status"].isin([FAIL, NO_DATA])]
     if len(bad):
         lines.append("estates with failures or missing data:")
-        for eid, group in list(bad.groupby("estate_id", sort=False))[:MAX_LISTED]:
+        listed_ids = bad["estate_id"].unique()[:MAX_LISTED]  # the first, in findings order
+        listed_rows = bad[bad["estate_id"].isin(listed_ids)]
+        for eid, group in listed_rows.groupby("estate_id", sort=False):
             name = _name(group["estate_name"].iloc[0])
             parts = []
             for status in (FAIL, NO_DATA):

@@ -14,6 +14,7 @@ import pytest
 from helpers import SAMPLE, SHEET, at, estate, rect
 
 import geocheck
+import geocheck.views.style
 from geocheck.cli import main
 from geocheck.rules.registry import CHECKS
 from geocheck.views.report import report_map_positions
@@ -187,7 +188,7 @@ def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:
 
 def test_without_a_chinese_font_the_static_maps_are_left_out_not_garbled(
         tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setattr(geocheck.pipeline, "find_cjk_font", lambda: None)
+    monkeypatch.setattr(geocheck.views.style, "find_cjk_font", lambda: None)
     sample = SAMPLE
     out = tmp_path / "out"
     assert main(["check", str(sample), "-o", str(out), "-q"]) == 1
