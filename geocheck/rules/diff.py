@@ -60,7 +60,7 @@ _CARRY = ["estate_name", "title_zh", "title_en", "status", "value", "unit", "thr
 def direction(threshold: pd.Series) -> np.ndarray:
     """+1 where a higher value is better (``>=`` alone in the threshold), -1 where lower is
     (``<=`` alone), 0 where the text does not say."""
-    t = threshold.fillna("").astype(str)
+    t = threshold.astype(object).fillna("").astype(str)
     ge, le = t.str.contains(">=", regex=False), t.str.contains("<=", regex=False)
     return np.select([ge & ~le, le & ~ge], [1, -1], 0)
 
@@ -68,7 +68,7 @@ def direction(threshold: pd.Series) -> np.ndarray:
 def _text(status: pd.Series, value: pd.Series, unit: pd.Series) -> pd.Series:
     """``fail 6 m``; the status alone without a value; blank without a status."""
     num = np.array(["" if pd.isna(v) else f" {float(v):.6g}" for v in value], dtype=object)
-    u = unit.fillna("").astype(str).to_numpy(dtype=object)
+    u = unit.astype(object).fillna("").astype(str).to_numpy(dtype=object)
     suffix = np.where((num != "") & np.isin(u, ["m", "m2"]), " " + u, "").astype(object)
     text = status.fillna("").astype(str).to_numpy(dtype=object) + num + suffix
     return pd.Series(np.where(status.notna().to_numpy(), text, ""), index=status.index,
