@@ -53,7 +53,8 @@ STAGING_PREFIX = ".geocheck-staging-"
 OUTPUT_NAMES = ("findings.csv", "rejects.csv", "scorecard.csv", "summary.csv", "progress.csv",
                 "life_circles.csv", "results.gpkg", "proposals.gpkg", "findings.xlsx", "map.html",
                 "map.png", "progress.png", "report.html", "report.pdf", "diff.csv", "diff.png",
-                "opinion.docx", "opinion.html", "opinion.pdf")
+                "opinion.docx", "opinion.html", "opinion.pdf", "findings.parquet",
+                "estates.parquet", "rejects.parquet")
 """Every file name ``geocheck check``, ``diff`` and ``review`` write into an output folder.
 Only these (and the manifest) are ever replaced or removed there."""
 

@@ -21,6 +21,7 @@ from .core.conditions import Condition
 from .core.errors import GeocheckError
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
+from .core.site import Site
 from .core.units import DISTANCE_READINGS
 from .inputs.attributes import apply_attributes
 from .inputs.conditions import read_conditions
@@ -35,6 +36,11 @@ from .rules.packs.model import Pack
 from .rules.result import Result
 from .views.charts import progress_chart_png
 from .views.excel import plan_sheets, write_xlsx
+from .views.parquet import (
+    write_estates_parquet,
+    write_findings_parquet,
+    write_rejects_parquet,
+)
 from .views.qgis_styles import write_layer_styles
 from .views.report import render_report, report_map_positions, write_pdf
 from .views.static_map import EstateMaps, overview_png
@@ -49,7 +55,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           dst_crs: CRS | str | int | None = None,
           attributes: str | Path | None = None, sheet: str | None = None,
           distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
-          progress: Progress = QUIET) -> Result:
+          progress: Progress = QUIET,
+          on_read: Callable[[Site, Pack], None] | None = None) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -75,6 +82,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         default: the project file's ``[conditions]``, else none. Each is judged as a rule
         ``COND-*`` added to the pack (:mod:`geocheck.rules.conditions`).
     progress : where to report the stages of a long run (default: nowhere).
+    on_read : called with the normalised site and the pack once they are read, before the
+        judging (the CLI says there what findings.xlsx will cut to fit Excel).
 
     Returns
     -------
@@ -107,21 +116,38 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         site = normalise(raw, fields=fields, dst_crs=dst_crs)
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
+    if on_read is not None:
+        on_read(site, pack)
     with progress.stage(f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"):
         return judge(site, pack, progress, distance=distance)
 
 
-FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")
+FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png", "parquet")
 """Output formats of ``geocheck check``: csv (findings, rejects, scorecard, summary, campaign
 progress and life circle tables), gpkg (results.gpkg with QGIS styles), map (map.html), xlsx
-(findings.xlsx), report (report.html), png (map.png and the campaign progress chart)."""
+(findings.xlsx), report (report.html), png (map.png and the campaign progress chart), parquet
+(findings.parquet, estates.parquet as GeoParquet, rejects.parquet: see
+:mod:`geocheck.views.parquet`)."""
+
+DEFAULT_FORMATS = tuple(f for f in FORMATS if f != "parquet")
+"""The formats of a run given no ``--format`` (and of ``all``): every one but parquet, which
+is asked for by name (``--format all,parquet``) and recommended by the run's notes when its
+findings reach :data:`PARQUET_ADVISED_ROWS`."""
+
+PARQUET_ADVISED_ROWS = 1_000_000
+"""Findings rows (estates x rules) from which a run without parquet notes that
+``--format all,parquet`` writes them as typed, compressed Parquet (a findings.csv of a million
+rows is some 500 MB of text)."""
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
-    """``"csv,map"`` -> ``("csv", "map")``; None or "all" -> every format."""
+    """``"csv,map"`` -> ``("csv", "map")``; None or "all" -> :data:`DEFAULT_FORMATS`;
+    ``"all,parquet"`` -> those and parquet."""
     if text is None or text.strip() == "all":
-        return FORMATS
-    chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+        return DEFAULT_FORMATS
+    words = [f.strip() for f in text.split(",") if f.strip()]
+    words = [w for f in words for w in (DEFAULT_FORMATS if f == "all" else (f,))]
+    chosen = tuple(dict.fromkeys(words))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
         raise GeocheckError(f"unknown output format {', '.join(unknown) or repr(text)}: choose "
@@ -152,7 +178,8 @@ class Outputs(dict[str, Path]):
         self.notes = notes
 
 
-def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...] = FORMATS,
+def write_outputs(result: Result, outdir: str | Path, *,
+                  formats: tuple[str, ...] = DEFAULT_FORMATS,
                   lang: str = "zh", pdf: bool = False, offline: bool = False,
                   report_maps: int | None = REPORT_MAPS,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
@@ -203,6 +230,12 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
     inputs = input_files(result.site.source) if inputs is None else inputs
     refuse_unsafe(outdir, inputs)
     notes = plan_sheets(result)[1] if "xlsx" in formats else []
+    rows = len(result.findings)
+    if rows >= PARQUET_ADVISED_ROWS and "parquet" not in formats:
+        notes.append(f"{rows:,} findings rows: --format all,parquet also writes them as "
+                     "findings.parquet and estates.parquet (typed, compressed GeoParquet), "
+                     "which pandas, GeoPandas, DuckDB and QGIS read far faster than "
+                     "findings.csv")
     staging = Staging(outdir)
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
@@ -262,6 +295,16 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
         with progress.stage(label), staging.writing("findings.xlsx") as path:
             written["xlsx"] = write_xlsx(result, path)
+    if "parquet" in formats:
+        with progress.stage("writing the Parquet tables"):
+            for key, name, writer in (("findings_parquet", "findings.parquet",
+                                       write_findings_parquet),
+                                      ("estates_parquet", "estates.parquet",
+                                       write_estates_parquet),
+                                      ("rejects_parquet", "rejects.parquet",
+                                       write_rejects_parquet)):
+                with staging.writing(name) as path:
+                    written[key] = writer(result, path)
     if "map" in formats:
         with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
@@ -308,7 +351,7 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
         return True
     advice = ("no installed font can draw Chinese, so the static maps would show boxes; "
               "install one (Debian: apt-get install fonts-noto-cjk)")
-    if "png" in formats and formats != FORMATS:
+    if "png" in formats and not set(DEFAULT_FORMATS) <= set(formats):
         raise GeocheckError(advice)
     print(f"geocheck: note: {advice}; map.png, progress.png and the report's maps are left out",
           file=sys.stderr)

@@ -36,6 +36,7 @@ from ..core.status import (
     PASS,
 )
 from ..core.version import VERSION
+from ..rules.packs.model import Pack
 from ..rules.result import Result
 from .style import STATUS_COLOURS
 from .text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
@@ -369,6 +370,36 @@ def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
             sheets += fitted
             notes += [note] if note else []
     return sheets, notes
+
+
+def forecast_sheets(estates: int, pack: Pack, rejects: int = 0) -> list[str]:
+    """What findings.xlsx will cut to fit Excel, known before the judging from the counts
+    alone: the findings sheet has ``estates`` x rules rows, the scorecard ``estates`` x
+    standards, the summary one per estate and the rejects one per rejected feature.
+
+    Returns
+    -------
+    list of str
+        One sentence per table with more rows than an Excel sheet holds (:data:`MAX_ROWS`),
+        saying what the sheet will keep (:func:`fit_sheet`) and which CSV has every row;
+        empty when every table fits.
+    """
+    rules, standards = len(pack.rules), len(pack.standards)
+    counts = [("findings", estates * rules, f"{estates:,} estates x {rules:,} rules"),
+              ("scorecard", estates * standards,
+               f"{estates:,} estates x {standards:,} standards"),
+              ("summary", estates, f"{estates:,} estates"),
+              ("rejects", rejects, f"{rejects:,} rejected features")]
+    notes = []
+    for key, rows, why in counts:
+        if rows > MAX_ROWS:
+            keeps = ("only its failing and no-data rows (over numbered sheets if they are "
+                     "still too many)") if key in ("findings", "scorecard") else \
+                f"its rows over {-(-rows // MAX_ROWS)} numbered sheets"
+            notes.append(f"findings.xlsx: {why} = {rows:,} rows do not fit in one Excel sheet "
+                         f"(at most {MAX_ROWS:,}); its {SHEET_NAMES[key]} sheet will hold "
+                         f"{keeps}; {CSV_OF_SHEET[key]} will have them all")
+    return notes
 
 
 def _notice(book: _Book, notes: list[str]) -> None:
