@@ -36,18 +36,14 @@ from .rules.packs.model import Pack
 from .rules.result import Result
 from .views.charts import progress_chart_png
 from .views.excel import plan_sheets, write_xlsx
-from .views.parquet import (
-    write_estates_parquet,
-    write_findings_parquet,
-    write_rejects_parquet,
-)
+from .views.parquet import write_geoparquet, write_table_parquet
 from .views.qgis_styles import write_layer_styles
 from .views.report import render_report, report_map_positions, write_pdf
 from .views.static_map import EstateMaps, overview_png
 from .views.style import find_cjk_font
-from .views.tables import write_csv, write_gpkg, write_proposals
+from .views.tables import estates_with_verdicts, write_csv, write_gpkg, write_proposals
 from .views.text import LANGS
-from .views.webmap import write_map
+from .views.webmap import write_maps
 
 
 def check(path: str | Path, *, pack: str | Path | Pack | None = None,
@@ -297,18 +293,20 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
             written["xlsx"] = write_xlsx(result, path)
     if "parquet" in formats:
         with progress.stage("writing the Parquet tables"):
-            for key, name, writer in (("findings_parquet", "findings.parquet",
-                                       write_findings_parquet),
-                                      ("estates_parquet", "estates.parquet",
-                                       write_estates_parquet),
-                                      ("rejects_parquet", "rejects.parquet",
-                                       write_rejects_parquet)):
-                with staging.writing(name) as path:
-                    written[key] = writer(result, path)
+            with staging.writing("findings.parquet") as path:
+                written["findings_parquet"] = write_table_parquet(result.findings, path)
+            with staging.writing("estates.parquet") as path:
+                written["estates_parquet"] = write_geoparquet(estates_with_verdicts(result),
+                                                              path)
+            with staging.writing("rejects.parquet") as path:
+                written["rejects_parquet"] = write_table_parquet(
+                    result.site.ledger.rejects_frame(), path)
     if "map" in formats:
         with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
-            written["map"] = write_map(result, path, offline=offline)
+            pages = write_maps(result, path, offline=offline)
+            written["map"] = pages[0]
+            written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
     overview: bytes | None = None
     if drawn:
         with progress.stage("drawing the overview map"):

@@ -25,12 +25,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from ..rules.result import Result
-from .tables import estates_with_verdicts
 
 PARQUET_COMPRESSION = "zstd"
 """Compression of every Parquet file (zstd: small files, read by every current Arrow, DuckDB
@@ -53,19 +51,8 @@ def write_table_parquet(df: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def write_findings_parquet(result: Result, path: Path) -> Path:
-    """Write findings.parquet: the findings (one row per estate x rule, as findings.csv)."""
-    return write_table_parquet(result.findings, path)
-
-
-def write_estates_parquet(result: Result, path: Path) -> Path:
-    """Write estates.parquet: GeoParquet of the estates with their verdicts, in the working
-    CRS (metres)."""
-    est = estates_with_verdicts(result)
-    est.to_parquet(path, index=False, compression=PARQUET_COMPRESSION)
+def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> Path:
+    """Write a layer to ``path`` as GeoParquet (geometry as WKB, its CRS in the file's ``geo``
+    metadata) and return the path."""
+    gdf.to_parquet(path, index=False, compression=PARQUET_COMPRESSION)
     return path
-
-
-def write_rejects_parquet(result: Result, path: Path) -> Path:
-    """Write rejects.parquet: the ledger's rejected features, as rejects.csv."""
-    return write_table_parquet(result.site.ledger.rejects_frame(), path)

@@ -1,4 +1,4 @@
-"""findings.xlsx's rows made a column at a time (geocheck.views.xlsx_rows): every cell read
+"""findings.xlsx's rows made a column at a time (geocheck.views.excel.rows): every cell read
 back as written, text that looks like markup or carries control characters kept exactly and
 never a formula, empty cells empty, numbers and booleans typed, across row blocks."""
 
@@ -11,8 +11,8 @@ import pandas as pd
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
-from geocheck.views import xlsx_rows
 from geocheck.views.excel import _Book
+from geocheck.views.excel import rows as xlsx_rows
 
 ODD = ["<r><t>rich?</t></r>", "a\x01b\x1fc", "_x0041_ stays", "a & b < c > d", " padded ",
        "=SUM(A1)", "-3", "小区 甲", "x" * 40_000]

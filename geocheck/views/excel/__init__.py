@@ -28,17 +28,17 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.status import (
+from ...core.status import (
     FAIL,
     NO_DATA,
     PASS,
 )
-from ..core.version import VERSION
-from ..rules.packs.model import Pack
-from ..rules.result import Result
-from .style import STATUS_COLOURS
-from .text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
-from .xlsx_rows import (
+from ...core.version import VERSION
+from ...rules.packs.model import Pack
+from ...rules.result import Result
+from ..style import STATUS_COLOURS
+from ..text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
+from .rows import (
     CellColumn,
     FastSheet,
     bool_cells,
@@ -101,7 +101,7 @@ def text_width(text: str) -> int:
 
 @dataclass
 class _Column:
-    """One column ready to write: its cells (:class:`~geocheck.views.xlsx_rows.CellColumn`),
+    """One column ready to write: its cells (:class:`~geocheck.views.excel.rows.CellColumn`),
     width and conditional formats."""
 
     name: str

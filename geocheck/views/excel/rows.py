@@ -35,7 +35,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .text import FORMULA_START
+from ..text import FORMULA_START
 
 CHUNK_ROWS = 20_000
 """Rows joined into one block of XML at a time (bounds the memory of the strings)."""
