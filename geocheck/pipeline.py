@@ -43,7 +43,7 @@ from .views.static_map import EstateMaps, overview_png
 from .views.style import find_cjk_font
 from .views.tables import estates_with_verdicts, write_csv, write_gpkg, write_proposals
 from .views.text import LANGS
-from .views.webmap import write_maps
+from .views.webmap import MAP_ESTATES_MAX, write_maps
 
 
 def check(path: str | Path, *, pack: str | Path | Pack | None = None,
@@ -237,6 +237,12 @@ def write_outputs(result: Result, outdir: str | Path, *,
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
                                cut=bool(notes))
+        pages = [p.name for key, p in staged.items() if key.startswith("map_")]
+        if pages:
+            notes.append(f"map.html: {len(result.site.estates):,} estates are more than one "
+                         f"page draws ({MAP_ESTATES_MAX:,}); map.html is an index of "
+                         f"{len(pages)} districts, each on a page of its own ({pages[0]} "
+                         f"... {pages[-1]})")
         if extra is not None:
             staged.update(extra(staging))
         opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
@@ -304,7 +310,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     if "map" in formats:
         with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
-            pages = write_maps(result, path, offline=offline)
+            pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
             written["map"] = pages[0]
             written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
     overview: bytes | None = None

@@ -13,7 +13,7 @@ from helpers import SAMPLE, SHEET, estate, rect
 
 import geocheck
 from geocheck.pipeline import write_outputs
-from geocheck.views.webmap import districts, write_maps
+from geocheck.views.webmap import write_maps
 from geocheck.views.webmap.districts import page_name, split_districts
 
 ESTATE_IDS = re.compile(r'"i": ?"((?:[^"\\]|\\.)*)"')
@@ -92,12 +92,7 @@ def test_district_pages_escape_the_data(gpkg, tmp_path) -> None:
 
 def test_pages_are_committed_and_stale_ones_removed(sample, tmp_path, monkeypatch) -> None:
     out = tmp_path / "out"
-    monkeypatch.setattr(districts, "MAP_ESTATES_MAX", 5)
-    monkeypatch.setattr(geocheck.views.webmap, "MAP_ESTATES_MAX", 5)
-    # write_maps took its default when defined: give the pipeline the small budget
-    real = geocheck.views.webmap.write_maps
-    monkeypatch.setattr(geocheck.pipeline, "write_maps",
-                        lambda r, p, **kw: real(r, p, max_estates=5, **kw))
+    monkeypatch.setattr(geocheck.pipeline, "MAP_ESTATES_MAX", 5)
     written = write_outputs(sample, out, formats=("map",), inputs=[SAMPLE, SHEET])
     names = sorted(p.name for p in out.iterdir())
     assert names == ["geocheck-run.json", "map-001.html", "map-002.html", "map-003.html",
@@ -105,10 +100,13 @@ def test_pages_are_committed_and_stale_ones_removed(sample, tmp_path, monkeypatc
     manifest = json.loads((out / "geocheck-run.json").read_text(encoding="utf-8"))
     assert sorted(f["name"] for f in manifest["files"]) == names[1:]
     assert written["map_004"] == out / "map-004.html"
+    assert written.notes == ["map.html: 12 estates are more than one page draws (5); map.html "
+                             "is an index of 4 districts, each on a page of its own "
+                             "(map-001.html ... map-004.html)"]
     (out / "map-notes.html").write_text("the user's own file", encoding="utf-8")
-    monkeypatch.setattr(geocheck.pipeline, "write_maps",
-                        lambda r, p, **kw: real(r, p, max_estates=None, **kw))
+    monkeypatch.setattr(geocheck.pipeline, "MAP_ESTATES_MAX", 12)
     written = write_outputs(sample, out, formats=("map",), inputs=[SAMPLE, SHEET])
     assert sorted(p.name for p in out.iterdir()) == ["geocheck-run.json", "map-notes.html",
                                                     "map.html"]
     assert sorted(written.removed) == [page_name(k) for k in range(1, 5)]
+    assert written.notes == []
