@@ -5,7 +5,10 @@ overall status and status counts), ``标准 scorecard`` (packs with standards), 
 (one row per estate x rule), ``剔除 rejects`` (the ledger's rejected features) and
 ``说明 about`` (pack, source, CRS, version, status legend). A table too large for an Excel
 sheet (1,048,576 rows x 16,384 columns) is cut to fit, known before anything is written
-(:func:`plan_sheets`), and the workbook then opens on a ``注意 notice`` sheet saying so.
+(:func:`plan_sheets`), and the workbook then opens on a ``注意 notice`` sheet saying so; what
+will be cut is known even before the judging, from the numbers of estates, rules and
+standards (:func:`forecast_sheets`). The data rows are written a column at a time
+(:mod:`geocheck.views.excel.rows`).
 
 Every table has a bold, frozen header, an autofilter and verdict colours given by conditional
 formats on the status-like columns (one rule per status per column, however many rows).
