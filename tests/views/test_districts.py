@@ -110,3 +110,17 @@ def test_pages_are_committed_and_stale_ones_removed(sample, tmp_path, monkeypatc
                                                     "map.html"]
     assert sorted(written.removed) == [page_name(k) for k in range(1, 5)]
     assert written.notes == []
+
+
+def test_the_index_and_a_district_page_open_in_a_browser(browser, sample, tmp_path) -> None:
+    paths = write_maps(sample, tmp_path / "map.html", max_estates=5)
+    index = browser.open(paths[0])
+    assert index.errors == [] and index.console_errors == []
+    pages = index.js("() => { var out = []; GEOCHECK.estates.eachLayer(function(l) { "
+                     "out.push(l.feature.properties.page); }); return out.sort(); }")
+    assert pages == [page_name(k) for k in range(1, 5)]
+    page = browser.open(paths[2])
+    assert page.errors == [] and page.console_errors == []
+    ids = page.js("() => { var out = []; GEOCHECK.estates.eachLayer(function(l) { "
+                  "out.push(l.feature.properties.i); }); return out.sort(); }")
+    assert ids == sorted(estates_on(paths[2].read_text(encoding="utf-8"))) and len(ids) == 3
