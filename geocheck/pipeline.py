@@ -226,6 +226,7 @@ def write_outputs(result: Result, outdir: str | Path, *,
     inputs = input_files(result.site.source) if inputs is None else inputs
     refuse_unsafe(outdir, inputs)
     notes = plan_sheets(result)[1] if "xlsx" in formats else []
+    cut = bool(notes)
     rows = len(result.findings)
     if rows >= PARQUET_ADVISED_ROWS and "parquet" not in formats:
         notes.append(f"{rows:,} findings rows: --format all,parquet also writes them as "
@@ -236,7 +237,7 @@ def write_outputs(result: Result, outdir: str | Path, *,
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
-                               cut=bool(notes))
+                               cut=cut)
         pages = [p.name for key, p in staged.items() if key.startswith("map_")]
         if pages:
             notes.append(f"map.html: {len(result.site.estates):,} estates are more than one "

@@ -175,7 +175,7 @@ class FastSheet(Worksheet):
             self._check_dimensions(n, ncols - 1)
 
     def _write_sheet_data(self) -> None:
-        if self.data_rows is None:
+        if self.data_rows is None or self.dim_rowmin is None:  # no rows, or not even a header
             super()._write_sheet_data()
             return
         self._xml_start_tag("sheetData")
