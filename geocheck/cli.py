@@ -18,6 +18,7 @@ from .core.database import connect, is_database_url, redact
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
+from .core.site import Site
 from .core.terminal import printable
 from .core.units import DISTANCE_READINGS
 from .core.version import VERSION
@@ -32,6 +33,7 @@ from .outdir import input_files, refuse_unsafe
 from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
 from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
+from .rules.packs.model import Pack
 from .rules.partition import PIECE_ESTATES
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
@@ -121,7 +123,8 @@ def _parser() -> argparse.ArgumentParser:
                         "judged as rules COND-*; default: the project's [conditions]")
     c.add_argument("--format", metavar="LIST",
                    help=f"outputs to write, comma-separated from {', '.join(FORMATS)} "
-                        "(default: all)")
+                        "(default: all, which is every one but parquet; all,parquet adds "
+                        "the Parquet tables a big run wants)")
     c.add_argument("--lang", choices=["zh", "en"], default="zh",
                    help="language of report.html and the static maps (default: zh)")
     c.add_argument("--pdf", action="store_true",
@@ -335,11 +338,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
         tianditu_key = os.environ.get(TIANDITU_KEY_ENV)
     if tianditu_key:
         tianditu(tianditu_key)  # a malformed key is refused before a long run
+
+    def forecast(site: Site, pack: Pack) -> None:  # Excel's limits, before the long part
+        if "xlsx" in formats and not args.quiet:
+            from .views.excel import forecast_sheets
+            for note in forecast_sheets(len(site.estates), pack, len(site.ledger.rejects)):
+                _say(f"geocheck: note: {note}", err=True)
+
     result = check(args.input, pack=args.pack, fields=FieldMap(args.field),
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
                    distance=args.distance, conditions=args.conditions,
                    per_piece=args.piece or None, workers=args.workers,
-                   scheduler=args.scheduler, progress=progress)
+                   scheduler=args.scheduler, progress=progress, on_read=forecast)
     result.proposals_max = args.proposals
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "

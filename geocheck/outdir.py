@@ -9,7 +9,7 @@ place only when all of them are complete (:meth:`Staging.commit`):
    defers them) for the few milliseconds of the commit;
 3. the previous run's manifest is removed, each staged file is renamed into place
    (``os.replace``: a reader sees the old file or the new one, never a part), the previous
-   run's outputs that this run does not write are removed (only :data:`OUTPUT_NAMES`, never
+   run's outputs that this run does not write are removed (only :func:`is_output` names, never
    the user's files), and the manifest is renamed into place last;
 4. held signals are then delivered: a SIGTERM ends the process with its outputs complete.
 
@@ -27,6 +27,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -53,9 +54,26 @@ STAGING_PREFIX = ".geocheck-staging-"
 OUTPUT_NAMES = ("findings.csv", "rejects.csv", "scorecard.csv", "summary.csv", "progress.csv",
                 "life_circles.csv", "results.gpkg", "proposals.gpkg", "findings.xlsx", "map.html",
                 "map.png", "progress.png", "report.html", "report.pdf", "diff.csv", "diff.png",
-                "opinion.docx", "opinion.html", "opinion.pdf")
-"""Every file name ``geocheck check``, ``diff`` and ``review`` write into an output folder.
-Only these (and the manifest) are ever replaced or removed there."""
+                "opinion.docx", "opinion.html", "opinion.pdf", "findings.parquet",
+                "estates.parquet", "rejects.parquet")
+"""Every file name ``geocheck check``, ``diff`` and ``review`` write into an output folder,
+with the district pages of a big run's map (:data:`OUTPUT_PATTERN`). Only these (and the
+manifest) are ever replaced or removed there."""
+
+OUTPUT_PATTERN = re.compile(r"map-[0-9]{3,}\.html")
+"""The names of the district pages of a big run's map (``map-001.html`` ...: see
+:mod:`geocheck.views.webmap.districts`), outputs like :data:`OUTPUT_NAMES`."""
+
+
+def is_output(name: str) -> bool:
+    """Whether ``name`` is one of geocheck's output file names."""
+    return name in OUTPUT_NAMES or OUTPUT_PATTERN.fullmatch(name) is not None
+
+
+def outputs_in(folder: Path) -> list[str]:
+    """:data:`OUTPUT_NAMES` and the district pages present in ``folder``, in that order."""
+    pages = sorted(e.name for e in os.scandir(folder) if OUTPUT_PATTERN.fullmatch(e.name))
+    return [*OUTPUT_NAMES, *pages]
 
 HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP")
                      if hasattr(signal, name))
@@ -133,7 +151,7 @@ def refuse_unsafe(outdir: str | Path, inputs: Iterable[Path] = ()) -> None:
     if not out.exists():
         return
     inputs = [Path(p) for p in inputs]
-    names = [*OUTPUT_NAMES, MANIFEST]
+    names = [*outputs_in(out), MANIFEST]
     names += [e.name for e in os.scandir(out) if e.name.startswith(STAGING_PREFIX)]
     for name in names:
         p = out / name
@@ -236,7 +254,7 @@ class Staging:
 
     def path(self, name: str) -> Path:
         """Where ``name`` is written until the commit."""
-        if name not in OUTPUT_NAMES:
+        if not is_output(name):
             raise ValueError(f"{name} is not one of geocheck's output names")
         return self.dir / name
 
@@ -294,12 +312,12 @@ def _apply(staging: Path, outdir: Path) -> list[str]:
     """The commit itself, from a staging folder holding its manifest; safe to run again on a
     commit cut short (files already in place are no longer staged)."""
     manifest = json.loads((staging / MANIFEST).read_text(encoding="utf-8"))
-    names = [f["name"] for f in manifest["files"] if f["name"] in OUTPUT_NAMES]
+    names = [f["name"] for f in manifest["files"] if is_output(f["name"])]
     (outdir / MANIFEST).unlink(missing_ok=True)
     for name in names:
         if (staging / name).exists():
             os.replace(staging / name, outdir / name)
-    removed = [n for n in OUTPUT_NAMES
+    removed = [n for n in outputs_in(outdir)
                if n not in names and (outdir / n).is_file() and not (outdir / n).is_symlink()]
     for name in removed:
         (outdir / name).unlink()

@@ -22,6 +22,7 @@ from .core.database import DatabaseSource, is_database_url
 from .core.errors import GeocheckError
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
+from .core.site import Site
 from .core.units import DISTANCE_READINGS
 from .inputs.attributes import apply_attributes
 from .inputs.conditions import read_conditions
@@ -48,7 +49,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           attributes: str | Path | None = None, sheet: str | None = None,
           distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
           per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
-          scheduler: str | None = None, progress: Progress = QUIET) -> Result:
+          scheduler: str | None = None, progress: Progress = QUIET,
+          on_read: Callable[[Site, Pack], None] | None = None) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -81,6 +83,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     scheduler : judge the pieces on the running Dask cluster at this address
         (``tcp://host:8786``); see :mod:`geocheck.scale`.
     progress : where to report the stages of a long run (default: nowhere).
+    on_read : called with the normalised site and the pack once they are read, before the
+        judging (the CLI says there what findings.xlsx will cut to fit Excel).
 
     Returns
     -------
@@ -117,6 +121,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         del raw  # a province's raw layers are not kept while it is judged
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)
+    if on_read is not None:
+        on_read(site, pack)
     label = f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"
     if workers is not None or scheduler is not None:
         label += f" on Dask ({scheduler or f'{workers} local workers'})"
@@ -125,17 +131,32 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
                                workers=workers, scheduler=scheduler, progress=progress)
 
 
-FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png")
+FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png", "parquet")
 """Output formats of ``geocheck check``: csv (findings, rejects, scorecard, summary, campaign
 progress and life circle tables), gpkg (results.gpkg with QGIS styles), map (map.html), xlsx
-(findings.xlsx), report (report.html), png (map.png and the campaign progress chart)."""
+(findings.xlsx), report (report.html), png (map.png and the campaign progress chart), parquet
+(findings.parquet, estates.parquet as GeoParquet, rejects.parquet: see
+:mod:`geocheck.views.parquet`)."""
+
+DEFAULT_FORMATS = tuple(f for f in FORMATS if f != "parquet")
+"""The formats of a run given no ``--format`` (and of ``all``): every one but parquet, which
+is asked for by name (``--format all,parquet``) and recommended by the run's notes when its
+findings reach :data:`PARQUET_ADVISED_ROWS`."""
+
+PARQUET_ADVISED_ROWS = 1_000_000
+"""Findings rows (estates x rules) from which a run without parquet notes that
+``--format all,parquet`` writes them as typed, compressed Parquet (a findings.csv of a million
+rows is some 500 MB of text)."""
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:
-    """``"csv,map"`` -> ``("csv", "map")``; None or "all" -> every format."""
+    """``"csv,map"`` -> ``("csv", "map")``; None or "all" -> :data:`DEFAULT_FORMATS`;
+    ``"all,parquet"`` -> those and parquet."""
     if text is None or text.strip() == "all":
-        return FORMATS
-    chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+        return DEFAULT_FORMATS
+    words = [f.strip() for f in text.split(",") if f.strip()]
+    words = [w for f in words for w in (DEFAULT_FORMATS if f == "all" else (f,))]
+    chosen = tuple(dict.fromkeys(words))
     unknown = [f for f in chosen if f not in FORMATS]
     if unknown or not chosen:
         raise GeocheckError(f"unknown output format {', '.join(unknown) or repr(text)}: choose "
@@ -166,7 +187,8 @@ class Outputs(dict[str, Path]):
         self.notes = notes
 
 
-def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...] = FORMATS,
+def write_outputs(result: Result, outdir: str | Path, *,
+                  formats: tuple[str, ...] = DEFAULT_FORMATS,
                   lang: str = "zh", pdf: bool = False, offline: bool = False,
                   report_maps: int | None = REPORT_MAPS,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
@@ -221,11 +243,25 @@ def write_outputs(result: Result, outdir: str | Path, *, formats: tuple[str, ...
         notes = plan_sheets(result)[1]
     else:
         notes = []
+    cut = bool(notes)
+    rows = len(result.findings)
+    if rows >= PARQUET_ADVISED_ROWS and "parquet" not in formats:
+        notes.append(f"{rows:,} findings rows: --format all,parquet also writes them as "
+                     "findings.parquet and estates.parquet (typed, compressed GeoParquet), "
+                     "which pandas, GeoPandas, DuckDB and QGIS read far faster than "
+                     "findings.csv")
     staging = Staging(outdir)
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
-                               cut=bool(notes))
+                               cut=cut)
+        pages = [p.name for key, p in staged.items() if key.startswith("map_")]
+        if pages:
+            from .views.webmap import MAP_ESTATES_MAX
+            notes.append(f"map.html: {len(result.site.estates):,} estates are more than one "
+                         f"page draws ({MAP_ESTATES_MAX:,}); map.html is an index of "
+                         f"{len(pages)} districts, each on a page of its own ({pages[0]} "
+                         f"... {pages[-1]})")
         if extra is not None:
             staged.update(extra(staging))
         opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
@@ -285,11 +321,25 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
         with progress.stage(label), staging.writing("findings.xlsx") as path:
             written["xlsx"] = write_xlsx(result, path)
+    if "parquet" in formats:
+        from .views.parquet import write_geoparquet, write_table_parquet
+        from .views.tables import estates_with_verdicts
+        with progress.stage("writing the Parquet tables"):
+            with staging.writing("findings.parquet") as path:
+                written["findings_parquet"] = write_table_parquet(result.findings, path)
+            with staging.writing("estates.parquet") as path:
+                written["estates_parquet"] = write_geoparquet(estates_with_verdicts(result),
+                                                              path)
+            with staging.writing("rejects.parquet") as path:
+                written["rejects_parquet"] = write_table_parquet(
+                    result.site.ledger.rejects_frame(), path)
     if "map" in formats:
-        from .views.webmap import write_map
+        from .views.webmap import MAP_ESTATES_MAX, write_maps
         with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
-            written["map"] = write_map(result, path, offline=offline)
+            pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
+            written["map"] = pages[0]
+            written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
     overview: bytes | None = None
     if drawn:
         from .views.static_map import overview_png
@@ -336,7 +386,7 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
         return True
     advice = ("no installed font can draw Chinese, so the static maps would show boxes; "
               "install one (Debian: apt-get install fonts-noto-cjk)")
-    if "png" in formats and formats != FORMATS:
+    if "png" in formats and not set(DEFAULT_FORMATS) <= set(formats):
         raise GeocheckError(advice)
     print(f"geocheck: note: {advice}; map.png, progress.png and the report's maps are left out",
           file=sys.stderr)

@@ -182,7 +182,7 @@ def test_unknown_format_and_language_are_refused(tmp_path, capsys) -> None:
     assert main(["check", str(sample), "-o", str(tmp_path), "--format", "csv,pdf"]) == 2
     assert capsys.readouterr().err.strip() == (
         "geocheck: error: unknown output format pdf: choose from csv, gpkg, map, xlsx, "
-        "report, png (comma-separated) or all")
+        "report, png, parquet (comma-separated) or all")
     assert not any(tmp_path.iterdir())
 
 

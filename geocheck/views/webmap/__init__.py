@@ -46,6 +46,7 @@ from ..style import (
 )
 from ..text import STATUS_LABELS, walk_notes
 from .basemaps import GCJ_JS, TIANDITU_KEY_ENV, Basemap, basemaps, tianditu
+from .districts import MAP_ESTATES_MAX, write_district_maps
 from .leaflet import (
     LEAFLET_CSS,
     LEAFLET_JS,
@@ -59,8 +60,8 @@ from .leaflet import (
     render_html,
 )
 
-__all__ = ["LEAFLET_CSS", "LEAFLET_JS", "TIANDITU_KEY_ENV", "Basemap", "basemaps", "build_map",
-           "estate_layer_frame", "tianditu", "write_map"]
+__all__ = ["LEAFLET_CSS", "LEAFLET_JS", "MAP_ESTATES_MAX", "TIANDITU_KEY_ENV", "Basemap",
+           "basemaps", "build_map", "estate_layer_frame", "tianditu", "write_map", "write_maps"]
 
 
 def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
@@ -448,13 +449,27 @@ def _proposal_layer(result: Result) -> list[GeoJsonLayer]:
 
 def write_map(result: Result, path: Path, *, offline: bool = False,
               tianditu_key: str | None = None) -> Path:
-    """Write the map to ``path`` as one HTML file.
+    """Write the map to ``path`` as one HTML file, whatever the number of estates.
 
     Leaflet is loaded from its CDN, or with ``offline`` inlined (the page then works with no
     internet, on a blank basemap). Tiles always come from the internet.
     """
+    return write_maps(result, path, offline=offline, tianditu_key=tianditu_key,
+                      max_estates=None)[0]
+
+
+def write_maps(result: Result, path: Path, *, offline: bool = False,
+               tianditu_key: str | None = None,
+               max_estates: int | None = MAP_ESTATES_MAX) -> list[Path]:
+    """Write the map to ``path`` as :func:`write_map` does, but a run of more than
+    ``max_estates`` estates (None: no limit) as district pages beside ``path`` linked from an
+    index map in it (:mod:`geocheck.views.webmap.districts`); return the files written,
+    ``path`` first."""
+    if max_estates is not None and len(result.site.estates) > max_estates:
+        return write_district_maps(result, path, build_map, max_estates=max_estates,
+                                   offline=offline, tianditu_key=tianditu_key)
     page = render_html(build_map(result, offline=offline, tianditu_key=tianditu_key))
     if offline:
         page = inline_assets(page)
     path.write_text(page, encoding="utf-8")
-    return path
+    return [path]

@@ -5,7 +5,10 @@ overall status and status counts), ``标准 scorecard`` (packs with standards), 
 (one row per estate x rule), ``剔除 rejects`` (the ledger's rejected features) and
 ``说明 about`` (pack, source, CRS, version, status legend). A table too large for an Excel
 sheet (1,048,576 rows x 16,384 columns) is cut to fit, known before anything is written
-(:func:`plan_sheets`), and the workbook then opens on a ``注意 notice`` sheet saying so.
+(:func:`plan_sheets`), and the workbook then opens on a ``注意 notice`` sheet saying so; what
+will be cut is known even before the judging, from the numbers of estates, rules and
+standards (:func:`forecast_sheets`). The data rows are written a column at a time
+(:mod:`geocheck.views.excel.rows`).
 
 Every table has a bold, frozen header, an autofilter and verdict colours given by conditional
 formats on the status-like columns (one rule per status per column, however many rows).
@@ -19,10 +22,8 @@ and missing values (NaN, NA, empty text) as empty cells.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,15 +31,25 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ..core.status import (
+from ...core.status import (
     FAIL,
     NO_DATA,
     PASS,
 )
-from ..core.version import VERSION
-from ..rules.result import Result
-from .style import STATUS_COLOURS
-from .text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
+from ...core.version import VERSION
+from ...rules.packs.model import Pack
+from ...rules.result import Result
+from ..style import STATUS_COLOURS
+from ..text import FORMULA_START, LEGEND_ORDER, STATUS_LABELS
+from .rows import (
+    CellColumn,
+    FastSheet,
+    bool_cells,
+    close_fast,
+    number_cells,
+    rows_xml,
+    text_cells,
+)
 
 SHEET_NAMES = {"summary": "汇总 summary", "scorecard": "标准 scorecard",
                "findings": "结果 findings", "rejects": "剔除 rejects",
@@ -93,13 +104,11 @@ def text_width(text: str) -> int:
 
 @dataclass
 class _Column:
-    """One column ready to write: the writer method, a value per row (None: leave the cell
-    empty) and a format per row (None: the default)."""
+    """One column ready to write: its cells (:class:`~geocheck.views.excel.rows.CellColumn`),
+    width and conditional formats."""
 
     name: str
-    write: Callable[..., Any]
-    values: list
-    formats: list
+    cells: CellColumn
     width: float
     rules: list[dict] = field(default_factory=list)
 
@@ -115,52 +124,38 @@ class _Book:
         self.bold = self.wb.add_format({"bold": True})
         self.fill = {s: self.wb.add_format({"bg_color": c}) for s, c in FILLS.items()}
 
-    def text_column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+    def text_column(self, name: str, series: pd.Series) -> _Column:
         """A text column: strings as they are, risky starts marked with ``quote_prefix``.
 
-        Work is done once per distinct text (``pd.factorize``), which also lets every cell of
-        a repeated text share one string object.
+        Work is done once per distinct text (``pd.factorize``): its shared string, style and
+        width.
         """
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        texts = np.array([str(u) for u in uniques] + [""], dtype=object)  # code -1: missing
-        values = texts.copy()
-        values[values == ""] = None
-        risky = np.array([t.startswith(FORMULA_START) for t in texts], dtype=bool)
-        fmts = np.where(risky, self.quote, None)
-        return _Column(name, ws.write_string, values[codes].tolist(), fmts[codes].tolist(),
-                       _width(name, texts))
+        texts = [str(u) for u in uniques]
+        cells = text_cells(np.asarray(codes, dtype=np.int64), texts, self.wb.str_table,
+                           self.quote)
+        return _Column(name, cells, _width(name, np.array([*texts, ""], dtype=object)))
 
-    def number_column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+    def number_column(self, name: str, series: pd.Series) -> _Column:
         """A number column: NaN / NA left empty; ``*_rate`` columns formatted as percent."""
-        numbers = series.astype("float64").to_numpy(na_value=np.nan)
-        values = numbers.astype(object)
-        values[~np.isfinite(numbers)] = None
-        if pd.api.types.is_integer_dtype(series):
-            values[np.isfinite(numbers)] = series.dropna().astype("int64").to_numpy().tolist()
         fmt = self.percent if name.endswith("_rate") else None
-        return _Column(name, ws.write_number, values.tolist(), [fmt] * len(values),
-                       max(text_width(name), 10) + WIDTH_PAD)
+        return _Column(name, number_cells(series, fmt), max(text_width(name), 10) + WIDTH_PAD)
 
-    def bool_column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+    def bool_column(self, name: str, series: pd.Series) -> _Column:
         """A boolean column (TRUE / FALSE cells), TRUE coloured as pass and FALSE as fail."""
-        missing = series.isna().to_numpy(dtype=bool)
-        values = series.to_numpy(dtype=object, copy=True)
-        values[missing] = None
-        values[~missing] = values[~missing].astype(bool).tolist()
         rules = [{"type": "cell", "criteria": "==", "value": "TRUE", "format": self.fill[PASS]},
                  {"type": "cell", "criteria": "==", "value": "FALSE",
                   "format": self.fill[FAIL]}]
-        return _Column(name, ws.write_boolean, values.tolist(), [None] * len(values),
-                       max(text_width(name), 6) + WIDTH_PAD, rules)
+        return _Column(name, bool_cells(series), max(text_width(name), 6) + WIDTH_PAD, rules)
 
-    def column(self, ws: Worksheet, name: str, series: pd.Series) -> _Column:
+    def column(self, name: str, series: pd.Series) -> _Column:
         """The column for ``series``, by dtype, with its verdict colours."""
         if pd.api.types.is_bool_dtype(series):
-            return self.bool_column(ws, name, series)
+            return self.bool_column(name, series)
         if pd.api.types.is_numeric_dtype(series):
-            col = self.number_column(ws, name, series)
+            col = self.number_column(name, series)
         else:
-            col = self.text_column(ws, name, series)
+            col = self.text_column(name, series)
         col.rules = self.colour_rules(name)
         return col
 
@@ -191,8 +186,8 @@ class _Book:
     def table(self, sheet: str, df: pd.DataFrame, *, freeze_cols: int = 0) -> Worksheet:
         """Write ``df`` as a sheet: bold frozen header, autofilter, widths, verdict colours."""
         n = len(df)
-        ws = self.wb.add_worksheet(sheet)
-        cols = [self.column(ws, str(name), df[name]) for name in df.columns]
+        ws = self.wb.add_worksheet(sheet, worksheet_class=FastSheet)
+        cols = [self.column(str(name), df[name]) for name in df.columns]
         for j, col in enumerate(cols):
             ws.set_column(j, j, col.width)
             ws.write_string(0, j, col.name, self.header)
@@ -201,7 +196,8 @@ class _Book:
         for j, col in enumerate(cols):
             for rule in col.rules if n else []:
                 ws.conditional_format(1, j, n, j, rule)
-        _write_rows(cols, n)
+        cells = [col.cells for col in cols]
+        ws.set_data_rows(lambda: rows_xml(cells), n, len(cols))
         return ws
 
 
@@ -224,15 +220,6 @@ def _width(name: str, uniques: np.ndarray) -> float:
         else:  # a text is at most twice its length wide: only those can be the widest
             widest = max(widest, *(text_width(u) for u in uniques[2 * lengths >= longest]))
     return max(MIN_WIDTH, min(widest, MAX_WIDTH)) + WIDTH_PAD
-
-
-def _write_rows(cols: list[_Column], n: int) -> None:
-    """Write the data rows below the header, a column at a time (no pandas lookups per cell)."""
-    for j, col in enumerate(cols):
-        write = col.write
-        for row, value, fmt in zip(range(1, n + 1), col.values, col.formats, strict=True):
-            if value is not None:
-                write(row, j, value, fmt)
 
 
 def overall_summary(result: Result) -> pd.DataFrame:
@@ -371,6 +358,36 @@ def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
     return sheets, notes
 
 
+def forecast_sheets(estates: int, pack: Pack, rejects: int = 0) -> list[str]:
+    """What findings.xlsx will cut to fit Excel, known before the judging from the counts
+    alone: the findings sheet has ``estates`` x rules rows, the scorecard ``estates`` x
+    standards, the summary one per estate and the rejects one per rejected feature.
+
+    Returns
+    -------
+    list of str
+        One sentence per table with more rows than an Excel sheet holds (:data:`MAX_ROWS`),
+        saying what the sheet will keep (:func:`fit_sheet`) and which CSV has every row;
+        empty when every table fits.
+    """
+    rules, standards = len(pack.rules), len(pack.standards)
+    counts = [("findings", estates * rules, f"{estates:,} estates x {rules:,} rules"),
+              ("scorecard", estates * standards,
+               f"{estates:,} estates x {standards:,} standards"),
+              ("summary", estates, f"{estates:,} estates"),
+              ("rejects", rejects, f"{rejects:,} rejected features")]
+    notes = []
+    for key, rows, why in counts:
+        if rows > MAX_ROWS:
+            keeps = ("only its failing and no-data rows (over numbered sheets if they are "
+                     "still too many)") if key in ("findings", "scorecard") else \
+                f"its rows over {-(-rows // MAX_ROWS)} numbered sheets"
+            notes.append(f"findings.xlsx: {why} = {rows:,} rows do not fit in one Excel sheet "
+                         f"(at most {MAX_ROWS:,}); its {SHEET_NAMES[key]} sheet will hold "
+                         f"{keeps}; {CSV_OF_SHEET[key]} will have them all")
+    return notes
+
+
 def _notice(book: _Book, notes: list[str]) -> None:
     """The first sheet of a workbook cut to fit Excel: what was cut and where the rest is."""
     ws = book.wb.add_worksheet(NOTICE_SHEET)
@@ -412,5 +429,5 @@ def write_xlsx(result: Result, path: Path) -> Path:
     for sheet in sheets:
         book.table(sheet.name, sheet.table, freeze_cols=sheet.freeze)
     _about(book, result)
-    book.wb.close()
+    close_fast(book.wb)
     return path

@@ -1,0 +1,187 @@
+"""The data rows of findings.xlsx, made a column at a time.
+
+xlsxwriter keeps every cell as a Python object and writes it in a Python loop of its own; for
+a city's findings (3,000 estates x 98 rules x 17 columns, some five million cells) that was
+most of the 24 s the workbook took. Here each column is dictionary-encoded first (one
+XML tail per distinct value: a text's shared-string index and style, a number's digits) and
+the rows are joined from those with numpy, a block of :data:`CHUNK_ROWS` rows at a time, then
+written by :class:`FastSheet` where xlsxwriter would write its rows. xlsxwriter still writes
+everything else (header row, column widths, frozen panes, autofilter, conditional formats,
+the shared-string table and the styles).
+
+Formula safety is that of :mod:`geocheck.views.excel`: a text cell is always a shared string
+(``t="s"``), never a formula; text starting with ``= + - @``, tab or carriage return also gets
+the ``quote_prefix`` style. Shared strings are escaped by xlsxwriter when it writes the table.
+
+The zip is deflated at :data:`ZIP_LEVEL` (:func:`close_fast`), which took the rest of the
+time. This uses four of xlsxwriter's internals (tested against the version pinned in
+pyproject.toml): the workbook's shared-string table and ``ZipFile``, a format's XF index and
+the worksheet's ``_write_sheet_data``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from xml.sax.saxutils import escape as xml_escape
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+import xlsxwriter.workbook
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from ..text import FORMULA_START
+
+CHUNK_ROWS = 20_000
+"""Rows joined into one block of XML at a time (bounds the memory of the strings)."""
+
+MAX_TEXT = 32_767
+"""UTF-16 code units an Excel cell holds; longer text is cut, as xlsxwriter does."""
+
+
+@dataclass
+class CellColumn:
+    """One column's cells: row k's cell ends with ``tails[codes[k]]`` (the XML after the
+    cell's reference); code -1 leaves the cell empty."""
+
+    codes: np.ndarray
+    tails: np.ndarray
+
+
+def _style(fmt: Format | None) -> str:
+    return "" if fmt is None else f' s="{fmt._get_xf_index()}"'
+
+
+def _fit(text: str) -> str:
+    if len(text) > MAX_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+        cut = text.encode("utf-16-le")[:2 * MAX_TEXT].decode("utf-16-le", errors="ignore")
+        return cut
+    return text
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _inline(text: str, style: str) -> str:
+    """An in-line string cell's tail: the text escaped for XML (control characters as
+    Excel's ``_xHHHH_``)."""
+    text = re.sub("(_x[0-9a-fA-F]{4}_)", r"_x005F\1", text)
+    text = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", xml_escape(text))
+    return f'"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def text_cells(codes: np.ndarray, texts: list[str], strings: object,
+               quote: Format) -> CellColumn:
+    """Shared-string cells of ``texts[codes]`` ('' or code -1: empty); ``strings`` is the
+    workbook's shared-string table, ``quote`` the ``quote_prefix`` format given to text that
+    starts like a formula. A text xlsxwriter would take for rich text (``<r>...</r>``, which it
+    writes into the table unescaped) is written in-line instead, escaped."""
+    index = strings._get_shared_string_index  # type: ignore[attr-defined]
+    q = _style(quote)
+    tails = []
+    for t in texts:
+        style = q if t.startswith(FORMULA_START) else ""
+        t = _fit(t)
+        if not t:
+            tails.append("")
+        elif t.startswith("<r>") and t.endswith("</r>"):
+            tails.append(_inline(t, style))
+        else:
+            tails.append(f'"{style} t="s"><v>{index(t)}</v></c>')
+    codes = np.where(np.asarray([bool(t) for t in tails] + [False])[codes], codes, -1)
+    shared = np.asarray(['t="s"' in t for t in tails] + [False])
+    # the table counts every reference to it (index() above counted one per distinct text)
+    strings.count += int(shared[codes].sum()) - int(shared.sum())  # type: ignore[attr-defined]
+    return CellColumn(codes, np.array([*tails, ""], dtype=object))
+
+
+def number_cells(series: pd.Series, fmt: Format | None) -> CellColumn:
+    """Number cells (digits as xlsxwriter writes them, ``%.16G``); NaN, NA and infinities
+    empty."""
+    numbers = series.astype("float64").to_numpy(na_value=np.nan)
+    numbers = np.where(np.isfinite(numbers), numbers, np.nan)
+    codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+    s = _style(fmt)
+    tails = [f'"{s}><v>{v:.16G}</v></c>' for v in uniques]
+    return CellColumn(np.asarray(codes, dtype=np.int64), np.array([*tails, ""], dtype=object))
+
+
+def bool_cells(series: pd.Series) -> CellColumn:
+    """TRUE / FALSE cells; missing values empty."""
+    missing = series.isna().to_numpy(dtype=bool)
+    truth = series.fillna(False).astype(bool).to_numpy()
+    codes = np.where(missing, -1, truth.astype(np.int64))
+    return CellColumn(codes, np.array(['" t="b"><v>0</v></c>', '" t="b"><v>1</v></c>', ""],
+                                      dtype=object))
+
+
+def rows_xml(columns: list[CellColumn], first_row: int = 1,
+             chunk: int = CHUNK_ROWS) -> Iterator[str]:
+    """The ``<row>`` elements of ``columns``, the first one on sheet row ``first_row``
+    (0-based), in blocks of ``chunk`` rows."""
+    n = len(columns[0].codes) if columns else 0
+    prefixes = ['<c r="' + xl_col_to_name(j) for j in range(len(columns))]
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        refs = np.arange(start + first_row + 1, stop + first_row + 1).astype(str).astype(object)
+        grid = np.empty((stop - start, len(columns) + 2), dtype=object)
+        grid[:, 0] = '<row r="' + refs + '">'
+        for j, col in enumerate(columns):
+            codes = col.codes[start:stop]
+            cells = prefixes[j] + refs + col.tails[codes]
+            cells[codes < 0] = ""
+            grid[:, j + 1] = cells
+        grid[:, -1] = "</row>"
+        yield "".join(grid.ravel().tolist())
+
+
+ZIP_LEVEL = 1
+"""Deflate level of the workbook's zip (xlsxwriter's is zlib's default, 6). On a city's
+findings (a 154 MB sheet XML) level 1 compressed some five times faster than level 6, into a
+file about 17 % larger (20 MB against 17 MB)."""
+
+
+def close_fast(wb: xlsxwriter.Workbook) -> None:
+    """Close (write) the workbook, its zip deflated at :data:`ZIP_LEVEL`.
+
+    xlsxwriter has no option for the level; its ``ZipFile`` is given one for this call only.
+    """
+    module = xlsxwriter.workbook
+    original = module.ZipFile
+    module.ZipFile = functools.partial(original, compresslevel=ZIP_LEVEL)
+    try:
+        wb.close()
+    finally:
+        module.ZipFile = original
+
+
+class FastSheet(Worksheet):
+    """A worksheet whose data rows below the header come from :attr:`data_rows` (XML blocks,
+    see :func:`rows_xml`) instead of xlsxwriter's cell table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data_rows: Callable[[], Iterator[str]] | None = None
+
+    def set_data_rows(self, rows: Callable[[], Iterator[str]], n: int, ncols: int) -> None:
+        """Write ``rows()`` below the header: ``n`` rows of ``ncols`` columns."""
+        self.data_rows = rows
+        if n and ncols:
+            self._check_dimensions(n, ncols - 1)
+
+    def _write_sheet_data(self) -> None:
+        if self.data_rows is None or self.dim_rowmin is None:  # no rows, or not even a header
+            super()._write_sheet_data()
+            return
+        self._xml_start_tag("sheetData")
+        last, self.dim_rowmax = self.dim_rowmax, 0
+        self._write_rows()  # the header row, kept by xlsxwriter
+        self.dim_rowmax = last
+        for block in self.data_rows():
+            self.fh.write(block)
+        self._xml_end_tag("sheetData")
