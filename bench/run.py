@@ -74,21 +74,38 @@ def city_path(estates: int, seed: int, cache: Path) -> Path:
     return cache / f"city_e{estates}_s{seed}_{digest}.gpkg"
 
 
-def ensure_city(estates: int, seed: int, cache: Path) -> Path:
-    """Generate the city unless it is cached; returns its path."""
+def ensure_city(estates: int, seed: int, cache: Path, paths: bool = True) -> Path:
+    """Generate the city unless it is cached; returns its path. ``paths=False``: the same city
+    without its paths layer (``..._nopaths.gpkg``), so that geocheck measures straight lines
+    only, as the lean script does."""
     path = city_path(estates, seed, cache)
-    if path.exists():
+    bare = path.with_name(path.stem + "_nopaths.gpkg")
+    if not paths and bare.exists():
+        print(f"city without paths: {bare} (cached)")
+        return bare
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.gpkg")
+        cmd = [sys.executable, str(BENCH / "make_city.py"), "--estates", str(estates)]
+        cmd += ["--seed", str(seed), "-o", str(tmp), "-q"]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        tmp.replace(path)
+        print(f"city: {path} (generated in {time.perf_counter() - t0:.1f} s)")
+    else:
         print(f"city: {path} (cached)")
+    if paths:
         return path
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.gpkg")
-    cmd = [sys.executable, str(BENCH / "make_city.py"), "--estates", str(estates)]
-    cmd += ["--seed", str(seed), "-o", str(tmp), "-q"]
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    tmp.replace(path)
-    print(f"city: {path} (generated in {time.perf_counter() - t0:.1f} s)")
-    return path
+    if not bare.exists():
+        tmp = bare.with_suffix(".tmp.gpkg")
+        tmp.unlink(missing_ok=True)
+        for name, _ in pyogrio.list_layers(path):
+            if name != "paths":
+                df = pyogrio.read_dataframe(path, layer=str(name))
+                pyogrio.write_dataframe(df, tmp, layer=str(name), driver="GPKG")
+        tmp.replace(bare)
+    print(f"city without paths: {bare}")
+    return bare
 
 
 FORMATS = "csv,gpkg,map"
@@ -236,11 +253,16 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"geocheck's outputs (default {FORMATS}; 'all' for every one)")
     ap.add_argument("--cache", type=Path, default=CACHE, help=f"city cache (default {CACHE})")
     ap.add_argument("--target", type=float, default=TARGET_RATIO, help="max time ratio (3)")
+    ap.add_argument("--paths", action="store_true",
+                    help="keep the city's paths layer (geocheck then also fills walk_m)")
+    ap.add_argument("--check-args", default="--proposals 0",
+                    help="more arguments for geocheck check (default: --proposals 0, since "
+                         "the lean script proposes no garbage points)")
     args = ap.parse_args(argv)
     if args.repeat < 1:
         ap.error("--repeat must be at least 1")
 
-    city = ensure_city(args.estates, args.seed, args.cache)
+    city = ensure_city(args.estates, args.seed, args.cache, paths=args.paths)
     counts = layer_counts(city)
     print(", ".join(f"{k} {v:,}" for k, v in counts.items()))
     n_est, n_bld = counts.get("estates", 0), counts.get("buildings", 0)
@@ -264,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
                 cmd = [sys.executable, "-m", "geocheck", "check", str(city)]
                 pack = lean_pack(out) if args.pack == LEAN_PACK else args.pack
                 cmd += ["--pack", str(pack), "--format", args.format, "-o", str(gc_dir)]
+                cmd += args.check_args.split()
                 tools.append(Tool("geocheck", cmd, gc_dir, {0, 1}))
         results = bench(tools, args.repeat) + errors
         if not any(r.error for r in results) and len(tools) == 2:

@@ -39,19 +39,9 @@ SAMPLE_S = 0.2
 
 def city(estates: int, cache: Path, seed: int = 42) -> Path:
     """The city of ``estates`` estates without paths, generated once into ``cache``."""
-    path = cache / f"scale_e{estates}_s{seed}_nopaths.gpkg"
-    if path.exists():
-        return path
-    from make_city import make_city, write_city
+    from run import ensure_city
 
-    cache.mkdir(parents=True, exist_ok=True)
-    layers = make_city(estates, seed)
-    layers.pop("paths", None)
-    tmp = path.with_suffix(".tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    write_city(layers, tmp)
-    tmp.replace(path)
-    return path
+    return ensure_city(estates, seed, cache, paths=False)
 
 
 def _tree_rss_mb(root: int) -> float:
