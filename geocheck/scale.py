@@ -31,6 +31,9 @@ from .rules.result import Result
 IN_FLIGHT = 2
 """Pieces cut and sent per worker at a time."""
 
+PIECES_PER_WORKER = 2
+"""On a cluster, pieces are made small enough that each worker gets at least this many."""
+
 
 def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
                     per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
@@ -52,17 +55,22 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
     alone = workers is None and scheduler is None
     if alone and (per_piece is None or len(site.estates) <= per_piece):
         return judge(site, pack, progress, distance=distance)
-    pieces = plan_pieces(site, pack, per_piece or PIECE_ESTATES)
+    per_piece = per_piece or PIECE_ESTATES
     losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
     trees = near_trees(site)
     if alone:
         parts = []
+        pieces = plan_pieces(site, pack, per_piece)
         for k, piece in enumerate(pieces):
             progress.step(k, len(pieces))
             piece_site, piece_losses = cut(site, piece, losses, trees)
             parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
     else:
         with _client(workers, scheduler) as client:
+            # at least two pieces per worker, so that every worker has work
+            n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
+            share = -(-len(site.estates) // (PIECES_PER_WORKER * n_workers))
+            pieces = plan_pieces(site, pack, max(min(per_piece, share), 1))
             parts = _on_cluster(client, site, pack, pieces, losses, trees, distance, progress)
     return finish(site, pack, parts, losses, None)
 

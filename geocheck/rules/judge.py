@@ -172,8 +172,13 @@ def finish(site: Site, pack: Pack, parts: list[Part], losses: Losses,
     table = concat_encoded([p.table for p in parts])
     for p in parts:
         p.table = table.iloc[:0]  # the pieces' copies go as soon as they are joined
-    table = table.take(np.argsort(table["estate_pos"].to_numpy(), kind="stable"))
-    table = table.reset_index(drop=True)
+    order = np.argsort(table["estate_pos"].to_numpy(), kind="stable")
+    columns = {}
+    for c in list(table.columns):  # a column at a time, each let go once it is in order
+        columns[c] = table[c].take(order).reset_index(drop=True)
+        del table[c]
+    table = pd.DataFrame(columns)
+    del columns
     pos = table["estate_pos"].to_numpy()
     table["estate_id"] = est["estate_id"].to_numpy()[pos]
     table["estate_name"] = est["name"].to_numpy()[pos]
