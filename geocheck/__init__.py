@@ -20,6 +20,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .core.version import VERSION
+from .inputs import gdal_guard as _gdal_guard  # noqa: F401 - seals GDAL off the network
 
 _PUBLIC = {
     "CRSError": "core.errors", "GeocheckError": "core.errors", "InputError": "core.errors",

@@ -13,6 +13,7 @@ from helpers import SAMPLE, SHEET, estate, rect
 
 import geocheck
 from geocheck.pipeline import write_outputs
+from geocheck.views import webmap
 from geocheck.views.webmap import write_maps
 from geocheck.views.webmap.districts import page_name, split_districts
 
@@ -92,7 +93,7 @@ def test_district_pages_escape_the_data(gpkg, tmp_path) -> None:
 
 def test_pages_are_committed_and_stale_ones_removed(sample, tmp_path, monkeypatch) -> None:
     out = tmp_path / "out"
-    monkeypatch.setattr(geocheck.pipeline, "MAP_ESTATES_MAX", 5)
+    monkeypatch.setattr(webmap, "MAP_ESTATES_MAX", 5)
     written = write_outputs(sample, out, formats=("map",), inputs=[SAMPLE, SHEET])
     names = sorted(p.name for p in out.iterdir())
     assert names == ["geocheck-run.json", "map-001.html", "map-002.html", "map-003.html",
@@ -104,7 +105,7 @@ def test_pages_are_committed_and_stale_ones_removed(sample, tmp_path, monkeypatc
                              "is an index of 4 districts, each on a page of its own "
                              "(map-001.html ... map-004.html)"]
     (out / "map-notes.html").write_text("the user's own file", encoding="utf-8")
-    monkeypatch.setattr(geocheck.pipeline, "MAP_ESTATES_MAX", 12)
+    monkeypatch.setattr(webmap, "MAP_ESTATES_MAX", 12)
     written = write_outputs(sample, out, formats=("map",), inputs=[SAMPLE, SHEET])
     assert sorted(p.name for p in out.iterdir()) == ["geocheck-run.json", "map-notes.html",
                                                     "map.html"]

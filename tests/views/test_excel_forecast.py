@@ -51,7 +51,7 @@ def test_the_cli_says_it_before_the_judging(tmp_path, monkeypatch, capsys) -> No
     def judge_fails(*args, **kwargs):  # stop where the long work would start
         raise GeocheckError("judging stopped by the test")
 
-    monkeypatch.setattr(geocheck.pipeline, "judge", judge_fails)
+    monkeypatch.setattr(geocheck.pipeline, "judge_in_pieces", judge_fails)
     code = main(["check", str(SAMPLE), "--attributes", str(SHEET), "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "judging stopped by the test" in err
