@@ -151,9 +151,9 @@ def cut(site: Site, piece: Piece, losses: Losses,
         if role in NEAR_LAYERS:
             rows = np.sort(trees[role].query(area))
             if "estate_pos" in gdf.columns:  # and every feature of a member estate
-                own = np.flatnonzero(local[gdf["estate_pos"].to_numpy()] >= 0) \
-                    if n else np.empty(0, np.int64)
-                rows = np.union1d(rows, own)
+                pos = gdf["estate_pos"].to_numpy()
+                rows = np.union1d(rows, np.flatnonzero((pos >= 0) &
+                                                       (local[np.maximum(pos, 0)] >= 0)))
             gdf = gdf.iloc[rows].reset_index(drop=True)
         if "estate_pos" in gdf.columns:
             pos = gdf["estate_pos"].to_numpy()
