@@ -220,3 +220,58 @@ def quote_ident(name: str) -> str:
     if "\x00" in name:
         raise InputError(f"{name!r} is not a valid SQL name")
     return '"' + name.replace('"', '""') + '"'
+
+
+_RELATIONS = "('r', 'v', 'm', 'f', 'p')"
+"""Relation kinds read as tables: tables, views, materialised views, foreign and partitioned
+tables."""
+
+
+def relations(cur: Any, schema: str) -> dict[str, int]:
+    """The tables and views of ``schema``, name -> OID, from ``pg_catalog``.
+
+    Only the schema's own rows are read: unlike ``information_schema`` and PostGIS's
+    ``geometry_columns`` views, which evaluate functions over every relation of the database,
+    this query cannot fail because a table in another schema is dropped while it runs.
+    """
+    cur.execute("SELECT c.relname, c.oid FROM pg_catalog.pg_class c "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                f"WHERE n.nspname = %s AND c.relkind IN {_RELATIONS} ORDER BY c.relname",
+                (schema,))
+    return {str(name): int(oid) for name, oid in cur.fetchall()}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a table, as ``pg_catalog`` describes it."""
+
+    name: str
+    type: str
+    """``format_type`` without modifier: ``integer``, ``text``, ``geometry`` ..."""
+    builtin: bool
+    """Whether the type is PostgreSQL's own (in ``pg_catalog``), not an extension's."""
+    srid: int
+    """For a ``geometry`` column, the SRID its type declares (0 when none); else 0."""
+
+
+def table_columns(cur: Any, oid: int) -> list[Column]:
+    """The columns of the relation ``oid`` in their order (dropped columns left out)."""
+    cur.execute("SELECT a.attname, t.typname, format_type(a.atttypid, NULL), "
+                "t.typnamespace = 'pg_catalog'::regnamespace, a.atttypmod "
+                "FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+                "WHERE a.attrelid = %s AND a.attnum > 0 AND NOT a.attisdropped "
+                "ORDER BY a.attnum", (oid,))
+    return [Column(str(name), "geometry" if typname == "geometry" else str(kind), bool(builtin),
+                   _typmod_srid(int(typmod)) if typname == "geometry" else 0)
+            for name, typname, kind, builtin, typmod in cur.fetchall()]
+
+
+def _typmod_srid(typmod: int) -> int:
+    """The SRID in a PostGIS geometry type modifier (``geometry(Point, 4490)``); 0 for none.
+
+    PostGIS keeps the SRID in bits 8-27 of the modifier, bit 28 its sign (liblwgeom's
+    ``TYPMOD_GET_SRID``); -1 means no modifier.
+    """
+    if typmod < 0:
+        return 0
+    return ((typmod & 0x0FFFFF00) - (typmod & 0x10000000)) >> 8

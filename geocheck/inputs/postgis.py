@@ -20,7 +20,16 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from ..core.database import DatabaseSource, DatabaseURL, connect, error_text, quote_ident
+from ..core.database import (
+    Column,
+    DatabaseSource,
+    DatabaseURL,
+    connect,
+    error_text,
+    quote_ident,
+    relations,
+    table_columns,
+)
 from ..core.errors import CRSError, InputError
 from ..core.roles import ROLES
 from .read import ARC_STEP_DEGREES, SOURCES_TABLE, RawLayers
@@ -63,32 +72,26 @@ def _crs(cur: Any, srid: int, where: str) -> CRS | None:
                        "knows") from None
 
 
-def _geometry_column(cur: Any, schema: str, table: str, where: str) -> tuple[str, int]:
+def _geometry_column(cols: list[Column], where: str) -> tuple[str, int]:
     """The table's geometry column and its declared SRID (0 when not declared)."""
-    cur.execute("SELECT f_geometry_column, srid FROM geometry_columns WHERE "
-                "f_table_schema = %s AND f_table_name = %s ORDER BY f_geometry_column",
-                (schema, table))
-    found = cur.fetchall()
+    found = sorted((c for c in cols if c.type == "geometry"), key=lambda c: c.name)
     if len(found) == 1:
-        return str(found[0][0]), int(found[0][1])
+        return found[0].name, found[0].srid
     if found:
         raise InputError(f"{where}: has {len(found)} geometry columns "
-                         f"({', '.join(str(r[0]) for r in found)}); give geocheck a view "
+                         f"({', '.join(c.name for c in found)}); give geocheck a view "
                          "with one")
-    cur.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND "
-                "table_name = %s", (schema, table))
-    if cur.fetchone() is None:
-        raise InputError(f"{where}: no such table or view")
     raise InputError(f"{where}: has no PostGIS geometry column")
 
 
-def _primary_key(cur: Any, schema: str, table: str) -> str | None:
+def _primary_key(cur: Any, oid: int, cols: list[Column]) -> str | None:
     """The table's primary key column when it is one integer column, else None."""
-    cur.execute("SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_index i "
-                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                "WHERE i.indrelid = %s::regclass AND i.indisprimary", (_q(schema, table),))
-    keys = cur.fetchall()
-    return str(keys[0][0]) if len(keys) == 1 and keys[0][1] in _INTEGER else None
+    cur.execute("SELECT a.attname FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a "
+                "ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                "WHERE i.indrelid = %s AND i.indisprimary", (oid,))
+    keys = [str(r[0]) for r in cur.fetchall()]
+    kinds = {c.name: c.type for c in cols}
+    return keys[0] if len(keys) == 1 and kinds.get(keys[0]) in _INTEGER else None
 
 
 def _srid(cur: Any, declared: int, source: str, geom: str, where: str) -> int:
@@ -104,19 +107,20 @@ def _srid(cur: Any, declared: int, source: str, geom: str, where: str) -> int:
     return srids[0] if srids else 0
 
 
-def _read(cur: Any, schema: str, table: str, where: str) -> tuple[gpd.GeoDataFrame, str]:
+def _read(cur: Any, schema: str, table: str, oid: int | None,
+          where: str) -> tuple[gpd.GeoDataFrame, str]:
     """One table as a GeoDataFrame in its SRID's CRS with ``_fid``; and a note on curves."""
-    geom_col, declared = _geometry_column(cur, schema, table, where)
+    if oid is None:
+        raise InputError(f"{where}: no such table or view")
+    cols = table_columns(cur, oid)
+    geom_col, declared = _geometry_column(cols, where)
     source, geom = _q(schema, table), quote_ident(geom_col)
-    fid = _primary_key(cur, schema, table)
-    cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE "
-                "table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                (schema, table))
-    columns = [(str(n), str(t)) for n, t in cur.fetchall()
-               if n not in (geom_col, fid) and t != "USER-DEFINED"]
+    fid = _primary_key(cur, oid, cols)
+    columns_ = [(c.name, c.type) for c in cols
+                if c.name not in (geom_col, fid) and c.builtin]
     crs = _crs(cur, _srid(cur, declared, source, geom, where), where)
     select = [quote_ident(fid) if fid else "row_number() OVER ()"]
-    for name, kind in columns:
+    for name, kind in columns_:
         cast = "" if kind in _NATIVE else "::float8" if kind == "numeric" else "::text"
         select.append(quote_ident(name) + cast)
     linear = f"ST_CurveToLine({geom}, radians({ARC_STEP_DEGREES}), 2, 0)"
@@ -125,17 +129,17 @@ def _read(cur: Any, schema: str, table: str, where: str) -> tuple[gpd.GeoDataFra
     cur.execute(f"SELECT {', '.join(select)} FROM {source}"
                 + (f" ORDER BY {quote_ident(fid)}" if fid else ""))
     rows = cur.fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 3)
-    data = {name: _column(values) for (name, _), values in zip(columns, cols[1:-2],
+    got = list(zip(*rows, strict=True)) if rows else [()] * (len(columns_) + 3)
+    data = {name: _column(values) for (name, _), values in zip(columns_, got[1:-2],
                                                                strict=True)}
-    wkb = np.array([None if w is None else bytes(w) for w in cols[-2]], dtype=object)
+    wkb = np.array([None if w is None else bytes(w) for w in got[-2]], dtype=object)
     try:
         geoms = shapely.from_wkb(wkb)
     except Exception as exc:  # GEOS raises for WKB it cannot read
         raise InputError(f"{where}: a geometry cannot be read ({exc})") from None
     gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs)
-    gdf["_fid"] = np.asarray(cols[0], dtype="int64")
-    curved = int(np.sum(np.asarray(cols[-1], dtype=bool)))
+    gdf["_fid"] = np.asarray(got[0], dtype="int64")
+    curved = int(np.sum(np.asarray(got[-1], dtype=bool)))
     note = (f"{where}: {curved} curved feature(s) linearised, arcs approximated by a segment "
             f"every {ARC_STEP_DEGREES:g} degree") if curved else ""
     return gdf, note
@@ -173,7 +177,7 @@ def read_postgis_table(url: str, table: str) -> tuple[gpd.GeoDataFrame, list[str
         cur = conn.cursor()
         try:
             _transaction(cur)
-            gdf, note = _read(cur, schema, name, where)
+            gdf, note = _read(cur, schema, name, relations(cur, schema).get(name), where)
         except InputError:
             raise
         except Exception as exc:  # pg8000 raises DatabaseError, InterfaceError ...
@@ -202,22 +206,19 @@ def read_postgis(url: str) -> RawLayers:
         cur = conn.cursor()
         try:
             _transaction(cur)
-            cur.execute("SELECT table_name FROM information_schema.tables WHERE "
-                        "table_schema = %s ORDER BY table_name", (db.schema,))
-            tables = [str(r[0]) for r in cur.fetchall()]
-            cur.execute("SELECT DISTINCT f_table_name FROM geometry_columns WHERE "
-                        "f_table_schema = %s", (db.schema,))
-            spatial = {str(r[0]) for r in cur.fetchall()}
-            for name in tables:
+            oids = relations(cur, db.schema)
+            tables = list(oids)
+            for name, oid in oids.items():
                 where = f"{db.shown}: table {db.schema}.{name}"
                 if name in ROLES:
-                    layers[name], note = _read(cur, db.schema, name, where)
+                    layers[name], note = _read(cur, db.schema, name, oid, where)
                     notes += [note] if note else []
                 elif name == SOURCES_TABLE:
                     cur.execute(f"SELECT * FROM {_q(db.schema, name)}")
                     heads = [d[0] for d in cur.description]
                     sources = pd.DataFrame(cur.fetchall(), columns=heads).astype(str)
-                elif name in spatial and not name.startswith(OUTPUT_PREFIX):
+                elif (not name.startswith(OUTPUT_PREFIX)
+                      and any(c.type == "geometry" for c in table_columns(cur, oid))):
                     cur.execute(f"SELECT count(*) FROM {_q(db.schema, name)}")
                     ignored[name] = int(cur.fetchone()[0])
         except InputError:

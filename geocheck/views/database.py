@@ -30,7 +30,14 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import shapely
 
-from ..core.database import DatabaseURL, connect, error_text, quote_ident
+from ..core.database import (
+    DatabaseURL,
+    connect,
+    error_text,
+    quote_ident,
+    relations,
+    table_columns,
+)
 from ..core.errors import GeocheckError, OutputError
 from ..core.status import COUNT_ORDER
 from ..rules.result import Result
@@ -129,9 +136,7 @@ def _table(cur: Any, schema: str, name: str, columns: dict[str, str]) -> str:
     qualified = f"{quote_ident(schema)}.{quote_ident(name)}"
     cols = ", ".join(f"{quote_ident(c)} {t}" for c, t in columns.items())
     cur.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({cols})")
-    cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
-                "AND table_name = %s", (schema, name))
-    have = {str(r[0]) for r in cur.fetchall()}
+    have = {c.name for c in table_columns(cur, relations(cur, schema)[name])}
     for c, t in columns.items():
         if c not in have:
             cur.execute(f"ALTER TABLE {qualified} ADD COLUMN {quote_ident(c)} {t}")
@@ -141,9 +146,7 @@ def _table(cur: Any, schema: str, name: str, columns: dict[str, str]) -> str:
 
 
 def _exists(cur: Any, schema: str, name: str) -> bool:
-    cur.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND "
-                "table_name = %s", (schema, name))
-    return cur.fetchone() is not None
+    return name in relations(cur, schema)
 
 
 def _frames(result: Result, run_id: str, srid: int) -> dict[str, pd.DataFrame]:

@@ -163,3 +163,30 @@ def test_a_curved_estate_is_read_as_segments_one_degree_apart(pg_schema: tuple[s
     assert chords.max() == pytest.approx(100)
     assert geom.area == pytest.approx(90 * 50**2 * np.sin(np.radians(1)), rel=1e-9)
     assert any("1 curved feature(s) linearised" in n for n in raw.notes)
+
+
+def test_declared_srids_are_read_from_the_type_as_postgis_reads_them(
+        pg_schema: tuple[str, str]) -> None:
+    """The SRID geocheck decodes from a column's type modifier is PostGIS's own
+    ``postgis_typmod_srid`` for every kind of declaration, and 0 where none is declared."""
+    from geocheck.core.database import connect, relations, table_columns
+
+    url, schema = pg_schema
+    declared = {"a": "geometry(Point, 4490)", "b": "geometry(Polygon, 32650)",
+                "c": "geometry(MultiPolygonZ, 4549)", "d": "geometry", "e": "geometry(Point)",
+                "f": "geometry(Point, 999999)"}
+    with connect(url) as conn:
+        cur = conn.cursor()
+        cur.execute(f"CREATE SCHEMA {schema}")
+        for table, kind in declared.items():
+            cur.execute(f"CREATE TABLE {schema}.{table} (id integer, g {kind})")
+        conn.commit()
+        oids = relations(cur, schema)
+        assert sorted(oids) == sorted(declared)
+        for table, oid in oids.items():
+            cur.execute("SELECT postgis_typmod_srid(atttypmod) FROM pg_attribute "
+                        "WHERE attrelid = %s AND attname = 'g'", (oid,))
+            expected = cur.fetchone()[0]
+            got = {c.name: c for c in table_columns(cur, oid)}
+            assert got["g"].type == "geometry" and got["id"].type == "integer"
+            assert got["g"].srid == (expected or 0), table
