@@ -9,7 +9,8 @@ role layers and normalises them into a :class:`~geocheck.core.site.Site`;
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pyproj import CRS
 from .core.conditions import Condition
 from .core.database import DatabaseSource, is_database_url
 from .core.errors import GeocheckError
+from .core.memory import give_back
 from .core.progress import QUIET, Progress
 from .core.roles import FieldMap
 from .core.site import Site
@@ -101,7 +103,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     if conditions is not None and not isinstance(conditions, list):
         conditions = read_conditions(conditions)  # and a wrong conditions file
     database = is_database_url(path)
-    with progress.stage(f"reading {DatabaseSource(path).name if database else Path(path).name}"):
+    with _stage(progress, f"reading {DatabaseSource(path).name if database else Path(path).name}"):
         if database:
             raw = read_postgis(str(path))
         elif Path(path).suffix.lower() == ".toml":
@@ -126,9 +128,18 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     label = f"judging {len(site.estates):,} estates x {len(pack.rules)} rules"
     if workers is not None or scheduler is not None:
         label += f" on Dask ({scheduler or f'{workers} local workers'})"
-    with progress.stage(label):
+    with _stage(progress, label):
         return judge_in_pieces(site, pack, distance=distance, per_piece=per_piece,
                                workers=workers, scheduler=scheduler, progress=progress)
+
+
+@contextmanager
+def _stage(progress: Progress, label: str) -> Iterator[Progress]:
+    """``progress.stage(label)``, then the memory the stage freed is given back to the system
+    (see :mod:`geocheck.core.memory`), so the next stage starts from what is still held."""
+    with progress.stage(label) as shown:
+        yield shown
+    give_back()
 
 
 FORMATS = ("csv", "gpkg", "map", "xlsx", "report", "png", "parquet")
@@ -239,8 +250,8 @@ def write_outputs(result: Result, outdir: str | Path, *,
     inputs = input_files(result.site.source) if inputs is None else inputs
     refuse_unsafe(outdir, inputs)
     if "xlsx" in formats:
-        from .views.excel import plan_sheets
-        notes = plan_sheets(result)[1]
+        from .views.excel import sheet_notes
+        notes = sheet_notes(result)
     else:
         notes = []
     cut = bool(notes)
@@ -295,7 +306,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     if "csv" in formats or "gpkg" in formats:
         from .views.tables import write_csv, write_gpkg, write_proposals
     if "csv" in formats:
-        with progress.stage("writing the CSV tables"):
+        with _stage(progress, "writing the CSV tables"):
             summary = result.declaration
             if summary is None:
                 summary = result.scores
@@ -309,22 +320,22 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                         written[key] = write_csv(df, path)
     if "gpkg" in formats:
         from .views.qgis_styles import write_layer_styles
-        with progress.stage("writing results.gpkg"), staging.writing("results.gpkg") as path:
+        with _stage(progress, "writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result)
         if result.proposals.applies:
-            with progress.stage("writing proposals.gpkg"), \
+            with _stage(progress, "writing proposals.gpkg"), \
                     staging.writing("proposals.gpkg") as path:
                 written["proposals"] = write_proposals(result, path)
     if "xlsx" in formats:
         from .views.excel import write_xlsx
         label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
-        with progress.stage(label), staging.writing("findings.xlsx") as path:
+        with _stage(progress, label), staging.writing("findings.xlsx") as path:
             written["xlsx"] = write_xlsx(result, path)
     if "parquet" in formats:
         from .views.parquet import write_geoparquet, write_table_parquet
         from .views.tables import estates_with_verdicts
-        with progress.stage("writing the Parquet tables"):
+        with _stage(progress, "writing the Parquet tables"):
             with staging.writing("findings.parquet") as path:
                 written["findings_parquet"] = write_table_parquet(result.findings, path)
             with staging.writing("estates.parquet") as path:
@@ -335,7 +346,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                     result.site.ledger.rejects_frame(), path)
     if "map" in formats:
         from .views.webmap import MAP_ESTATES_MAX, write_maps
-        with progress.stage("writing map.html" + (" (offline)" if offline else "")), \
+        with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
             pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
             written["map"] = pages[0]
@@ -343,7 +354,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     overview: bytes | None = None
     if drawn:
         from .views.static_map import overview_png
-        with progress.stage("drawing the overview map"):
+        with _stage(progress, "drawing the overview map"):
             overview = overview_png(result, lang=lang)
         if "png" in formats:
             with staging.writing("map.png") as path:
@@ -359,12 +370,12 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         pngs: dict[str, bytes] = {}
         positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
         k = len(positions)
-        with progress.stage(f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
+        with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
             maps = EstateMaps(result, lang=lang) if k else None
             for start in range(0, k, REPORT_MAP_CHUNK):
                 progress.step(start, k)
                 pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
-        with progress.stage(f"writing report.html ({lang})"), \
+        with _stage(progress, f"writing report.html ({lang})"), \
                 staging.writing("report.html") as path:
             page = render_report(result, lang=lang, overview_png=overview,
                                  estate_pngs=pngs if drawn else None,
@@ -372,7 +383,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
             path.write_text(page, encoding="utf-8")
             written["report"] = path
         if pdf:
-            with progress.stage("writing report.pdf"), staging.writing("report.pdf") as path:
+            with _stage(progress, "writing report.pdf"), staging.writing("report.pdf") as path:
                 written["pdf"] = write_pdf(page, path)
     return written
 

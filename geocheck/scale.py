@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .core.errors import GeocheckError
+from .core.memory import give_back
 from .core.progress import QUIET, Progress
 from .core.site import Site
 from .rules.judge import Part, finish, judge
@@ -65,6 +66,8 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
             progress.step(k, len(pieces))
             piece_site, piece_losses = cut(site, piece, losses, trees)
             parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
+            del piece_site, piece_losses
+            give_back()  # the allocators keep none of the piece's memory
     else:
         with _client(workers, scheduler) as client:
             # at least two pieces per worker, so that every worker has work

@@ -11,7 +11,7 @@ from geocheck.cli import main
 from geocheck.core.errors import GeocheckError
 from geocheck.rules.packs.load import load_pack
 from geocheck.views import excel
-from geocheck.views.excel import forecast_sheets, plan_sheets
+from geocheck.views.excel import forecast_sheets, plan_sheets, sheet_notes
 
 
 def test_the_forecast_counts_estates_times_rules_and_standards() -> None:
@@ -41,8 +41,12 @@ def test_the_forecast_agrees_with_what_the_workbook_cuts(sample, monkeypatch) ->
     assert len(notes) == 1 and "12 estates x 98 rules = 1,176 rows" in notes[0]
     cut = plan_sheets(sample)[1]
     assert len(cut) == 1 and cut[0].startswith("结果 findings: 1,176 rows")
+    assert sheet_notes(sample) == cut  # the notes without the tables
     monkeypatch.setattr(excel, "MAX_ROWS", 700)
     assert len(forecast_sheets(12, sample.pack)) == len(plan_sheets(sample)[1]) == 2
+    monkeypatch.setattr(excel, "MAX_ROWS", 100)  # the findings' kept rows span several sheets
+    cut = plan_sheets(sample)[1]
+    assert sheet_notes(sample) == cut and any("split over" in note for note in cut)
 
 
 def test_the_cli_says_it_before_the_judging(tmp_path, monkeypatch, capsys) -> None:

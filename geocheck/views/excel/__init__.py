@@ -132,7 +132,7 @@ class _Book:
         """
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
         texts = [str(u) for u in uniques]
-        cells = text_cells(np.asarray(codes, dtype=np.int64), texts, self.wb.str_table,
+        cells = text_cells(np.asarray(codes, dtype=np.int32), texts, self.wb.str_table,
                            self.quote)
         return _Column(name, cells, _width(name, np.array([*texts, ""], dtype=object)))
 
@@ -307,37 +307,44 @@ def fit_sheet(key: str, df: pd.DataFrame, freeze: int = 0) -> tuple[list[Sheet],
         The sheets, and a sentence saying what was cut and where the rest is (None when the
         table fits as it is).
     """
+    name = SHEET_NAMES[key]
+    keep, count, note = _fitting(key, df)
+    if df.shape[1] > MAX_COLS:
+        df = df.iloc[:, :MAX_COLS]
+    if keep is not None:
+        df = df[keep]
+    if count == 1:
+        return [Sheet(name, df, freeze)], note
+    return [Sheet(f"{name} {i + 1}", df.iloc[i * MAX_ROWS:(i + 1) * MAX_ROWS], freeze)
+            for i in range(count)], note
+
+
+def _fitting(key: str, df: pd.DataFrame) -> tuple[np.ndarray | None, int, str | None]:
+    """How ``df`` fits Excel, without copying it: the rows kept (None: all), the number of
+    sheets, and the note of :func:`fit_sheet`."""
     name, csv = SHEET_NAMES[key], CSV_OF_SHEET[key]
     parts: list[str] = []
     n, width = df.shape
+    keep = None
     if width > MAX_COLS:
-        parts.append(f"only its first {MAX_COLS:,} of {df.shape[1]:,} columns")
-        df = df.iloc[:, :MAX_COLS]
+        parts.append(f"only its first {MAX_COLS:,} of {width:,} columns")
+    kept = n
     if n > MAX_ROWS and "status" in df.columns:
-        df = df[df["status"].isin(KEPT_WHEN_CUT)]
-        parts.append(f"only the {len(df):,} failing and no-data rows of {n:,}")
-    count = max(1, -(-len(df) // MAX_ROWS))
-    if count == 1:
-        sheets = [Sheet(name, df, freeze)]
-    else:
-        sheets = [Sheet(f"{name} {i + 1}", df.iloc[i * MAX_ROWS:(i + 1) * MAX_ROWS], freeze)
-                  for i in range(count)]
-        parts.append(f"its {len(df):,} rows split over {count} sheets ({sheets[0].name} ...)")
+        keep = df["status"].isin(KEPT_WHEN_CUT).to_numpy(dtype=bool)
+        kept = int(keep.sum())
+        parts.append(f"only the {kept:,} failing and no-data rows of {n:,}")
+    count = max(1, -(-kept // MAX_ROWS))
+    if count > 1:
+        parts.append(f"its {kept:,} rows split over {count} sheets ({name} 1 ...)")
     if not parts:
-        return sheets, None
-    return sheets, (f"{name}: {n:,} rows x {width:,} columns do not fit in one Excel "
-                    f"sheet (at most {MAX_ROWS:,} rows x {MAX_COLS:,} columns); findings.xlsx "
-                    f"holds {'; '.join(parts)}; {csv} has them all")
+        return keep, count, None
+    return keep, count, (f"{name}: {n:,} rows x {width:,} columns do not fit in one Excel "
+                         f"sheet (at most {MAX_ROWS:,} rows x {MAX_COLS:,} columns); "
+                         f"findings.xlsx holds {'; '.join(parts)}; {csv} has them all")
 
 
-def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
-    """The workbook's table sheets, each fitted to Excel (:func:`fit_sheet`), and the notes
-    saying what was cut. Known from the result before anything is written.
-
-    Sheets (:data:`SHEET_NAMES`): summary (``scorecard.declaration``, else
-    ``scorecard.scores``, else :func:`overall_summary`), scorecard (when the pack has
-    standards), findings, rejects, life circles (when the pack has ``life_circle`` rules).
-    """
+def _tables(result: Result) -> list[tuple[str, pd.DataFrame, int]]:
+    """The workbook's tables by sheet key, with the columns frozen at their left."""
     summary = result.declaration
     if summary is None:
         summary = result.scores
@@ -348,13 +355,30 @@ def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
               ("findings", result.findings, est_cols),
               ("rejects", result.site.ledger.rejects_frame(), 0),
               ("life_circles", result.life_circles, 0)]
+    return [(key, df, freeze) for key, df, freeze in tables if df is not None]
+
+
+def sheet_notes(result: Result) -> list[str]:
+    """What findings.xlsx will cut to fit Excel (the notes of :func:`plan_sheets`), known
+    without copying any table."""
+    notes = [_fitting(key, df)[2] for key, df, _ in _tables(result)]
+    return [note for note in notes if note]
+
+
+def plan_sheets(result: Result) -> tuple[list[Sheet], list[str]]:
+    """The workbook's table sheets, each fitted to Excel (:func:`fit_sheet`), and the notes
+    saying what was cut. Known from the result before anything is written.
+
+    Sheets (:data:`SHEET_NAMES`): summary (``scorecard.declaration``, else
+    ``scorecard.scores``, else :func:`overall_summary`), scorecard (when the pack has
+    standards), findings, rejects, life circles (when the pack has ``life_circle`` rules).
+    """
     sheets: list[Sheet] = []
     notes: list[str] = []
-    for key, df, freeze in tables:
-        if df is not None:
-            fitted, note = fit_sheet(key, df, freeze)
-            sheets += fitted
-            notes += [note] if note else []
+    for key, df, freeze in _tables(result):
+        fitted, note = fit_sheet(key, df, freeze)
+        sheets += fitted
+        notes += [note] if note else []
     return sheets, notes
 
 
@@ -426,8 +450,10 @@ def write_xlsx(result: Result, path: Path) -> Path:
     book = _Book(path)
     if notes:
         _notice(book, notes)
-    for sheet in sheets:
+    while sheets:  # a sheet's table is let go once its cells are made
+        sheet = sheets.pop(0)
         book.table(sheet.name, sheet.table, freeze_cols=sheet.freeze)
+        del sheet
     _about(book, result)
     close_fast(book.wb)
     return path
