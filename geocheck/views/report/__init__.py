@@ -33,6 +33,7 @@ from .budget import (
     FULL_RESULTS,
     all_estates_table,
     budget_note,
+    positions_in,
     report_map_positions,
     section_positions,
     toc_estates,
@@ -267,10 +268,10 @@ def _finding_rows(result: Result, lang: str, compact: bool,
     once and the cells are joined as arrays, so thousands of estates take seconds."""
     est = result.site.estates
     n = len(est)
-    pos = result.findings["estate_id"].map(pd.Series(np.arange(n), index=est["estate_id"]))
-    kept = keep[pos.fillna(-1).to_numpy(dtype=int)] & pos.notna().to_numpy()
+    pos = positions_in(result.findings["estate_id"], est["estate_id"])
+    kept = keep[pos] & (pos >= 0)
     f = result.findings if kept.all() else result.findings[kept]
-    pos = pos.to_numpy()[kept]
+    pos = pos[kept]
     index = {r.id: j for j, r in enumerate(result.pack.rules)}
     status = f["status"].to_numpy(dtype=object)
     badge = lookup(f["status"], lambda st: f'<td class="st">{_badge(st, lang)}</td>')
