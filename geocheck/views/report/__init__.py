@@ -320,8 +320,9 @@ def _finding_rows(result: Result, lang: str, compact: bool,
     return per_estate, counts[PASS], counts[NOT_APPLICABLE]
 
 
-def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
-    """Per estate, its declaration or score line (None when the pack has neither)."""
+def _estate_lines(result: Result, lang: str, positions: np.ndarray) -> list[Markup | None]:
+    """The declaration or score line of each estate at ``positions`` (None when the pack has
+    neither)."""
     t, rule = TEXT[lang], result.pack.declaration
     dec = result.declaration
     if dec is not None:
@@ -330,14 +331,15 @@ def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
                    f"{r.standards_applicable}); ", t["eligible"], ": ", yes_no(r.eligible, lang),
                    *(["; ", t["blocking"], ": ", r.blocking_requirements]
                      if r.blocking_requirements else []), class_="line")
-                for r in dec.itertuples(index=False)]
+                for r in dec.iloc[positions].itertuples(index=False)]
     sc = result.scores
     if sc is not None:
         return [el("p", el("b", t["scores"]), ": ", t["total"], " ", number_text(total), "; ",
                    rating, class_="line")
-                for total, rating in zip(sc["total"], sc["rating_zh" if lang == "zh" else "rating"],
-                                         strict=True)]
-    return [None] * len(result.site.estates)
+                for total, rating in zip(sc["total"].iloc[positions],
+                                         sc["rating_zh" if lang == "zh" else "rating"].iloc[
+                                             positions], strict=True)]
+    return [None] * len(positions)
 
 
 def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
@@ -349,7 +351,7 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
     keep = np.zeros(len(est), dtype=bool)
     keep[positions] = True
     rows, passed, not_applicable = _finding_rows(result, lang, compact, keep)
-    lines = _estate_lines(result, lang)
+    lines = _estate_lines(result, lang, positions)
     n_rules = len(result.pack.rules)
     facts = ("<dt>" + esc(t["estate_id"]) + "</dt><dd>" + cols["id"] + "</dd><dt>"
              + esc(t["name"]) + "</dt><dd>" + cols["name"] + "</dd><dt>" + esc(t["households"])
@@ -362,7 +364,7 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
                  class_="no-map") if estate_pngs is not None else "")
     sections = []
     ids = est["estate_id"].to_numpy(dtype=object)
-    for i in positions:
+    for k, i in enumerate(positions):
         eid = ids[i]
         # every piece is escaped HTML: cols and rows from esc_column, the rest from el()
         findings = Markup(f'<table class="findings">{head}<tbody>{rows[i]}</tbody></table>')
@@ -376,7 +378,7 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
                   if png is not None else no_map)
         sections.append(f'<section class="estate" id="e{i}" data-estate-id="{cols["id"][i]}">'
                         f'<h3>{cols["id"][i]} {cols["name"][i]}</h3><dl class="facts">'
-                        f'{facts[i]}</dl>{lines[i] or ""}{figure}{findings}</section>')
+                        f'{facts[i]}</dl>{lines[k] or ""}{figure}{findings}</section>')
     return el("section", el("h2", t["estates"]), Markup("".join(sections)), id="estates")
 
 
