@@ -118,7 +118,7 @@ TEXT: dict[str, dict[str, str]] = {
                        "浏览器难以打开。详列的是不达标的小区，其次是缺数据的小区（最多 {limit} 个，"
                        "由 --report-estates 设定，all 为全部）{maps}。每个小区的总体结论和各结论的"
                        "规则数见“所有小区一览”；其余小区的逐条审查结果见 {where}。",
-        "budget_maps": "，以及附有审查图的 {m} 个小区",
+        "budget_maps": "；附有审查图的 {m} 个小区都在详列之中",
         "where_none": "findings.csv 等表格（本次运行未输出，请加 --format csv、gpkg、xlsx 或 "
                       "parquet 重新运行）",
         "per_estate_overview": "各小区的总体结论见“所有小区一览”。",
@@ -245,7 +245,7 @@ TEXT: dict[str, dict[str, str]] = {
                        "Every estate's overall verdict and its numbers of rules by verdict are "
                        "in \u201cAll estates at a glance\u201d; the findings of the others are "
                        "in {where}.",
-        "budget_maps": ", and the {m} estates with maps",
+        "budget_maps": "; the {m} estates with maps are all among them",
         "where_none": "findings.csv and the other tables (not written by this run: run again "
                       "with --format csv, gpkg, xlsx or parquet)",
         "per_estate_overview": "Each estate's overall verdict is in \u201cAll estates at a "
