@@ -16,6 +16,7 @@ from helpers import SAMPLE, estate, rect
 from matplotlib.figure import Figure
 
 import geocheck
+import geocheck.views.report.budget
 from geocheck.cli import main
 from geocheck.core.errors import GeocheckError
 from geocheck.views.report import render_report, section_positions
@@ -42,8 +43,9 @@ def png() -> bytes:
 
 class Page(HTMLParser):
     """Estate sections (data-estate-id), every id and href, the header's text, and the rows of
-    the all-estates table (whose cells and rows have no end tags: a new ``td`` or ``tr``
-    starts the next one), each row's cell texts and the href of its link if any."""
+    the all-estates tables (whose cells and rows have no end tags: a new ``td`` or ``tr``
+    starts the next one), each row's cell texts and the href of its link if any; the header
+    cells of the first of them, and the number of rows of each."""
 
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -53,6 +55,7 @@ class Page(HTMLParser):
         self.header = ""
         self.head: list[str] = []
         self.rows: list[dict] = []
+        self.table_rows: list[int] = []
         self._in_header = self._in_table = self._in_th = False
         self.feed(text)
         self.close()
@@ -69,13 +72,15 @@ class Page(HTMLParser):
             self._in_header = True
         if tag == "table" and a.get("class") == "all-estates":
             self._in_table = True
+            self.table_rows.append(0)
         if not self._in_table:
             return
         if tag == "th":
-            self._in_th = True
-            self.head.append("")
+            self._in_th = len(self.table_rows) == 1
+            self.head += [""] if self._in_th else []
         elif tag == "tr":
             self.rows.append({"cells": [], "href": None, "class": []})
+            self.table_rows[-1] += 1
         elif tag == "td":
             self.rows[-1]["cells"].append("")
             self.rows[-1]["class"].append(a.get("class"))
@@ -90,6 +95,7 @@ class Page(HTMLParser):
         if tag == "table" and self._in_table:
             self._in_table = False
             self.rows = [r for r in self.rows if r["cells"]]  # the header row has no td
+            self.table_rows[-1] -= 1
 
     def handle_data(self, data: str) -> None:
         if self._in_header:
@@ -142,6 +148,15 @@ def test_over_budget_sections_table_links_and_header(bare) -> None:
     assert "the findings of the others are in findings.csv, results.gpkg" in page.header
     assert "at most 5;" in page.header
     assert "the 1 estates with maps are all among them" in page.header
+
+
+def test_table_cut_into_parts_lists_every_estate_once(bare, monkeypatch) -> None:
+    monkeypatch.setattr(geocheck.views.report.budget, "TABLE_ROWS", 5)
+    page = Page(render_report(bare, lang="en", sections=2))
+    assert page.table_rows == [5, 5, 2]
+    assert [r["cells"][0] for r in page.rows] == bare.site.estates["estate_id"].tolist()
+    assert page.head[:3] == ["ID", "Name", "Overall verdict"] and len(page.head) == 7
+    assert [r["cells"][0] for r in page.rows if r["href"]] == page.sections == FAILING[:2]
 
 
 def test_under_budget_the_page_is_unchanged(bare) -> None:
