@@ -215,3 +215,25 @@ def test_pipeline_and_cli_option(bare, tmp_path, capsys) -> None:
         main(["check", str(SAMPLE), "-o", str(cli), "--report-estates", "-3"])
     assert exit_.value.code == 2
     assert "'-3' is not a number of estates (or 'all')" in capsys.readouterr().err
+
+
+def test_chromium_reads_the_table_as_written(browser, bare, tmp_path, monkeypatch) -> None:
+    """The table leaves out the optional end tags: a browser must still see one row of seven
+    cells per estate, and every in-page link must find its target."""
+    monkeypatch.setattr(geocheck.views.report.budget, "TABLE_ROWS", 10)
+    path = tmp_path / "report.html"
+    path.write_text(render_report(bare, lang="en", sections=3), encoding="utf-8")
+    page = browser.open(path, serve_leaflet=False)
+    assert page.errors == [] and page.refused == []
+    rows = page.js("Array.from(document.querySelectorAll('table.all-estates tbody tr'))"
+                   ".map(function(r) { return Array.from(r.cells).map(function(c) {"
+                   " return c.textContent.trim(); }); })")
+    assert [r[0] for r in rows] == bare.site.estates["estate_id"].tolist()
+    assert {len(r) for r in rows} == {7}
+    assert page.js("document.querySelectorAll('table.all-estates').length") == 2
+    assert page.js("Array.from(document.querySelectorAll('a[href^=\"#\"]')).filter(function(a)"
+                   " { return !document.getElementById(a.getAttribute('href').slice(1)); })"
+                   ".length") == 0
+    linked = page.js("Array.from(document.querySelectorAll('table.all-estates a'))"
+                     ".map(function(a) { return a.textContent; })")
+    assert linked == FAILING[:3]
