@@ -30,7 +30,14 @@ from .inputs.project import parse_project, read_project
 from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
 from .outdir import input_files, refuse_unsafe
-from .pipeline import FORMATS, REPORT_MAPS, check, parse_formats, write_outputs
+from .pipeline import (
+    FORMATS,
+    REPORT_MAPS,
+    REPORT_SECTIONS,
+    check,
+    parse_formats,
+    write_outputs,
+)
 from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.packs.model import Pack
@@ -132,6 +139,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--report-maps", metavar="N", type=_report_maps, default=REPORT_MAPS,
                    help=f"draw report.html's estate maps for at most N estates, failing ones "
                         f"first (default: {REPORT_MAPS}; 'all': every estate)")
+    c.add_argument("--report-estates", metavar="N", type=_report_maps, default=REPORT_SECTIONS,
+                   help=f"give at most N estates a section with their findings in report.html, "
+                        f"failing ones first, and list every estate in one table when that "
+                        f"leaves some out (default: {REPORT_SECTIONS}; 'all': every estate)")
     c.add_argument("--proposals", metavar="N", type=_report_maps, default=PROPOSE_MAX,
                    help=f"propose garbage points for at most N estates failing the garbage "
                         f"rules, most buildings uncovered first (default: {PROPOSE_MAX}; "
@@ -365,6 +376,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         options.update(to_db=redact(args.to_db), run_id=run_id)
     written = write_outputs(result, args.output, formats=formats, lang=args.lang,
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
+                            report_sections=args.report_estates,
                             progress=progress, inputs=inputs, options=options,
                             started=started)
     code = result.exit_code

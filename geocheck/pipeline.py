@@ -179,6 +179,20 @@ REPORT_MAPS = 300
 """Estate maps in report.html unless told otherwise: at about 30 KB each, 300 maps keep the
 report under some 15 MB, which a browser opens at once (3,000 would be 120 MB)."""
 
+REPORT_SECTIONS = 400
+"""Estates with a section of their own in report.html (findings table, map) unless told
+otherwise; a run with more lists every estate in one compact table and gives sections to this
+many, failing first (:mod:`geocheck.views.report.budget`).
+
+The budget: report.html within 40 MB up to 100,000 estates with the defaults (the 22.7 MB
+report of 30,000 estates opened in headless Chromium in under 5 s). Measured: a section is
+6.6 KB (the synthetic city, no attributes sheet) to 25 KB (the bundled sample with its sheet,
+every rule measured), so 400 take 2.6 to 10 MB; the :data:`REPORT_MAPS` maps, inlined, ~55 KB
+each, 16.5 MB; the all-estates table ~86 bytes an estate (8.7 MB for 100,000); the rest well
+under 1 MB unless thousands of features are rejected. The synthetic city of 30,000 estates:
+22.7 MB (241 MB with every estate in detail), so ~29 MB at 100,000;
+with every rule measured ~36 MB."""
+
 
 class Outputs(dict[str, Path]):
     """The files a run wrote, by name (``findings``, ``results`` ... ``manifest``), as paths in
@@ -202,6 +216,7 @@ def write_outputs(result: Result, outdir: str | Path, *,
                   formats: tuple[str, ...] = DEFAULT_FORMATS,
                   lang: str = "zh", pdf: bool = False, offline: bool = False,
                   report_maps: int | None = REPORT_MAPS,
+                  report_sections: int | None = REPORT_SECTIONS,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
                   options: dict[str, Any] | None = None,
                   started: datetime | None = None,
@@ -217,7 +232,9 @@ def write_outputs(result: Result, outdir: str | Path, *,
     :func:`geocheck.views.excel.plan_sheets`).
     report: report.html in ``lang`` (zh or en) with static maps (of ``report_maps`` estates
     at most, failing first:
-    :func:`geocheck.views.report.report_map_positions`; None: all), and report.pdf when
+    :func:`geocheck.views.report.report_map_positions`; None: all) and sections for
+    ``report_sections`` estates at most (failing first, every estate listed in one table when
+    some have none: :mod:`geocheck.views.report.budget`; None: all), and report.pdf when
     ``pdf``.
     png: map.png, and progress.png with the campaign progress.
 
@@ -265,7 +282,7 @@ def write_outputs(result: Result, outdir: str | Path, *,
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
-                               cut=cut)
+                               cut=cut, report_sections=report_sections)
         pages = [p.name for key, p in staged.items() if key.startswith("map_")]
         if pages:
             from .views.webmap import MAP_ESTATES_MAX
@@ -276,7 +293,8 @@ def write_outputs(result: Result, outdir: str | Path, *,
         if extra is not None:
             staged.update(extra(staging))
         opts = {"formats": list(formats), "lang": lang, "pdf": pdf, "offline": offline,
-                "report_maps": report_maps, **(options or {})}
+                "report_maps": report_maps, "report_sections": report_sections,
+                **(options or {})}
         manifest = run_manifest(pack=result.pack.id, inputs=inputs, options=opts,
                                 files=staged.values(), started=started, notes=notes)
         removed = staging.commit(manifest)
@@ -290,7 +308,8 @@ def write_outputs(result: Result, outdir: str | Path, *,
 
 def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...], lang: str,
                   pdf: bool, offline: bool, report_maps: int | None,
-                  progress: Progress, cut: bool = False) -> dict[str, Path]:
+                  progress: Progress, cut: bool = False,
+                  report_sections: int | None = REPORT_SECTIONS) -> dict[str, Path]:
     """Write the outputs into the staging folder; return their staged paths by name (``cut``:
     findings.xlsx's tables are cut to fit Excel)."""
     written: dict[str, Path] = {}
@@ -365,10 +384,18 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                     path.write_bytes(chart)
                     written["progress_png"] = path
     if "report" in formats:
-        from .views.report import render_report, report_map_positions, write_pdf
+        from .views.report import (
+            FULL_RESULTS,
+            render_report,
+            report_map_positions,
+            section_positions,
+            write_pdf,
+        )
         from .views.static_map import EstateMaps
         pngs: dict[str, bytes] = {}
         positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
+        # maps only for estates with a section (both lists take the worst estates first)
+        positions = np.intersect1d(positions, section_positions(result, report_sections))
         k = len(positions)
         with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
             maps = EstateMaps(result, lang=lang) if k else None
@@ -379,7 +406,9 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                 staging.writing("report.html") as path:
             page = render_report(result, lang=lang, overview_png=overview,
                                  estate_pngs=pngs if drawn else None,
-                                 progress=table, progress_png=chart)
+                                 progress=table, progress_png=chart,
+                                 sections=report_sections,
+                                 elsewhere=[f for k, f in FULL_RESULTS.items() if k in written])
             path.write_text(page, encoding="utf-8")
             written["report"] = path
         if pdf:

@@ -6,44 +6,47 @@ HTML-escaped: pieces of markup are built with :func:`el`, which escapes whatever
 already :class:`Markup`, and the long findings tables with :func:`esc_column`, which escapes
 a whole column at once.
 
-Sections: title; summary (verdict counts, features judged and rejected, the declaration or
-score table, rules with failures, overview map, campaign progress); one section per estate
-(starting on a new printed page) with its findings; rejected features; CRS and method notes;
-an appendix listing every rule's citation once (the findings rows link to it).
+Sections: title (saying how many estates the page shows in detail when that is not all of
+them: :mod:`geocheck.views.report.budget`); summary (verdict counts, features judged and
+rejected, the declaration or score table, rules with failures, overview map, campaign
+progress); when not every estate has a section, a compact table of all estates; one section
+per estate shown in detail (starting on a new printed page) with its findings; rejected
+features; CRS and method notes; an appendix listing every rule's citation once (the findings
+rows link to it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ...core.errors import GeocheckError
-from ...core.status import (
-    FAIL,
-    NO_DATA,
-    NOT_APPLICABLE,
-    PASS,
-    SEVERITY,
-    WORST_FIRST,
-)
+from ...core.status import FAIL, NO_DATA, NOT_APPLICABLE, PASS, WORST_FIRST
 from ...core.units import percent, points
 from ...core.version import VERSION
 from ...rules.result import Result
 from ..text import LANGS, STATUS_TEXT, proposals_text, walk_notes
+from .budget import (
+    FULL_RESULTS,
+    all_estates_table,
+    budget_note,
+    positions_in,
+    report_map_positions,
+    section_positions,
+    toc_estates,
+    where_text,
+)
 from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, void
 from .page_style import css
+from .pdf import PDF_INSTALL, write_pdf
 from .text import TEXT
 from .values import format_values, number_text, percent_text, yes_no
 
-__all__ = ["format_values", "png_uri", "render_report", "report_map_positions", "write_pdf"]
-
-PDF_INSTALL = ('writing the PDF report needs WeasyPrint: pip install "geocheck[pdf]" '
-               "(WeasyPrint also needs Pango: on Debian, "
-               "apt-get install libpango-1.0-0 libpangoft2-1.0-0)")
+__all__ = ["FULL_RESULTS", "PDF_INSTALL", "format_values", "png_uri", "render_report",
+           "report_map_positions", "section_positions", "write_pdf"]
 
 
 # -- escaping ------------------------------------------------------------------------------
@@ -73,7 +76,7 @@ def _rule_links(rule_ids: Iterable[str], index: Mapping[str, int]) -> Markup:
 
 # -- sections ------------------------------------------------------------------------------
 
-def _title(result: Result, lang: str) -> Markup:
+def _title(result: Result, lang: str, note: Markup | str) -> Markup:
     t, pack = TEXT[lang], result.pack
     meta = [(t["pack"], f"{pack.id} — {pack.title_zh if lang == 'zh' else pack.title_en}"),
             (t["source"], result.site.source.name),
@@ -84,7 +87,7 @@ def _title(result: Result, lang: str) -> Markup:
              el("dl", [[el("dt", k), el("dd", v)] for k, v in meta], class_="meta")]
     if pack.reference:
         parts.append(el("p", t["reference_note"], class_="reference-note", role="note"))
-    return el("header", parts)
+    return el("header", parts, note)
 
 
 def _escaped_estates(result: Result, overall: pd.Series, lang: str) -> dict[str, np.ndarray]:
@@ -104,14 +107,14 @@ def _escaped_estates(result: Result, overall: pd.Series, lang: str) -> dict[str,
                             missing=esc(t["unknown"]))}
 
 
-def _toc(cols: Mapping[str, np.ndarray], lang: str) -> Markup:
+def _toc(cols: Mapping[str, np.ndarray], positions: np.ndarray, lang: str) -> Markup:
     t = TEXT[lang]
-    anchors = np.array([f"#e{i}" for i in range(len(cols["id"]))], dtype=object)
-    items = Markup("".join('<li><a href="' + anchors + '">' + cols["id"] + "</a> "
-                           + cols["name"] + " " + cols["badge"] + "</li>"))
+    every = len(positions) == len(cols["id"])
     return el("nav", el("h2", t["toc"]), el("ol", [
         el("li", el("a", t["summary"], href="#summary")),
-        el("li", el("a", t["estates"], href="#estates"), el("ol", items, class_="toc-estates")),
+        "" if every else el("li", el("a", t["all_estates"], href="#all-estates")),
+        el("li", el("a", t["estates"], href="#estates"),
+           el("ol", toc_estates(cols, positions), class_="toc-estates")),
         el("li", el("a", t["rejects"], href="#rejects")),
         el("li", el("a", t["notes"], href="#notes")),
         el("li", el("a", t["appendix"], href="#rules")),
@@ -187,7 +190,10 @@ def _progress_table(progress: pd.DataFrame, lang: str) -> Markup:
 
 
 def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes | None,
-             progress: pd.DataFrame | None, progress_png: bytes | None) -> Markup:
+             progress: pd.DataFrame | None, progress_png: bytes | None,
+             elsewhere: Sequence[str] | None) -> Markup:
+    """The summary; ``elsewhere``: not None when some estates have no section (the files that
+    hold their findings), and then the per-estate table is left to the all-estates table."""
     t, st = TEXT[lang], STATUS_TEXT[lang]
     ledger = result.site.ledger
     counts = overall.value_counts()
@@ -200,7 +206,14 @@ def _summary(result: Result, overall: pd.Series, lang: str, overview_png: bytes 
                            el("p", judged), el("h3", t["layer_counts"]),
                            table([t["layer"], t["read"], t["judged"], t["rejected"]],
                                  layer_counts.itertuples(index=False), numeric=(1, 2, 3))]
-    per_estate = _declaration_table(result, lang) or _score_table(result, lang)
+    if elsewhere is not None:
+        what = (t["declaration"] if result.declaration is not None else
+                t["scores"] if result.scores is not None else None)
+        per_estate = el("p", el("a", t["per_estate_overview"], href="#all-estates"),
+                        "" if what is None else t["per_estate_elsewhere"].format(
+                            what=what.lower(), where=where_text(elsewhere, lang)))
+    else:
+        per_estate = _declaration_table(result, lang) or _score_table(result, lang)
     if per_estate is None:
         est = result.site.estates
         per_estate = join([el("h3", t["overall_table"]), table(
@@ -242,20 +255,23 @@ def _rule_title(result: Result, rid: str, lang: str) -> str:
     return rule.title_zh if lang == "zh" else rule.title_en
 
 
-def _finding_rows(result: Result, lang: str,
-                  compact: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Each estate's findings rows as HTML (a list by estate position), and its numbers of
-    rules passed and not applicable.
+def _finding_rows(result: Result, lang: str, compact: bool,
+                  keep: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Each estate's findings rows as HTML (a list by estate position; '' for the estates
+    ``keep`` (a boolean per estate) leaves out), and its numbers of rules passed and not
+    applicable.
 
     Rows follow the pack's order. With ``compact``, findings of one estate that are no data
     (or not applicable) for the same reason share one row listing their rule ids, placed after
     the others: without an attributes sheet, ~90 identical "no data" rows per estate would
     otherwise make most of a city's report. Built column-wise: each distinct text is escaped
     once and the cells are joined as arrays, so thousands of estates take seconds."""
-    f = result.findings
     est = result.site.estates
     n = len(est)
-    pos = f["estate_id"].map(pd.Series(np.arange(n), index=est["estate_id"])).to_numpy()
+    pos = positions_in(result.findings["estate_id"], est["estate_id"])
+    kept = keep[pos] & (pos >= 0)
+    f = result.findings if kept.all() else result.findings[kept]
+    pos = pos[kept]
     index = {r.id: j for j, r in enumerate(result.pack.rules)}
     status = f["status"].to_numpy(dtype=object)
     badge = lookup(f["status"], lambda st: f'<td class="st">{_badge(st, lang)}</td>')
@@ -304,8 +320,9 @@ def _finding_rows(result: Result, lang: str,
     return per_estate, counts[PASS], counts[NOT_APPLICABLE]
 
 
-def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
-    """Per estate, its declaration or score line (None when the pack has neither)."""
+def _estate_lines(result: Result, lang: str, positions: np.ndarray) -> list[Markup | None]:
+    """The declaration or score line of each estate at ``positions`` (None when the pack has
+    neither)."""
     t, rule = TEXT[lang], result.pack.declaration
     dec = result.declaration
     if dec is not None:
@@ -314,22 +331,27 @@ def _estate_lines(result: Result, lang: str) -> list[Markup | None]:
                    f"{r.standards_applicable}); ", t["eligible"], ": ", yes_no(r.eligible, lang),
                    *(["; ", t["blocking"], ": ", r.blocking_requirements]
                      if r.blocking_requirements else []), class_="line")
-                for r in dec.itertuples(index=False)]
+                for r in dec.iloc[positions].itertuples(index=False)]
     sc = result.scores
     if sc is not None:
         return [el("p", el("b", t["scores"]), ": ", t["total"], " ", number_text(total), "; ",
                    rating, class_="line")
-                for total, rating in zip(sc["total"], sc["rating_zh" if lang == "zh" else "rating"],
-                                         strict=True)]
-    return [None] * len(result.site.estates)
+                for total, rating in zip(sc["total"].iloc[positions],
+                                         sc["rating_zh" if lang == "zh" else "rating"].iloc[
+                                             positions], strict=True)]
+    return [None] * len(positions)
 
 
 def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
-             estate_pngs: Mapping[str, bytes] | None, compact: bool) -> Markup:
+             estate_pngs: Mapping[str, bytes] | None, compact: bool,
+             positions: np.ndarray) -> Markup:
+    """The sections of the estates at ``positions`` (ascending)."""
     t = TEXT[lang]
     est = result.site.estates
-    rows, passed, not_applicable = _finding_rows(result, lang, compact)
-    lines = _estate_lines(result, lang)
+    keep = np.zeros(len(est), dtype=bool)
+    keep[positions] = True
+    rows, passed, not_applicable = _finding_rows(result, lang, compact, keep)
+    lines = _estate_lines(result, lang, positions)
     n_rules = len(result.pack.rules)
     facts = ("<dt>" + esc(t["estate_id"]) + "</dt><dd>" + cols["id"] + "</dd><dt>"
              + esc(t["name"]) + "</dt><dd>" + cols["name"] + "</dd><dt>" + esc(t["households"])
@@ -341,7 +363,9 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
     no_map = (el("p", t["no_estate_map"].format(k=len(estate_pngs), n=len(est)),
                  class_="no-map") if estate_pngs is not None else "")
     sections = []
-    for i, eid in enumerate(est["estate_id"]):
+    ids = est["estate_id"].to_numpy(dtype=object)
+    for k, i in enumerate(positions):
+        eid = ids[i]
         # every piece is escaped HTML: cols and rows from esc_column, the rest from el()
         findings = Markup(f'<table class="findings">{head}<tbody>{rows[i]}</tbody></table>')
         if passed[i] and passed[i] + not_applicable[i] == n_rules:  # nothing fails or lacks data
@@ -354,7 +378,7 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
                   if png is not None else no_map)
         sections.append(f'<section class="estate" id="e{i}" data-estate-id="{cols["id"][i]}">'
                         f'<h3>{cols["id"][i]} {cols["name"][i]}</h3><dl class="facts">'
-                        f'{facts[i]}</dl>{lines[i] or ""}{figure}{findings}</section>')
+                        f'{facts[i]}</dl>{lines[k] or ""}{figure}{findings}</section>')
     return el("section", el("h2", t["estates"]), Markup("".join(sections)), id="estates")
 
 
@@ -404,28 +428,11 @@ def _appendix(result: Result, lang: str) -> Markup:
 
 # -- public --------------------------------------------------------------------------------
 
-def report_map_positions(result: Result, limit: int | None = None) -> np.ndarray:
-    """Row positions (ascending) of the estates that get a static map in the report.
-
-    All of them when ``limit`` is None or not below the number of estates; else ``limit``
-    estates, failing ones first, then those lacking data, passing and not applicable ones,
-    each group in the estates layer's order.
-    """
-    est = result.site.estates
-    n = len(est)
-    if limit is None or limit >= n:
-        return np.arange(n)
-    if limit < 0:
-        raise GeocheckError(f"the number of report maps cannot be negative ({limit})")
-    severity = est["estate_id"].map(result.overall()).map(SEVERITY).fillna(SEVERITY[NO_DATA])
-    chosen = np.argsort(-severity.to_numpy(), kind="stable")[:limit]
-    return np.sort(chosen)
-
-
 def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | None = None,
                   estate_pngs: Mapping[str, bytes] | None = None,
                   progress: pd.DataFrame | None = None,
-                  progress_png: bytes | None = None, compact: bool = True) -> str:
+                  progress_png: bytes | None = None, compact: bool = True,
+                  sections: int | None = None, elsewhere: Sequence[str] = ()) -> str:
     """The audit report as one self-contained HTML page.
 
     Parameters
@@ -443,6 +450,13 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
     compact : findings of an estate that are no data (or not applicable) for the same reason
         share one row listing their rule ids (default); False: one row per finding. Estates
         whose rules all pass show their table folded (``<details>``) either way.
+    sections : give a section (findings table, map) to at most this many estates, failing ones
+        first, then those lacking data, and to every estate in ``estate_pngs``
+        (:func:`section_positions`); None (default): every estate. When that leaves some out,
+        the page says so at its top and lists every estate in one compact table (verdict,
+        numbers of rules by verdict), linked to the sections there are.
+    elsewhere : the names of the files the run wrote that hold every estate's findings
+        (findings.csv ...: :data:`FULL_RESULTS`), named for the estates without a section.
 
     Returns
     -------
@@ -455,6 +469,9 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
     t = TEXT[lang]
     overall = result.overall().reindex(result.site.estates["estate_id"])
     cols = _escaped_estates(result, overall, lang)
+    n = len(result.site.estates)
+    positions = section_positions(result, sections, estate_pngs or ())
+    budget = len(positions) < n
     title = f"{t['report']} — {result.pack.title_zh if lang == 'zh' else result.pack.title_en}"
     head = join([
         void("meta", charset="utf-8"),
@@ -465,31 +482,15 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
         el("title", title), el("style", Markup(css())),
     ])
     body = join([
-        _title(result, lang), _toc(cols, lang),
-        el("main", _summary(result, overall, lang, overview_png, progress, progress_png),
-           _estates(result, cols, lang, estate_pngs, compact), _rejects(result, lang),
-           _notes(result, lang), _appendix(result, lang)),
+        _title(result, lang, budget_note(len(positions), n, sections, len(estate_pngs or ()),
+                                         elsewhere, lang) if budget else ""),
+        _toc(cols, positions, lang),
+        el("main", _summary(result, overall, lang, overview_png, progress, progress_png,
+                            elsewhere if budget else None),
+           all_estates_table(result, cols, overall, np.isin(np.arange(n), positions),
+                             elsewhere, lang) if budget else "",
+           _estates(result, cols, lang, estate_pngs, compact, positions),
+           _rejects(result, lang), _notes(result, lang), _appendix(result, lang)),
     ])
     return ("<!DOCTYPE html>\n" + el("html", el("head", head), el("body", body),
                                      lang=t["html_lang"]) + "\n")
-
-
-def write_pdf(html_text: str, path: Path) -> Path:
-    """Print an HTML report (from :func:`render_report`) to a PDF (A4) with WeasyPrint.
-
-    WeasyPrint lays out some two to six pages a second (the 12-estate sample: 72 pages in
-    12 to 35 s, by machine), so a PDF of a city of thousands of estates takes the better part
-    of an hour; its HTML report is the one to share.
-
-    Raises
-    ------
-    GeocheckError
-        When WeasyPrint (or the Pango library it needs) is not installed.
-    """
-    try:
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: WeasyPrint is there but Pango is not
-        raise GeocheckError(PDF_INSTALL) from exc
-    path = Path(path)
-    weasyprint.HTML(string=html_text, base_url=None).write_pdf(path)
-    return path

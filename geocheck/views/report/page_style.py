@@ -54,11 +54,19 @@ figure {{ margin: .5em 0; }} figure img {{ max-width: 100%; height: auto; }}
 figure.estate-map img {{ max-height: 120mm; }}
 p.no-map {{ color: #555; font-style: italic; }}
 .toc-estates {{ columns: 2; font-size: 9pt; }}
+.budget-note {{ border: 2px solid #0b4f8a; background: #deebf7; padding: .4em .6em; }}
+table.all-estates {{ table-layout: fixed; margin: 0; }}
+table.all-estates th:first-child {{ width: 15%; }}
+table.all-estates th:nth-last-child(5) {{ width: 11%; }}
+table.all-estates th:nth-last-child(-n+4) {{ width: 9%; }}
+table.all-estates td:nth-last-child(-n+4) {{ text-align: right; }}
+table.all-estates td[class^="s-"] {{ -webkit-print-color-adjust: exact; }}
 details > summary {{ font-weight: bold; }}
 tr.group td:first-child {{ font-size: 8pt; }}
 @media screen {{
   details > summary {{ cursor: pointer; }}
   section.estate {{ content-visibility: auto; contain-intrinsic-size: auto 60em; }}
+  #all-estates div.rows {{ content-visibility: auto; contain-intrinsic-size: auto 700em; }}
 }}
 a {{ color: #0b4f8a; }}
 """

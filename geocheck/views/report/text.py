@@ -110,6 +110,19 @@ TEXT: dict[str, dict[str, str]] = {
         "no": "否",
         "none": "无",
         "stars_none": "无星",
+        "district": "区域",
+        "all_estates": "所有小区一览",
+        "all_estates_note": "全部 {n} 个小区各占一行；编号带链接的 {k} 个小区在本报告中有详细结果，"
+                            "其余小区的逐条审查结果见 {where}。",
+        "budget_note": "本报告只详列 {n} 个小区中的 {k} 个：逐一详列全部小区会使本文件过大，"
+                       "浏览器难以打开。详列的是不达标的小区，其次是缺数据的小区（最多 {limit} 个，"
+                       "由 --report-estates 设定，all 为全部）{maps}。每个小区的总体结论和各结论的"
+                       "规则数见“所有小区一览”；其余小区的逐条审查结果见 {where}。",
+        "budget_maps": "；附有审查图的 {m} 个小区都在详列之中",
+        "where_none": "findings.csv 等表格（本次运行未输出，请加 --format csv、gpkg、xlsx 或 "
+                      "parquet 重新运行）",
+        "per_estate_overview": "各小区的总体结论见“所有小区一览”。",
+        "per_estate_elsewhere": "详列小区的{what}见其详细结果，全部小区的见 {where}。",
     },
     "en": {
         "html_lang": "en",
@@ -220,6 +233,25 @@ TEXT: dict[str, dict[str, str]] = {
         "no": "no",
         "none": "none",
         "stars_none": "no star",
+        "district": "District",
+        "all_estates": "All estates at a glance",
+        "all_estates_note": "Every one of the {n} estates has a row; the {k} whose IDs are "
+                            "links have their findings in this report; the findings of the "
+                            "others are in {where}.",
+        "budget_note": "This report shows {k} of the {n} estates in detail: a section for "
+                       "every estate would make the file too large for a browser to open. "
+                       "Shown are the failing estates first, then those lacking data (at most "
+                       "{limit}; --report-estates sets how many, 'all' for every estate){maps}. "
+                       "Every estate's overall verdict and its numbers of rules by verdict are "
+                       "in \u201cAll estates at a glance\u201d; the findings of the others are "
+                       "in {where}.",
+        "budget_maps": "; the {m} estates with maps are all among them",
+        "where_none": "findings.csv and the other tables (not written by this run: run again "
+                      "with --format csv, gpkg, xlsx or parquet)",
+        "per_estate_overview": "Each estate's overall verdict is in \u201cAll estates at a "
+                               "glance\u201d.",
+        "per_estate_elsewhere": " The {what} of the estates shown in detail is in their "
+                                "sections, that of every estate in {where}.",
     },
 }
 
