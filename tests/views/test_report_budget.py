@@ -147,7 +147,7 @@ def test_over_budget_sections_table_links_and_header(bare) -> None:
     assert "This report shows 6 of the 12 estates in detail" in page.header
     assert "the findings of the others are in findings.csv, results.gpkg" in page.header
     assert "at most 5;" in page.header
-    assert "the 1 estates with maps are all among them" in page.header
+    assert "every estate with a map (1) is among them" in page.header
 
 
 def test_table_cut_into_parts_lists_every_estate_once(bare, monkeypatch) -> None:

@@ -245,13 +245,13 @@ TEXT: dict[str, dict[str, str]] = {
                        "Every estate's overall verdict and its numbers of rules by verdict are "
                        "in \u201cAll estates at a glance\u201d; the findings of the others are "
                        "in {where}.",
-        "budget_maps": "; the {m} estates with maps are all among them",
+        "budget_maps": "; every estate with a map ({m}) is among them",
         "where_none": "findings.csv and the other tables (not written by this run: run again "
                       "with --format csv, gpkg, xlsx or parquet)",
         "per_estate_overview": "Each estate's overall verdict is in \u201cAll estates at a "
                                "glance\u201d.",
-        "per_estate_elsewhere": " The {what} of the estates shown in detail is in their "
-                                "sections, that of every estate in {where}.",
+        "per_estate_elsewhere": " For the {what} of the estates shown in detail, see their "
+                                "sections; for that of every estate, see {where}.",
     },
 }
 
