@@ -35,19 +35,39 @@ PARQUET_COMPRESSION = "zstd"
 and GDAL build)."""
 
 
-def _table(df: pd.DataFrame) -> pa.Table:
-    """A pandas table as Arrow, object columns of mixed types written as text."""
-    try:
-        return pa.Table.from_pandas(df, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        mixed = {c: df[c].map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
-                 for c in df.columns if df[c].dtype == object}
-        return pa.Table.from_pandas(df.assign(**mixed), preserve_index=False)
+CHUNK_ROWS = 200_000
+"""Rows converted to Arrow and written at a time: a province's findings are never held twice,
+as pandas and as one Arrow table."""
 
 
-def write_table_parquet(df: pd.DataFrame, path: Path) -> Path:
-    """Write a plain (non-spatial) table to ``path`` as Parquet and return the path."""
-    pq.write_table(_table(df), path, compression=PARQUET_COMPRESSION)
+def _as_text(column: pd.Series) -> pd.Series:
+    """An object column as text (None where missing), whatever mix of types it holds."""
+    return column.map(lambda v: None if v is None or v is pd.NA or v != v else str(v))
+
+
+def _schema(df: pd.DataFrame) -> pa.Schema:
+    """The file's schema from the whole table's types: object columns are text, so that a
+    chunk whose values are all missing does not decide a column's type."""
+    objects = [c for c in df.columns if df[c].dtype == object]
+    empty = df.iloc[:0].assign(**{c: pd.Series([], dtype="string") for c in objects})
+    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+    for c in objects:
+        schema = schema.set(schema.get_field_index(c), pa.field(c, pa.string()))
+    return schema
+
+
+def write_table_parquet(df: pd.DataFrame, path: Path, chunk: int = CHUNK_ROWS) -> Path:
+    """Write a plain (non-spatial) table to ``path`` as Parquet, ``chunk`` rows at a time (one
+    row group each), and return the path. Object columns are written as text."""
+    schema = _schema(df)
+    objects = [c for c in df.columns if df[c].dtype == object]
+    with pq.ParquetWriter(path, schema, compression=PARQUET_COMPRESSION) as writer:
+        for start in range(0, len(df), chunk):
+            part = df.iloc[start:start + chunk]
+            part = part.assign(**{c: _as_text(part[c]) for c in objects})
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+        if not len(df):
+            writer.write_table(schema.empty_table())
     return path
 
 
