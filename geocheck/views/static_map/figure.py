@@ -20,8 +20,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
 from matplotlib.path import Path as MplPath
-from matplotlib.text import Text
-from matplotlib_scalebar.scalebar import ScaleBar
 
 from ...core.errors import GeocheckError
 from ...core.roles import ROLES
@@ -33,12 +31,14 @@ from ..style import (
     ROLE_COLOURS,
     ROUTE_COLOUR,
     STATUS_COLOURS,
+    ColourIndex,
     cjk_font,
     encode_png,
     sized_font,
 )
 from ..text import STATUS_TEXT
 from .frames import MAP_RECT, check_metric_crs, drawn_evidence, estate_names, overall_in_order
+from .overlay import Label, MapLabels, MapScaleBar, StampedText, Stamps
 
 FULL_SYMBOLS_M_PER_PT = 8.0
 """Map scale (metres per typographic point) up to which symbols are drawn at full size."""
@@ -193,10 +193,13 @@ class MapFigure:
         ax.set_facecolor(BACKGROUND)
         for spine in ax.spines.values():
             spine.set_zorder(9.5)
-        self.labels: list[Text] = []
+        self.stamps = Stamps(dpi)
+        self.labels = MapLabels(self.stamps, zorder=9)
+        ax.add_artist(self.labels)
         self._artists()
         self._furniture()
         self._background = None
+        self.colours = ColourIndex()
 
     # artists made once; their paths and offsets are set per map
     def _patch(self, z: float, **style: object) -> PathPatch:
@@ -234,10 +237,7 @@ class MapFigure:
     def _furniture(self) -> None:
         """Scale bar, north arrow, legend, title, subtitle and footnote."""
         t, font, ax = self.text, self.font, self.ax
-        self.scalebar = ScaleBar(1, "m", location="lower left", length_fraction=0.25,
-                                 box_alpha=0.8,
-                                 font_properties={"family": font.get_family(), "size": 8})
-        self.scalebar.set_zorder(9.6)
+        self.scalebar = MapScaleBar(self.stamps, font, zorder=9.6)
         ax.add_artist(self.scalebar)
         # The north arrow stands in the margin, below the legend: it is the same on every map.
         x, base = MAP_RECT[0] + MAP_RECT[2] + 0.10, MAP_RECT[1] + 0.04
@@ -259,9 +259,12 @@ class MapFigure:
             if width <= room:
                 break
             self.title.set_fontsize(self.title.get_fontsize() * room / width * 0.98)
-        self.subtitle = self.fig.text(x0, MAP_RECT[1] + MAP_RECT[3] + 0.012, "", va="bottom",
-                                      ha="left", fontproperties=sized_font(font, 10),
-                                      parse_math=False)
+        # drawn on every map: rasterised once per text (see .overlay)
+        self.subtitle = StampedText(self.stamps, x0, MAP_RECT[1] + MAP_RECT[3] + 0.012, "",
+                                    va="bottom", ha="left", parse_math=False,
+                                    fontproperties=sized_font(font, 10),
+                                    transform=self.fig.transFigure, figure=self.fig)
+        self.fig.texts.append(self.subtitle)
         crs = self.result.site.crs
         self.footnote = self.fig.text(x0, 0.018, t["crs"].format(crs=f"{crs.to_string()} "
                                                                    f"{crs.name}"),
@@ -321,7 +324,7 @@ class MapFigure:
     def dynamic(self) -> list[Artist]:
         artists = [*self.fills.values(), self.paths, self.green, self.buildings, self.uncovered,
                    *self.outlines.values(), *self.role_outlines.values(), self.routes,
-                   self.lines, *self.points.values(), self.rings, *self.labels,
+                   self.lines, *self.points.values(), self.rings, self.labels,
                    *self.ax.spines.values(), self.scalebar]
         return sorted(artists, key=lambda a: a.get_zorder())
 
@@ -370,30 +373,23 @@ class MapFigure:
         self.routes.set_path(line_path(geoms[kind == "walk_routes"]))
         self.uncovered.set_path(polygon_path(geoms[kind == "uncovered_buildings"]))
         self.rings.set_offsets(anchor_points(geoms[kind == "too_close_points"]).reshape(-1, 2))
-        for label in self.labels:
-            label.remove()
-        self.labels = []
-        halo = {"boxstyle": "square,pad=0.1", "facecolor": (1, 1, 1, 0.7), "edgecolor": "none"}
         plain = sized_font(self.font, 7 if own is None else 8)
         bold = sized_font(self.font, 10, "bold")
-        for k in labels:
-            name = self.names[k] if own is not None else two_lines(self.names[k])
-            self.labels.append(self.ax.text(
-                *self.estate_xy[k], name, ha="center", va="center", zorder=9,
-                color="black" if own is None or k == own else "#555555", clip_on=True,
-                fontproperties=bold if k == own else plain, parse_math=False, bbox=halo))
+        xy = self.estate_xy
+        drawn = [Label(xy[k, 0], xy[k, 1],
+                       self.names[k] if own is not None else two_lines(self.names[k]),
+                       bold if k == own else plain,
+                       "black" if own is None or k == own else "#555555") for k in labels]
         if distances and len(lines):
             mid = shapely.get_coordinates(shapely.line_interpolate_point(lines, 0.5,
                                                                          normalized=True))
             dist = ev["distance_m"].to_numpy()[kind == "evidence_lines"]
             limit = ev["limit_m"].to_numpy(dtype=float)[kind == "evidence_lines"]
             font = sized_font(self.font, 8, "bold")
-            for (x, y), d, lim in zip(mid, dist, limit, strict=True):
-                # whole metres, more places where they would read as the other verdict
-                self.labels.append(self.ax.text(
-                    x, y, metres(d, lim, decimals=0), ha="center", va="center",
-                    color=EVIDENCE_COLOUR, zorder=9, clip_on=True, fontproperties=font,
-                    parse_math=False, bbox=halo))
+            # whole metres, more places where they would read as the other verdict
+            drawn += [Label(x, y, metres(d, lim, decimals=0), font, EVIDENCE_COLOUR)
+                      for (x, y), d, lim in zip(mid, dist, limit, strict=True)]
+        self.labels.set_labels(drawn)
         self.ax.set_xlim(box[0], box[2])
         self.ax.set_ylim(box[1], box[3])
 
@@ -426,7 +422,7 @@ class MapFigure:
 
     def _encode(self) -> bytes:
         rgba = np.asarray(self.fig.canvas.buffer_rgba())
-        return encode_png(rgba, self.dpi, palette=True)
+        return encode_png(rgba, self.dpi, palette=True, colours=self.colours)
 
 
 def _empty(artist: Artist) -> bool:
