@@ -183,7 +183,7 @@ class ColourIndex:
                 return self.codes(key)
             self.table[fresh] = np.arange(len(self.colours), len(self.colours) + len(fresh))
             self.colours = np.r_[self.colours, fresh.astype(np.uint32)]
-            code = self.table[key]
+            code[new] = self.table[key[new]]
         return code, self.colours
 
 

@@ -22,6 +22,7 @@ from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties, fontManager, get_font
+from matplotlib.ft2font import FT2Font
 from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform
@@ -68,6 +69,7 @@ class Stamps:
     def __init__(self, dpi: float) -> None:
         self.dpi = dpi
         self._cache: dict[tuple[str, FontProperties, object], Stamp] = {}
+        self._glyphs: dict[tuple[FontProperties, str], _Glyph] = {}
 
     def get(self, text: str, prop: FontProperties, colour: object) -> Stamp:
         key = (text, prop, colour)
@@ -82,6 +84,7 @@ class Stamps:
 
     def _render(self, text: str, prop: FontProperties, pad: float) -> np.ndarray:
         font = get_font(fontManager._find_fonts_by_props(prop))
+        font.set_size(prop.get_size_in_points(), self.dpi)
         size_px = prop.get_size_in_points() * self.dpi / 72
         head = font.get_sfnt_table("head")
         os2 = font.get_sfnt_table("OS/2")
@@ -90,24 +93,57 @@ class Stamps:
             ascent, descent = os2["sTypoAscender"] * scale, -os2["sTypoDescender"] * scale
         else:
             ascent, descent = 0.88 * size_px, 0.12 * size_px
-        lines = []
-        for line in text.split("\n"):
-            font.clear()
-            font.set_size(prop.get_size_in_points(), self.dpi)
-            font.set_text(line, 0.0, flags=get_hinting_flag())
-            font.draw_glyphs_to_bitmap(antialiased=True)
-            xo, _ = font.get_bitmap_offset()
-            lines.append((np.array(font.get_image(), dtype=np.uint8),
-                          font.get_width_height()[0] / 64, xo / 64, font.get_descent() / 64))
-        width = max(w for _, w, _, _ in lines)
+        lines = [self._line(font, prop, line) for line in text.split("\n")]
+        width = max(sum(g.advance for g in glyphs) for glyphs in lines)
         height = len(lines) * (ascent + descent)
         box = np.zeros((math.ceil(height + 2 * pad), math.ceil(width + 2 * pad)), np.uint8)
-        for k, (image, w, xo, d) in enumerate(lines):
+        for k, glyphs in enumerate(lines):
             baseline = pad + k * (ascent + descent) + ascent
-            left = round(pad + (width - w) / 2 + xo)
-            bottom = round(baseline + d)
-            _blend_max(box, image, left, bottom - image.shape[0])
+            pen = pad + (width - sum(g.advance for g in glyphs)) / 2
+            for g in glyphs:
+                _blend_max(box, g.image, math.floor(pen + g.left), round(baseline + g.below)
+                           - g.image.shape[0])
+                pen += g.advance
         return box
+
+    def _line(self, font: FT2Font, prop: FontProperties, line: str) -> list[_Glyph]:
+        """The glyphs of one line of text: each character's from the cache, or the whole
+        line as one when a character is not in the first font (matplotlib then draws it from
+        a fallback font, and so does FreeType here)."""
+        glyphs = []
+        for char in line:
+            glyph = self._glyphs.get((prop, char))
+            if glyph is None:
+                if not font.get_char_index(ord(char)):
+                    return [self._rasterise(font, line, None)]
+                glyph = self._glyphs[prop, char] = self._rasterise(font, char, ord(char))
+            glyphs.append(glyph)
+        return glyphs
+
+    @staticmethod
+    def _rasterise(font: FT2Font, text: str, code: int | None) -> _Glyph:
+        """``text`` rasterised by FreeType; its advance from the glyph of ``code`` (None:
+        the width of the text's ink)."""
+        font.set_text(text, 0.0, flags=get_hinting_flag())
+        font.draw_glyphs_to_bitmap(antialiased=True)
+        xo, _ = font.get_bitmap_offset()
+        if code is None:
+            advance = font.get_width_height()[0] / 64
+        else:
+            advance = font.load_char(code, flags=get_hinting_flag()).horiAdvance / 64
+        return _Glyph(np.array(font.get_image(), dtype=np.uint8), xo / 64,
+                      font.get_descent() / 64, advance)
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    """A rasterised glyph (or line): its ``image``, the image's left edge from the pen and
+    bottom edge below the baseline, pixels, and how far it moves the pen."""
+
+    image: np.ndarray
+    left: float
+    below: float
+    advance: float
 
 
 def _blend_max(target: np.ndarray, image: np.ndarray, left: int, top: int) -> None:
