@@ -36,6 +36,7 @@ from geocheck.views.static_map import (
 )
 from geocheck.views.static_map.figure import FILL_ALPHA, polygon_path
 from geocheck.views.static_map.overlay import MapLabels, MapScaleBar, scale_length, scale_text
+from geocheck.views.static_map.paths import PathTable
 from geocheck.views.style import STATUS_COLOURS, encode_png
 
 PACK = """
@@ -406,3 +407,19 @@ def test_a_map_figure_saves_as_svg_with_its_labels_and_scale(result) -> None:
     assert "小区A" in svg  # a neighbour's label
     assert "200 m" in svg  # the scale bar
     assert "总体评定" in svg  # the subtitle
+
+
+def test_path_table_gives_each_subset_the_path_built_from_it_alone() -> None:
+    square = shapely.box(0, 0, 10, 10)  # counter-clockwise already
+    clockwise = shapely.Polygon([(20, 0), (20, 5), (25, 5), (25, 0)])
+    multi = shapely.MultiPolygon([shapely.box(30, 0, 31, 1), HOLE])
+    geoms = np.array([square, shapely.Point(1, 1), clockwise, multi, None, HOLE], dtype=object)
+    table = PathTable(geoms)
+    assert list(np.diff(table.start)) == [5, 0, 5, 15, 0, 10]  # vertices per geometry
+    for subset in ([0], [2], [3, 0], [5, 2, 1], [1, 4], [], [0, 1, 2, 3, 4, 5]):
+        path, alone = table.path(np.array(subset, dtype=int)), polygon_path(geoms[subset])
+        assert np.array_equal(path.vertices, alone.vertices)
+        assert (path.codes is None and alone.codes is None) or np.array_equal(path.codes,
+                                                                               alone.codes)
+    turned = table.path(np.array([2])).vertices  # the clockwise square comes out turned
+    assert np.sum(turned[:-1, 0] * turned[1:, 1] - turned[1:, 0] * turned[:-1, 1]) > 0

@@ -199,6 +199,7 @@ class EstateMaps:
         hits = {role: split_hits(result.site.layer(role).sindex.query(boxes), len(pos))
                 for role in m.layers}
         hits["estates"] = split_hits(est.sindex.query(boxes), len(pos))
+        m.prepare(hits)
         ev_pos = m.evidence["estate_pos"].to_numpy()
         starts = np.searchsorted(ev_pos, pos, side="left")
         ends = np.searchsorted(ev_pos, pos, side="right")

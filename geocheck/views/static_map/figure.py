@@ -39,6 +39,7 @@ from ..style import (
 from ..text import STATUS_TEXT
 from .frames import MAP_RECT, check_metric_crs, drawn_evidence, estate_names, overall_in_order
 from .overlay import Label, MapLabels, MapScaleBar, StampedText, Stamps
+from .paths import EMPTY_PATH, PathTable, line_path, polygon_path
 
 FULL_SYMBOLS_M_PER_PT = 8.0
 """Map scale (metres per typographic point) up to which symbols are drawn at full size."""
@@ -71,56 +72,11 @@ TEXT = {
            "crs": "{crs}, metres; up is grid north"},
 }
 
-EMPTY_PATH = MplPath(np.empty((0, 2)))
-
 _ANGLES = np.linspace(0, 2 * np.pi, 49)
 CIRCLE = MplPath(np.column_stack([np.cos(_ANGLES), np.sin(_ANGLES)]), closed=True)
 """The point symbol: a circle as a 48-gon, the size of matplotlib's "o". A symbol of curves
 would cost a few milliseconds a map: matplotlib finds its extent by solving the curves anew
 at every draw."""
-
-
-def polygon_path(geoms: np.ndarray) -> MplPath:
-    """One compound path of the polygons and multipolygons in ``geoms``; holes stay holes.
-
-    Built from :func:`shapely.to_ragged_array` with numpy only. Rings are turned so that
-    exteriors run counter-clockwise and holes clockwise: under the non-zero fill rule holes
-    stay empty and overlapping polygons are filled once. Other geometry types are skipped.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)]
-    if not len(geoms):
-        return EMPTY_PATH
-    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
-    rings, polygons = offsets[0].astype(np.int64), offsets[1].astype(np.int64)
-    start, end = rings[:-1], rings[1:]
-    n_rings = len(start)
-    rel = coords - coords[0]  # smaller numbers for the shoelace sums
-    cross = rel[:-1, 0] * rel[1:, 1] - rel[1:, 0] * rel[:-1, 1]
-    cross[end[:-1] - 1] = 0.0  # the step from one ring into the next is no edge
-    area = np.add.reduceat(cross, start) if len(cross) else np.zeros(n_rings)
-    exterior = np.zeros(n_rings, dtype=bool)
-    exterior[polygons[:-1][polygons[:-1] < n_rings]] = True
-    flip = np.where(exterior, area < 0, area > 0)
-    ring = np.repeat(np.arange(n_rings), end - start)
-    at = np.arange(len(coords))
-    order = np.where(flip[ring], start[ring] + end[ring] - 1 - at, at)
-    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
-    codes[start] = MplPath.MOVETO
-    codes[end - 1] = MplPath.CLOSEPOLY
-    return MplPath(coords[order], codes)
-
-
-def line_path(geoms: np.ndarray) -> MplPath:
-    """One compound path of the lines and multilines in ``geoms`` (other types skipped)."""
-    geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[np.isin(shapely.get_type_id(geoms), (1, 5)) & ~shapely.is_empty(geoms)]
-    if not len(geoms):
-        return EMPTY_PATH
-    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
-    codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
-    codes[offsets[0][:-1]] = MplPath.MOVETO
-    return MplPath(coords, codes)
 
 
 def anchor_points(geoms: np.ndarray) -> np.ndarray:
@@ -206,6 +162,7 @@ class MapFigure:
         self._furniture()
         self._background = None
         self.colours = ColourIndex()
+        self._tables: dict[str, tuple[np.ndarray, PathTable]] = {}
 
     # artists made once; their paths and offsets are set per map
     def _patch(self, z: float, **style: object) -> PathPatch:
@@ -352,6 +309,28 @@ class MapFigure:
         self.buildings.set_linewidth(0)
         self.paths.set_linewidth(max(self.paths.get_linewidth() * k, 0.2))
 
+    def prepare(self, hits: dict[str, list[np.ndarray]]) -> None:
+        """Convert once the polygons that some maps to come will show: ``hits`` gives per
+        layer (and for ``estates``) the positions each map shows (see :class:`.PathTable`)."""
+        self._tables = {}
+        for key, per_map in hits.items():
+            if key == "paths" or not per_map:
+                continue
+            union = np.unique(np.concatenate(per_map))
+            geoms = self.estates if key == "estates" else self.layers[key].geoms
+            self._tables[key] = (union, PathTable(geoms[union]))
+
+    def _polygons(self, key: str, positions: np.ndarray) -> MplPath:
+        """The compound path of the polygons at ``positions`` of a layer (or ``estates``)."""
+        if key in self._tables:
+            union, table = self._tables[key]
+            local = np.searchsorted(union, positions)
+            if len(local) == 0 or (local.max() < len(union)
+                                   and np.array_equal(union[local], positions)):
+                return table.path(local)
+        geoms = self.estates if key == "estates" else self.layers[key].geoms
+        return polygon_path(geoms[positions])
+
     def show(self, box: np.ndarray, index: dict[str, np.ndarray], ev: pd.DataFrame,
              labels: np.ndarray, own: int | None = None, distances: bool = True) -> None:
         """Set the features drawn (``index``: positions per layer and for ``estates``), the
@@ -360,19 +339,19 @@ class MapFigure:
         layers = self.layers
         for role, patch in (("green_space", self.green), ("buildings", self.buildings)):
             if role in layers:
-                patch.set_path(polygon_path(layers[role].geoms[index[role]]))
+                patch.set_path(self._polygons(role, index[role]))
         if "paths" in layers:
             self.paths.set_path(line_path(layers["paths"].geoms[index["paths"]]))
         est = index["estates"]
         for status in STATUS_COLOURS:
-            path = polygon_path(self.estates[est[self.status[est] == status]])
+            path = self._polygons("estates", est[self.status[est] == status])
             self.fills[status].set_path(path)
             self.outlines[status].set_path(path)
         for role, points in self.points.items():
             i = index[role]
             points.set_offsets(layers[role].xy[i])
             self.role_outlines[role].set_path(
-                polygon_path(layers[role].geoms[i[layers[role].is_polygon[i]]]))
+                self._polygons(role, i[layers[role].is_polygon[i]]))
         kind = ev["layer"].to_numpy()
         geoms = ev["geometry"].to_numpy()
         lines = geoms[kind == "evidence_lines"]
