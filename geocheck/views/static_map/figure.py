@@ -12,13 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib import rcParams
 from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PathCollection
 from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrowPatch, Patch, PathPatch
+from matplotlib.patches import FancyArrowPatch, Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
 from ...core.errors import GeocheckError
@@ -153,8 +154,13 @@ class MapFigure:
         ax.set_yticks([])
         ax.set_aspect("equal", adjustable="datalim")
         ax.set_facecolor(BACKGROUND)
+        # the frame: one rectangle over the map (four spines cost four draws a map)
         for spine in ax.spines.values():
-            spine.set_zorder(9.5)
+            spine.set_visible(False)
+        self.frame = Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, clip_on=False,
+                               edgecolor="black", linewidth=rcParams["axes.linewidth"],
+                               zorder=9.5)
+        ax.add_patch(self.frame)
         self.stamps = Stamps(dpi)
         self.labels = MapLabels(self.stamps, zorder=9)
         ax.add_artist(self.labels)
@@ -289,7 +295,7 @@ class MapFigure:
         artists = [*self.fills.values(), self.paths, self.green, self.buildings, self.uncovered,
                    *self.outlines.values(), *self.role_outlines.values(), self.routes,
                    self.lines, *self.points.values(), self.rings, self.labels,
-                   *self.ax.spines.values(), self.scalebar]
+                   self.frame, self.scalebar]
         return sorted(artists, key=lambda a: a.get_zorder())
 
     def scale_symbols(self, box: np.ndarray) -> None:
