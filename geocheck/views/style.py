@@ -210,7 +210,7 @@ def _palette_png(pixels: np.ndarray, dpi: float, index: ColourIndex | None) -> b
     raw = np.empty((h, w + 1), dtype=np.uint8)
     raw[:, 0] = 0  # no filter
     raw[:, 1:] = remap[code]
-    return _png(w, h, 3, dpi, zlib.compress(raw.tobytes(), PALETTE_LEVEL),
+    return _png(w, h, 3, dpi, zlib.compress(raw, PALETTE_LEVEL),
                 plte=_rgb(colours[used][keep]).astype(np.uint8).tobytes())
 
 

@@ -70,6 +70,7 @@ class Stamps:
         self.dpi = dpi
         self._cache: dict[tuple[str, FontProperties, object], Stamp] = {}
         self._glyphs: dict[tuple[FontProperties, str], _Glyph] = {}
+        self._metrics: dict[FontProperties, tuple[float, float]] = {}
 
     def get(self, text: str, prop: FontProperties, colour: object) -> Stamp:
         key = (text, prop, colour)
@@ -85,14 +86,7 @@ class Stamps:
     def _render(self, text: str, prop: FontProperties, pad: float) -> np.ndarray:
         font = get_font(fontManager._find_fonts_by_props(prop))
         font.set_size(prop.get_size_in_points(), self.dpi)
-        size_px = prop.get_size_in_points() * self.dpi / 72
-        head = font.get_sfnt_table("head")
-        os2 = font.get_sfnt_table("OS/2")
-        if head and os2:
-            scale = size_px / head["unitsPerEm"]
-            ascent, descent = os2["sTypoAscender"] * scale, -os2["sTypoDescender"] * scale
-        else:
-            ascent, descent = 0.88 * size_px, 0.12 * size_px
+        ascent, descent = self._heights(font, prop)
         lines = [self._line(font, prop, line) for line in text.split("\n")]
         width = max(sum(g.advance for g in glyphs) for glyphs in lines)
         height = len(lines) * (ascent + descent)
@@ -105,6 +99,21 @@ class Stamps:
                            - g.image.shape[0])
                 pen += g.advance
         return box
+
+    def _heights(self, font: FT2Font, prop: FontProperties) -> tuple[float, float]:
+        """The font's ascent and descent at ``prop``'s size, pixels (its typographic ones, as
+        matplotlib spaces lines)."""
+        heights = self._metrics.get(prop)
+        if heights is None:
+            size_px = prop.get_size_in_points() * self.dpi / 72
+            head, os2 = font.get_sfnt_table("head"), font.get_sfnt_table("OS/2")
+            if head and os2:
+                scale = size_px / head["unitsPerEm"]
+                heights = os2["sTypoAscender"] * scale, -os2["sTypoDescender"] * scale
+            else:
+                heights = 0.88 * size_px, 0.12 * size_px
+            self._metrics[prop] = heights
+        return heights
 
     def _line(self, font: FT2Font, prop: FontProperties, line: str) -> list[_Glyph]:
         """The glyphs of one line of text: each character's from the cache, or the whole
