@@ -19,7 +19,6 @@ from helpers import X0, Y0, at, estate, rect
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import imread
-from matplotlib_scalebar.scalebar import ScaleBar
 from pyproj import CRS
 
 import geocheck
@@ -36,6 +35,8 @@ from geocheck.views.static_map import (
     overview_png,
 )
 from geocheck.views.static_map.figure import FILL_ALPHA, polygon_path
+from geocheck.views.static_map.overlay import MapLabels, MapScaleBar, scale_length, scale_text
+from geocheck.views.static_map.paths import PathTable
 from geocheck.views.style import STATUS_COLOURS, encode_png
 
 PACK = """
@@ -87,6 +88,11 @@ def pixel(image: np.ndarray, fig, x: float, y: float) -> np.ndarray:
     fig.canvas.draw()
     px, py = fig.axes[0].transData.transform([(X0 + x, Y0 + y)])[0]
     return image[int(image.shape[0] - py), int(px), :3]
+
+
+def map_labels(fig) -> list[str]:
+    """The name and distance labels drawn on ``fig``'s map."""
+    return next(a for a in fig.axes[0].artists if isinstance(a, MapLabels)).texts
 
 
 def decode(png: bytes) -> np.ndarray:
@@ -193,7 +199,7 @@ def test_legend_scale_bar_north_arrow_and_language(result) -> None:
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert {"达标", "不达标", "无数据", "不适用", "公交站点", "判定距离线"} <= set(labels)
     assert "学校" not in labels and "图层" not in labels  # only the layers present
-    assert any(isinstance(a, ScaleBar) for a in fig.axes[0].artists)
+    assert any(isinstance(a, MapScaleBar) for a in fig.axes[0].artists)
     assert "北" in [t.get_text() for t in fig.texts]
     fig = overview_figure(result, dpi=50, lang="en")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
@@ -207,7 +213,7 @@ def test_legend_scale_bar_north_arrow_and_language(result) -> None:
 
 def test_overview_labels_all_then_failing_only_then_none(result, monkeypatch) -> None:
     def names(fig) -> set[str]:
-        return {t.get_text() for t in fig.axes[0].texts}
+        return set(map_labels(fig))
 
     assert {"小区A", "小区B", "小区C"} <= names(overview_figure(result, dpi=50))
     monkeypatch.setattr(static_map, "LABEL_MAX", 2)  # 3 estates, 2 failing
@@ -269,7 +275,7 @@ def test_hostile_names_are_drawn_as_text(tmp_path, gpkg) -> None:
     for pos, eid in enumerate("ABC"):
         fig = estate_figure(result, pos, dpi=30)
         fig.canvas.draw()
-        assert names[eid] in {t.get_text() for t in fig.axes[0].texts}
+        assert names[eid] in map_labels(fig)
         assert any(t.get_text().startswith(names[eid]) for t in fig.texts)  # the title
     assert png_size(overview_png(result, dpi=30)) == (300, 225)
     assert len(estate_pngs(result, dpi=30)) == 3
@@ -313,3 +319,107 @@ def test_a_long_pack_title_is_set_smaller_to_fit(result) -> None:
     assert title.get_fontsize() < 11
     extent = title.get_window_extent()
     assert extent.x0 >= 0 and extent.x1 <= fig.bbox.width
+
+
+def test_palette_png_beyond_256_colours_keeps_fills_and_swatches_exact() -> None:
+    rgb = np.full((40, 600, 3), 255, dtype=np.uint8)
+    rgb[:20, :200] = (199, 233, 192)  # a flat fill
+    i = np.arange(256)
+    rgb[25, :256] = np.column_stack([i, (2 * i) % 256, 255 - i])  # 256 + 256 more colours
+    rgb[26, :256] = np.column_stack([i, np.zeros(256), np.zeros(256)])
+    rgb[30:33, 300:303] = (231, 41, 138)  # a 9-pixel swatch
+    rgb[30, 310:312] = (225, 40, 140)  # and 2 pixels near it
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 256
+    png = encode_png(rgb, dpi=72, palette=True)
+    assert png[25] == 3  # indexed
+    assert int.from_bytes(png[33:37], "big") <= 3 * 256  # the PLTE chunk right after IHDR
+    back = (decode(png) * 255).round()
+    assert np.array_equal(back[:20, :200], rgb[:20, :200])
+    assert np.array_equal(back[30, 300], [231, 41, 138])  # its cube's commonest colour
+    assert np.array_equal(back[30, 310], [231, 41, 138])  # the near pixels take the swatch's
+    assert np.abs(back - rgb).max() <= 15  # each colour drawn with one of its 16-level cube
+    # a ColourIndex kept between images gives the same bytes, whatever came before
+    index = style.ColourIndex()
+    encode_png(np.roll(rgb, 7, axis=2), dpi=72, palette=True, colours=index)
+    assert encode_png(rgb, dpi=72, palette=True, colours=index) == png
+
+
+def test_scale_length_is_a_round_share_of_the_width() -> None:
+    # the longest 1, 2 or 5 x 10^k metres up to a quarter of the width
+    assert scale_length(1000) == 200  # quarter 250
+    assert scale_length(4000) == 1000  # quarter 1000 exactly
+    assert scale_length(3999) == 500
+    assert scale_length(90) == 20
+    assert scale_length(0) == 0
+    assert [scale_text(v) for v in (20, 500, 1000, 2000)] == ["20 m", "500 m", "1 km", "2 km"]
+
+
+def test_scale_bar_drawn_length_is_its_metres_at_the_map_scale(result) -> None:
+    # B's map is 800 m wide (see the frame test): a quarter is 200 m, a round length
+    png = estate_pngs(result, [1], dpi=100)["B"]
+    fig = estate_figure(result, 1, dpi=100)
+    fig.canvas.draw()
+    bar = next(a for a in fig.axes[0].artists if isinstance(a, MapScaleBar))
+    assert bar.length_m == 200
+    ax = fig.axes[0]
+    (x0, _), (x1, _) = ax.transData.transform([(X0, Y0), (X0 + 200, Y0)])
+    expected = x1 - x0  # 200 m in pixels: 0.7 px a metre at 100 dpi
+    assert expected == pytest.approx(140, abs=1)
+    image = decode(png)
+    h = image.shape[0]
+    box = ax.bbox
+    rows = slice(int(h - box.y0 - 0.25 * box.height), int(h - box.y0 - 3))  # above the spine
+    cols = slice(int(box.x0 + 2), int(box.x0 + 0.5 * box.width))
+    black = (image[rows, cols] < 0.25).all(axis=2)
+
+    def longest_run(row: np.ndarray) -> int:
+        edges = np.diff(np.r_[0, row.astype(int), 0])
+        return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max(initial=0))
+
+    assert max(longest_run(r) for r in black) == pytest.approx(expected, abs=1)
+
+
+def test_labels_are_drawn_on_a_white_halo(result) -> None:
+    png = estate_pngs(result, [1], dpi=100)["B"]
+    fig = estate_figure(result, 1, dpi=100)
+    assert {"小区A", "小区B"} <= set(map_labels(fig))
+    image = decode(png)
+    anchor = shapely.point_on_surface(rect(400, 0, 600, 200))  # B's label stands here
+    fig.canvas.draw()
+    px, py = fig.axes[0].transData.transform([(anchor.x, anchor.y)])[0]
+    row, col = int(image.shape[0] - py), int(px)
+    around = image[row - 8:row + 8, col - 40:col + 40].reshape(-1, 3)
+    fill = blended(STATUS_COLOURS["fail"])
+    halo = 0.3 * fill + 0.7  # the fill under a white box at 70 %
+    assert (np.abs(around - halo).max(axis=1) <= 2 / 255).any()
+    assert (around.max(axis=1) < 0.25).any()  # and the name in black on it
+    assert pixel(image, fig, 450, 20) == pytest.approx(fill, abs=2 / 255)  # no halo away
+
+
+def test_a_map_figure_saves_as_svg_with_its_labels_and_scale(result) -> None:
+    import matplotlib
+
+    fig = estate_figure(result, 1, dpi=50)
+    out = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # texts as text, not outlines
+        fig.savefig(out, format="svg")
+    svg = out.getvalue().decode("utf-8")
+    assert "小区A" in svg  # a neighbour's label
+    assert "200 m" in svg  # the scale bar
+    assert "总体评定" in svg  # the subtitle
+
+
+def test_path_table_gives_each_subset_the_path_built_from_it_alone() -> None:
+    square = shapely.box(0, 0, 10, 10)  # counter-clockwise already
+    clockwise = shapely.Polygon([(20, 0), (20, 5), (25, 5), (25, 0)])
+    multi = shapely.MultiPolygon([shapely.box(30, 0, 31, 1), HOLE])
+    geoms = np.array([square, shapely.Point(1, 1), clockwise, multi, None, HOLE], dtype=object)
+    table = PathTable(geoms)
+    assert list(np.diff(table.start)) == [5, 0, 5, 15, 0, 10]  # vertices per geometry
+    for subset in ([0], [2], [3, 0], [5, 2, 1], [1, 4], [], [0, 1, 2, 3, 4, 5]):
+        path, alone = table.path(np.array(subset, dtype=int)), polygon_path(geoms[subset])
+        assert np.array_equal(path.vertices, alone.vertices)
+        assert (path.codes is None and alone.codes is None) or np.array_equal(path.codes,
+                                                                               alone.codes)
+    turned = table.path(np.array([2])).vertices  # the clockwise square comes out turned
+    assert np.sum(turned[:-1, 0] * turned[1:, 1] - turned[1:, 0] * turned[:-1, 1]) > 0

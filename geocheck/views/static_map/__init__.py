@@ -22,7 +22,12 @@ matplotlib's defaults. Each layer is drawn as one compound path per colour, buil
 (legend, title, north arrow) are drawn once into a background, and for each estate only the
 features whose envelope meets its frame (one spatial-index query per layer for all frames) are
 drawn over it. Drawing every feature once and only moving the view was measured and is three
-to four times slower (Agg still rasterises the filled paths outside the view).
+to four times slower (Agg still rasterises the filled paths outside the view). The polygons a
+chunk of maps shows are converted to paths once for the chunk (:class:`.paths.PathTable`).
+Labels, the subtitle and the scale bar's length are not laid out by matplotlib on every map:
+each glyph is rasterised once and each label blended into the canvas from a bitmap kept by the
+figure (:mod:`.overlay`). The PNG is indexed, its palette chosen with numpy
+(:func:`geocheck.views.style.encode_png`).
 """
 
 from __future__ import annotations
@@ -199,6 +204,7 @@ class EstateMaps:
         hits = {role: split_hits(result.site.layer(role).sindex.query(boxes), len(pos))
                 for role in m.layers}
         hits["estates"] = split_hits(est.sindex.query(boxes), len(pos))
+        m.prepare(hits)
         ev_pos = m.evidence["estate_pos"].to_numpy()
         starts = np.searchsorted(ev_pos, pos, side="left")
         ends = np.searchsorted(ev_pos, pos, side="right")
