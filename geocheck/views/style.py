@@ -163,7 +163,8 @@ PALETTE_LEVEL = 3
 class ColourIndex:
     """A numbering of the 24-bit colours seen so far, for :func:`encode_png`: one lookup per
     pixel instead of sorting the image's colours. Holds a 32 MB table of which only the
-    pages of colours seen are touched; starts afresh after 65,535 colours."""
+    pages of colours seen are touched; starts afresh after 65,535 colours, and numbers none of
+    an image that alone has more (:meth:`codes` returns None)."""
 
     def __init__(self) -> None:
         self._reset()
@@ -172,12 +173,15 @@ class ColourIndex:
         self.table = np.zeros(1 << 24, dtype=np.uint16)  # colour -> 1 + number; 0: unseen
         self.colours = np.zeros(1, dtype=np.uint32)  # number + 1 -> colour
 
-    def codes(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(codes of each pixel's colour ``key`` (0xBBGGRR), colour of each code)."""
+    def codes(self, key: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(codes of each pixel's colour ``key`` (0xBBGGRR), colour of each code); None when
+        the image alone has more colours than the table numbers."""
         code = self.table[key]
         new = code == 0
         if new.any():
             fresh = np.unique(key[new])
+            if len(fresh) >= 0xFFFF:
+                return None
             if len(self.colours) + len(fresh) > 0xFFFF:
                 self._reset()
                 return self.codes(key)
@@ -196,11 +200,12 @@ def _palette_png(pixels: np.ndarray, dpi: float, index: ColourIndex | None) -> b
     else:
         rgb = pixels[..., :3].astype(np.uint32)
         key = rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
-    if index is None:
+    numbered = None if index is None else index.codes(key)
+    if numbered is None:
         colours, code = np.unique(key, return_inverse=True)
         code = code.reshape(h, w)
     else:
-        code, colours = index.codes(key)
+        code, colours = numbered
     counts = np.bincount(code.ravel(), minlength=len(colours))
     used = np.flatnonzero(counts)
     used = used[np.argsort(colours[used])]  # (numbered as first seen with an index)

@@ -344,6 +344,22 @@ def test_palette_png_beyond_256_colours_keeps_fills_and_swatches_exact() -> None
     assert encode_png(rgb, dpi=72, palette=True, colours=index) == png
 
 
+def test_an_image_of_more_colours_than_the_index_holds_is_encoded_without_it() -> None:
+    # a city-wide overview can have more than 65,535 colours (antialiased edges); it used to
+    # send ColourIndex.codes into endless recursion
+    k = np.arange(300 * 300)
+    rgb = np.stack([k % 256, (k // 256) % 256, 77 + k // 65536], axis=1)
+    rgb = rgb.reshape(300, 300, 3).astype(np.uint8)
+    assert len(np.unique(rgb.reshape(-1, 3), axis=0)) == 90_000 > 0xFFFF
+    index = style.ColourIndex()
+    png = encode_png(rgb, dpi=72, palette=True, colours=index)
+    assert png == encode_png(rgb, dpi=72, palette=True)  # as without an index
+    assert np.abs((decode(png) * 255).round() - rgb).max() <= 15
+    small = np.full((10, 10, 3), (199, 233, 192), dtype=np.uint8)  # the index still works
+    assert np.array_equal((decode(encode_png(small, dpi=72, palette=True, colours=index))
+                           * 255).round()[0, 0], [199, 233, 192])
+
+
 def test_scale_length_is_a_round_share_of_the_width() -> None:
     # the longest 1, 2 or 5 x 10^k metres up to a quarter of the width
     assert scale_length(1000) == 200  # quarter 250
