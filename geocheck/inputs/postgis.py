@@ -116,11 +116,11 @@ def _read(cur: Any, schema: str, table: str, oid: int | None,
     geom_col, declared = _geometry_column(cols, where)
     source, geom = _q(schema, table), quote_ident(geom_col)
     fid = _primary_key(cur, oid, cols)
-    columns_ = [(c.name, c.type) for c in cols
+    fields = [(c.name, c.type) for c in cols
                 if c.name not in (geom_col, fid) and c.builtin]
     crs = _crs(cur, _srid(cur, declared, source, geom, where), where)
     select = [quote_ident(fid) if fid else "row_number() OVER ()"]
-    for name, kind in columns_:
+    for name, kind in fields:
         cast = "" if kind in _NATIVE else "::float8" if kind == "numeric" else "::text"
         select.append(quote_ident(name) + cast)
     linear = f"ST_CurveToLine({geom}, radians({ARC_STEP_DEGREES}), 2, 0)"
@@ -129,8 +129,8 @@ def _read(cur: Any, schema: str, table: str, oid: int | None,
     cur.execute(f"SELECT {', '.join(select)} FROM {source}"
                 + (f" ORDER BY {quote_ident(fid)}" if fid else ""))
     rows = cur.fetchall()
-    got = list(zip(*rows, strict=True)) if rows else [()] * (len(columns_) + 3)
-    data = {name: _column(values) for (name, _), values in zip(columns_, got[1:-2],
+    got = list(zip(*rows, strict=True)) if rows else [()] * (len(fields) + 3)
+    data = {name: _column(values) for (name, _), values in zip(fields, got[1:-2],
                                                                strict=True)}
     wkb = np.array([None if w is None else bytes(w) for w in got[-2]], dtype=object)
     try:

@@ -183,6 +183,9 @@ def test_declared_srids_are_read_from_the_type_as_postgis_reads_them(
         conn.commit()
         oids = relations(cur, schema)
         assert sorted(oids) == sorted(declared)
+        srids = {table: {c.name: c for c in table_columns(cur, oid)}["g"].srid
+                 for table, oid in oids.items()}
+        assert srids == {"a": 4490, "b": 32650, "c": 4549, "d": 0, "e": 0, "f": 999999}
         for table, oid in oids.items():
             cur.execute("SELECT postgis_typmod_srid(atttypmod) FROM pg_attribute "
                         "WHERE attrelid = %s AND attname = 'g'", (oid,))
