@@ -378,7 +378,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             report_sections=args.report_estates,
                             progress=progress, inputs=inputs, options=options,
-                            started=started)
+                            started=started, beside=True)
     code = result.exit_code
     if not args.quiet:
         _say(summarise(result, written, removed=written.removed, notes=written.notes))

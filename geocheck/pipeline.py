@@ -12,12 +12,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pyproj import CRS
 
+from .core.beside import Beside
 from .core.conditions import Condition
 from .core.database import DatabaseSource, is_database_url
 from .core.errors import GeocheckError
@@ -221,7 +223,8 @@ def write_outputs(result: Result, outdir: str | Path, *,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
                   options: dict[str, Any] | None = None,
                   started: datetime | None = None,
-                  extra: Callable[[Staging], dict[str, Path]] | None = None) -> Outputs:
+                  extra: Callable[[Staging], dict[str, Path]] | None = None,
+                  beside: bool = False) -> Outputs:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
@@ -251,6 +254,10 @@ def write_outputs(result: Result, outdir: str | Path, *,
         :func:`geocheck.outdir.input_files` of the site's source.
     options : the run's options, recorded in the manifest.
     started : when the run started (default: now), recorded in the manifest.
+    beside : draw the static maps (map.png, the report's) in a forked second process while
+        the tables are written, when the run has at most :data:`BESIDE_MAX_ESTATES` estates
+        and the machine more than one core (:mod:`geocheck.core.beside`; for the command line:
+        never inside a host application such as QGIS).
     extra : writes further outputs into the staging folder (``geocheck review``'s opinion,
         ``diff.csv``) and returns their staged paths by name; they are committed with the
         rest.
@@ -283,7 +290,7 @@ def write_outputs(result: Result, outdir: str | Path, *,
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
-                               cut=cut, report_sections=report_sections)
+                               cut=cut, report_sections=report_sections, beside=beside)
         pages = [p.name for key, p in staged.items() if key.startswith("map_")]
         if pages:
             from .views.webmap import MAP_ESTATES_MAX
@@ -310,9 +317,11 @@ def write_outputs(result: Result, outdir: str | Path, *,
 def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...], lang: str,
                   pdf: bool, offline: bool, report_maps: int | None,
                   progress: Progress, cut: bool = False,
-                  report_sections: int | None = REPORT_SECTIONS) -> dict[str, Path]:
+                  report_sections: int | None = REPORT_SECTIONS,
+                  beside: bool = False) -> dict[str, Path]:
     """Write the outputs into the staging folder; return their staged paths by name (``cut``:
-    findings.xlsx's tables are cut to fit Excel)."""
+    findings.xlsx's tables are cut to fit Excel; ``beside``: the static maps of a run of at
+    most :data:`BESIDE_MAX_ESTATES` estates are drawn in a second process meanwhile)."""
     written: dict[str, Path] = {}
     n = len(result.site.estates)
     table = result.progress
@@ -323,6 +332,63 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     if table is not None and drawn:
         from .views.charts import progress_chart_png
         chart = progress_chart_png(table, result.pack.campaign, lang=lang)
+    positions = np.arange(0)
+    if drawn and "report" in formats:
+        from .views.report import report_map_positions, section_positions
+        # maps only for estates with a section (both lists take the worst estates first)
+        positions = np.intersect1d(report_map_positions(result, report_maps),
+                                   section_positions(result, report_sections))
+    maps = Beside(partial(_draw, result, lang, positions, QUIET),
+                  fork=beside and n <= BESIDE_MAX_ESTATES) if drawn else None
+    try:
+        _write_tables(result, staging, written, formats=formats, offline=offline,
+                      progress=progress, cut=cut)
+    except BaseException:
+        if maps is not None:
+            maps.close()
+        raise
+    overview: bytes | None = None
+    pngs: dict[str, bytes] = {}
+    if maps is not None:
+        k = len(positions)
+        what = "the overview map" + (f" and {k:,} estate maps" if k else "") + \
+            (f" of {n:,}" if 0 < k < n else "")
+        if maps.forked:
+            with _stage(progress, f"drawing {what} (in a second process)"):
+                overview, pngs = maps.result()
+        else:
+            overview, pngs = _draw(result, lang, positions, progress)
+        if "png" in formats:
+            with staging.writing("map.png") as path:
+                path.write_bytes(overview)
+                written["png"] = path
+            if chart is not None:
+                with staging.writing("progress.png") as path:
+                    path.write_bytes(chart)
+                    written["progress_png"] = path
+    if "report" in formats:
+        from .views.report import FULL_RESULTS, render_report, write_pdf
+        with _stage(progress, f"writing report.html ({lang})"), \
+                staging.writing("report.html") as path:
+            page = render_report(result, lang=lang, overview_png=overview,
+                                 estate_pngs=pngs if drawn else None,
+                                 progress=table, progress_png=chart,
+                                 sections=report_sections,
+                                 elsewhere=[f for k, f in FULL_RESULTS.items() if k in written])
+            path.write_text(page, encoding="utf-8")
+            written["report"] = path
+        if pdf:
+            with _stage(progress, "writing report.pdf"), staging.writing("report.pdf") as path:
+                written["pdf"] = write_pdf(page, path)
+    return written
+
+
+def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
+                  formats: tuple[str, ...], offline: bool, progress: Progress,
+                  cut: bool) -> None:
+    """Write the tables, results.gpkg, proposals.gpkg, findings.xlsx, the Parquet files and
+    map.html into the staging folder, adding their staged paths to ``written``."""
+    table = result.progress
     if "csv" in formats or "gpkg" in formats:
         from .views.tables import write_csv, write_gpkg, write_proposals
     if "csv" in formats:
@@ -343,7 +409,9 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         with _stage(progress, "writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result)
-        if result.proposals.applies:
+        with _stage(progress, "proposing garbage points"):
+            applies = result.proposals.applies
+        if applies:
             with _stage(progress, "writing proposals.gpkg"), \
                     staging.writing("proposals.gpkg") as path:
                 written["proposals"] = write_proposals(result, path)
@@ -371,51 +439,25 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
             pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
             written["map"] = pages[0]
             written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
-    overview: bytes | None = None
-    if drawn:
-        from .views.static_map import overview_png
-        with _stage(progress, "drawing the overview map"):
-            overview = overview_png(result, lang=lang)
-        if "png" in formats:
-            with staging.writing("map.png") as path:
-                path.write_bytes(overview)
-                written["png"] = path
-            if chart is not None:
-                with staging.writing("progress.png") as path:
-                    path.write_bytes(chart)
-                    written["progress_png"] = path
-    if "report" in formats:
-        from .views.report import (
-            FULL_RESULTS,
-            render_report,
-            report_map_positions,
-            section_positions,
-            write_pdf,
-        )
-        from .views.static_map import EstateMaps
-        pngs: dict[str, bytes] = {}
-        positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
-        # maps only for estates with a section (both lists take the worst estates first)
-        positions = np.intersect1d(positions, section_positions(result, report_sections))
-        k = len(positions)
-        with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
-            maps = EstateMaps(result, lang=lang) if k else None
-            for start in range(0, k, REPORT_MAP_CHUNK):
-                progress.step(start, k)
-                pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
-        with _stage(progress, f"writing report.html ({lang})"), \
-                staging.writing("report.html") as path:
-            page = render_report(result, lang=lang, overview_png=overview,
-                                 estate_pngs=pngs if drawn else None,
-                                 progress=table, progress_png=chart,
-                                 sections=report_sections,
-                                 elsewhere=[f for k, f in FULL_RESULTS.items() if k in written])
-            path.write_text(page, encoding="utf-8")
-            written["report"] = path
-        if pdf:
-            with _stage(progress, "writing report.pdf"), staging.writing("report.pdf") as path:
-                written["pdf"] = write_pdf(page, path)
-    return written
+
+
+def _draw(result: Result, lang: str, positions: np.ndarray,
+          progress: Progress) -> tuple[bytes, dict[str, bytes]]:
+    """The overview map and the maps of the estates at ``positions``, as PNG bytes (the
+    estate maps by estate id)."""
+    from .views.static_map import EstateMaps, overview_png
+    with _stage(progress, "drawing the overview map"):
+        overview = overview_png(result, lang=lang)
+    pngs: dict[str, bytes] = {}
+    k, n = len(positions), len(result.site.estates)
+    if not k:
+        return overview, pngs
+    with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
+        maps = EstateMaps(result, lang=lang)
+        for start in range(0, k, REPORT_MAP_CHUNK):
+            progress.step(start, k)
+            pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
+    return overview, pngs
 
 
 def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
@@ -433,6 +475,12 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
           file=sys.stderr)
     return False
 
+
+BESIDE_MAX_ESTATES = 10_000
+"""Runs of at most this many estates draw their static maps in a second process beside the
+tables (``write_outputs(beside=True)``); a larger run draws them after the tables in the one
+process, because at that size memory, not the second core, is what runs short (the second
+process shares the run's memory only until either process writes to it)."""
 
 REPORT_MAP_CHUNK = 50
 """Estate maps are drawn this many at a time, so that progress can be shown between chunks."""

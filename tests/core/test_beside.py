@@ -1,0 +1,88 @@
+"""Work forked into a second process: its answer comes back, and a failed or killed second
+process costs time, never the answer."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from geocheck.core.beside import Beside, can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="needs Linux with two cores or more")
+
+
+def test_the_answer_is_made_in_a_second_process_and_comes_back() -> None:
+    main = os.getpid()
+    job = Beside(lambda: (os.getpid(), [n * n for n in range(1000)]))
+    assert job.forked
+    pid, squares = job.result()
+    assert pid != main
+    assert squares[999] == 998_001 and len(squares) == 1000
+
+
+def test_without_fork_the_work_is_done_here_when_asked() -> None:
+    calls = []
+    job = Beside(lambda: calls.append(os.getpid()) or "done", fork=False)
+    assert not job.forked and calls == []
+    assert job.result() == "done"
+    assert calls == [os.getpid()]
+
+
+def test_a_second_process_that_fails_or_dies_leaves_the_work_to_this_one() -> None:
+    main = os.getpid()
+
+    def fails_there() -> int:
+        if os.getpid() != main:
+            raise ValueError("only in the second process")
+        return os.getpid()
+
+    def dies_there() -> int:
+        if os.getpid() != main:
+            os._exit(9)  # as if killed for memory
+        return os.getpid()
+
+    for work in (fails_there, dies_there):
+        job = Beside(work)
+        assert job.forked
+        assert job.result() == main
+
+
+def test_an_error_of_the_work_itself_is_raised_here() -> None:
+    def broken() -> None:
+        raise ValueError("bad input: layer estates, feature E1")
+
+    job = Beside(broken)
+    with pytest.raises(ValueError, match="feature E1"):
+        job.result()
+
+
+def test_closing_stops_the_second_process() -> None:
+    import time
+
+    job = Beside(lambda: time.sleep(60))
+    process = job._process
+    assert process is not None and process.is_alive()
+    job.close()
+    assert not process.is_alive() and not job.forked
+
+
+def test_maps_drawn_beside_the_tables_are_the_maps_drawn_after_them(tmp_path) -> None:
+    """The bundled sample's report and map.png, with the maps drawn in a second process and
+    in this one: the same bytes, but for the report's time of writing."""
+    import re
+
+    from helpers import SAMPLE
+
+    import geocheck
+
+    result = geocheck.check(SAMPLE)
+    pages = {}
+    for beside in (True, False):
+        out = tmp_path / str(beside)
+        written = geocheck.write_outputs(result, out, formats=("report", "png"), beside=beside)
+        page = written["report"].read_text(encoding="utf-8")
+        assert page.count("data:image/png;base64,") >= 3  # the overview and estate maps
+        pages[beside] = (re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}", "TIME", page),
+                         written["png"].read_bytes())
+    assert pages[True] == pages[False]
