@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import sys
+import warnings
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Generic, TypeVar
@@ -66,7 +67,11 @@ class Beside(Generic[T]):
         gc.freeze()  # the child's collector then leaves the parent's objects (and pages) alone
         try:
             process = context.Process(target=_child, args=(send,), daemon=True)
-            process.start()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns of forking a process with threads (Arrow's pool, which
+                # pyarrow re-creates in the child after a fork)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                process.start()
         except OSError:  # no process could be started (limits): the work is done here
             recv.close()
             return
