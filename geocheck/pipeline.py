@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pyproj import CRS
 
-from .core.beside import Beside
+from .core.beside import Beside, can_fork
 from .core.conditions import Condition
 from .core.database import DatabaseSource, is_database_url
 from .core.errors import GeocheckError
@@ -254,10 +254,11 @@ def write_outputs(result: Result, outdir: str | Path, *,
         :func:`geocheck.outdir.input_files` of the site's source.
     options : the run's options, recorded in the manifest.
     started : when the run started (default: now), recorded in the manifest.
-    beside : draw the static maps (map.png, the report's) in a forked second process while
-        the tables are written, when the run has at most :data:`BESIDE_MAX_ESTATES` estates
-        and the machine more than one core (:mod:`geocheck.core.beside`; for the command line:
-        never inside a host application such as QGIS).
+    beside : write map.html and draw the static maps (map.png, the report's) in a forked
+        second process while the tables are written, when the run has at most
+        :data:`BESIDE_MAX_ESTATES` estates and the machine more than one core
+        (:mod:`geocheck.core.beside`; for the command line: never inside a host application
+        such as QGIS).
     extra : writes further outputs into the staging folder (``geocheck review``'s opinion,
         ``diff.csv``) and returns their staged paths by name; they are committed with the
         rest.
@@ -320,8 +321,9 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                   report_sections: int | None = REPORT_SECTIONS,
                   beside: bool = False) -> dict[str, Path]:
     """Write the outputs into the staging folder; return their staged paths by name (``cut``:
-    findings.xlsx's tables are cut to fit Excel; ``beside``: the static maps of a run of at
-    most :data:`BESIDE_MAX_ESTATES` estates are drawn in a second process meanwhile)."""
+    findings.xlsx's tables are cut to fit Excel; ``beside``: map.html and the static maps of
+    a run of at most :data:`BESIDE_MAX_ESTATES` estates are made in a second process
+    meanwhile)."""
     written: dict[str, Path] = {}
     n = len(result.site.estates)
     table = result.progress
@@ -338,34 +340,36 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         # maps only for estates with a section (both lists take the worst estates first)
         positions = np.intersect1d(report_map_positions(result, report_maps),
                                    section_positions(result, report_sections))
-    maps = Beside(partial(_draw, result, lang, positions, QUIET),
-                  fork=beside and n <= BESIDE_MAX_ESTATES) if drawn else None
+    side = partial(_side_outputs, result, staging, formats=formats, offline=offline, lang=lang,
+                   positions=positions, drawn=drawn)
+    forked = None
+    if beside and n <= BESIDE_MAX_ESTATES and ("map" in formats or drawn) and can_fork():
+        forked = Beside(partial(side, progress=QUIET))
     try:
-        _write_tables(result, staging, written, formats=formats, offline=offline,
-                      progress=progress, cut=cut)
+        _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut)
     except BaseException:
-        if maps is not None:
-            maps.close()
+        if forked is not None:
+            forked.close()
         raise
-    overview: bytes | None = None
-    pngs: dict[str, bytes] = {}
-    if maps is not None:
+    if forked is not None:
         k = len(positions)
-        what = "the overview map" + (f" and {k:,} estate maps" if k else "") + \
-            (f" of {n:,}" if 0 < k < n else "")
-        if maps.forked:
-            with _stage(progress, f"drawing {what} (in a second process)"):
-                overview, pngs = maps.result()
-        else:
-            overview, pngs = _draw(result, lang, positions, progress)
-        if "png" in formats:
-            with staging.writing("map.png") as path:
-                path.write_bytes(overview)
-                written["png"] = path
-            if chart is not None:
-                with staging.writing("progress.png") as path:
-                    path.write_bytes(chart)
-                    written["progress_png"] = path
+        what = " and ".join((["writing map.html"] if "map" in formats else []) +
+                            ([f"drawing {k + 1:,} static maps"] if drawn else []))
+        with _stage(progress, f"{what} (in a second process)"):
+            pages, overview, pngs = forked.result()
+    else:
+        pages, overview, pngs = side(progress=progress)
+    if pages:
+        written["map"] = pages[0]
+        written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
+    if drawn and "png" in formats:
+        with staging.writing("map.png") as path:
+            path.write_bytes(overview)
+            written["png"] = path
+        if chart is not None:
+            with staging.writing("progress.png") as path:
+                path.write_bytes(chart)
+                written["progress_png"] = path
     if "report" in formats:
         from .views.report import FULL_RESULTS, render_report, write_pdf
         with _stage(progress, f"writing report.html ({lang})"), \
@@ -384,10 +388,9 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
 
 
 def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
-                  formats: tuple[str, ...], offline: bool, progress: Progress,
-                  cut: bool) -> None:
-    """Write the tables, results.gpkg, proposals.gpkg, findings.xlsx, the Parquet files and
-    map.html into the staging folder, adding their staged paths to ``written``."""
+                  formats: tuple[str, ...], progress: Progress, cut: bool) -> None:
+    """Write the tables, results.gpkg, proposals.gpkg, findings.xlsx and the Parquet files
+    into the staging folder, adding their staged paths to ``written``."""
     table = result.progress
     if "csv" in formats or "gpkg" in formats:
         from .views.tables import write_csv, write_gpkg, write_proposals
@@ -432,13 +435,23 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
             with staging.writing("rejects.parquet") as path:
                 written["rejects_parquet"] = write_table_parquet(
                     result.site.ledger.rejects_frame(), path)
+
+
+def _side_outputs(result: Result, staging: Staging, *, formats: tuple[str, ...], offline: bool,
+                  lang: str, positions: np.ndarray, drawn: bool, progress: Progress
+                  ) -> tuple[list[Path], bytes | None, dict[str, bytes]]:
+    """The outputs that may be made beside the tables, in a second process: map.html (its
+    pages written into the staging folder) and, when ``drawn``, the static maps. Returns the
+    staged map pages (map.html first; none without ``map``), the overview map and the estate
+    maps (PNG bytes)."""
+    pages: list[Path] = []
     if "map" in formats:
         from .views.webmap import MAP_ESTATES_MAX, write_maps
         with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
             pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
-            written["map"] = pages[0]
-            written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
+    overview, pngs = _draw(result, lang, positions, progress) if drawn else (None, {})
+    return pages, overview, pngs
 
 
 def _draw(result: Result, lang: str, positions: np.ndarray,
@@ -477,10 +490,10 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
 
 
 BESIDE_MAX_ESTATES = 10_000
-"""Runs of at most this many estates draw their static maps in a second process beside the
-tables (``write_outputs(beside=True)``); a larger run draws them after the tables in the one
-process, because at that size memory, not the second core, is what runs short (the second
-process shares the run's memory only until either process writes to it)."""
+"""Runs of at most this many estates write map.html and draw their static maps in a second
+process beside the tables (``write_outputs(beside=True)``); a larger run makes them after the
+tables in the one process, because at that size memory, not the second core, is what runs
+short (the second process shares the run's memory only until either process writes to it)."""
 
 REPORT_MAP_CHUNK = 50
 """Estate maps are drawn this many at a time, so that progress can be shown between chunks."""

@@ -33,10 +33,13 @@ def _child(send: Connection) -> None:
     assert _WORK is not None
     try:
         answer: tuple[bool, object] = (True, _WORK())
-    except Exception:
+    except BaseException:  # Ctrl-C reaches both processes: the main one reports it
         answer = (False, None)
-    send.send(answer)
-    send.close()
+    try:
+        send.send(answer)
+        send.close()
+    except OSError:  # the main process is gone
+        pass
 
 
 def can_fork() -> bool:
