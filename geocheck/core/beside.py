@@ -12,8 +12,11 @@ loses an output to it; an error raised by the work itself is raised in the main 
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -22,15 +25,31 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
+PR_SET_PDEATHSIG = 1
+"""Linux's prctl option: the signal a process gets when its parent ends."""
+
 _WORK: Callable[[], object] | None = None
 """The work of the process being forked (set just before the fork, read by the child)."""
 
 
-def _child(send: Connection) -> None:
+def _die_with(parent: int) -> None:
+    """Have the kernel end this process when ``parent`` ends (a run killed with SIGTERM or
+    SIGKILL leaves no second process behind), or end it now if it already has."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _child(send: Connection, parent: int) -> None:
     """The forked process: do the work and send ``(True, answer)``, or ``(False, None)``
     when it raised (the main process then does it again itself, and raises the error with
     its own traceback)."""
     assert _WORK is not None
+    _die_with(parent)
     try:
         answer: tuple[bool, object] = (True, _WORK())
     except BaseException:  # Ctrl-C reaches both processes: the main one reports it
@@ -69,7 +88,7 @@ class Beside(Generic[T]):
         _WORK = work
         gc.freeze()  # the child's collector then leaves the parent's objects (and pages) alone
         try:
-            process = context.Process(target=_child, args=(send,), daemon=True)
+            process = context.Process(target=_child, args=(send, os.getpid()), daemon=True)
             with warnings.catch_warnings():
                 # Python 3.12+ warns of forking a process with threads (Arrow's pool, which
                 # pyarrow re-creates in the child after a fork)

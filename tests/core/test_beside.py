@@ -107,3 +107,40 @@ def test_map_pages_written_beside_the_tables_are_those_written_after_them(tmp_pa
         assert page.count(b"NN-001") > 1 and b"L.map(" in page  # estates on a Leaflet map
         pages[beside] = re.sub(rb"_[0-9a-f]{32}", b"_ID", page)
     assert pages[True] == pages[False]
+
+
+def test_a_killed_run_leaves_no_second_process_behind(tmp_path) -> None:
+    """A run killed with SIGKILL (no handler, no clean-up) while its second process works:
+    the kernel ends the second process too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os, sys, time\n"
+              "from geocheck.core.beside import Beside\n"
+              "job = Beside(lambda: time.sleep(120))\n"
+              "print(job._process.pid, flush=True)\n"
+              "time.sleep(120)\n")
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                          text=True) as run:
+        child = int(run.stdout.readline())
+        assert _running(child)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    for _ in range(100):  # the kernel's signal is asynchronous
+        if not _running(child):
+            break
+        time.sleep(0.05)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
