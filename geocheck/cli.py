@@ -360,7 +360,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
                    distance=args.distance, conditions=args.conditions,
                    per_piece=args.piece or None, workers=args.workers,
-                   scheduler=args.scheduler, progress=progress, on_read=forecast)
+                   scheduler=args.scheduler, progress=progress, on_read=forecast,
+                   beside=True)
     result.proposals_max = args.proposals
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "

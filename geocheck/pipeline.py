@@ -40,7 +40,7 @@ from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
 from .rules.partition import PIECE_ESTATES
 from .rules.result import Result
-from .scale import judge_in_pieces
+from .scale import BESIDE_MAX_ESTATES, judge_in_pieces
 from .views.text import LANGS
 
 # Each view is imported where it is written (in _write_staged), so that a run loads only the
@@ -54,7 +54,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
           per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
           scheduler: str | None = None, progress: Progress = QUIET,
-          on_read: Callable[[Site, Pack], None] | None = None) -> Result:
+          on_read: Callable[[Site, Pack], None] | None = None, beside: bool = False) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -89,6 +89,9 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     progress : where to report the stages of a long run (default: nowhere).
     on_read : called with the normalised site and the pack once they are read, before the
         judging (the CLI says there what findings.xlsx will cut to fit Excel).
+    beside : judge a city of one piece in two halves, one in a forked second process (see
+        :func:`geocheck.scale.judge_in_pieces`; for the command line, never inside a host
+        application such as QGIS).
 
     Returns
     -------
@@ -132,7 +135,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         label += f" on Dask ({scheduler or f'{workers} local workers'})"
     with _stage(progress, label):
         return judge_in_pieces(site, pack, distance=distance, per_piece=per_piece,
-                               workers=workers, scheduler=scheduler, progress=progress)
+                               workers=workers, scheduler=scheduler, progress=progress,
+                               beside=beside)
 
 
 @contextmanager
@@ -488,12 +492,6 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
           file=sys.stderr)
     return False
 
-
-BESIDE_MAX_ESTATES = 10_000
-"""Runs of at most this many estates write map.html and draw their static maps in a second
-process beside the tables (``write_outputs(beside=True)``); a larger run makes them after the
-tables in the one process, because at that size memory, not the second core, is what runs
-short (the second process shares the run's memory only until either process writes to it)."""
 
 REPORT_MAP_CHUNK = 50
 """Estate maps are drawn this many at a time, so that progress can be shown between chunks."""
