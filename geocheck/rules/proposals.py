@@ -35,6 +35,7 @@ import shapely
 
 from ..core.site import Site
 from .packs.model import Pack, Rule
+from .point_distance import points_along_rings, within
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -116,19 +117,20 @@ def _empty(columns: list[str], crs: object) -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
-def _ring(geoms: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray]:
+def _ring(geoms: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:data:`RING_POINTS` points on the outline of each geometry buffered by ``dist``:
-    ``(points, index of the geometry)``."""
+    ``(x, y, index of the geometry)``, the points evenly spaced along the outline starting
+    half a step from its first vertex (NaN where the buffer has no single outline)."""
     rings = shapely.get_exterior_ring(shapely.buffer(geoms, dist, quad_segs=8))
     lengths = shapely.length(rings)
     frac = (np.arange(RING_POINTS) + 0.5) / RING_POINTS
     idx = np.repeat(np.arange(len(geoms)), RING_POINTS)
-    pts = shapely.line_interpolate_point(rings[idx], np.tile(frac, len(geoms)) * lengths[idx])
-    return pts, idx
+    x, y = points_along_rings(rings, np.tile(frac, len(geoms)) * lengths[idx], RING_POINTS)
+    return x, y, idx
 
 
-def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid points every :data:`GRID_M` over each polygon's bounds: ``(points, index)``."""
+def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid points every :data:`GRID_M` over each polygon's bounds: ``(x, y, index)``."""
     b = shapely.bounds(polys)
     nx = np.floor((b[:, 2] - b[:, 0]) / GRID_M).astype(int) + 1
     ny = np.floor((b[:, 3] - b[:, 1]) / GRID_M).astype(int) + 1
@@ -140,7 +142,21 @@ def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     offy = (b[:, 3] - b[:, 1] - (ny - 1) * GRID_M) / 2
     x = b[idx, 0] + offx[idx] + (k % nx[idx]) * GRID_M
     y = b[idx, 1] + offy[idx] + (k // nx[idx]) * GRID_M
-    return shapely.points(x, y), idx
+    return x, y, idx
+
+
+def _near_estates(tree: shapely.STRtree, egeoms: np.ndarray, todo: np.ndarray,
+                  margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(estate position, geometry index)`` for the tree's geometries whose bounds come
+    within ``margin`` (metres, and a metre more) of the bounds of an estate in ``todo``."""
+    e_k, g_i = tree.query(_boxes(egeoms[todo], margin + 1.0))
+    return todo[e_k], g_i
+
+
+def _boxes(geoms: np.ndarray, margin: float) -> np.ndarray:
+    """The bounds of each geometry widened by ``margin`` (metres) on every side, as boxes."""
+    b = shapely.bounds(geoms)
+    return shapely.box(b[:, 0] - margin, b[:, 1] - margin, b[:, 2] + margin, b[:, 3] + margin)
 
 
 def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]:
@@ -209,17 +225,24 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     ids = est["estate_id"].to_numpy()
     egeoms = est.geometry.to_numpy()
     bgeoms = buildings.geometry.to_numpy()
-    res = buildings[buildings["residential"].to_numpy() & (buildings["estate_pos"] >= 0)]
+    is_res = buildings["residential"].to_numpy() & (buildings["estate_pos"] >= 0).to_numpy()
+    res = buildings[is_res]
     rgeoms, rest = res.geometry.to_numpy(), res["estate_pos"].to_numpy()
     pgeoms = points.geometry.to_numpy()
     btree = shapely.STRtree(bgeoms)
+    ptree = shapely.STRtree(pgeoms)
 
-    # points to move: inside an estate and closer than the setback to a building
-    move_est, move_pos = shapely.STRtree(pgeoms).query(egeoms, predicate="intersects")
+    # points to move: inside an estate and closer than the setback to a building (only a
+    # point with a building within the setback and a millimetre can round below it)
+    move_est, move_pos = ptree.query(egeoms, predicate="intersects")
     near_b, near_d = np.full(len(pgeoms), -1), np.full(len(pgeoms), np.inf)
-    if len(pgeoms):
-        (src, dst), dist = btree.query_nearest(pgeoms, return_distance=True, all_matches=False)
-        near_b[src], near_d[src] = dst, dist
+    maybe = np.unique(move_pos)
+    maybe = maybe[np.unique(btree.query(pgeoms[maybe], predicate="dwithin",
+                                        distance=setback + 0.001)[0])]
+    if len(maybe):
+        (src, dst), dist = btree.query_nearest(pgeoms[maybe], return_distance=True,
+                                               all_matches=False)
+        near_b[maybe[src]], near_d[maybe[src]] = dst, dist
     close = np.round(near_d[move_pos], 3) < setback
     move_est, move_pos = move_est[close], move_pos[close]
     kept = np.ones(len(pgeoms), dtype=bool)
@@ -229,8 +252,11 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     covered = np.zeros(len(rgeoms), dtype=bool)
     by_moved = np.zeros(len(rgeoms), dtype=bool)
     if len(pgeoms):
-        ptree = shapely.STRtree(pgeoms)
-        b_i, p_i = ptree.query(rgeoms, predicate="dwithin", distance=radius + 0.0005)
+        res_pos = np.full(len(bgeoms), -1)
+        res_pos[np.flatnonzero(is_res)] = np.arange(len(rgeoms))
+        p_i, b_i = btree.query(pgeoms, predicate="dwithin", distance=radius + 0.0005)
+        b_i = res_pos[b_i]
+        p_i, b_i = p_i[b_i >= 0], b_i[b_i >= 0]
         d = shapely.distance(rgeoms[b_i], pgeoms[p_i])
         ok = np.round(d, 3) <= radius
         covered[b_i[ok & kept[p_i]]] = True
@@ -251,31 +277,44 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
             empty.left_out = left_out
             return empty
 
-    # candidates: a grid over each estate to do, rings round its uncovered buildings
-    gpts, gidx = _grid(egeoms[todo])
-    gest = todo[gidx]
+    # candidates (coordinates): a grid over each estate to do, rings round its uncovered
+    # buildings; kept when inside the estate and farther than the setback from every building
+    gx, gy, gidx = _grid(egeoms[todo])
     ub = np.flatnonzero(need & np.isin(rest, todo))
-    r1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
-    r2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
-    cand = np.concatenate([gpts, r1, r2])
-    cest = np.concatenate([gest, rest[ub][i1], rest[ub][i2]])
-    inside = shapely.contains_properly(egeoms[cest], cand)
-    cand, cest = cand[inside], cest[inside]
-    near_i, _ = btree.query(cand, predicate="dwithin", distance=setback + MARGIN_M)
-    free = np.ones(len(cand), dtype=bool)
-    free[near_i] = False
-    cand, cest = cand[free], cest[free]
+    x1, y1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
+    x2, y2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
+    cx, cy = np.concatenate([gx, x1, x2]), np.concatenate([gy, y1, y2])
+    cest = np.concatenate([todo[gidx], rest[ub][i1], rest[ub][i2]])
+    fresh = ~shapely.is_prepared(egeoms[todo])
+    shapely.prepare(egeoms[todo][fresh])
+    try:
+        ok = np.flatnonzero(shapely.contains_xy(egeoms[cest], cx, cy))
+    finally:
+        shapely.destroy_prepared(egeoms[todo][fresh])
+    cx, cy, cest = cx[ok], cy[ok], cest[ok]
+    ctree = shapely.STRtree(shapely.points(cx, cy))
+    lim = setback + MARGIN_M
+    b_near = np.unique(_near_estates(btree, egeoms, todo, lim)[1])
+    k, c = ctree.query(_boxes(bgeoms[b_near], lim + 1.0))
+    taken = within(bgeoms[b_near], cx, cy, k, c, lim)
+    free = np.ones(len(cx), dtype=bool)
+    free[c[taken]] = False
     green = site.layer("green_space")
-    in_green = np.zeros(len(cand), dtype=bool)
-    if green is not None and len(green) and len(cand):
-        gi, _ = shapely.STRtree(green.geometry.to_numpy()).query(cand, predicate="intersects")
-        in_green[gi] = True
+    in_green = np.zeros(len(cx), dtype=bool)
+    if green is not None and len(green) and free.any():
+        gi, _ = shapely.STRtree(green.geometry.to_numpy()).query(
+            ctree.geometries[free], predicate="intersects")
+        in_green[np.flatnonzero(free)[gi]] = True
 
     # coverage: candidate -> uncovered building of the same estate, within the radius
-    ctree = shapely.STRtree(cand)
-    b_i, c_i = ctree.query(rgeoms[ub], predicate="dwithin", distance=radius - MARGIN_M)
-    same = rest[ub][b_i] == cest[c_i]
-    b_i, c_i = b_i[same], c_i[same]
+    reach = radius - MARGIN_M
+    b_i, c_i = ctree.query(_boxes(rgeoms[ub], reach + 1.0))
+    mine = free[c_i] & (rest[ub][b_i] == cest[c_i])
+    b_i, c_i = b_i[mine], c_i[mine]
+    near = within(rgeoms[ub], cx, cy, b_i, c_i, reach, outside=True)
+    # the candidates kept, numbered in their order
+    b_i, c_i = b_i[near], (np.cumsum(free) - 1)[c_i[near]]
+    cx, cy, cest, in_green = cx[free], cy[free], cest[free], in_green[free]
     bids = res["feature_id"].astype(str).to_numpy()
 
     ub_est = rest[ub]
@@ -318,7 +357,7 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
                     "covers": ", ".join(bids[served_by]), "n_covers": len(served_by),
                     "why": "move" if by_moved[served_by].any() else "new",
                     "in_green": bool(in_green[cols[j]]), "method": method, "gap": gap,
-                    "geometry": cand[cols[j]]})
+                    "geometry": shapely.Point(cx[cols[j]], cy[cols[j]])})
         summary.append({"estate_id": ids[e], "new": len(chosen), "moved": int(n_moved[e]),
                         "unserved": int(n_lost[e]), "method": method, "gap": gap})
     points_out = (gpd.GeoDataFrame(pd.DataFrame(rows)[POINT_COLUMNS], geometry="geometry",

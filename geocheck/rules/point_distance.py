@@ -1,0 +1,196 @@
+"""Candidate points as coordinates: placed on rings, paired by estate, tested against polygons,
+with GEOS's own arithmetic.
+
+The garbage-point proposals (:mod:`geocheck.rules.proposals`) place a few hundred thousand
+candidate points round buildings and test millions of candidate x polygon pairs. As shapely
+geometries, creating the points and querying trees of them is most of the work; here they stay
+coordinate arrays, and each test uses the same floating point operations in the same order as
+GEOS, so that the points and the answers are the ones GEOS gives:
+
+- :func:`points_along_rings` is ``shapely.line_interpolate_point`` on rings (GEOS's
+  ``LengthIndexedLine::extractPoint``: walk the segments summing their lengths, then
+  ``(p1 - p0) * fraction + p0`` on the segment reached), bit for bit;
+- :func:`within` is ``shapely.dwithin`` of a polygon and a point: the least of GEOS's
+  ``Distance::pointToSegment`` over the polygon's segments, or zero inside it (decided by
+  ``shapely.intersects_xy``); a pair whose distance lies within :data:`BAND_M` of the limit is
+  decided by ``shapely.dwithin`` itself, so that the answer is GEOS's even where a last bit
+  could differ;
+- :func:`pairs_by_group` lists the pairs of two sets that share a group (an estate), in
+  bounded chunks, keeping those a test accepts.
+
+All lengths in the units of the coordinates (metres in the working CRS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import shapely
+
+BAND_M = 1e-6
+"""Distances this close to the limit (metres) are decided by GEOS, not by the numpy sum."""
+CHUNK_PAIRS = 4_000_000
+"""Pairs :func:`pairs_by_group` forms at a time (some 100 MB of work arrays)."""
+
+
+def _segments(part: np.ndarray) -> np.ndarray:
+    """Index of the first point of each segment: consecutive coordinates of the same part."""
+    return np.flatnonzero(part[1:] == part[:-1])
+
+
+def points_along_rings(rings: np.ndarray, at: np.ndarray,
+                       per_ring: int) -> tuple[np.ndarray, np.ndarray]:
+    """``per_ring`` points on each ring, at the lengths ``at`` along it (``at`` has
+    ``len(rings) * per_ring`` entries, those of ring i at ``i * per_ring ...``): the
+    coordinates ``(x, y)`` of the points ``shapely.line_interpolate_point(rings.repeat(per_ring),
+    at)`` gives (NaN for a ring that is None or empty)."""
+    x, y = np.full(len(at), np.nan), np.full(len(at), np.nan)
+    xy, owner = shapely.get_coordinates(rings, return_index=True)
+    # a ring without a segment, or a length <= 0 (GEOS counts those from the end): GEOS
+    odd = ~shapely.is_missing(rings) & ((np.bincount(owner, minlength=len(rings)) < 2)
+                                        | (at.reshape(-1, per_ring) <= 0).any(axis=1))
+    if odd.any():
+        q = np.repeat(odd, per_ring)
+        pts = shapely.line_interpolate_point(np.repeat(rings[odd], per_ring), at[q])
+        x[q], y[q] = shapely.get_x(pts), shapely.get_y(pts)
+        rings = np.where(odd, None, rings)
+        xy, owner = shapely.get_coordinates(rings, return_index=True)
+    if not len(xy):
+        return x, y
+    s = _segments(owner)  # segments in ring order, ring by ring
+    dx, dy = xy[s + 1, 0] - xy[s, 0], xy[s + 1, 1] - xy[s, 1]
+    seg = np.sqrt(dx * dx + dy * dy)  # Coordinate::distance
+    ring = owner[s]
+    nseg = np.bincount(ring, minlength=len(rings))
+    first = np.cumsum(nseg) - nseg
+    served = np.flatnonzero(nseg > 0)
+    # the running length at the end of each segment, summed one segment after the other
+    # per ring as GEOS does (a global cumsum would round differently)
+    cum = np.empty(len(s))
+    active = served
+    for j in range(int(nseg.max())):  # the j-th segment of every ring that has one
+        active = active[nseg[active] > j]
+        here = first[active] + j
+        cum[here] = seg[here] + cum[here - 1] if j else seg[here]
+    q_ring = np.repeat(served, per_ring)
+    q = (served[:, None] * per_ring + np.arange(per_ring)).ravel()
+    q_at = at[q]
+    # the segment reached: the first whose running end length exceeds the length asked for
+    # (GEOS: totalLength + segLen > length), i.e. after the ring's ends <= that length
+    keys = np.concatenate([ring, q_ring])
+    vals = np.concatenate([cum, q_at])
+    is_q = np.concatenate([np.zeros(len(s), dtype=bool), np.ones(len(q_ring), dtype=bool)])
+    order = np.lexsort((is_q, vals, keys))  # ends before a query of the same length
+    is_end = ~is_q[order]
+    ends_before = np.empty(len(keys), dtype=np.int64)
+    ends_before[order] = np.cumsum(is_end) - is_end
+    j = ends_before[len(s):] - first[q_ring]  # the ring's segments wholly before the point
+    last = nseg[q_ring] - 1
+    jj = first[q_ring] + np.minimum(j, last)
+    before = np.where(jj > first[q_ring], cum[np.maximum(jj - 1, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = (q_at - before) / seg[jj]
+    x0, y0 = xy[s[jj], 0], xy[s[jj], 1]
+    x1, y1 = xy[s[jj] + 1, 0], xy[s[jj] + 1, 1]
+    with np.errstate(invalid="ignore"):
+        px = np.where(frac <= 0, x0, np.where(frac >= 1, x1, (x1 - x0) * frac + x0))
+        py = np.where(frac <= 0, y0, np.where(frac >= 1, y1, (y1 - y0) * frac + y0))
+    beyond = j > last  # past the ring's length: its last point
+    x[q], y[q] = np.where(beyond, x1, px), np.where(beyond, y1, py)
+    return x, y
+
+
+def pairs_by_group(ga: np.ndarray, gb: np.ndarray,
+                   keep: Callable[[np.ndarray, np.ndarray], np.ndarray]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``(i, j)`` with ``ga[i] == gb[j]`` (integer groups) that ``keep(i, j)``
+    accepts (a boolean array per pair), formed about :data:`CHUNK_PAIRS` at a time."""
+    oa, ob = np.argsort(ga, kind="stable"), np.argsort(gb, kind="stable")
+    sa, sb = ga[oa], gb[ob]
+    groups = np.intersect1d(sa, sb)
+    a0, b0 = np.searchsorted(sa, groups), np.searchsorted(sb, groups)
+    na = np.searchsorted(sa, groups, side="right") - a0
+    nb = np.searchsorted(sb, groups, side="right") - b0
+    size = na * nb
+    out_i, out_j = [np.arange(0)], [np.arange(0)]
+    ends = np.cumsum(size)
+    g0 = 0
+    while g0 < len(groups):
+        g1 = max(int(np.searchsorted(ends, ends[g0] - size[g0] + CHUNK_PAIRS, side="right")),
+                 g0 + 1)
+        n = size[g0:g1]
+        grp = np.repeat(np.arange(g0, g1), n)
+        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        i, j = oa[a0[grp] + k // nb[grp]], ob[b0[grp] + k % nb[grp]]
+        ok = keep(i, j)
+        out_i.append(i[ok])
+        out_j.append(j[ok])
+        g0 = g1
+    return np.concatenate(out_i), np.concatenate(out_j)
+
+
+def in_boxes(bounds: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray,
+             pj: np.ndarray, margin: float) -> np.ndarray:
+    """Whether point ``pj`` lies in box ``pi`` (rows ``xmin, ymin, xmax, ymax``) widened by
+    ``margin`` on every side, edges included."""
+    b = bounds[pi]
+    px, py = x[pj], y[pj]
+    return ((px >= b[:, 0] - margin) & (px <= b[:, 2] + margin)
+            & (py >= b[:, 1] - margin) & (py <= b[:, 3] + margin))
+
+
+def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: np.ndarray,
+           distance: float, *, outside: bool = False) -> np.ndarray:
+    """For each pair ``(polys[pi[k]], point pj[k])`` (points as coordinates ``x``, ``y``):
+    whether the point lies within ``distance`` of the polygon, as ``shapely.dwithin`` says.
+
+    ``outside``: the points are known to lie outside every polygon, so that the one inside
+    test is skipped. Pairs within :data:`BAND_M` of the limit are decided by
+    ``shapely.dwithin`` itself.
+    """
+    rings, owner = shapely.get_rings(polys, return_index=True)
+    xy, part = shapely.get_coordinates(rings, return_index=True)
+    s = _segments(part)
+    poly = owner[part[s]]
+    order = np.argsort(poly, kind="stable")  # segments polygon by polygon
+    s, poly = s[order], poly[order]
+    nseg = np.bincount(poly, minlength=len(polys))
+    first = np.cumsum(nseg) - nseg
+    px, py = x[pj], y[pj]
+    best = np.full(len(pi), np.inf)
+    left = np.arange(len(pi))
+    for j in range(int(nseg[pi].max()) if len(pi) else 0):  # j-th segment of each polygon
+        left = left[nseg[pi[left]] > j]
+        seg = s[first[pi[left]] + j]
+        d = _point_to_segment(px[left], py[left], xy[seg, 0], xy[seg, 1], xy[seg + 1, 0],
+                              xy[seg + 1, 1])
+        best[left] = np.minimum(best[left], d)
+    near = best <= distance
+    if not outside:  # a point inside the polygon is at distance 0
+        far = np.flatnonzero(~near)
+        b = shapely.bounds(polys[pi[far]])
+        far = far[(px[far] >= b[:, 0]) & (px[far] <= b[:, 2]) & (py[far] >= b[:, 1])
+                  & (py[far] <= b[:, 3])]
+        near[far] = shapely.intersects_xy(polys[pi[far]], px[far], py[far])
+    band = np.flatnonzero(np.abs(best - distance) <= BAND_M)
+    if len(band):
+        near[band] = shapely.dwithin(polys[pi[band]], shapely.points(px[band], py[band]),
+                                     distance)
+    return near
+
+
+def _point_to_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
+                      bx: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """GEOS ``Distance::pointToSegment`` over arrays: distance from each point P to the
+    segment AB."""
+    ex, ey = bx - ax, by - ay
+    len2 = ex * ex + ey * ey
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = ((px - ax) * ex + (py - ay) * ey) / len2
+        s = ((ay - py) * ex - (ax - px) * ey) / len2
+    da = np.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    db = np.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
+    d = np.abs(s) * np.sqrt(len2)
+    d = np.where(r >= 1.0, db, d)
+    return np.where((r <= 0.0) | (len2 == 0), da, d)
