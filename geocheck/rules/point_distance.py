@@ -1,37 +1,29 @@
-"""Candidate points as coordinates: placed on rings, paired by estate, tested against polygons,
-with GEOS's own arithmetic.
+"""Candidate points as coordinates: placed on rings and tested against polygons as GEOS would.
 
 The garbage-point proposals (:mod:`geocheck.rules.proposals`) place a few hundred thousand
-candidate points round buildings and test millions of candidate x polygon pairs. As shapely
-geometries, creating the points and querying trees of them is most of the work; here they stay
-coordinate arrays, and each test uses the same floating point operations in the same order as
-GEOS, so that the points and the answers are the ones GEOS gives:
+candidate points round buildings and test a million candidate x building distances. GEOS does
+both one geometry at a time; here they run over whole coordinate arrays and give GEOS's
+answers:
 
 - :func:`points_along_rings` is ``shapely.line_interpolate_point`` on rings (GEOS's
   ``LengthIndexedLine::extractPoint``: walk the segments summing their lengths, then
-  ``(p1 - p0) * fraction + p0`` on the segment reached), bit for bit;
-- :func:`within` is ``shapely.dwithin`` of a polygon and a point: the least of GEOS's
-  ``Distance::pointToSegment`` over the polygon's segments, or zero inside it (decided by
-  ``shapely.intersects_xy``); a pair whose distance lies within :data:`BAND_M` of the limit is
-  decided by ``shapely.dwithin`` itself, so that the answer is GEOS's even where a last bit
-  could differ;
-- :func:`pairs_by_group` lists the pairs of two sets that share a group (an estate), in
-  bounded chunks, keeping those a test accepts.
+  ``(p1 - p0) * fraction + p0`` on the segment reached), with the same floating point
+  operations in the same order, so the same points bit for bit;
+- :func:`within` is ``shapely.dwithin`` of a polygon and a point: the least distance from the
+  point to the polygon's segments, or zero inside it (decided by ``shapely.intersects_xy``).
+  The numpy distance agrees with GEOS's to some 1e-12 m; a pair within :data:`BAND_M` of the
+  limit is decided by ``shapely.dwithin`` itself, so every answer is GEOS's.
 
 All lengths in the units of the coordinates (metres in the working CRS).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import shapely
 
 BAND_M = 1e-6
 """Distances this close to the limit (metres) are decided by GEOS, not by the numpy sum."""
-CHUNK_PAIRS = 4_000_000
-"""Pairs :func:`pairs_by_group` forms at a time (some 100 MB of work arrays)."""
 
 
 def _segments(part: np.ndarray) -> np.ndarray:
@@ -101,58 +93,21 @@ def points_along_rings(rings: np.ndarray, at: np.ndarray,
     return x, y
 
 
-def pairs_by_group(ga: np.ndarray, gb: np.ndarray,
-                   keep: Callable[[np.ndarray, np.ndarray], np.ndarray]
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs ``(i, j)`` with ``ga[i] == gb[j]`` (integer groups) that ``keep(i, j)``
-    accepts (a boolean array per pair), formed about :data:`CHUNK_PAIRS` at a time."""
-    oa, ob = np.argsort(ga, kind="stable"), np.argsort(gb, kind="stable")
-    sa, sb = ga[oa], gb[ob]
-    groups = np.intersect1d(sa, sb)
-    a0, b0 = np.searchsorted(sa, groups), np.searchsorted(sb, groups)
-    na = np.searchsorted(sa, groups, side="right") - a0
-    nb = np.searchsorted(sb, groups, side="right") - b0
-    size = na * nb
-    out_i, out_j = [np.arange(0)], [np.arange(0)]
-    ends = np.cumsum(size)
-    g0 = 0
-    while g0 < len(groups):
-        g1 = max(int(np.searchsorted(ends, ends[g0] - size[g0] + CHUNK_PAIRS, side="right")),
-                 g0 + 1)
-        n = size[g0:g1]
-        grp = np.repeat(np.arange(g0, g1), n)
-        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-        i, j = oa[a0[grp] + k // nb[grp]], ob[b0[grp] + k % nb[grp]]
-        ok = keep(i, j)
-        out_i.append(i[ok])
-        out_j.append(j[ok])
-        g0 = g1
-    return np.concatenate(out_i), np.concatenate(out_j)
-
-
-def in_boxes(bounds: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray,
-             pj: np.ndarray, margin: float) -> np.ndarray:
-    """Whether point ``pj`` lies in box ``pi`` (rows ``xmin, ymin, xmax, ymax``) widened by
-    ``margin`` on every side, edges included."""
-    b = bounds[pi]
-    px, py = x[pj], y[pj]
-    return ((px >= b[:, 0] - margin) & (px <= b[:, 2] + margin)
-            & (py >= b[:, 1] - margin) & (py <= b[:, 3] + margin))
-
-
 def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: np.ndarray,
            distance: float, *, outside: bool = False) -> np.ndarray:
     """For each pair ``(polys[pi[k]], point pj[k])`` (points as coordinates ``x``, ``y``):
-    whether the point lies within ``distance`` of the polygon, as ``shapely.dwithin`` says.
+    whether the point lies within ``distance`` of the polygon, as ``shapely.dwithin`` says
+    (for a geometry other than a polygon or multipolygon, ``shapely.dwithin`` itself).
 
     ``outside``: the points are known to lie outside every polygon, so that the one inside
     test is skipped. Pairs within :data:`BAND_M` of the limit are decided by
     ``shapely.dwithin`` itself.
     """
-    rings, owner = shapely.get_rings(polys, return_index=True)
-    xy, part = shapely.get_coordinates(rings, return_index=True)
-    s = _segments(part)
-    poly = owner[part[s]]
+    parts, of_part = shapely.get_parts(polys, return_index=True)
+    rings, of_ring = shapely.get_rings(parts, return_index=True)
+    xy, ring = shapely.get_coordinates(rings, return_index=True)
+    s = _segments(ring)
+    poly = of_part[of_ring[ring[s]]]
     order = np.argsort(poly, kind="stable")  # segments polygon by polygon
     s, poly = s[order], poly[order]
     nseg = np.bincount(poly, minlength=len(polys))
@@ -167,8 +122,13 @@ def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: 
                               xy[seg + 1, 1])
         best[left] = np.minimum(best[left], d)
     near = best <= distance
+    other = ~np.isin(shapely.get_type_id(polys), (-1, 3, 6))  # neither polygon nor multi
+    if other.any():  # GEOS for those
+        best[other[pi]] = np.nan
+        k = np.flatnonzero(other[pi])
+        near[k] = shapely.dwithin(polys[pi[k]], shapely.points(px[k], py[k]), distance)
     if not outside:  # a point inside the polygon is at distance 0
-        far = np.flatnonzero(~near)
+        far = np.flatnonzero(~near & ~np.isnan(best))
         b = shapely.bounds(polys[pi[far]])
         far = far[(px[far] >= b[:, 0]) & (px[far] <= b[:, 2]) & (py[far] >= b[:, 1])
                   & (py[far] <= b[:, 3])]
@@ -182,15 +142,15 @@ def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: 
 
 def _point_to_segment(px: np.ndarray, py: np.ndarray, ax: np.ndarray, ay: np.ndarray,
                       bx: np.ndarray, by: np.ndarray) -> np.ndarray:
-    """GEOS ``Distance::pointToSegment`` over arrays: distance from each point P to the
-    segment AB."""
+    """Distance from each point P to the segment AB (the nearest point of AB found by
+    projecting P and keeping to the segment), to some 1e-12 of GEOS's
+    ``Distance::pointToSegment``."""
     ex, ey = bx - ax, by - ay
+    qx, qy = px - ax, py - ay
     len2 = ex * ex + ey * ey
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = ((px - ax) * ex + (py - ay) * ey) / len2
-        s = ((ay - py) * ex - (ax - px) * ey) / len2
-    da = np.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
-    db = np.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
-    d = np.abs(s) * np.sqrt(len2)
-    d = np.where(r >= 1.0, db, d)
-    return np.where((r <= 0.0) | (len2 == 0), da, d)
+        t = np.clip((qx * ex + qy * ey) / len2, 0.0, 1.0)
+    t[len2 == 0] = 0.0
+    qx -= t * ex
+    qy -= t * ey
+    return np.sqrt(qx * qx + qy * qy)

@@ -162,18 +162,15 @@ def _boxes(geoms: np.ndarray, margin: float) -> np.ndarray:
 def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]:
     """Set cover: the fewest columns of ``a`` (rows: buildings, columns: candidates, each
     row covered by some column) weighted by ``cost``: ``(chosen columns, method, gap)``."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # only when proposing
+    from scipy.optimize import linprog  # only when proposing
     m, k = a.shape
     if m * k <= EXACT_MAX:
-        res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
-                   integrality=np.ones(k), bounds=Bounds(0, 1),
-                   options={"time_limit": TIME_LIMIT_S})
-        if res.x is not None:
-            chosen = np.flatnonzero(res.x > 0.5)
-            if res.status == 0:
+        x, proven, bound = _milp(a, cost)
+        if x is not None:
+            chosen = np.flatnonzero(x > 0.5)
+            if proven:
                 return chosen, "milp", 0
-            bound = getattr(res, "mip_dual_bound", None) or 0.0
-            low = math.ceil(bound / cost.max() - 1e-9)
+            low = math.ceil((bound or 0.0) / cost.max() - 1e-9)
             return chosen, "milp (time limit)", max(len(chosen) - low, 0)
     # greedy: most uncovered buildings per unit cost, then the LP bound
     col = a.tocsc()
@@ -187,6 +184,55 @@ def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int
     lp = linprog(cost, A_ub=-a, b_ub=-np.ones(m), bounds=(0, 1), method="highs")
     low = math.ceil(lp.fun / cost.max() - 1e-9) if lp.status == 0 else 0
     return np.asarray(chosen), "greedy", max(len(chosen) - low, 0)
+
+
+def _milp(a: sparse.spmatrix, cost: np.ndarray) -> tuple[np.ndarray | None, bool, float | None]:
+    """The set cover of :func:`_cover` solved exactly by HiGHS, as ``scipy.optimize.milp``
+    solves it (binary columns, every row >= 1, :data:`TIME_LIMIT_S`): ``(x or None, proven
+    optimal, the solver's lower bound)``.
+
+    The model is handed to the HiGHS that scipy ships directly, the very model and options
+    ``milp`` hands it (so the same solution), without ``milp``'s per-column Python loops,
+    which cost as much as the solve on these small models; ``milp`` itself where scipy has
+    no such module (before 1.15).
+    """
+    from scipy import sparse  # only when proposing
+    m, k = a.shape
+    a = sparse.csc_array(a)
+    try:
+        from scipy.optimize._highspy import _core as h
+        lp = h.HighsLp()
+        lp.num_col_, lp.num_row_ = k, m
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = k, m
+        lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+        lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+        lp.col_lower_, lp.col_upper_ = np.zeros(k), np.ones(k)
+        lp.row_lower_, lp.row_upper_ = np.ones(m), np.full(m, np.inf)
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr, a.indices
+        lp.a_matrix_.value_ = a.data.astype(np.float64)
+        lp.integrality_ = [h.HighsVarType(1)] * k
+        options = h.HighsOptions()
+        options.log_to_console = False
+        options.time_limit = TIME_LIMIT_S
+        highs = h._Highs()
+        ready = (highs.passOptions(options) != h.HighsStatus.kError
+                 and highs.passModel(lp) != h.HighsStatus.kError)
+    except (ImportError, AttributeError, TypeError):  # another scipy: milp itself
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
+                   integrality=np.ones(k), bounds=Bounds(0, 1),
+                   options={"time_limit": TIME_LIMIT_S})
+        return res.x, res.status == 0, getattr(res, "mip_dual_bound", None)
+    if not ready or highs.run() == h.HighsStatus.kError:
+        return None, False, None
+    status, info = highs.getModelStatus(), highs.getInfo()
+    stopped = status in (h.HighsModelStatus.kTimeLimit, h.HighsModelStatus.kIterationLimit,
+                         h.HighsModelStatus.kSolutionLimit)
+    if not (status == h.HighsModelStatus.kOptimal
+            or (stopped and info.objective_function_value != h.kHighsInf)):
+        return None, False, None
+    return (np.array(highs.getSolution().col_value), status == h.HighsModelStatus.kOptimal,
+            info.mip_dual_bound)
 
 
 def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposals:
