@@ -186,6 +186,16 @@ def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int
     return np.asarray(chosen), "greedy", max(len(chosen) - low, 0)
 
 
+def _ranks(v: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Dense rank (0, 1, ...) of each value of ``v``, sorted within each slice, counted from the
+    start of its slice (``first`` marks where each slice starts)."""
+    new = np.ones(len(v), dtype=bool)
+    new[1:] = v[1:] != v[:-1]
+    new |= first
+    step = np.cumsum(new) - 1
+    return step - np.maximum.accumulate(np.where(first, step, 0))
+
+
 def _milp(a: sparse.spmatrix, cost: np.ndarray) -> tuple[np.ndarray | None, bool, float | None]:
     """The set cover of :func:`_cover` solved exactly by HiGHS, as ``scipy.optimize.milp``
     solves it (binary columns, every row >= 1, :data:`TIME_LIMIT_S`): ``(x or None, proven
@@ -379,23 +389,32 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
         geometry=pgeoms[move_pos], crs=crs)
     n_lost = np.bincount(rest[lost], minlength=len(est))
     n_moved = np.bincount(move_est, minlength=len(est))
-    # the coverage pairs by estate, so that each estate's set cover reads one slice
-    order = np.argsort(ub_est[b_i], kind="stable")
-    b_s, c_s = b_i[order], c_i[order]
-    pair_est = ub_est[b_s]
+    # the coverage pairs by estate, then candidate, then building: each estate's set cover
+    # reads one slice, its columns (candidates) and rows (buildings) numbered in their order
+    pair_est = ub_est[b_i]
+    order = np.lexsort((b_i, c_i, pair_est))
+    b_s, c_s, pair_est = b_i[order], c_i[order], pair_est[order]
     starts = np.searchsorted(pair_est, todo, side="left")
     ends = np.searchsorted(pair_est, todo, side="right")
+    first = np.zeros(len(order), dtype=bool)
+    first[starts[ends > starts]] = True
+    col_ix = _ranks(c_s, first)
+    row_order = np.lexsort((b_s, pair_est))
+    row_ix = np.empty(len(order), dtype=np.int64)
+    row_ix[row_order] = _ranks(b_s[row_order], first)  # the estates' slices are alike
     rows, summary = [], []
     for e, a0, a1 in zip(todo, starts, ends, strict=True):  # each estate its own set cover
         method, gap, chosen = "", 0, np.arange(0)
         if a1 > a0:
-            mine, row_ix = np.unique(b_s[a0:a1], return_inverse=True)
-            cols, col_ix = np.unique(c_s[a0:a1], return_inverse=True)
-            a = sparse.csr_matrix((np.ones(len(row_ix)), (row_ix, col_ix)),
-                                  shape=(len(mine), len(cols)))
-            cost = 1.0 + in_green[cols] / (len(mine) + 1.0)
+            n_cols, n_rows = col_ix[a1 - 1] + 1, row_ix[row_order[a1 - 1]] + 1
+            col_start = np.searchsorted(col_ix[a0:a1], np.arange(n_cols + 1))
+            a = sparse.csc_matrix((np.ones(a1 - a0), row_ix[a0:a1], col_start),
+                                  shape=(n_rows, n_cols))
+            mine = np.empty(n_rows, dtype=np.int64)
+            mine[row_ix[a0:a1]] = b_s[a0:a1]
+            cols = c_s[a0:a1][np.r_[0, np.flatnonzero(np.diff(col_ix[a0:a1])) + 1]]
+            cost = 1.0 + in_green[cols] / (n_rows + 1.0)
             chosen, method, gap = _cover(a, cost)
-            a = a.tocsc()
             for k, j in enumerate(chosen, start=1):  # the few sites chosen
                 served_by = ub[mine[a.indices[a.indptr[j]:a.indptr[j + 1]]]]
                 rows.append({
