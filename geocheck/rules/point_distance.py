@@ -45,7 +45,8 @@ def points_along_rings(rings: np.ndarray, at: np.ndarray,
     if odd.any():
         q = np.repeat(odd, per_ring)
         pts = shapely.line_interpolate_point(np.repeat(rings[odd], per_ring), at[q])
-        x[q], y[q] = shapely.get_x(pts), shapely.get_y(pts)
+        xy, k = shapely.get_coordinates(pts, return_index=True)  # none for an empty point
+        x[np.flatnonzero(q)[k]], y[np.flatnonzero(q)[k]] = xy[:, 0], xy[:, 1]
         rings = np.where(odd, None, rings)
         xy, owner = shapely.get_coordinates(rings, return_index=True)
     if not len(xy):

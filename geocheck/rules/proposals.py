@@ -24,7 +24,9 @@ dropped.
 
 from __future__ import annotations
 
+import importlib
 import math
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -196,6 +198,18 @@ def _ranks(v: np.ndarray, first: np.ndarray) -> np.ndarray:
     return step - np.maximum.accumulate(np.where(first, step, 0))
 
 
+def _load_solver() -> None:
+    """Import scipy's HiGHS (some 0.7 s: it loads all of ``scipy.optimize``), run in a thread
+    while the candidates are placed (GEOS and numpy leave the interpreter free meanwhile); an
+    import that fails here fails again, and is reported, where the solver is used."""
+    for name in ("scipy.optimize._highspy._core", "scipy.optimize"):
+        try:
+            importlib.import_module(name)
+            return
+        except ImportError:
+            continue
+
+
 def _milp(a: sparse.spmatrix, cost: np.ndarray) -> tuple[np.ndarray | None, bool, float | None]:
     """The set cover of :func:`_cover` solved exactly by HiGHS, as ``scipy.optimize.milp``
     solves it (binary columns, every row >= 1, :data:`TIME_LIMIT_S`): ``(x or None, proven
@@ -333,6 +347,8 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
             empty.left_out = left_out
             return empty
 
+    loading = threading.Thread(target=_load_solver)  # while the candidates are placed
+    loading.start()
     # candidates (coordinates): a grid over each estate to do, rings round its uncovered
     # buildings; kept when inside the estate and farther than the setback from every building
     gx, gy, gidx = _grid(egeoms[todo])
@@ -403,6 +419,7 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     row_ix = np.empty(len(order), dtype=np.int64)
     row_ix[row_order] = _ranks(b_s[row_order], first)  # the estates' slices are alike
     rows, summary = [], []
+    loading.join()
     for e, a0, a1 in zip(todo, starts, ends, strict=True):  # each estate its own set cover
         method, gap, chosen = "", 0, np.arange(0)
         if a1 > a0:
