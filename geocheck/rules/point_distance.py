@@ -113,14 +113,21 @@ def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: 
     s, poly = s[order], poly[order]
     nseg = np.bincount(poly, minlength=len(polys))
     first = np.cumsum(nseg) - nseg
+    xs, ys = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
     px, py = x[pj], y[pj]
+    ns, fs = nseg[pi], first[pi]
     best = np.full(len(pi), np.inf)
-    left = np.arange(len(pi))
-    for j in range(int(nseg[pi].max()) if len(pi) else 0):  # j-th segment of each polygon
-        left = left[nseg[pi[left]] > j]
-        seg = s[first[pi[left]] + j]
-        d = _point_to_segment(px[left], py[left], xy[seg, 0], xy[seg, 1], xy[seg + 1, 0],
-                              xy[seg + 1, 1])
+    # a point within the limit of a polygon's first vertex is within the polygon (GEOS's
+    # distance is no greater): those pairs skip the segments
+    has = np.flatnonzero(ns > 0)
+    v = s[fs[has]]
+    dx, dy = px[has] - xs[v], py[has] - ys[v]
+    best[has] = np.sqrt(dx * dx + dy * dy)
+    left = has[best[has] > distance - 2 * BAND_M]
+    for j in range(int(ns[left].max()) if len(left) else 0):  # j-th segment of each polygon
+        left = left[ns[left] > j]
+        seg = s[fs[left] + j]
+        d = _point_to_segment(px[left], py[left], xs[seg], ys[seg], xs[seg + 1], ys[seg + 1])
         best[left] = np.minimum(best[left], d)
     near = best <= distance
     other = ~np.isin(shapely.get_type_id(polys), (-1, 3, 6))  # neither polygon nor multi
