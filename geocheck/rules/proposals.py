@@ -14,12 +14,13 @@ fails either gets:
   exactly as the rule measures (straight line from the footprint, the radius as written).
 
 Candidates are a grid over the estate (:data:`GRID_M`) and points round each uncovered
-building's footprint at the setback and just inside the radius; a sparse candidate x building
-coverage matrix (STRtree ``dwithin`` queries) feeds a set cover, solved exactly with
-``scipy.optimize.milp`` (HiGHS) when it is small (:data:`EXACT_MAX`, with a time limit),
-else greedily, with the LP relaxation's bound giving the gap. A building no candidate can
-serve (no free spot inside the estate within reach of it) is listed as unserved, never
-dropped.
+building's footprint at the setback and just inside the radius, kept as coordinates (placed
+and measured in numpy as GEOS would, :mod:`geocheck.rules.point_distance`); a sparse
+candidate x building coverage matrix feeds a set cover, solved exactly by HiGHS as
+``scipy.optimize.milp`` solves it (:func:`_milp`) when it is small (:data:`EXACT_MAX`, with a
+time limit), else greedily, with the LP relaxation's bound giving the gap. A building no
+candidate can serve (no free spot inside the estate within reach of it) is listed as unserved,
+never dropped.
 """
 
 from __future__ import annotations
