@@ -348,12 +348,12 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
             empty.left_out = left_out
             return empty
 
-    loading = threading.Thread(target=_load_solver)  # while the candidates are placed
-    loading.start()
     # candidates (coordinates): a grid over each estate to do, rings round its uncovered
     # buildings; kept when inside the estate and farther than the setback from every building
     gx, gy, gidx = _grid(egeoms[todo])
     ub = np.flatnonzero(need & np.isin(rest, todo))
+    loading = threading.Thread(target=_load_solver if len(ub) else None)
+    loading.start()  # the solver loads while the candidates are placed
     x1, y1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
     x2, y2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
     cx, cy = np.concatenate([gx, x1, x2]), np.concatenate([gy, y1, y2])
