@@ -14,17 +14,20 @@ fails either gets:
   exactly as the rule measures (straight line from the footprint, the radius as written).
 
 Candidates are a grid over the estate (:data:`GRID_M`) and points round each uncovered
-building's footprint at the setback and just inside the radius; a sparse candidate x building
-coverage matrix (STRtree ``dwithin`` queries) feeds a set cover, solved exactly with
-``scipy.optimize.milp`` (HiGHS) when it is small (:data:`EXACT_MAX`, with a time limit),
-else greedily, with the LP relaxation's bound giving the gap. A building no candidate can
-serve (no free spot inside the estate within reach of it) is listed as unserved, never
-dropped.
+building's footprint at the setback and just inside the radius, kept as coordinates (placed
+and measured in numpy as GEOS would, :mod:`geocheck.rules.point_distance`); a sparse
+candidate x building coverage matrix feeds a set cover, solved exactly by HiGHS as
+``scipy.optimize.milp`` solves it (:func:`_milp`) when it is small (:data:`EXACT_MAX`, with a
+time limit), else greedily, with the LP relaxation's bound giving the gap. A building no
+candidate can serve (no free spot inside the estate within reach of it) is listed as unserved,
+never dropped.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,6 +38,7 @@ import shapely
 
 from ..core.site import Site
 from .packs.model import Pack, Rule
+from .point_distance import points_along_rings, within
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -116,19 +120,20 @@ def _empty(columns: list[str], crs: object) -> gpd.GeoDataFrame:
                             geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
-def _ring(geoms: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray]:
+def _ring(geoms: np.ndarray, dist: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:data:`RING_POINTS` points on the outline of each geometry buffered by ``dist``:
-    ``(points, index of the geometry)``."""
+    ``(x, y, index of the geometry)``, the points evenly spaced along the outline starting
+    half a step from its first vertex (NaN where the buffer has no single outline)."""
     rings = shapely.get_exterior_ring(shapely.buffer(geoms, dist, quad_segs=8))
     lengths = shapely.length(rings)
     frac = (np.arange(RING_POINTS) + 0.5) / RING_POINTS
     idx = np.repeat(np.arange(len(geoms)), RING_POINTS)
-    pts = shapely.line_interpolate_point(rings[idx], np.tile(frac, len(geoms)) * lengths[idx])
-    return pts, idx
+    x, y = points_along_rings(rings, np.tile(frac, len(geoms)) * lengths[idx], RING_POINTS)
+    return x, y, idx
 
 
-def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Grid points every :data:`GRID_M` over each polygon's bounds: ``(points, index)``."""
+def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grid points every :data:`GRID_M` over each polygon's bounds: ``(x, y, index)``."""
     b = shapely.bounds(polys)
     nx = np.floor((b[:, 2] - b[:, 0]) / GRID_M).astype(int) + 1
     ny = np.floor((b[:, 3] - b[:, 1]) / GRID_M).astype(int) + 1
@@ -140,24 +145,35 @@ def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     offy = (b[:, 3] - b[:, 1] - (ny - 1) * GRID_M) / 2
     x = b[idx, 0] + offx[idx] + (k % nx[idx]) * GRID_M
     y = b[idx, 1] + offy[idx] + (k // nx[idx]) * GRID_M
-    return shapely.points(x, y), idx
+    return x, y, idx
+
+
+def _near_estates(tree: shapely.STRtree, egeoms: np.ndarray, todo: np.ndarray,
+                  margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(estate position, geometry index)`` for the tree's geometries whose bounds come
+    within ``margin`` (metres, and a metre more) of the bounds of an estate in ``todo``."""
+    e_k, g_i = tree.query(_boxes(egeoms[todo], margin + 1.0))
+    return todo[e_k], g_i
+
+
+def _boxes(geoms: np.ndarray, margin: float) -> np.ndarray:
+    """The bounds of each geometry widened by ``margin`` (metres) on every side, as boxes."""
+    b = shapely.bounds(geoms)
+    return shapely.box(b[:, 0] - margin, b[:, 1] - margin, b[:, 2] + margin, b[:, 3] + margin)
 
 
 def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]:
     """Set cover: the fewest columns of ``a`` (rows: buildings, columns: candidates, each
     row covered by some column) weighted by ``cost``: ``(chosen columns, method, gap)``."""
-    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # only when proposing
+    from scipy.optimize import linprog  # only when proposing
     m, k = a.shape
     if m * k <= EXACT_MAX:
-        res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
-                   integrality=np.ones(k), bounds=Bounds(0, 1),
-                   options={"time_limit": TIME_LIMIT_S})
-        if res.x is not None:
-            chosen = np.flatnonzero(res.x > 0.5)
-            if res.status == 0:
+        x, proven, bound = _milp(a, cost)
+        if x is not None:
+            chosen = np.flatnonzero(x > 0.5)
+            if proven:
                 return chosen, "milp", 0
-            bound = getattr(res, "mip_dual_bound", None) or 0.0
-            low = math.ceil(bound / cost.max() - 1e-9)
+            low = math.ceil((bound or 0.0) / cost.max() - 1e-9)
             return chosen, "milp (time limit)", max(len(chosen) - low, 0)
     # greedy: most uncovered buildings per unit cost, then the LP bound
     col = a.tocsc()
@@ -171,6 +187,77 @@ def _cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int
     lp = linprog(cost, A_ub=-a, b_ub=-np.ones(m), bounds=(0, 1), method="highs")
     low = math.ceil(lp.fun / cost.max() - 1e-9) if lp.status == 0 else 0
     return np.asarray(chosen), "greedy", max(len(chosen) - low, 0)
+
+
+def _ranks(v: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Dense rank (0, 1, ...) of each value of ``v``, sorted within each slice, counted from the
+    start of its slice (``first`` marks where each slice starts)."""
+    new = np.ones(len(v), dtype=bool)
+    new[1:] = v[1:] != v[:-1]
+    new |= first
+    step = np.cumsum(new) - 1
+    return step - np.maximum.accumulate(np.where(first, step, 0))
+
+
+def _load_solver() -> None:
+    """Import scipy's HiGHS (some 0.7 s: it loads all of ``scipy.optimize``), run in a thread
+    while the candidates are placed (GEOS and numpy leave the interpreter free meanwhile); an
+    import that fails here fails again, and is reported, where the solver is used."""
+    for name in ("scipy.optimize._highspy._core", "scipy.optimize"):
+        try:
+            importlib.import_module(name)
+            return
+        except ImportError:
+            continue
+
+
+def _milp(a: sparse.spmatrix, cost: np.ndarray) -> tuple[np.ndarray | None, bool, float | None]:
+    """The set cover of :func:`_cover` solved exactly by HiGHS, as ``scipy.optimize.milp``
+    solves it (binary columns, every row >= 1, :data:`TIME_LIMIT_S`): ``(x or None, proven
+    optimal, the solver's lower bound)``.
+
+    The model is handed to the HiGHS that scipy ships directly, the very model and options
+    ``milp`` hands it (so the same solution), without ``milp``'s per-column Python loops,
+    which cost as much as the solve on these small models; ``milp`` itself where scipy has
+    no such module (before 1.15).
+    """
+    from scipy import sparse  # only when proposing
+    m, k = a.shape
+    a = sparse.csc_array(a)
+    try:
+        from scipy.optimize._highspy import _core as h
+        lp = h.HighsLp()
+        lp.num_col_, lp.num_row_ = k, m
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = k, m
+        lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+        lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+        lp.col_lower_, lp.col_upper_ = np.zeros(k), np.ones(k)
+        lp.row_lower_, lp.row_upper_ = np.ones(m), np.full(m, np.inf)
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr, a.indices
+        lp.a_matrix_.value_ = a.data.astype(np.float64)
+        lp.integrality_ = [h.HighsVarType(1)] * k
+        options = h.HighsOptions()
+        options.log_to_console = False
+        options.time_limit = TIME_LIMIT_S
+        highs = h._Highs()
+        ready = (highs.passOptions(options) != h.HighsStatus.kError
+                 and highs.passModel(lp) != h.HighsStatus.kError)
+    except (ImportError, AttributeError, TypeError):  # another scipy: milp itself
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
+                   integrality=np.ones(k), bounds=Bounds(0, 1),
+                   options={"time_limit": TIME_LIMIT_S})
+        return res.x, res.status == 0, getattr(res, "mip_dual_bound", None)
+    if not ready or highs.run() == h.HighsStatus.kError:
+        return None, False, None
+    status, info = highs.getModelStatus(), highs.getInfo()
+    stopped = status in (h.HighsModelStatus.kTimeLimit, h.HighsModelStatus.kIterationLimit,
+                         h.HighsModelStatus.kSolutionLimit)
+    if not (status == h.HighsModelStatus.kOptimal
+            or (stopped and info.objective_function_value != h.kHighsInf)):
+        return None, False, None
+    return (np.array(highs.getSolution().col_value), status == h.HighsModelStatus.kOptimal,
+            info.mip_dual_bound)
 
 
 def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposals:
@@ -209,17 +296,24 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     ids = est["estate_id"].to_numpy()
     egeoms = est.geometry.to_numpy()
     bgeoms = buildings.geometry.to_numpy()
-    res = buildings[buildings["residential"].to_numpy() & (buildings["estate_pos"] >= 0)]
+    is_res = buildings["residential"].to_numpy() & (buildings["estate_pos"] >= 0).to_numpy()
+    res = buildings[is_res]
     rgeoms, rest = res.geometry.to_numpy(), res["estate_pos"].to_numpy()
     pgeoms = points.geometry.to_numpy()
     btree = shapely.STRtree(bgeoms)
+    ptree = shapely.STRtree(pgeoms)
 
-    # points to move: inside an estate and closer than the setback to a building
-    move_est, move_pos = shapely.STRtree(pgeoms).query(egeoms, predicate="intersects")
+    # points to move: inside an estate and closer than the setback to a building (only a
+    # point with a building within the setback and a millimetre can round below it)
+    move_est, move_pos = ptree.query(egeoms, predicate="intersects")
     near_b, near_d = np.full(len(pgeoms), -1), np.full(len(pgeoms), np.inf)
-    if len(pgeoms):
-        (src, dst), dist = btree.query_nearest(pgeoms, return_distance=True, all_matches=False)
-        near_b[src], near_d[src] = dst, dist
+    maybe = np.unique(move_pos)
+    maybe = maybe[np.unique(btree.query(pgeoms[maybe], predicate="dwithin",
+                                        distance=setback + 0.001)[0])]
+    if len(maybe):
+        (src, dst), dist = btree.query_nearest(pgeoms[maybe], return_distance=True,
+                                               all_matches=False)
+        near_b[maybe[src]], near_d[maybe[src]] = dst, dist
     close = np.round(near_d[move_pos], 3) < setback
     move_est, move_pos = move_est[close], move_pos[close]
     kept = np.ones(len(pgeoms), dtype=bool)
@@ -229,8 +323,11 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     covered = np.zeros(len(rgeoms), dtype=bool)
     by_moved = np.zeros(len(rgeoms), dtype=bool)
     if len(pgeoms):
-        ptree = shapely.STRtree(pgeoms)
-        b_i, p_i = ptree.query(rgeoms, predicate="dwithin", distance=radius + 0.0005)
+        res_pos = np.full(len(bgeoms), -1)
+        res_pos[np.flatnonzero(is_res)] = np.arange(len(rgeoms))
+        p_i, b_i = btree.query(pgeoms, predicate="dwithin", distance=radius + 0.0005)
+        b_i = res_pos[b_i]
+        p_i, b_i = p_i[b_i >= 0], b_i[b_i >= 0]
         d = shapely.distance(rgeoms[b_i], pgeoms[p_i])
         ok = np.round(d, 3) <= radius
         covered[b_i[ok & kept[p_i]]] = True
@@ -251,31 +348,46 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
             empty.left_out = left_out
             return empty
 
-    # candidates: a grid over each estate to do, rings round its uncovered buildings
-    gpts, gidx = _grid(egeoms[todo])
-    gest = todo[gidx]
+    # candidates (coordinates): a grid over each estate to do, rings round its uncovered
+    # buildings; kept when inside the estate and farther than the setback from every building
+    gx, gy, gidx = _grid(egeoms[todo])
     ub = np.flatnonzero(need & np.isin(rest, todo))
-    r1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
-    r2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
-    cand = np.concatenate([gpts, r1, r2])
-    cest = np.concatenate([gest, rest[ub][i1], rest[ub][i2]])
-    inside = shapely.contains_properly(egeoms[cest], cand)
-    cand, cest = cand[inside], cest[inside]
-    near_i, _ = btree.query(cand, predicate="dwithin", distance=setback + MARGIN_M)
-    free = np.ones(len(cand), dtype=bool)
-    free[near_i] = False
-    cand, cest = cand[free], cest[free]
+    loading = threading.Thread(target=_load_solver if len(ub) else None)
+    loading.start()  # the solver loads while the candidates are placed
+    x1, y1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
+    x2, y2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
+    cx, cy = np.concatenate([gx, x1, x2]), np.concatenate([gy, y1, y2])
+    cest = np.concatenate([todo[gidx], rest[ub][i1], rest[ub][i2]])
+    fresh = ~shapely.is_prepared(egeoms[todo])
+    shapely.prepare(egeoms[todo][fresh])
+    try:
+        ok = np.flatnonzero(shapely.contains_xy(egeoms[cest], cx, cy))
+    finally:
+        shapely.destroy_prepared(egeoms[todo][fresh])
+    cx, cy, cest = cx[ok], cy[ok], cest[ok]
+    ctree = shapely.STRtree(shapely.points(cx, cy))
+    lim = setback + MARGIN_M
+    b_near = np.unique(_near_estates(btree, egeoms, todo, lim)[1])
+    k, c = ctree.query(_boxes(bgeoms[b_near], lim + 1.0))
+    taken = within(bgeoms[b_near], cx, cy, k, c, lim)
+    free = np.ones(len(cx), dtype=bool)
+    free[c[taken]] = False
     green = site.layer("green_space")
-    in_green = np.zeros(len(cand), dtype=bool)
-    if green is not None and len(green) and len(cand):
-        gi, _ = shapely.STRtree(green.geometry.to_numpy()).query(cand, predicate="intersects")
-        in_green[gi] = True
+    in_green = np.zeros(len(cx), dtype=bool)
+    if green is not None and len(green) and free.any():
+        gi, _ = shapely.STRtree(green.geometry.to_numpy()).query(
+            ctree.geometries[free], predicate="intersects")
+        in_green[np.flatnonzero(free)[gi]] = True
 
     # coverage: candidate -> uncovered building of the same estate, within the radius
-    ctree = shapely.STRtree(cand)
-    b_i, c_i = ctree.query(rgeoms[ub], predicate="dwithin", distance=radius - MARGIN_M)
-    same = rest[ub][b_i] == cest[c_i]
-    b_i, c_i = b_i[same], c_i[same]
+    reach = radius - MARGIN_M
+    b_i, c_i = ctree.query(_boxes(rgeoms[ub], reach + 1.0))
+    mine = free[c_i] & (rest[ub][b_i] == cest[c_i])
+    b_i, c_i = b_i[mine], c_i[mine]
+    near = within(rgeoms[ub], cx, cy, b_i, c_i, reach, outside=True)
+    # the candidates kept, numbered in their order
+    b_i, c_i = b_i[near], (np.cumsum(free) - 1)[c_i[near]]
+    cx, cy, cest, in_green = cx[free], cy[free], cest[free], in_green[free]
     bids = res["feature_id"].astype(str).to_numpy()
 
     ub_est = rest[ub]
@@ -294,23 +406,33 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
         geometry=pgeoms[move_pos], crs=crs)
     n_lost = np.bincount(rest[lost], minlength=len(est))
     n_moved = np.bincount(move_est, minlength=len(est))
-    # the coverage pairs by estate, so that each estate's set cover reads one slice
-    order = np.argsort(ub_est[b_i], kind="stable")
-    b_s, c_s = b_i[order], c_i[order]
-    pair_est = ub_est[b_s]
+    # the coverage pairs by estate, then candidate, then building: each estate's set cover
+    # reads one slice, its columns (candidates) and rows (buildings) numbered in their order
+    pair_est = ub_est[b_i]
+    order = np.lexsort((b_i, c_i, pair_est))
+    b_s, c_s, pair_est = b_i[order], c_i[order], pair_est[order]
     starts = np.searchsorted(pair_est, todo, side="left")
     ends = np.searchsorted(pair_est, todo, side="right")
+    first = np.zeros(len(order), dtype=bool)
+    first[starts[ends > starts]] = True
+    col_ix = _ranks(c_s, first)
+    row_order = np.lexsort((b_s, pair_est))
+    row_ix = np.empty(len(order), dtype=np.int64)
+    row_ix[row_order] = _ranks(b_s[row_order], first)  # the estates' slices are alike
     rows, summary = [], []
+    loading.join()
     for e, a0, a1 in zip(todo, starts, ends, strict=True):  # each estate its own set cover
         method, gap, chosen = "", 0, np.arange(0)
         if a1 > a0:
-            mine, row_ix = np.unique(b_s[a0:a1], return_inverse=True)
-            cols, col_ix = np.unique(c_s[a0:a1], return_inverse=True)
-            a = sparse.csr_matrix((np.ones(len(row_ix)), (row_ix, col_ix)),
-                                  shape=(len(mine), len(cols)))
-            cost = 1.0 + in_green[cols] / (len(mine) + 1.0)
+            n_cols, n_rows = col_ix[a1 - 1] + 1, row_ix[row_order[a1 - 1]] + 1
+            col_start = np.searchsorted(col_ix[a0:a1], np.arange(n_cols + 1))
+            a = sparse.csc_matrix((np.ones(a1 - a0), row_ix[a0:a1], col_start),
+                                  shape=(n_rows, n_cols))
+            mine = np.empty(n_rows, dtype=np.int64)
+            mine[row_ix[a0:a1]] = b_s[a0:a1]
+            cols = c_s[a0:a1][np.r_[0, np.flatnonzero(np.diff(col_ix[a0:a1])) + 1]]
+            cost = 1.0 + in_green[cols] / (n_rows + 1.0)
             chosen, method, gap = _cover(a, cost)
-            a = a.tocsc()
             for k, j in enumerate(chosen, start=1):  # the few sites chosen
                 served_by = ub[mine[a.indices[a.indptr[j]:a.indptr[j + 1]]]]
                 rows.append({
@@ -318,7 +440,7 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
                     "covers": ", ".join(bids[served_by]), "n_covers": len(served_by),
                     "why": "move" if by_moved[served_by].any() else "new",
                     "in_green": bool(in_green[cols[j]]), "method": method, "gap": gap,
-                    "geometry": cand[cols[j]]})
+                    "geometry": shapely.Point(cx[cols[j]], cy[cols[j]])})
         summary.append({"estate_id": ids[e], "new": len(chosen), "moved": int(n_moved[e]),
                         "unserved": int(n_lost[e]), "method": method, "gap": gap})
     points_out = (gpd.GeoDataFrame(pd.DataFrame(rows)[POINT_COLUMNS], geometry="geometry",

@@ -289,3 +289,25 @@ def test_a_run_proposes_for_the_worst_estates_first_and_names_the_rest(gpkg) -> 
     result.proposals_max = None  # all
     assert set(result.proposals.points["estate_id"]) == {"E1", "E2", "E3"}
     assert result.proposals.left_out == ()
+
+
+def test_the_set_cover_goes_to_highs_as_milp_would_send_it() -> None:
+    # rows 0-3; columns 0 and 2 cover rows 0-1, 1 and 3 rows 2-3, 4 rows 0 and 2, 5 rows 1
+    # and 3: two columns are needed and many pairs do; HiGHS called directly picks the very
+    # pair scipy's milp gets from it, proven fewest with the bound 2
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from geocheck.rules import proposals
+    cols = {0: [0, 1], 1: [2, 3], 2: [0, 1], 3: [2, 3], 4: [0, 2], 5: [1, 3]}
+    r = [i for c in cols.values() for i in c]
+    c = [j for j, rows in cols.items() for _ in rows]
+    a = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(4, 6))
+    cost = np.array([1.0, 1.0, 1.0, 1.0, 1.2, 1.2])
+    x, proven, bound = proposals._milp(a, cost)
+    ref = milp(cost, constraints=LinearConstraint(a, lb=np.ones(4), ub=np.full(4, np.inf)),
+               integrality=np.ones(6), bounds=Bounds(0, 1),
+               options={"time_limit": proposals.TIME_LIMIT_S})
+    assert np.array_equal(x, ref.x) and proven and bound == pytest.approx(2.0)
+    chosen = np.flatnonzero(x > 0.5)
+    assert len(chosen) == 2 and (a[:, chosen].sum(axis=1) >= 1).all()
