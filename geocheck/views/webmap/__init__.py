@@ -12,6 +12,7 @@ Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are w
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,6 @@ from ...core.units import (
     RATIO_DECIMALS,
     VALUE_DECIMALS,
     metres_all,
-    number,
     plain,
     points,
     share,
@@ -65,23 +65,38 @@ __all__ = ["LEAFLET_CSS", "LEAFLET_JS", "MAP_ESTATES_MAX", "TIANDITU_KEY_ENV", "
 
 
 def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
-    out = []
-    for v, u in zip(values, units, strict=True):
-        if not np.isfinite(v):
-            out.append("")
-        elif u == "ratio":  # to the millionth judged, as a percent: reads as its verdict
-            out.append(number(v * 100, RATIO_DECIMALS - 2, judged=RATIO_DECIMALS - 2, trim=True)
-                       + "%")
-        elif u == "count":
-            out.append(f"{int(v)}")
-        elif u == "yes/no":
-            out.append("是 yes" if v else "否 no")
-        elif u in ("points", "number"):
-            out.append(number(v, 6, judged=6, trim=True) + (" points" if u == "points" else ""))
+    """Each finding's value as the popup shows it ('' where there is none), vectorised by
+    unit: rounded in numpy to the places judged (as :func:`~geocheck.core.units.number`
+    rounds one number), formatted, trailing zeros dropped."""
+    values = np.asarray(values, dtype=float)
+    units = np.asarray(units, dtype=object)
+    out = np.full(len(values), "", dtype=object)
+    finite = np.isfinite(values)
+    keys = np.array([str(u) for u in units.tolist()], dtype=object)
+    for key in dict.fromkeys(keys[finite].tolist()):
+        at = np.flatnonzero(finite & (keys == key))
+        v = values[at]
+        if key == "ratio":  # to the millionth judged, as a percent: reads as its verdict
+            texts = [t + "%" for t in _fixed(v * 100, RATIO_DECIMALS - 2)]
+        elif key == "count":
+            texts = [f"{int(x)}" for x in v.tolist()]
+        elif key == "yes/no":
+            texts = ["是 yes" if x else "否 no" for x in v.tolist()]
+        elif key in ("points", "number"):
+            suffix = " points" if key == "points" else ""
+            texts = [t + suffix for t in _fixed(v, 6)]
         else:  # metres, m2 ...: to the places judged, trailing zeros dropped
-            places = VALUE_DECIMALS.get(str(u), DISTANCE_DECIMALS)
-            out.append(f"{number(v, places, judged=places, trim=True)} {u}")
-    return out
+            texts = [f"{t} {key}" for t in _fixed(v, VALUE_DECIMALS.get(key, DISTANCE_DECIMALS))]
+        out[at] = texts
+    return out.tolist()
+
+
+def _fixed(values: np.ndarray, places: int) -> list[str]:
+    """``number(v, places, judged=places, trim=True)`` of every value, with one numpy
+    rounding for all."""
+    rounded = np.round(values, places)
+    texts = [f"{x:,.{places}f}" if math.isfinite(x) else "n/a" for x in rounded.tolist()]
+    return [t.rstrip("0").rstrip(".") if "." in t else t for t in texts]
 
 
 def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
