@@ -21,7 +21,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 
 from ...core.roles import ROLES
 from ...core.status import WORST_FIRST
@@ -52,6 +51,7 @@ from .leaflet import (
     LEAFLET_JS,
     GeocheckMap,
     GeoJsonLayer,
+    RawHtml,
     Script,
     controls_js,
     escape_all,
@@ -323,7 +323,7 @@ def build_map(result: Result, *, offline: bool = False,
     bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,
               "subdomains": b.subdomains, "max_zoom": b.max_zoom, "gcj02": b.gcj02}
              for b in basemaps(offline, tianditu_key)]
-    m.get_root().header.add_child(Element(_head(result, estates.attrs["texts"], bases)))
+    m.get_root().header.add_child(RawHtml(_head(result, estates.attrs["texts"], bases)))
     layers: list[GeoJsonLayer] = []
     paths = site.layer("paths")
     if paths is not None and len(paths):  # under everything, off at first: context, not verdict
@@ -369,7 +369,7 @@ def build_map(result: Result, *, offline: bool = False,
     for layer in layers:
         layer.add_to(m)
     Script(controls_js(m, layers, estates_layer)).add_to(m)
-    m.get_root().html.add_child(Element(_legend(result)))
+    m.get_root().html.add_child(RawHtml(_legend(result)))
     return m
 
 

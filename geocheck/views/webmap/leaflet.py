@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
+from branca.element import Element
 from jinja2 import Template
 from pyproj import Transformer
 
@@ -67,8 +68,9 @@ def _to_lonlat(crs: object) -> Transformer:
 def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
 
-    Geometries are written by GEOS (``shapely.to_geojson``) and properties by pandas' JSON
-    writer, both vectorised.
+    Geometries are written by GEOS (``shapely.to_geojson``) and properties column by column
+    with Arrow (:func:`_arrow_properties`; pandas' JSON writer for a frame with columns of
+    other types), both vectorised.
     """
     # projected and rounded in one pass over the coordinates (geopandas' to_crs and a
     # rounding transform would rebuild every geometry twice)
@@ -78,16 +80,87 @@ def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     geoms = shapely.to_geojson(shapely.set_coordinates(
         geoms, np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)))
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    if props.columns.empty:
-        prop_json = ["{}"] * len(geoms)
+    parts = _arrow_properties(props)
+    if parts is None:
+        features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
+                            for p, g in zip(_pandas_properties(props), geoms, strict=True))
     else:
-        # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
-        # which would also split at U+2028 and the like inside a value.
-        prop_json = props.to_json(orient="records", lines=True,
-                                  force_ascii=False).rstrip("\n").split("\n")
-    features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
-                        for p, g in zip(prop_json, geoms, strict=True))
+        text = pc.binary_join_element_wise(
+            _lit('{"type":"Feature","properties":{'), *parts, _lit('},"geometry":'),
+            pc.fill_null(pa.array(geoms, type=_LARGE), "null"), _lit("}"), _lit(""))
+        features = pc.binary_join(pa.LargeListArray.from_arrays(
+            pa.array([0, len(text)], type=pa.int64()), text), _lit(","))[0].as_py()
     return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
+
+
+_LARGE = pa.large_string()
+
+
+def _lit(text: str) -> pa.Scalar:
+    """A text as an Arrow scalar of the joined type."""
+    return pa.scalar(text, type=_LARGE)
+
+
+def _pandas_properties(props: pd.DataFrame) -> list[str]:
+    """Each row's properties as a JSON object, by pandas' JSON writer."""
+    if props.columns.empty or props.empty:
+        return ["{}"] * len(props)
+    # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
+    # which would also split at U+2028 and the like inside a value.
+    return props.to_json(orient="records", lines=True,
+                         force_ascii=False).rstrip("\n").split("\n")
+
+
+_CONTROL = "[\\x00-\\x1f]"
+"""Characters JSON must escape as ``\\u00XX`` in a string (a regex for Arrow)."""
+
+
+def _arrow_properties(props: pd.DataFrame) -> list[pa.Array | pa.Scalar] | None:
+    """The pieces of each row's properties, ``"name":value`` per column and the commas
+    between, as Arrow arrays and scalars for ``binary_join_element_wise``; None when a column
+    is neither text, integers nor booleans (:func:`_pandas_properties` writes those).
+
+    Texts are JSON-escaped with Arrow (backslash and quote replaced); the rare text with a
+    control character is written by :func:`json.dumps`. Missing texts are ``null``, as
+    pandas writes them.
+    """
+    if not props.columns.is_unique:
+        return None
+    parts: list[pa.Array | pa.Scalar] = []
+    for k, name in enumerate(props.columns):
+        column = props[name]
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "b":
+            value = pc.if_else(pa.array(column.to_numpy()), "true", "false")
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+            value = pc.cast(pa.array(column.to_numpy()), pa.string())
+        elif isinstance(dtype, pd.StringDtype):
+            value = _json_strings(pa.array(column.array, type=pa.string()))
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
+            values = column.to_numpy()
+            missing = pd.isna(values)
+            if not all(type(v) is str for v in values[~missing].tolist()):
+                return None
+            value = _json_strings(pa.array(values, type=pa.string(), mask=missing))
+        else:
+            return None
+        parts += [_lit(("," if k else "") + json.dumps(str(name), ensure_ascii=False) + ":"),
+                  value.cast(_LARGE)]
+    return parts
+
+
+def _json_strings(texts: pa.Array) -> pa.Array:
+    """Each text as a JSON string (``null`` where missing)."""
+    quoted = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
+    quoted = pc.binary_join_element_wise('"', quoted, '"', "")
+    odd = pc.fill_null(pc.match_substring_regex(texts, _CONTROL), False)
+    if pc.any(odd).as_py():
+        rows = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
+        fixed = quoted.to_numpy(zero_copy_only=False).astype(object)
+        fixed[rows] = [json.dumps(t, ensure_ascii=False)
+                       for t in texts.take(pa.array(rows)).to_pylist()]
+        quoted = pa.array(fixed, type=pa.string())
+    return pc.fill_null(quoted, "null")
 
 
 class GeoJsonLayer(folium.map.Layer):
@@ -228,6 +301,19 @@ def controls_js(m: folium.Map, layers: list[GeoJsonLayer], estates: GeoJsonLayer
                          for layer in layers)
     return (CONTROLS_JS.replace("{map}", m.get_name())
             .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.get_name()))
+
+
+class RawHtml(Element):
+    """HTML or a ``<script>`` written into the page as it is: not compiled as a Jinja template
+    (as ``Element(text)`` would be: slow for the head's table of texts, and text from the data
+    holding ``{{`` would be read as template code)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RawHtml"
+        self.text = text
 
 
 class Script(folium.MacroElement):
