@@ -57,6 +57,7 @@ from .leaflet import (
     escape_all,
     inline_assets,
     js_literal,
+    lonlat_bounds,
     render_html,
 )
 
@@ -316,14 +317,17 @@ def build_map(result: Result, *, offline: bool = False,
     :data:`TIANDITU_KEY_ENV`.
     """
     site = result.site
-    west, south, east, north = site.estates.to_crs(4326).total_bounds
+    west, south, east, north = lonlat_bounds(site.estates)
     m = GeocheckMap(tiles=None, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
     estates = estate_layer_frame(result)
     bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,
               "subdomains": b.subdomains, "max_zoom": b.max_zoom, "gcj02": b.gcj02}
              for b in basemaps(offline, tianditu_key)]
-    m.get_root().header.add_child(RawHtml(_head(result, estates.attrs["texts"], bases)))
+    # the texts go into the page head; taken off the frame, which pandas would otherwise
+    # deep-copy with every column read from it
+    texts = estates.attrs.pop("texts")
+    m.get_root().header.add_child(RawHtml(_head(result, texts, bases)))
     layers: list[GeoJsonLayer] = []
     paths = site.layer("paths")
     if paths is not None and len(paths):  # under everything, off at first: context, not verdict

@@ -65,6 +65,16 @@ def _to_lonlat(crs: object) -> Transformer:
     return Transformer.from_crs(crs, 4326, always_xy=True)
 
 
+def lonlat_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """``gdf.to_crs(4326).total_bounds`` (west, south, east, north in degrees) with the
+    transformer kept by :func:`_to_lonlat`, not one made anew for each map."""
+    xy = shapely.get_coordinates(np.asarray(gdf.geometry.to_numpy(), dtype=object))
+    if not len(xy):
+        return np.full(4, np.nan)
+    lon, lat = _to_lonlat(gdf.crs).transform(xy[:, 0], xy[:, 1])
+    return np.array([np.nanmin(lon), np.nanmin(lat), np.nanmax(lon), np.nanmax(lat)])
+
+
 def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
 
