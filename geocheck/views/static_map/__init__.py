@@ -32,7 +32,9 @@ figure (:mod:`.overlay`). The PNG is indexed, its palette chosen with numpy
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,6 +73,9 @@ LABEL_MAX = 60
 """Most estate names (and evidence distances) written on the overview; see the module text."""
 NEIGHBOUR_LABEL_MAX = 30
 """Most neighbouring estates named on a per-estate map."""
+ENCODE_AHEAD = 2
+"""Per-estate maps drawn and waiting to be encoded at most (each a copy of the canvas,
+2.3 MB at 110 dpi)."""
 
 
 def overview_figure(result: Result, *, dpi: int = 150, lang: str = "zh") -> Figure:
@@ -183,7 +188,19 @@ class EstateMaps:
             When a position is out of range.
         """
         ids = self.result.site.estates["estate_id"].astype(str).to_numpy(dtype=object)
-        return {ids[p]: m.blit() for p, m in self._maps(positions)}
+        out: dict[str, bytes] = {}
+        pending: deque[tuple[str, Future[bytes]]] = deque()
+        # Each map is encoded (its palette, zlib) in a second thread while the next is drawn;
+        # one thread, so the maps are encoded in order (they share the colour numbering).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geocheck-png") as pool:
+            for p, m in self._maps(positions):
+                pending.append((ids[p], pool.submit(m.encode, m.draw_over())))
+                if len(pending) > ENCODE_AHEAD:
+                    key, png = pending.popleft()
+                    out[key] = png.result()
+            for key, png in pending:
+                out[key] = png.result()
+        return out
 
     def _maps(self, positions: Sequence[int] | None) -> Iterator[tuple[int, MapFigure]]:
         """Yield (position, figure) with the figure set to show each estate's map in turn."""

@@ -395,6 +395,11 @@ class MapFigure:
     def blit(self) -> bytes:
         """Draw only the dynamic artists over the saved background; PNG bytes (the same
         pixels as :meth:`png`, since nothing else changes from map to map)."""
+        return self.encode(self.draw_over())
+
+    def draw_over(self) -> np.ndarray:
+        """Draw only the dynamic artists over the saved background (see :meth:`blit`); a copy
+        of the canvas, (h, w, 4) RGBA, for :meth:`encode`."""
         canvas = self.fig.canvas
         if self._background is None:
             dynamic = self.dynamic
@@ -412,11 +417,17 @@ class MapFigure:
             if not _empty(artist):
                 self.ax.draw_artist(artist)
         self.fig.draw_artist(self.subtitle)
-        return self._encode()
+        return np.array(canvas.buffer_rgba())
+
+    def encode(self, rgba: np.ndarray) -> bytes:
+        """PNG bytes of a canvas drawn by this figure (indexed, see
+        :func:`geocheck.views.style.encode_png`). Images of one figure must be encoded in
+        the order drawn, one at a time: they share the figure's colour numbering (which
+        leaves the bytes as they would be without it)."""
+        return encode_png(rgba, self.dpi, palette=True, colours=self.colours)
 
     def _encode(self) -> bytes:
-        rgba = np.asarray(self.fig.canvas.buffer_rgba())
-        return encode_png(rgba, self.dpi, palette=True, colours=self.colours)
+        return self.encode(np.asarray(self.fig.canvas.buffer_rgba()))
 
 
 def _empty(artist: Artist) -> bool:
