@@ -85,7 +85,10 @@ at every draw."""
 def anchor_points(geoms: np.ndarray) -> np.ndarray:
     """(n, 2) coordinates of a point on each geometry (the point itself for points; NaN for a
     missing or empty geometry)."""
-    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    geoms = np.asarray(geoms, dtype=object)
+    points = geoms.copy()
+    other = shapely.get_type_id(geoms) != 0  # a point is its own point on surface
+    points[other] = shapely.point_on_surface(geoms[other])
     return np.column_stack([shapely.get_x(points), shapely.get_y(points)]).reshape(-1, 2)
 
 

@@ -31,9 +31,7 @@ class PathTable:
         self.coords, self.codes = EMPTY_PATH.vertices, np.empty(0, dtype=MplPath.code_type)
         if not ok.any():
             return
-        _, coords, offsets = shapely.to_ragged_array(geoms[ok], include_z=False)
-        rings, polygons = offsets[0].astype(np.int64), offsets[1].astype(np.int64)
-        first_ring = polygons[offsets[2]] if len(offsets) == 3 else polygons  # of each geometry
+        coords, rings, polygons, first_ring = _polygon_parts(geoms[ok])
         counts = np.zeros(len(geoms), dtype=np.int64)
         counts[ok] = np.diff(rings[first_ring])
         np.cumsum(counts, out=self.start[1:])
@@ -63,6 +61,22 @@ class PathTable:
             return EMPTY_PATH
         gather = np.repeat(first - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
         return MplPath(self.coords[gather], self.codes[gather])
+
+
+def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(coordinates, ring offsets, polygon offsets into the rings, first ring of each
+    geometry) of non-empty polygons and multipolygons, as :func:`shapely.to_ragged_array`
+    gives them. Polygons without holes (most buildings) are read with one
+    :func:`shapely.get_coordinates`, which makes no ring geometries."""
+    if (shapely.get_type_id(geoms) == 3).all() and not shapely.get_num_interior_rings(geoms).any():
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+        rings = np.searchsorted(index, np.arange(len(geoms) + 1)).astype(np.int64)
+        polygons = np.arange(len(geoms) + 1, dtype=np.int64)
+        return coords, rings, polygons, polygons
+    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    rings, polygons = offsets[0].astype(np.int64), offsets[1].astype(np.int64)
+    first_ring = polygons[offsets[2]] if len(offsets) == 3 else polygons  # of each geometry
+    return coords, rings, polygons, first_ring
 
 
 def polygon_path(geoms: np.ndarray) -> MplPath:
