@@ -223,6 +223,8 @@ class EstateMaps:
         hits["estates"] = split_hits(est.sindex.query(boxes), len(pos))
         m.prepare(hits)
         ev_pos = m.evidence["estate_pos"].to_numpy()
+        ev = {c: m.evidence[c].to_numpy(dtype=float if c in ("distance_m", "limit_m") else object)
+              for c in ("layer", "geometry", "distance_m", "limit_m")}
         starts = np.searchsorted(ev_pos, pos, side="left")
         ends = np.searchsorted(ev_pos, pos, side="right")
         ids = est["estate_id"].astype(str).to_numpy(dtype=object)
@@ -234,7 +236,7 @@ class EstateMaps:
             inside = ((xy[:, 0] > box[0]) & (xy[:, 0] < box[2]) & (xy[:, 1] > box[1])
                       & (xy[:, 1] < box[3]) & (near != p))
             labels = np.r_[near[inside][:NEIGHBOUR_LABEL_MAX], p]
-            m.show(box, index, m.evidence.iloc[starts[k]:ends[k]], labels, own=p)
+            m.show(box, index, {c: v[starts[k]:ends[k]] for c, v in ev.items()}, labels, own=p)
             name, eid = m.names[p], ids[p]
             head = name if name == eid else (f"{name}（{eid}）" if lang == "zh"
                                              else f"{name} ({eid})")

@@ -278,7 +278,7 @@ class MapFigure:
                                         markerfacecolor="none", markeredgecolor=red,
                                         markeredgewidth=2), t["too_close"]),
         ]
-        kinds = set(self.evidence["layer"])
+        kinds = set(self.evidence["layer"].unique())
         if kinds:
             rows.append((_NO_HANDLE, t["evidence"], True))
             rows += [(h, label, False) for kind, h, label in evidence if kind in kinds]
@@ -342,11 +342,13 @@ class MapFigure:
         geoms = self.estates if key == "estates" else self.layers[key].geoms
         return polygon_path(geoms[positions])
 
-    def show(self, box: np.ndarray, index: dict[str, np.ndarray], ev: pd.DataFrame,
-             labels: np.ndarray, own: int | None = None, distances: bool = True) -> None:
+    def show(self, box: np.ndarray, index: dict[str, np.ndarray],
+             ev: pd.DataFrame | dict[str, np.ndarray], labels: np.ndarray, own: int | None = None,
+             distances: bool = True) -> None:
         """Set the features drawn (``index``: positions per layer and for ``estates``), the
-        evidence rows ``ev``, name labels for the estates at ``labels`` (``own``: the map's
-        estate, in bold; the others grey) and the view ``box`` (minx, miny, maxx, maxy, m)."""
+        evidence rows ``ev`` (a frame like :attr:`evidence`, or its columns as arrays), name
+        labels for the estates at ``labels`` (``own``: the map's estate, in bold; the others
+        grey) and the view ``box`` (minx, miny, maxx, maxy, m)."""
         layers = self.layers
         for role, patch in (("green_space", self.green), ("buildings", self.buildings)):
             if role in layers:
@@ -363,8 +365,8 @@ class MapFigure:
             points.set_offsets(layers[role].xy[i])
             self.role_outlines[role].set_path(
                 self._polygons(role, i[layers[role].is_polygon[i]]))
-        kind = ev["layer"].to_numpy()
-        geoms = ev["geometry"].to_numpy()
+        kind = np.asarray(ev["layer"], dtype=object)
+        geoms = np.asarray(ev["geometry"], dtype=object)
         lines = geoms[kind == "evidence_lines"]
         self.lines.set_path(line_path(lines))
         self.routes.set_path(line_path(geoms[kind == "walk_routes"]))
@@ -380,8 +382,8 @@ class MapFigure:
         if distances and len(lines):
             mid = shapely.get_coordinates(shapely.line_interpolate_point(lines, 0.5,
                                                                          normalized=True))
-            dist = ev["distance_m"].to_numpy()[kind == "evidence_lines"]
-            limit = ev["limit_m"].to_numpy(dtype=float)[kind == "evidence_lines"]
+            dist = np.asarray(ev["distance_m"])[kind == "evidence_lines"]
+            limit = np.asarray(ev["limit_m"], dtype=float)[kind == "evidence_lines"]
             font = sized_font(self.font, 8, "bold")
             # whole metres, more places where they would read as the other verdict
             drawn += [Label(x, y, metres(d, lim, decimals=0), font, EVIDENCE_COLOUR)
