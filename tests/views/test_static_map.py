@@ -19,6 +19,7 @@ from helpers import X0, Y0, at, estate, rect
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import imread
+from matplotlib.path import Path as MplPath
 from pyproj import CRS
 
 import geocheck
@@ -36,7 +37,7 @@ from geocheck.views.static_map import (
 )
 from geocheck.views.static_map.figure import FILL_ALPHA, anchor_points, polygon_path
 from geocheck.views.static_map.overlay import MapLabels, MapScaleBar, scale_length, scale_text
-from geocheck.views.static_map.paths import PathTable
+from geocheck.views.static_map.paths import PathTable, line_path
 from geocheck.views.style import STATUS_COLOURS, encode_png
 
 PACK = """
@@ -471,3 +472,17 @@ def test_maps_encoded_in_a_second_thread_are_the_maps_drawn_one_by_one(sample) -
                   for p, m in EstateMaps(sample, dpi=30)._maps([4, 0, 9, 2])}
     assert list(threaded) == ["NN-005", "NN-001", "NN-010", "NN-003"]
     assert threaded == one_by_one
+
+
+def test_line_path_of_lines_and_multilines() -> None:
+    line, multi = shapely.LineString([(0, 0), (1, 1), (2, 0)]), shapely.from_wkt(
+        "MULTILINESTRING ((5 5, 6 6), (7 7, 8 8, 9 7))")
+    skipped = [shapely.from_wkt("LINESTRING EMPTY"), None, shapely.Point(1, 1)]
+    move, to = MplPath.MOVETO, MplPath.LINETO
+    lines = line_path(np.array([line, *skipped, line], dtype=object))  # lines only
+    assert lines.vertices.tolist() == [[0, 0], [1, 1], [2, 0]] * 2
+    assert lines.codes.tolist() == [move, to, to] * 2
+    mixed = line_path(np.array([multi, line], dtype=object))
+    assert mixed.codes.tolist() == [move, to, move, to, to, move, to, to]
+    assert mixed.vertices[:5].tolist() == [[5, 5], [6, 6], [7, 7], [8, 8], [9, 7]]
+    assert len(line_path(np.array(skipped, dtype=object)).vertices) == 0

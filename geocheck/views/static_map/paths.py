@@ -88,10 +88,17 @@ def polygon_path(geoms: np.ndarray) -> MplPath:
 def line_path(geoms: np.ndarray) -> MplPath:
     """One compound path of the lines and multilines in ``geoms`` (other types skipped)."""
     geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[np.isin(shapely.get_type_id(geoms), (1, 5)) & ~shapely.is_empty(geoms)]
+    kind = shapely.get_type_id(geoms)
+    keep = ((kind == 1) | (kind == 5)) & ~shapely.is_empty(geoms)
+    geoms = geoms[keep]
     if not len(geoms):
         return EMPTY_PATH
-    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    if (kind[keep] == 1).all():  # lines only (evidence lines): one get_coordinates, no ragged array
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+        starts = np.searchsorted(index, np.arange(len(geoms)))
+    else:
+        _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+        starts = offsets[0][:-1]
     codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
-    codes[offsets[0][:-1]] = MplPath.MOVETO
+    codes[starts] = MplPath.MOVETO
     return MplPath(coords, codes)
