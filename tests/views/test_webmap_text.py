@@ -80,6 +80,9 @@ def test_geojson_properties_parse_as_pandas_writes_them() -> None:
     # floats, or texts mixed with numbers, go to pandas' writer
     assert _arrow_properties(pd.DataFrame({"share": [0.5]})) is None
     assert _arrow_properties(pd.DataFrame({"x": np.array(["a", 1], dtype=object)})) is None
+    big = pd.DataFrame({"u": np.array([2**63], dtype=np.uint64)})  # beyond int64
+    assert _arrow_properties(big) is None
+    assert json.loads(_pandas_properties(big)[0]) == {"u": 2**63}
 
 
 def test_a_text_with_template_braces_is_written_as_it_is(sample, tmp_path) -> None:

@@ -136,40 +136,60 @@ def _arrow_properties(props: pd.DataFrame) -> list[pa.Array | pa.Scalar] | None:
     """
     if not props.columns.is_unique:
         return None
-    parts: list[pa.Array | pa.Scalar] = []
-    for k, name in enumerate(props.columns):
+    texts: list[pa.Array] = []  # every text column, JSON-escaped together below
+    numbers: list[np.ndarray] = []  # every integer column, cast together below
+    kinds: list[tuple[str, int]] = []  # per column: where its values are
+    for name in props.columns:
         column = props[name]
         dtype = column.dtype
         if isinstance(dtype, np.dtype) and dtype.kind == "b":
-            value = pc.if_else(pa.array(column.to_numpy()), "true", "false")
-        elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
-            value = pc.cast(pa.array(column.to_numpy()), pa.string())
+            kinds.append(("bool", len(numbers)))
+            numbers.append(column.to_numpy())
+        elif isinstance(dtype, np.dtype) and (dtype.kind == "i" or (dtype.kind == "u"
+                                              and dtype.itemsize < 8)):  # fits in int64
+            kinds.append(("int", len(numbers)))
+            numbers.append(column.to_numpy())
         elif isinstance(dtype, pd.StringDtype):
-            value = _json_strings(pa.array(column.array, type=pa.string()))
+            kinds.append(("text", len(texts)))
+            texts.append(pa.array(column.array, type=pa.string()))
         elif isinstance(dtype, np.dtype) and dtype.kind == "O":
             values = column.to_numpy()
             missing = pd.isna(values)
             if not all(type(v) is str for v in values[~missing].tolist()):
                 return None
-            value = _json_strings(pa.array(values, type=pa.string(), mask=missing))
+            kinds.append(("text", len(texts)))
+            texts.append(pa.array(values, type=pa.string(), mask=missing))
         else:
             return None
+    n = len(props)
+    text = _json_strings(pa.concat_arrays([t.cast(_LARGE) for t in texts])) if texts else None
+    ints = [k for k, (kind, _) in enumerate(kinds) if kind == "int"]
+    whole = (pc.cast(pa.array(np.concatenate([numbers[kinds[k][1]].astype(np.int64)
+                                               for k in ints])), _LARGE) if ints else None)
+    parts: list[pa.Array | pa.Scalar] = []
+    for k, (name, (kind, at)) in enumerate(zip(props.columns, kinds, strict=True)):
+        if kind == "text":
+            value = text.slice(at * n, n)  # type: ignore[union-attr]
+        elif kind == "int":
+            value = whole.slice(ints.index(k) * n, n)  # type: ignore[union-attr]
+        else:
+            value = pc.if_else(pa.array(numbers[at]), "true", "false").cast(_LARGE)
         parts += [_lit(("," if k else "") + json.dumps(str(name), ensure_ascii=False) + ":"),
-                  value.cast(_LARGE)]
+                  value]
     return parts
 
 
 def _json_strings(texts: pa.Array) -> pa.Array:
     """Each text as a JSON string (``null`` where missing)."""
     quoted = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
-    quoted = pc.binary_join_element_wise('"', quoted, '"', "")
+    quoted = pc.binary_join_element_wise(_lit('"'), quoted, _lit('"'), _lit(""))
     odd = pc.fill_null(pc.match_substring_regex(texts, _CONTROL), False)
     if pc.any(odd).as_py():
         rows = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
         fixed = quoted.to_numpy(zero_copy_only=False).astype(object)
         fixed[rows] = [json.dumps(t, ensure_ascii=False)
                        for t in texts.take(pa.array(rows)).to_pylist()]
-        quoted = pa.array(fixed, type=pa.string())
+        quoted = pa.array(fixed, type=_LARGE)
     return pc.fill_null(quoted, "null")
 
 
