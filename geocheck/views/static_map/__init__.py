@@ -27,7 +27,8 @@ chunk of maps shows are converted to paths once for the chunk (:class:`.paths.Pa
 Labels, the subtitle and the scale bar's length are not laid out by matplotlib on every map:
 each glyph is rasterised once and each label blended into the canvas from a bitmap kept by the
 figure (:mod:`.overlay`). The PNG is indexed, its palette chosen with numpy
-(:func:`geocheck.views.style.encode_png`).
+(:func:`geocheck.views.style.encode_png`); a chunk's maps are encoded in a second thread, in
+order, while the next map is drawn.
 """
 
 from __future__ import annotations

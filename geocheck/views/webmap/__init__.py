@@ -1,8 +1,9 @@
 """The interactive map (folium / Leaflet): estates by verdict, facilities, radii and evidence.
 
-Layers are serialised to GeoJSON by GDAL (through pyogrio) and drawn by ``L.geoJSON`` with
-styles, tooltips and popups built in the page from feature properties, so a city of thousands
-of estates stays quick to write and to open. Passing buildings are left out.
+Layers are serialised to GeoJSON in bulk (geometries by GEOS, properties column by column with
+Arrow: :func:`.leaflet.geojson_text`) and drawn by ``L.geoJSON`` with styles, tooltips and
+popups built in the page from feature properties, so a city of thousands of estates stays quick
+to write and to open. Passing buildings are left out.
 
 Escaping: every text from the data is HTML-escaped in Python before it is written, because
 Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are written as JSON
