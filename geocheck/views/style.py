@@ -214,7 +214,7 @@ def _palette_png(pixels: np.ndarray, dpi: float, index: ColourIndex | None) -> b
     remap[used] = nearest
     raw = np.empty((h, w + 1), dtype=np.uint8)
     raw[:, 0] = 0  # no filter
-    raw[:, 1:] = remap[code]
+    np.take(remap, code, out=raw[:, 1:], mode="clip")  # codes are < len(remap)
     return _png(w, h, 3, dpi, zlib.compress(raw, PALETTE_LEVEL),
                 plte=_rgb(colours[used][keep]).astype(np.uint8).tobytes())
 

@@ -79,7 +79,10 @@ def walk_notes(findings: pd.DataFrame, lang: str = "en") -> np.ndarray:
     walk_word, times, judged = WALK_WORDS[lang]
     walk = findings["walk_m"].to_numpy(dtype=float, na_value=np.nan)
     value = findings["value"].to_numpy(dtype=float, na_value=np.nan)
-    on_foot = findings["method"].astype(str).str.contains(WALK_METHOD, regex=False).to_numpy()
+    # each distinct method looked at once (a categorical column, one row per finding)
+    codes, methods = pd.factorize(findings["method"])
+    walked = pd.Index(methods).astype(str).str.contains(WALK_METHOD, regex=False)
+    on_foot = np.r_[np.asarray(walked, dtype=bool), False][codes]  # missing: not on foot
     out = np.full(len(findings), "", dtype=object)
     out[on_foot & np.isfinite(value)] = f" {judged}"
     both = np.flatnonzero(~on_foot & np.isfinite(walk) & np.isfinite(value))

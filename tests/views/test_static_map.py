@@ -19,6 +19,7 @@ from helpers import X0, Y0, at, estate, rect
 from matplotlib.colors import to_rgb
 from matplotlib.font_manager import FontProperties
 from matplotlib.image import imread
+from matplotlib.path import Path as MplPath
 from pyproj import CRS
 
 import geocheck
@@ -34,9 +35,9 @@ from geocheck.views.static_map import (
     overview_figure,
     overview_png,
 )
-from geocheck.views.static_map.figure import FILL_ALPHA, polygon_path
+from geocheck.views.static_map.figure import FILL_ALPHA, anchor_points, polygon_path
 from geocheck.views.static_map.overlay import MapLabels, MapScaleBar, scale_length, scale_text
-from geocheck.views.static_map.paths import PathTable
+from geocheck.views.static_map.paths import PathTable, line_path
 from geocheck.views.style import STATUS_COLOURS, encode_png
 
 PACK = """
@@ -439,3 +440,49 @@ def test_path_table_gives_each_subset_the_path_built_from_it_alone() -> None:
                                                                                alone.codes)
     turned = table.path(np.array([2])).vertices  # the clockwise square comes out turned
     assert np.sum(turned[:-1, 0] * turned[1:, 1] - turned[1:, 0] * turned[:-1, 1]) > 0
+
+
+def test_polygons_without_holes_read_as_the_general_reading_gives_them() -> None:
+    # A table of plain polygons only is read with get_coordinates; one with a hole among
+    # them by to_ragged_array: each plain polygon's path must be the same in both.
+    clockwise = shapely.Polygon([(20, 0), (20, 5), (25, 5), (25, 0)])
+    plain = np.array([shapely.box(0, 0, 10, 10), clockwise,
+                      shapely.Polygon([(40, 0), (44, 0), (42, 3)])], dtype=object)
+    fast, general = PathTable(plain), PathTable(np.r_[plain, np.array([HOLE], dtype=object)])
+    assert list(np.diff(fast.start)) == [5, 5, 4]
+    for subset in ([0], [1], [2, 0], [0, 1, 2]):
+        a, b = fast.path(np.array(subset)), general.path(np.array(subset))
+        assert np.array_equal(a.vertices, b.vertices) and np.array_equal(a.codes, b.codes)
+    turned = fast.path(np.array([1])).vertices  # the clockwise square comes out turned
+    assert np.sum(turned[:-1, 0] * turned[1:, 1] - turned[1:, 0] * turned[:-1, 1]) > 0
+
+
+def test_anchor_points_of_points_are_the_points() -> None:
+    geoms = np.array([shapely.Point(3, 4), None, shapely.box(0, 0, 2, 2),
+                      shapely.Point(-1, 7.5)], dtype=object)
+    xy = anchor_points(geoms)
+    assert xy[0].tolist() == [3.0, 4.0] and xy[3].tolist() == [-1.0, 7.5]
+    assert np.isnan(xy[1]).all()
+    assert shapely.contains_xy(geoms[2], *xy[2])  # a point on the polygon
+
+
+def test_maps_encoded_in_a_second_thread_are_the_maps_drawn_one_by_one(sample) -> None:
+    threaded = EstateMaps(sample, dpi=30).pngs([4, 0, 9, 2])
+    one_by_one = {str(sample.site.estates["estate_id"].iloc[p]): m.blit()
+                  for p, m in EstateMaps(sample, dpi=30)._maps([4, 0, 9, 2])}
+    assert list(threaded) == ["NN-005", "NN-001", "NN-010", "NN-003"]
+    assert threaded == one_by_one
+
+
+def test_line_path_of_lines_and_multilines() -> None:
+    line, multi = shapely.LineString([(0, 0), (1, 1), (2, 0)]), shapely.from_wkt(
+        "MULTILINESTRING ((5 5, 6 6), (7 7, 8 8, 9 7))")
+    skipped = [shapely.from_wkt("LINESTRING EMPTY"), None, shapely.Point(1, 1)]
+    move, to = MplPath.MOVETO, MplPath.LINETO
+    lines = line_path(np.array([line, *skipped, line], dtype=object))  # lines only
+    assert lines.vertices.tolist() == [[0, 0], [1, 1], [2, 0]] * 2
+    assert lines.codes.tolist() == [move, to, to] * 2
+    mixed = line_path(np.array([multi, line], dtype=object))
+    assert mixed.codes.tolist() == [move, to, move, to, to, move, to, to]
+    assert mixed.vertices[:5].tolist() == [[5, 5], [6, 6], [7, 7], [8, 8], [9, 7]]
+    assert len(line_path(np.array(skipped, dtype=object)).vertices) == 0

@@ -27,12 +27,15 @@ chunk of maps shows are converted to paths once for the chunk (:class:`.paths.Pa
 Labels, the subtitle and the scale bar's length are not laid out by matplotlib on every map:
 each glyph is rasterised once and each label blended into the canvas from a bitmap kept by the
 figure (:mod:`.overlay`). The PNG is indexed, its palette chosen with numpy
-(:func:`geocheck.views.style.encode_png`).
+(:func:`geocheck.views.style.encode_png`); a chunk's maps are encoded in a second thread, in
+order, while the next map is drawn.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,6 +74,9 @@ LABEL_MAX = 60
 """Most estate names (and evidence distances) written on the overview; see the module text."""
 NEIGHBOUR_LABEL_MAX = 30
 """Most neighbouring estates named on a per-estate map."""
+ENCODE_AHEAD = 2
+"""Per-estate maps drawn and waiting to be encoded at most (each a copy of the canvas,
+2.3 MB at 110 dpi)."""
 
 
 def overview_figure(result: Result, *, dpi: int = 150, lang: str = "zh") -> Figure:
@@ -183,7 +189,19 @@ class EstateMaps:
             When a position is out of range.
         """
         ids = self.result.site.estates["estate_id"].astype(str).to_numpy(dtype=object)
-        return {ids[p]: m.blit() for p, m in self._maps(positions)}
+        out: dict[str, bytes] = {}
+        pending: deque[tuple[str, Future[bytes]]] = deque()
+        # Each map is encoded (its palette, zlib) in a second thread while the next is drawn;
+        # one thread, so the maps are encoded in order (they share the colour numbering).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="geocheck-png") as pool:
+            for p, m in self._maps(positions):
+                pending.append((ids[p], pool.submit(m.encode, m.draw_over())))
+                if len(pending) > ENCODE_AHEAD:
+                    key, png = pending.popleft()
+                    out[key] = png.result()
+            for key, png in pending:
+                out[key] = png.result()
+        return out
 
     def _maps(self, positions: Sequence[int] | None) -> Iterator[tuple[int, MapFigure]]:
         """Yield (position, figure) with the figure set to show each estate's map in turn."""
@@ -206,6 +224,8 @@ class EstateMaps:
         hits["estates"] = split_hits(est.sindex.query(boxes), len(pos))
         m.prepare(hits)
         ev_pos = m.evidence["estate_pos"].to_numpy()
+        ev = {c: m.evidence[c].to_numpy(dtype=float if c in ("distance_m", "limit_m") else object)
+              for c in ("layer", "geometry", "distance_m", "limit_m")}
         starts = np.searchsorted(ev_pos, pos, side="left")
         ends = np.searchsorted(ev_pos, pos, side="right")
         ids = est["estate_id"].astype(str).to_numpy(dtype=object)
@@ -217,7 +237,7 @@ class EstateMaps:
             inside = ((xy[:, 0] > box[0]) & (xy[:, 0] < box[2]) & (xy[:, 1] > box[1])
                       & (xy[:, 1] < box[3]) & (near != p))
             labels = np.r_[near[inside][:NEIGHBOUR_LABEL_MAX], p]
-            m.show(box, index, m.evidence.iloc[starts[k]:ends[k]], labels, own=p)
+            m.show(box, index, {c: v[starts[k]:ends[k]] for c, v in ev.items()}, labels, own=p)
             name, eid = m.names[p], ids[p]
             head = name if name == eid else (f"{name}（{eid}）" if lang == "zh"
                                              else f"{name} ({eid})")

@@ -85,7 +85,10 @@ at every draw."""
 def anchor_points(geoms: np.ndarray) -> np.ndarray:
     """(n, 2) coordinates of a point on each geometry (the point itself for points; NaN for a
     missing or empty geometry)."""
-    points = shapely.point_on_surface(np.asarray(geoms, dtype=object))
+    geoms = np.asarray(geoms, dtype=object)
+    points = geoms.copy()
+    other = shapely.get_type_id(geoms) != 0  # a point is its own point on surface
+    points[other] = shapely.point_on_surface(geoms[other])
     return np.column_stack([shapely.get_x(points), shapely.get_y(points)]).reshape(-1, 2)
 
 
@@ -275,7 +278,7 @@ class MapFigure:
                                         markerfacecolor="none", markeredgecolor=red,
                                         markeredgewidth=2), t["too_close"]),
         ]
-        kinds = set(self.evidence["layer"])
+        kinds = set(self.evidence["layer"].unique())
         if kinds:
             rows.append((_NO_HANDLE, t["evidence"], True))
             rows += [(h, label, False) for kind, h, label in evidence if kind in kinds]
@@ -339,11 +342,13 @@ class MapFigure:
         geoms = self.estates if key == "estates" else self.layers[key].geoms
         return polygon_path(geoms[positions])
 
-    def show(self, box: np.ndarray, index: dict[str, np.ndarray], ev: pd.DataFrame,
-             labels: np.ndarray, own: int | None = None, distances: bool = True) -> None:
+    def show(self, box: np.ndarray, index: dict[str, np.ndarray],
+             ev: pd.DataFrame | dict[str, np.ndarray], labels: np.ndarray, own: int | None = None,
+             distances: bool = True) -> None:
         """Set the features drawn (``index``: positions per layer and for ``estates``), the
-        evidence rows ``ev``, name labels for the estates at ``labels`` (``own``: the map's
-        estate, in bold; the others grey) and the view ``box`` (minx, miny, maxx, maxy, m)."""
+        evidence rows ``ev`` (a frame like :attr:`evidence`, or its columns as arrays), name
+        labels for the estates at ``labels`` (``own``: the map's estate, in bold; the others
+        grey) and the view ``box`` (minx, miny, maxx, maxy, m)."""
         layers = self.layers
         for role, patch in (("green_space", self.green), ("buildings", self.buildings)):
             if role in layers:
@@ -360,8 +365,8 @@ class MapFigure:
             points.set_offsets(layers[role].xy[i])
             self.role_outlines[role].set_path(
                 self._polygons(role, i[layers[role].is_polygon[i]]))
-        kind = ev["layer"].to_numpy()
-        geoms = ev["geometry"].to_numpy()
+        kind = np.asarray(ev["layer"], dtype=object)
+        geoms = np.asarray(ev["geometry"], dtype=object)
         lines = geoms[kind == "evidence_lines"]
         self.lines.set_path(line_path(lines))
         self.routes.set_path(line_path(geoms[kind == "walk_routes"]))
@@ -377,8 +382,8 @@ class MapFigure:
         if distances and len(lines):
             mid = shapely.get_coordinates(shapely.line_interpolate_point(lines, 0.5,
                                                                          normalized=True))
-            dist = ev["distance_m"].to_numpy()[kind == "evidence_lines"]
-            limit = ev["limit_m"].to_numpy(dtype=float)[kind == "evidence_lines"]
+            dist = np.asarray(ev["distance_m"])[kind == "evidence_lines"]
+            limit = np.asarray(ev["limit_m"], dtype=float)[kind == "evidence_lines"]
             font = sized_font(self.font, 8, "bold")
             # whole metres, more places where they would read as the other verdict
             drawn += [Label(x, y, metres(d, lim, decimals=0), font, EVIDENCE_COLOUR)
@@ -395,6 +400,11 @@ class MapFigure:
     def blit(self) -> bytes:
         """Draw only the dynamic artists over the saved background; PNG bytes (the same
         pixels as :meth:`png`, since nothing else changes from map to map)."""
+        return self.encode(self.draw_over())
+
+    def draw_over(self) -> np.ndarray:
+        """Draw only the dynamic artists over the saved background (see :meth:`blit`); a copy
+        of the canvas, (h, w, 4) RGBA, for :meth:`encode`."""
         canvas = self.fig.canvas
         if self._background is None:
             dynamic = self.dynamic
@@ -412,11 +422,17 @@ class MapFigure:
             if not _empty(artist):
                 self.ax.draw_artist(artist)
         self.fig.draw_artist(self.subtitle)
-        return self._encode()
+        return np.array(canvas.buffer_rgba())
+
+    def encode(self, rgba: np.ndarray) -> bytes:
+        """PNG bytes of a canvas drawn by this figure (indexed, see
+        :func:`geocheck.views.style.encode_png`). Images of one figure must be encoded in
+        the order drawn, one at a time: they share the figure's colour numbering (which
+        leaves the bytes as they would be without it)."""
+        return encode_png(rgba, self.dpi, palette=True, colours=self.colours)
 
     def _encode(self) -> bytes:
-        rgba = np.asarray(self.fig.canvas.buffer_rgba())
-        return encode_png(rgba, self.dpi, palette=True, colours=self.colours)
+        return self.encode(np.asarray(self.fig.canvas.buffer_rgba()))
 
 
 def _empty(artist: Artist) -> bool:

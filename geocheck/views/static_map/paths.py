@@ -31,9 +31,7 @@ class PathTable:
         self.coords, self.codes = EMPTY_PATH.vertices, np.empty(0, dtype=MplPath.code_type)
         if not ok.any():
             return
-        _, coords, offsets = shapely.to_ragged_array(geoms[ok], include_z=False)
-        rings, polygons = offsets[0].astype(np.int64), offsets[1].astype(np.int64)
-        first_ring = polygons[offsets[2]] if len(offsets) == 3 else polygons  # of each geometry
+        coords, rings, polygons, first_ring = _polygon_parts(geoms[ok])
         counts = np.zeros(len(geoms), dtype=np.int64)
         counts[ok] = np.diff(rings[first_ring])
         np.cumsum(counts, out=self.start[1:])
@@ -65,6 +63,22 @@ class PathTable:
         return MplPath(self.coords[gather], self.codes[gather])
 
 
+def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(coordinates, ring offsets, polygon offsets into the rings, first ring of each
+    geometry) of non-empty polygons and multipolygons, as :func:`shapely.to_ragged_array`
+    gives them. Polygons without holes (most buildings) are read with one
+    :func:`shapely.get_coordinates`, which makes no ring geometries."""
+    if (shapely.get_type_id(geoms) == 3).all() and not shapely.get_num_interior_rings(geoms).any():
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+        rings = np.searchsorted(index, np.arange(len(geoms) + 1)).astype(np.int64)
+        polygons = np.arange(len(geoms) + 1, dtype=np.int64)
+        return coords, rings, polygons, polygons
+    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    rings, polygons = offsets[0].astype(np.int64), offsets[1].astype(np.int64)
+    first_ring = polygons[offsets[2]] if len(offsets) == 3 else polygons  # of each geometry
+    return coords, rings, polygons, first_ring
+
+
 def polygon_path(geoms: np.ndarray) -> MplPath:
     """One compound path of the polygons and multipolygons in ``geoms``; holes stay holes
     (see :class:`PathTable`); other geometry types are skipped."""
@@ -74,10 +88,17 @@ def polygon_path(geoms: np.ndarray) -> MplPath:
 def line_path(geoms: np.ndarray) -> MplPath:
     """One compound path of the lines and multilines in ``geoms`` (other types skipped)."""
     geoms = np.asarray(geoms, dtype=object)
-    geoms = geoms[np.isin(shapely.get_type_id(geoms), (1, 5)) & ~shapely.is_empty(geoms)]
+    kind = shapely.get_type_id(geoms)
+    keep = ((kind == 1) | (kind == 5)) & ~shapely.is_empty(geoms)
+    geoms = geoms[keep]
     if not len(geoms):
         return EMPTY_PATH
-    _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    if (kind[keep] == 1).all():  # lines only (evidence lines): one get_coordinates, no ragged array
+        coords, index = shapely.get_coordinates(geoms, return_index=True)
+        starts = np.searchsorted(index, np.arange(len(geoms)))
+    else:
+        _, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+        starts = offsets[0][:-1]
     codes = np.full(len(coords), MplPath.LINETO, dtype=MplPath.code_type)
-    codes[offsets[0][:-1]] = MplPath.MOVETO
+    codes[starts] = MplPath.MOVETO
     return MplPath(coords, codes)

@@ -1,8 +1,9 @@
 """The interactive map (folium / Leaflet): estates by verdict, facilities, radii and evidence.
 
-Layers are serialised to GeoJSON by GDAL (through pyogrio) and drawn by ``L.geoJSON`` with
-styles, tooltips and popups built in the page from feature properties, so a city of thousands
-of estates stays quick to write and to open. Passing buildings are left out.
+Layers are serialised to GeoJSON in bulk (geometries by GEOS, properties column by column with
+Arrow: :func:`.leaflet.geojson_text`) and drawn by ``L.geoJSON`` with styles, tooltips and
+popups built in the page from feature properties, so a city of thousands of estates stays quick
+to write and to open. Passing buildings are left out.
 
 Escaping: every text from the data is HTML-escaped in Python before it is written, because
 Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are written as JSON
@@ -12,6 +13,7 @@ Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are w
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 
 from ...core.roles import ROLES
 from ...core.status import WORST_FIRST
@@ -29,7 +30,6 @@ from ...core.units import (
     RATIO_DECIMALS,
     VALUE_DECIMALS,
     metres_all,
-    number,
     plain,
     points,
     share,
@@ -52,11 +52,13 @@ from .leaflet import (
     LEAFLET_JS,
     GeocheckMap,
     GeoJsonLayer,
+    RawHtml,
     Script,
     controls_js,
     escape_all,
     inline_assets,
     js_literal,
+    lonlat_bounds,
     render_html,
 )
 
@@ -65,23 +67,38 @@ __all__ = ["LEAFLET_CSS", "LEAFLET_JS", "MAP_ESTATES_MAX", "TIANDITU_KEY_ENV", "
 
 
 def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
-    out = []
-    for v, u in zip(values, units, strict=True):
-        if not np.isfinite(v):
-            out.append("")
-        elif u == "ratio":  # to the millionth judged, as a percent: reads as its verdict
-            out.append(number(v * 100, RATIO_DECIMALS - 2, judged=RATIO_DECIMALS - 2, trim=True)
-                       + "%")
-        elif u == "count":
-            out.append(f"{int(v)}")
-        elif u == "yes/no":
-            out.append("是 yes" if v else "否 no")
-        elif u in ("points", "number"):
-            out.append(number(v, 6, judged=6, trim=True) + (" points" if u == "points" else ""))
+    """Each finding's value as the popup shows it ('' where there is none), vectorised by
+    unit: rounded in numpy to the places judged (as :func:`~geocheck.core.units.number`
+    rounds one number), formatted, trailing zeros dropped."""
+    values = np.asarray(values, dtype=float)
+    units = np.asarray(units, dtype=object)
+    out = np.full(len(values), "", dtype=object)
+    finite = np.isfinite(values)
+    keys = np.array([str(u) for u in units.tolist()], dtype=object)
+    for key in dict.fromkeys(keys[finite].tolist()):
+        at = np.flatnonzero(finite & (keys == key))
+        v = values[at]
+        if key == "ratio":  # to the millionth judged, as a percent: reads as its verdict
+            texts = [t + "%" for t in _fixed(v * 100, RATIO_DECIMALS - 2)]
+        elif key == "count":
+            texts = [f"{int(x)}" for x in v.tolist()]
+        elif key == "yes/no":
+            texts = ["是 yes" if x else "否 no" for x in v.tolist()]
+        elif key in ("points", "number"):
+            suffix = " points" if key == "points" else ""
+            texts = [t + suffix for t in _fixed(v, 6)]
         else:  # metres, m2 ...: to the places judged, trailing zeros dropped
-            places = VALUE_DECIMALS.get(str(u), DISTANCE_DECIMALS)
-            out.append(f"{number(v, places, judged=places, trim=True)} {u}")
-    return out
+            texts = [f"{t} {key}" for t in _fixed(v, VALUE_DECIMALS.get(key, DISTANCE_DECIMALS))]
+        out[at] = texts
+    return out.tolist()
+
+
+def _fixed(values: np.ndarray, places: int) -> list[str]:
+    """``number(v, places, judged=places, trim=True)`` of every value, with one numpy
+    rounding for all."""
+    rounded = np.round(values, places)
+    texts = [f"{x:,.{places}f}" if math.isfinite(x) else "n/a" for x in rounded.tolist()]
+    return [t.rstrip("0").rstrip(".") if "." in t else t for t in texts]
 
 
 def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
@@ -301,14 +318,17 @@ def build_map(result: Result, *, offline: bool = False,
     :data:`TIANDITU_KEY_ENV`.
     """
     site = result.site
-    west, south, east, north = site.estates.to_crs(4326).total_bounds
+    west, south, east, north = lonlat_bounds(site.estates)
     m = GeocheckMap(tiles=None, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
     estates = estate_layer_frame(result)
     bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,
               "subdomains": b.subdomains, "max_zoom": b.max_zoom, "gcj02": b.gcj02}
              for b in basemaps(offline, tianditu_key)]
-    m.get_root().header.add_child(Element(_head(result, estates.attrs["texts"], bases)))
+    # the texts go into the page head; taken off the frame, which pandas would otherwise
+    # deep-copy with every column read from it
+    texts = estates.attrs.pop("texts")
+    m.get_root().header.add_child(RawHtml(_head(result, texts, bases)))
     layers: list[GeoJsonLayer] = []
     paths = site.layer("paths")
     if paths is not None and len(paths):  # under everything, off at first: context, not verdict
@@ -354,7 +374,7 @@ def build_map(result: Result, *, offline: bool = False,
     for layer in layers:
         layer.add_to(m)
     Script(controls_js(m, layers, estates_layer)).add_to(m)
-    m.get_root().html.add_child(Element(_legend(result)))
+    m.get_root().html.add_child(RawHtml(_legend(result)))
     return m
 
 

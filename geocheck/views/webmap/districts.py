@@ -39,6 +39,7 @@ from .leaflet import (
     controls_js,
     inline_assets,
     js_literal,
+    lonlat_bounds,
     render_html,
 )
 
@@ -142,7 +143,7 @@ def build_index(result: Result, districts: list[np.ndarray], *, offline: bool = 
                 tianditu_key: str | None = None) -> GeocheckMap:
     """The index map: each district's box with its counts, linking to its page."""
     frame = district_frame(result, districts)
-    west, south, east, north = frame.to_crs(4326).total_bounds
+    west, south, east, north = lonlat_bounds(frame)
     m = GeocheckMap(tiles=None, prefer_canvas=True)
     m.fit_bounds([[south, west], [north, east]])
     bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,

@@ -8,7 +8,6 @@ in the data can close the page's script.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from functools import lru_cache
@@ -19,7 +18,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
+from branca.element import Element
 from jinja2 import Template
 from pyproj import Transformer
 
@@ -38,10 +40,22 @@ def _script_safe(text: str) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
+HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
+"""What :func:`html.escape` (``quote=True``) replaces, in its order (``&`` first)."""
+
+
 def escape_all(values: Any) -> np.ndarray:
-    """HTML-escape each value (missing values become '')."""
-    return np.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                     else html.escape(str(v), quote=True) for v in values], dtype=object)
+    """HTML-escape each value as :func:`html.escape` does (missing values become ''), the
+    replacements made by Arrow over the whole column."""
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
+        texts = pa.array(values.array, type=pa.string()).fill_null("")
+    else:
+        texts = pa.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                          else v if type(v) is str else str(v) for v in values],
+                         type=pa.string())
+    for char, entity in HTML_ESCAPES:
+        texts = pc.replace_substring(texts, char, entity)
+    return texts.to_numpy(zero_copy_only=False).astype(object, copy=False)
 
 
 @lru_cache(maxsize=8)
@@ -51,11 +65,22 @@ def _to_lonlat(crs: object) -> Transformer:
     return Transformer.from_crs(crs, 4326, always_xy=True)
 
 
+def lonlat_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    """``gdf.to_crs(4326).total_bounds`` (west, south, east, north in degrees) with the
+    transformer kept by :func:`_to_lonlat`, not one made anew for each map."""
+    xy = shapely.get_coordinates(np.asarray(gdf.geometry.to_numpy(), dtype=object))
+    if not len(xy):
+        return np.full(4, np.nan)
+    lon, lat = _to_lonlat(gdf.crs).transform(xy[:, 0], xy[:, 1])
+    return np.array([np.nanmin(lon), np.nanmin(lat), np.nanmax(lon), np.nanmax(lat)])
+
+
 def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
 
-    Geometries are written by GEOS (``shapely.to_geojson``) and properties by pandas' JSON
-    writer, both vectorised.
+    Geometries are written by GEOS (``shapely.to_geojson``) and properties column by column
+    with Arrow (:func:`_arrow_properties`; pandas' JSON writer for a frame with columns of
+    other types), both vectorised.
     """
     # projected and rounded in one pass over the coordinates (geopandas' to_crs and a
     # rounding transform would rebuild every geometry twice)
@@ -65,16 +90,107 @@ def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     geoms = shapely.to_geojson(shapely.set_coordinates(
         geoms, np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)))
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    if props.columns.empty:
-        prop_json = ["{}"] * len(geoms)
+    parts = _arrow_properties(props)
+    if parts is None:
+        features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
+                            for p, g in zip(_pandas_properties(props), geoms, strict=True))
     else:
-        # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
-        # which would also split at U+2028 and the like inside a value.
-        prop_json = props.to_json(orient="records", lines=True,
-                                  force_ascii=False).rstrip("\n").split("\n")
-    features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
-                        for p, g in zip(prop_json, geoms, strict=True))
+        text = pc.binary_join_element_wise(
+            _lit('{"type":"Feature","properties":{'), *parts, _lit('},"geometry":'),
+            pc.fill_null(pa.array(geoms, type=_LARGE), "null"), _lit("}"), _lit(""))
+        features = pc.binary_join(pa.LargeListArray.from_arrays(
+            pa.array([0, len(text)], type=pa.int64()), text), _lit(","))[0].as_py()
     return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
+
+
+_LARGE = pa.large_string()
+
+
+def _lit(text: str) -> pa.Scalar:
+    """A text as an Arrow scalar of the joined type."""
+    return pa.scalar(text, type=_LARGE)
+
+
+def _pandas_properties(props: pd.DataFrame) -> list[str]:
+    """Each row's properties as a JSON object, by pandas' JSON writer."""
+    if props.columns.empty or props.empty:
+        return ["{}"] * len(props)
+    # Raw newlines only separate records (JSON escapes them in strings); not splitlines(),
+    # which would also split at U+2028 and the like inside a value.
+    return props.to_json(orient="records", lines=True,
+                         force_ascii=False).rstrip("\n").split("\n")
+
+
+_CONTROL = "[\\x00-\\x1f]"
+"""Characters JSON must escape as ``\\u00XX`` in a string (a regex for Arrow)."""
+
+
+def _arrow_properties(props: pd.DataFrame) -> list[pa.Array | pa.Scalar] | None:
+    """The pieces of each row's properties, ``"name":value`` per column and the commas
+    between, as Arrow arrays and scalars for ``binary_join_element_wise``; None when a column
+    is neither text, integers nor booleans (:func:`_pandas_properties` writes those).
+
+    Texts are JSON-escaped with Arrow (backslash and quote replaced); the rare text with a
+    control character is written by :func:`json.dumps`. Missing texts are ``null``, as
+    pandas writes them.
+    """
+    if not props.columns.is_unique:
+        return None
+    texts: list[pa.Array] = []  # every text column, JSON-escaped together below
+    numbers: list[np.ndarray] = []  # every integer column, cast together below
+    kinds: list[tuple[str, int]] = []  # per column: where its values are
+    for name in props.columns:
+        column = props[name]
+        dtype = column.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "b":
+            kinds.append(("bool", len(numbers)))
+            numbers.append(column.to_numpy())
+        elif isinstance(dtype, np.dtype) and (dtype.kind == "i" or (dtype.kind == "u"
+                                              and dtype.itemsize < 8)):  # fits in int64
+            kinds.append(("int", len(numbers)))
+            numbers.append(column.to_numpy())
+        elif isinstance(dtype, pd.StringDtype):
+            kinds.append(("text", len(texts)))
+            texts.append(pa.array(column.array, type=pa.string()))
+        elif isinstance(dtype, np.dtype) and dtype.kind == "O":
+            values = column.to_numpy()
+            missing = pd.isna(values)
+            if not all(type(v) is str for v in values[~missing].tolist()):
+                return None
+            kinds.append(("text", len(texts)))
+            texts.append(pa.array(values, type=pa.string(), mask=missing))
+        else:
+            return None
+    n = len(props)
+    text = _json_strings(pa.concat_arrays([t.cast(_LARGE) for t in texts])) if texts else None
+    ints = [k for k, (kind, _) in enumerate(kinds) if kind == "int"]
+    whole = (pc.cast(pa.array(np.concatenate([numbers[kinds[k][1]].astype(np.int64)
+                                               for k in ints])), _LARGE) if ints else None)
+    parts: list[pa.Array | pa.Scalar] = []
+    for k, (name, (kind, at)) in enumerate(zip(props.columns, kinds, strict=True)):
+        if kind == "text":
+            value = text.slice(at * n, n)  # type: ignore[union-attr]
+        elif kind == "int":
+            value = whole.slice(ints.index(k) * n, n)  # type: ignore[union-attr]
+        else:
+            value = pc.if_else(pa.array(numbers[at]), "true", "false").cast(_LARGE)
+        parts += [_lit(("," if k else "") + json.dumps(str(name), ensure_ascii=False) + ":"),
+                  value]
+    return parts
+
+
+def _json_strings(texts: pa.Array) -> pa.Array:
+    """Each text as a JSON string (``null`` where missing)."""
+    quoted = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
+    quoted = pc.binary_join_element_wise(_lit('"'), quoted, _lit('"'), _lit(""))
+    odd = pc.fill_null(pc.match_substring_regex(texts, _CONTROL), False)
+    if pc.any(odd).as_py():
+        rows = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
+        fixed = quoted.to_numpy(zero_copy_only=False).astype(object)
+        fixed[rows] = [json.dumps(t, ensure_ascii=False)
+                       for t in texts.take(pa.array(rows)).to_pylist()]
+        quoted = pa.array(fixed, type=_LARGE)
+    return pc.fill_null(quoted, "null")
 
 
 class GeoJsonLayer(folium.map.Layer):
@@ -215,6 +331,19 @@ def controls_js(m: folium.Map, layers: list[GeoJsonLayer], estates: GeoJsonLayer
                          for layer in layers)
     return (CONTROLS_JS.replace("{map}", m.get_name())
             .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.get_name()))
+
+
+class RawHtml(Element):
+    """HTML or a ``<script>`` written into the page as it is: not compiled as a Jinja template
+    (as ``Element(text)`` would be: slow for the head's table of texts, and text from the data
+    holding ``{{`` would be read as template code)."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "RawHtml"
+        self.text = text
 
 
 class Script(folium.MacroElement):

@@ -1,0 +1,108 @@
+"""The texts of map.html written in bulk: values per unit, HTML escaping, GeoJSON properties
+by Arrow, the page head as raw HTML. Each is checked against the one-value-at-a-time
+writer it replaces (html.escape, units.number, pandas' JSON writer) or against a value
+worked out by hand."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geocheck.core.units import number
+from geocheck.views.text import walk_notes
+from geocheck.views.webmap import _value_text, write_map
+from geocheck.views.webmap.leaflet import (
+    _arrow_properties,
+    _pandas_properties,
+    escape_all,
+    geojson_text,
+)
+
+TRICKY = ["a&b<c>d\"e'f", "中文 <b>", "", "back\\slash", "line\nbreak\ttab\x01", "\u2028sep",
+          "&amp;", "/path/", "{{ 7*7 }}"]
+
+
+def test_value_texts_by_unit_as_worked_out() -> None:
+    values = np.array([0.35, 0.123456789, 12.34567, 3.0, 1.0, 0.0, 998.96, np.nan, 73.6, 2.5])
+    units = np.array(["ratio", "ratio", "m", "count", "yes/no", "yes/no", "m2", "m", "points",
+                      "number"], dtype=object)
+    assert _value_text(values, units) == [
+        "35%", "12.3457%", "12.346 m", "3", "是 yes", "否 no", "998.96 m2", "", "73.6 points",
+        "2.5"]
+
+
+def test_value_texts_equal_number_one_by_one() -> None:
+    rng = np.random.default_rng(5)
+    values = np.r_[rng.normal(0, 5000, 400), np.round(rng.random(400), 3), 1e300, -0.0]
+    for unit, places in (("m", 3), ("m2", 6), ("per 100 households", 6), ("number", 6)):
+        units = np.full(len(values), unit, dtype=object)
+        one = [number(v, places, judged=places, trim=True) + ("" if unit == "number"
+                                                              else f" {unit}")
+               for v in values]
+        assert _value_text(values, units) == one
+    ratios = rng.random(400)
+    assert _value_text(ratios, np.full(400, "ratio", dtype=object)) == [
+        number(v * 100, 4, judged=4, trim=True) + "%" for v in ratios]
+
+
+def test_escape_all_is_html_escape_of_each_and_blank_when_missing() -> None:
+    values = [*TRICKY, None, np.nan, pd.NA, 3, 2.5]
+    expected = [html.escape(v, quote=True) for v in TRICKY] + ["", "", "", "3", "2.5"]
+    assert escape_all(values).tolist() == expected
+    as_str = pd.Series([*TRICKY, None], dtype="str")  # read from Arrow, not iterated
+    assert escape_all(as_str).tolist() == [*expected[:len(TRICKY)], ""]
+    assert escape_all(as_str).dtype == object and escape_all([]).tolist() == []
+
+
+def test_geojson_properties_parse_as_pandas_writes_them() -> None:
+    n = len(TRICKY) + 1
+    frame = gpd.GeoDataFrame(
+        {"tip": pd.Series([*TRICKY, None], dtype="str"),
+         "raw": np.array([*TRICKY[::-1], None], dtype=object),
+         "k": np.arange(n) - 3, "flag": np.arange(n) % 2 == 0},
+        geometry=shapely.points(np.column_stack([500000 + np.arange(n), np.full(n, 2.5e6)])),
+        crs=32649)
+    props = pd.DataFrame(frame.drop(columns="geometry"))
+    assert _arrow_properties(props) is not None  # this frame is written by Arrow
+    features = json.loads(geojson_text(frame))["features"]
+    assert [f["properties"] for f in features] == [json.loads(p)
+                                                   for p in _pandas_properties(props)]
+    assert features[0]["properties"] == {"tip": TRICKY[0], "raw": TRICKY[-1], "k": -3,
+                                         "flag": True}
+    assert features[-1]["properties"]["tip"] is None
+    assert features[1]["geometry"]["type"] == "Point"
+    # floats, or texts mixed with numbers, go to pandas' writer
+    assert _arrow_properties(pd.DataFrame({"share": [0.5]})) is None
+    assert _arrow_properties(pd.DataFrame({"x": np.array(["a", 1], dtype=object)})) is None
+    big = pd.DataFrame({"u": np.array([2**63], dtype=np.uint64)})  # beyond int64
+    assert _arrow_properties(big) is None
+    assert json.loads(_pandas_properties(big)[0]) == {"u": 2**63}
+
+
+def test_a_text_with_template_braces_is_written_as_it_is(sample, tmp_path) -> None:
+    # The popup texts go into the page head, which is raw HTML, not a Jinja template: there
+    # "{{ 7*7 }}" would be written as "49".
+    findings = sample.findings.copy()
+    findings["evidence"] = findings["evidence"].astype(object)
+    findings.loc[0, "evidence"] = "near {{ 7*7 }}{% if 1 %}x{% endif %}"
+    result = dataclasses.replace(sample, findings=findings)
+    page = write_map(result, tmp_path / "map.html").read_text(encoding="utf-8")
+    assert '"near {{ 7*7 }}{% if 1 %}x{% endif %}"' in page
+    assert "near 49x" not in page
+
+
+def test_walk_notes_of_a_categorical_method_column() -> None:
+    from geocheck.rules.walking import WALK_METHOD
+    findings = pd.DataFrame({
+        "walk_m": [100.0, 200.0, np.nan, 50.0, 300.0],
+        "value": [50.0, 0.0, 3.0, 10.0, 80.0],
+        "method": pd.Categorical([WALK_METHOD, "straight line", None, "straight line",
+                                  WALK_METHOD + " (two zones)"])})
+    assert walk_notes(findings).tolist() == [" on foot", " (walk 200 m)", "", " (walk 50 m, 5.0x)",
+                                             " on foot"]
