@@ -51,10 +51,15 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
 
 
 def _arrow(df: pd.DataFrame) -> pa.Table:
-    """A chunk of a table as Arrow, its dictionary-encoded columns as plain text."""
-    plain = {c: df[c].astype(object) for c in df.columns
-             if isinstance(df[c].dtype, pd.CategoricalDtype)}
-    return pa.Table.from_pandas(df.assign(**plain) if plain else df, preserve_index=False)
+    """A chunk of a table as Arrow, its dictionary-encoded (categorical) columns decoded to
+    their values by Arrow (a column of one type; one of mixed types raises ``ArrowInvalid``
+    or ``ArrowTypeError`` as it would as Python objects)."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for i, col in enumerate(table.columns):
+        if pa.types.is_dictionary(col.type):
+            table = table.set_column(i, table.field(i).with_type(col.type.value_type),
+                                     col.cast(col.type.value_type))
+    return table
 
 
 def write_table_chunks(df: pd.DataFrame, path: Path, layer: str) -> None:

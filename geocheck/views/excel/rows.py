@@ -4,10 +4,10 @@ xlsxwriter keeps every cell as a Python object and writes it in a Python loop of
 a city's findings (3,000 estates x 98 rules x 17 columns, some five million cells) that was
 most of the 24 s the workbook took. Here each column is dictionary-encoded first (one
 XML tail per distinct value: a text's shared-string index and style, a number's digits) and
-the rows are joined from those with numpy, a block of :data:`CHUNK_ROWS` rows at a time, then
-written by :class:`FastSheet` where xlsxwriter would write its rows. xlsxwriter still writes
-everything else (header row, column widths, frozen panes, autofilter, conditional formats,
-the shared-string table and the styles).
+the rows are joined from those by Arrow, a block of :data:`CHUNK_ROWS` rows at a time, then
+written as UTF-8 by :class:`FastSheet` where xlsxwriter would write its rows. xlsxwriter
+still writes everything else (header row, column widths, frozen panes, autofilter,
+conditional formats, the shared-string table and the styles).
 
 Formula safety is that of :mod:`geocheck.views.excel`: a text cell is always a shared string
 (``t="s"``), never a formula; text starting with ``= + - @``, tab or carriage return also gets
@@ -29,6 +29,8 @@ from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.format import Format
@@ -123,23 +125,40 @@ def bool_cells(series: pd.Series) -> CellColumn:
 
 
 def rows_xml(columns: list[CellColumn], first_row: int = 1,
-             chunk: int = CHUNK_ROWS) -> Iterator[str]:
-    """The ``<row>`` elements of ``columns``, the first one on sheet row ``first_row``
-    (0-based), in blocks of ``chunk`` rows."""
+             chunk: int | None = None) -> Iterator[bytes]:
+    """The ``<row>`` elements of ``columns`` as UTF-8 XML, the first one on sheet row
+    ``first_row`` (0-based), in blocks of ``chunk`` rows (default :data:`CHUNK_ROWS`, read
+    when called).
+
+    Joined by Arrow (``binary_join_element_wise``), a column at a time: a cell is its
+    column's ``<c r="`` and letters, the row number and its tail (taken from the column's
+    distinct tails by its codes); a cell of code -1 is null and left out of its row."""
     n = len(columns[0].codes) if columns else 0
-    prefixes = ['<c r="' + xl_col_to_name(j) for j in range(len(columns))]
+    chunk = chunk or CHUNK_ROWS
+    text = pa.large_string()
+    prefixes = [pa.scalar('<c r="' + xl_col_to_name(j), text) for j in range(len(columns))]
+    tails = [pa.array(col.tails[:-1].tolist(), text) for col in columns]
+    row_open, row_close, nothing = (pa.scalar(t, text) for t in ('<row r="', '">', "</row>"))
+    empty = pa.scalar("", text)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
-        refs = np.arange(start + first_row + 1, stop + first_row + 1).astype(str).astype(object)
-        grid = np.empty((stop - start, len(columns) + 2), dtype=object)
-        grid[:, 0] = '<row r="' + refs + '">'
-        for j, col in enumerate(columns):
+        refs = pa.array(np.arange(start + first_row + 1, stop + first_row + 1)).cast(text)
+        parts = [pc.binary_join_element_wise(row_open, refs, row_close, empty)]
+        for prefix, col, distinct in zip(prefixes, columns, tails, strict=True):
             codes = col.codes[start:stop]
-            cells = prefixes[j] + refs + col.tails[codes]
-            cells[codes < 0] = ""
-            grid[:, j + 1] = cells
-        grid[:, -1] = "</row>"
-        yield "".join(grid.ravel().tolist())
+            cells = pc.take(distinct, pa.array(codes, mask=codes < 0))
+            parts.append(pc.binary_join_element_wise(prefix, refs, cells, empty))
+        parts.append(nothing)
+        rows = pc.binary_join_element_wise(*parts, empty, null_handling="replace",
+                                           null_replacement="")
+        yield _joined(rows)
+
+
+def _joined(strings: pa.Array) -> bytes:
+    """The values of a (large) string array one after another, as UTF-8 bytes."""
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return strings.buffers()[2][first:last].to_pybytes()
 
 
 ZIP_LEVEL = 1
@@ -168,9 +187,9 @@ class FastSheet(Worksheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self.data_rows: Callable[[], Iterator[str]] | None = None
+        self.data_rows: Callable[[], Iterator[bytes]] | None = None
 
-    def set_data_rows(self, rows: Callable[[], Iterator[str]], n: int, ncols: int) -> None:
+    def set_data_rows(self, rows: Callable[[], Iterator[bytes]], n: int, ncols: int) -> None:
         """Write ``rows()`` below the header: ``n`` rows of ``ncols`` columns."""
         self.data_rows = rows
         if n and ncols:
@@ -184,6 +203,11 @@ class FastSheet(Worksheet):
         last, self.dim_rowmax = self.dim_rowmax, 0
         self._write_rows()  # the header row, kept by xlsxwriter
         self.dim_rowmax = last
+        raw = getattr(self.fh, "buffer", None)  # the sheet's file (None: in memory)
+        self.fh.flush()
         for block in self.data_rows():
-            self.fh.write(block)
+            if raw is None:
+                self.fh.write(block.decode("utf-8"))
+            else:
+                raw.write(block)
         self._xml_end_tag("sheetData")
