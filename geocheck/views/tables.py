@@ -8,6 +8,8 @@ Text cells are written so that no spreadsheet reads them as formulas
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,13 +66,35 @@ def _arrow(df: pd.DataFrame) -> pa.Table:
 
 def write_table_chunks(df: pd.DataFrame, path: Path, layer: str) -> None:
     """Write a table without geometry into a GeoPackage, :data:`CHUNK_ROWS` rows at a time,
-    its text made formula-safe."""
+    its text made formula-safe (categorical columns written as their values)."""
     for start in range(0, max(len(df), 1), CHUNK_ROWS):
-        chunk = defuse_formulas(df.iloc[start:start + CHUNK_ROWS])
-        chunk = chunk.assign(**{c: chunk[c].astype(object) for c in chunk.columns
-                                if isinstance(chunk[c].dtype, pd.CategoricalDtype)})
-        pyogrio.write_dataframe(chunk, path, layer=layer, driver="GPKG", use_arrow=True,
-                                append=start > 0)
+        table = _arrow(defuse_formulas(df.iloc[start:start + CHUNK_ROWS]))
+        for i, f in enumerate(table.schema):
+            if f.type == pa.null():  # GDAL has no null type: an empty text column
+                table = table.set_column(i, f.with_type(pa.string()),
+                                         table.column(i).cast(pa.string()))
+        pyogrio.write_arrow(table, path, layer=layer, driver="GPKG", append=start > 0)
+
+
+SQLITE_OPTIONS = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF",
+                  "OGR_SQLITE_PRAGMA": "page_size=65536"}
+"""GDAL settings while results.gpkg is written: no rollback journal, no sync to disk at each
+transaction, 64 KiB pages (SQLite's largest; a findings table of long text rows fills fewer
+pages). Safe because the run writes the file under a temporary name, puts it in place only
+when it is complete and syncs it to disk then (:mod:`geocheck.outdir`); a write that fails
+leaves an unusable file that is discarded, as a half-written one was before. Took the
+findings layer of a 3,000-estate city from about 2.2 s CPU to 1.6 s."""
+
+
+@contextmanager
+def _sqlite_options() -> Iterator[None]:
+    """:data:`SQLITE_OPTIONS` set for the duration, the previous values restored after."""
+    before = {k: pyogrio.get_gdal_config_option(k) for k in SQLITE_OPTIONS}
+    pyogrio.set_gdal_config_options(SQLITE_OPTIONS)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(before)
 
 
 def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
@@ -111,20 +135,23 @@ def write_gpkg(result: Result, path: Path) -> Path:
     if path.exists():
         path.unlink()
     est = estates_with_verdicts(result)
-    pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
-    ev = result.evidence
-    for layer in ("evidence_lines", "walk_routes", "uncovered_buildings", "too_close_points"):
-        part = ev[ev["layer"] == layer].drop(columns="layer")
-        if len(part):
-            pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
-    catchments = result.walk_catchments
-    if len(catchments):
-        pyogrio.write_dataframe(catchments, path, layer="walk_catchments", driver="GPKG",
-                                use_arrow=True)
-    write_table_chunks(result.findings, path, "findings")
-    rejects = result.site.ledger.rejects_frame()
-    if len(rejects):
-        pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG", use_arrow=True)
+    with _sqlite_options():
+        pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
+        ev = result.evidence
+        for layer in ("evidence_lines", "walk_routes", "uncovered_buildings",
+                      "too_close_points"):
+            part = ev[ev["layer"] == layer].drop(columns="layer")
+            if len(part):
+                pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
+        catchments = result.walk_catchments
+        if len(catchments):
+            pyogrio.write_dataframe(catchments, path, layer="walk_catchments", driver="GPKG",
+                                    use_arrow=True)
+        write_table_chunks(result.findings, path, "findings")
+        rejects = result.site.ledger.rejects_frame()
+        if len(rejects):
+            pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG",
+                                    use_arrow=True)
     return path
 
 
