@@ -102,10 +102,12 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
     est = result.site.estates[["estate_id", "name", "households", "households_estimated", "built",
                                "geometry"]].copy()
     wide = result.findings.pivot(index="estate_id", columns="rule_id", values="status")
-    wide = wide[[r.id for r in result.pack.rules]]
+    ids = [r.id for r in result.pack.rules]
+    wide = wide[ids]
     est["overall"] = est["estate_id"].map(result.overall())
-    for rid in wide.columns:
-        est[rid] = est["estate_id"].map(wide[rid])
+    rules = wide.reindex(est["estate_id"].to_numpy())  # one column per rule, as est's rows
+    rules.columns, rules.index = ids, est.index
+    est = est.join(rules)
     counts = result.findings.groupby(["estate_id", "status"]).size().unstack(fill_value=0)
     for status in ("pass", "fail", "not_applicable", "no_data"):
         est[f"n_{status}"] = est["estate_id"].map(
