@@ -72,3 +72,15 @@ def test_the_zip_is_deflated_at_the_fast_level(tmp_path, monkeypatch) -> None:
         assert info.compress_size < info.file_size / 5
     import xlsxwriter.workbook
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile  # the level was for that call only
+
+
+def test_parts_deflated_a_block_at_a_time_read_back_whole(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(xlsx_rows, "ZIP_BLOCK", 4096)  # the sheet's XML over many blocks
+    df = pd.DataFrame({"n": range(3000), "s": [f"row {k} 小区" for k in range(3000)]})
+    rows = write(df, tmp_path, monkeypatch, chunk=700)
+    assert [(r[0].value, r[1].value) for r in rows] == [(k, f"row {k} 小区")
+                                                        for k in range(3000)]
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        assert z.testzip() is None
+        assert z.getinfo("xl/worksheets/sheet1.xml").file_size > 10 * 4096
+    assert xlsx_rows._deflate is not None  # ISA-L (a dependency) did the deflating
