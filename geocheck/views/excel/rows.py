@@ -135,7 +135,8 @@ def rows_xml(columns: list[CellColumn], first_row: int = 1,
 
     Joined by Arrow (``binary_join_element_wise``), a column at a time: a cell is its
     column's ``<c r="`` and letters, the row number and its tail (taken from the column's
-    distinct tails by its codes); a cell of code -1 is null and left out of its row."""
+    distinct tails by its codes); a cell of code -1 is null and left out of its row. A
+    column without such cells goes into the row's join as its three parts."""
     n = len(columns[0].codes) if columns else 0
     chunk = chunk or CHUNK_ROWS
     text = pa.large_string()
@@ -146,11 +147,15 @@ def rows_xml(columns: list[CellColumn], first_row: int = 1,
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         refs = pa.array(np.arange(start + first_row + 1, stop + first_row + 1)).cast(text)
-        parts = [pc.binary_join_element_wise(row_open, refs, row_close, empty)]
+        parts = [row_open, refs, row_close]
         for prefix, col, distinct in zip(prefixes, columns, tails, strict=True):
             codes = col.codes[start:stop]
-            cells = pc.take(distinct, pa.array(codes, mask=codes < 0))
-            parts.append(pc.binary_join_element_wise(prefix, refs, cells, empty))
+            missing = codes < 0
+            if missing.any():  # the cell whole, or null where it is left out
+                cells = pc.take(distinct, pa.array(codes, mask=missing))
+                parts.append(pc.binary_join_element_wise(prefix, refs, cells, empty))
+            else:
+                parts += [prefix, refs, pc.take(distinct, codes)]
         parts.append(nothing)
         rows = pc.binary_join_element_wise(*parts, empty, null_handling="replace",
                                            null_replacement="")
