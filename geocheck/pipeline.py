@@ -342,7 +342,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         from .views.qgis_styles import write_layer_styles
         with _stage(progress, "writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
-            write_layer_styles(path, result)
+            write_layer_styles(path, result, sync=False)  # synced when staged in place
         if result.proposals.applies:
             with _stage(progress, "writing proposals.gpkg"), \
                     staging.writing("proposals.gpkg") as path:
