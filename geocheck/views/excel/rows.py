@@ -89,19 +89,21 @@ def text_cells(codes: np.ndarray, texts: list[str], strings: object,
     writes into the table unescaped) is written in-line instead, escaped."""
     index = strings._get_shared_string_index  # type: ignore[attr-defined]
     q = _style(quote)
-    tails = []
-    for t in texts:
-        style = q if t.startswith(FORMULA_START) else ""
-        t = _fit(t)
+    tails = [""] * len(texts)
+    shared = np.zeros(len(texts) + 1, dtype=bool)  # and a last entry for code -1
+    for k, t in enumerate(texts):
         if not t:
-            tails.append("")
-        elif t.startswith("<r>") and t.endswith("</r>"):
-            tails.append(_inline(t, style))
+            continue
+        style = q if t.startswith(FORMULA_START) else ""
+        if len(t) > MAX_TEXT // 2:
+            t = _fit(t)
+        if t.startswith("<r>") and t.endswith("</r>"):
+            tails[k] = _inline(t, style)
         else:
-            tails.append(f'"{style} t="s"><v>{index(t)}</v></c>')
-    codes = np.where(np.asarray([bool(t) for t in tails] + [False])[codes], codes,
-                     -1).astype(np.int32)
-    shared = np.asarray(['t="s"' in t for t in tails] + [False])
+            tails[k] = f'"{style} t="s"><v>{index(t)}</v></c>'
+            shared[k] = True
+    filled = np.asarray([bool(t) for t in texts] + [False])
+    codes = np.where(filled[codes], codes, -1).astype(np.int32)
     # the table counts every reference to it (index() above counted one per distinct text)
     strings.count += int(shared[codes].sum()) - int(shared.sum())  # type: ignore[attr-defined]
     return CellColumn(codes, np.array([*tails, ""], dtype=object))
