@@ -11,12 +11,14 @@ conditional formats, the shared-string table and the styles).
 
 Formula safety is that of :mod:`geocheck.views.excel`: a text cell is always a shared string
 (``t="s"``), never a formula; text starting with ``= + - @``, tab or carriage return also gets
-the ``quote_prefix`` style. Shared strings are escaped by xlsxwriter when it writes the table.
+the ``quote_prefix`` style. Shared strings are escaped by xlsxwriter when it writes the table
+(plain ones, which need no escaping, are written as they are: :func:`_write_sst_strings`).
 
 The zip is deflated at :data:`ZIP_LEVEL` (:func:`close_fast`), which took the rest of the
-time. This uses four of xlsxwriter's internals (tested against the version pinned in
-pyproject.toml): the workbook's shared-string table and ``ZipFile``, a format's XF index and
-the worksheet's ``_write_sheet_data``.
+time. This uses some of xlsxwriter's internals (tested against the version pinned in
+pyproject.toml): the workbook's shared-string table, its writer (``_write_sst_strings``,
+``_write_si``) and ``ZipFile``, a format's XF index and the worksheet's
+``_write_sheet_data``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
 from xlsxwriter.format import Format
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
@@ -208,18 +211,44 @@ class _Zip(zipfile.ZipFile):
             shutil.copyfileobj(src, dest, ZIP_BLOCK)
 
 
-def close_fast(wb: xlsxwriter.Workbook) -> None:
-    """Close (write) the workbook, its zip deflated at :data:`ZIP_LEVEL` (:class:`_Zip`).
+_NOT_PLAIN = re.compile(r"[\x00-\x1f&<>]|_x|^\s|\s$")
+"""What makes xlsxwriter write a shared string other than as ``<si><t>text</t></si>``:
+control characters (escaped ``_xHHHH_``, and an ``_x`` that could read as one), XML's
+``& < >`` (escaped, or ``<r>`` rich text), leading or trailing white space (kept with
+``xml:space``)."""
 
-    xlsxwriter has no option for the level; its ``ZipFile`` is replaced for this call only.
+
+def _write_sst_strings(self: SharedStrings) -> None:
+    """xlsxwriter's ``SharedStrings._write_sst_strings``, the same XML: a plain text (none
+    of :data:`_NOT_PLAIN`) is written as it is, a block at a time; any other by xlsxwriter's
+    own ``_write_si``."""
+    block: list[str] = []
+    for string in self.string_table.string_array:
+        if _NOT_PLAIN.search(string):
+            self.fh.write("".join(block))
+            block = []
+            self._write_si(string)
+        else:
+            block.append(f"<si><t>{string}</t></si>")
+    self.fh.write("".join(block))
+
+
+def close_fast(wb: xlsxwriter.Workbook) -> None:
+    """Close (write) the workbook, its zip deflated at :data:`ZIP_LEVEL` (:class:`_Zip`),
+    its shared strings written by :func:`_write_sst_strings`.
+
+    xlsxwriter has no option for the level; its ``ZipFile`` and the shared-string writer are
+    replaced for this call only.
     """
     module = xlsxwriter.workbook
-    original = module.ZipFile
+    original, sst = module.ZipFile, SharedStrings._write_sst_strings
     module.ZipFile = functools.partial(_Zip, compresslevel=ZIP_LEVEL)
+    SharedStrings._write_sst_strings = _write_sst_strings  # type: ignore[method-assign]
     try:
         wb.close()
     finally:
         module.ZipFile = original
+        SharedStrings._write_sst_strings = sst  # type: ignore[method-assign]
 
 
 class FastSheet(Worksheet):
