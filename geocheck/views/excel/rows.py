@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
+from isal import isal_zlib as _deflate
 from xlsxwriter.format import Format
 from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
@@ -183,16 +184,11 @@ ZIP_BLOCK = 1 << 20
 """Bytes of a part file read and deflated at a time (the standard library's ``ZipFile.write``
 reads 8 KiB, twenty-seven thousand calls for a city's findings sheet)."""
 
-try:  # ISA-L's deflate: at level 1 about three times as fast as zlib's, as small a file
-    from isal import isal_zlib as _deflate
-except ImportError:  # pragma: no cover - isal is a dependency; zlib does the same, slower
-    _deflate = None
-
-
 class _Zip(zipfile.ZipFile):
     """The workbook's zip: each part file deflated at :data:`ZIP_LEVEL`, read
-    :data:`ZIP_BLOCK` bytes at a time, by ISA-L when it is installed (any deflate stream is
-    a valid zip member; readers inflate it as any other)."""
+    :data:`ZIP_BLOCK` bytes at a time, by ISA-L (at level 1 about three times as fast as
+    zlib, into as small a file; any deflate stream is a valid zip member, which readers
+    inflate as any other)."""
 
     def write(self, filename: object, arcname: object = None, compress_type: object = None,
               compresslevel: object = None) -> None:
@@ -204,7 +200,7 @@ class _Zip(zipfile.ZipFile):
         info.compress_type = self.compression
         info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
         with open(filename, "rb") as src, self.open(info, "w") as dest:
-            if _deflate is not None and self.compression == zipfile.ZIP_DEFLATED:
+            if self.compression == zipfile.ZIP_DEFLATED:
                 # the stdlib's writer takes its compressor from zlib; same raw deflate format
                 dest._compressor = _deflate.compressobj(  # type: ignore[attr-defined]
                     ZIP_LEVEL, _deflate.DEFLATED, -15)
