@@ -134,7 +134,7 @@ def bool_cells(series: pd.Series) -> CellColumn:
 
 
 def rows_xml(columns: list[CellColumn], first_row: int = 1,
-             chunk: int | None = None) -> Iterator[bytes]:
+             chunk: int | None = None) -> Iterator[pa.Buffer]:
     """The ``<row>`` elements of ``columns`` as UTF-8 XML, the first one on sheet row
     ``first_row`` (0-based), in blocks of ``chunk`` rows (default :data:`CHUNK_ROWS`, read
     when called).
@@ -168,11 +168,12 @@ def rows_xml(columns: list[CellColumn], first_row: int = 1,
         yield _joined(rows)
 
 
-def _joined(strings: pa.Array) -> bytes:
-    """The values of a (large) string array one after another, as UTF-8 bytes."""
+def _joined(strings: pa.Array) -> pa.Buffer:
+    """The values of a (large) string array one after another, as UTF-8 bytes (the array's
+    own buffer, not copied)."""
     offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)
     first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
-    return strings.buffers()[2][first:last].to_pybytes()
+    return strings.buffers()[2][first:last]
 
 
 ZIP_LEVEL = 1
@@ -253,9 +254,9 @@ class FastSheet(Worksheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self.data_rows: Callable[[], Iterator[bytes]] | None = None
+        self.data_rows: Callable[[], Iterator[pa.Buffer]] | None = None
 
-    def set_data_rows(self, rows: Callable[[], Iterator[bytes]], n: int, ncols: int) -> None:
+    def set_data_rows(self, rows: Callable[[], Iterator[pa.Buffer]], n: int, ncols: int) -> None:
         """Write ``rows()`` below the header: ``n`` rows of ``ncols`` columns."""
         self.data_rows = rows
         if n and ncols:
@@ -273,7 +274,7 @@ class FastSheet(Worksheet):
         self.fh.flush()
         for block in self.data_rows():
             if raw is None:
-                self.fh.write(block.decode("utf-8"))
+                self.fh.write(block.to_pybytes().decode("utf-8"))
             else:
                 raw.write(block)
         self._xml_end_tag("sheetData")
