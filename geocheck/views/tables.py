@@ -66,9 +66,19 @@ def _arrow(df: pd.DataFrame) -> pa.Table:
 
 def write_table_chunks(df: pd.DataFrame, path: Path, layer: str) -> None:
     """Write a table without geometry into a GeoPackage, :data:`CHUNK_ROWS` rows at a time,
-    its text made formula-safe (categorical columns written as their values)."""
+    its text made formula-safe (categorical columns written as their values). Converted by
+    Arrow; a block Arrow cannot convert (mixed types in a column) is written by pyogrio's
+    ``write_dataframe``, which writes such a column as text."""
     for start in range(0, max(len(df), 1), CHUNK_ROWS):
-        table = _arrow(defuse_formulas(df.iloc[start:start + CHUNK_ROWS]))
+        chunk = defuse_formulas(df.iloc[start:start + CHUNK_ROWS])
+        try:
+            table = _arrow(chunk)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            chunk = chunk.assign(**{c: chunk[c].astype(object) for c in chunk.columns
+                                    if isinstance(chunk[c].dtype, pd.CategoricalDtype)})
+            pyogrio.write_dataframe(chunk, path, layer=layer, driver="GPKG", use_arrow=True,
+                                    append=start > 0)
+            continue
         for i, f in enumerate(table.schema):
             if f.type == pa.null():  # GDAL has no null type: an empty text column
                 table = table.set_column(i, f.with_type(pa.string()),

@@ -54,3 +54,12 @@ def test_sqlite_options_apply_while_writing_and_are_restored(tmp_path) -> None:
         assert db.execute("pragma journal_mode").fetchone()[0] == "delete"
         assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert db.execute("select a from t order by fid").fetchall() == [("x",), ("y",)]
+
+
+def test_mixed_column_written_as_text(tmp_path) -> None:
+    df = pd.DataFrame({"id": ["a", "b", "c"], "mixed": [7, "x", "=y"]})  # Arrow refuses it
+    path = tmp_path / "t.gpkg"
+    tables.write_table_chunks(df, path, "t")
+    back = pyogrio.read_dataframe(path, layer="t", read_geometry=False)
+    assert back["id"].tolist() == ["a", "b", "c"]
+    assert back["mixed"].tolist() == ["7", "x", "'=y"]
