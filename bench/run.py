@@ -57,6 +57,7 @@ class Result:
 
     name: str
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_mb: float = 0.0
     exit_codes: list[int] = field(default_factory=list)
     error: str | None = None
@@ -122,6 +123,14 @@ def layer_counts(path: Path) -> dict[str, int]:
 
 def run_once(cmd: list[str], log_dir: Path) -> tuple[float, float, int, str]:
     """Run ``cmd`` from the repository root; return (seconds, peak MB, exit code, stderr)."""
+    seconds, _, peak, code, stderr = run_timed(cmd, log_dir)
+    return seconds, peak, code, stderr
+
+
+def run_timed(cmd: list[str], log_dir: Path) -> tuple[float, float, float, int, str]:
+    """Run ``cmd`` from the repository root; return (wall seconds, CPU seconds (user + system,
+    of the process and the child processes it waited for), peak MB of the largest of them,
+    exit code, stderr)."""
     out_path, err_path = log_dir / "stdout.txt", log_dir / "stderr.txt"
     with out_path.open("wb") as out, err_path.open("wb") as err:
         t0 = time.perf_counter()
@@ -129,8 +138,9 @@ def run_once(cmd: list[str], log_dir: Path) -> tuple[float, float, int, str]:
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - t0
     proc.returncode = code = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
     # Linux reports ru_maxrss in KiB.
-    return seconds, usage.ru_maxrss / 1024, code, err_path.read_text(errors="replace")
+    return seconds, cpu, usage.ru_maxrss / 1024, code, err_path.read_text(errors="replace")
 
 
 @dataclass
@@ -157,7 +167,7 @@ def bench(tools: list[Tool], repeat: int) -> list[Result]:
             if tool.output.is_dir():
                 shutil.rmtree(tool.output)
             tool.output.unlink(missing_ok=True)
-            seconds, peak, code, stderr = run_once(tool.cmd, log_dir)
+            seconds, cpu, peak, code, stderr = run_timed(tool.cmd, log_dir)
             res.exit_codes.append(code)
             if code not in tool.ok_codes:
                 res.error = f"exit code {code}\n{stderr.strip()}"
@@ -166,9 +176,10 @@ def bench(tools: list[Tool], repeat: int) -> list[Result]:
             if res.error:
                 continue
             res.seconds.append(seconds)
+            res.cpu.append(cpu)
             res.peak_mb = max(res.peak_mb, peak)
-            print(f"  {tool.name} run {i + 1}/{repeat}: {seconds:.2f} s, {peak:.0f} MB, "
-                  f"exit {code}")
+            print(f"  {tool.name} run {i + 1}/{repeat}: {seconds:.2f} s ({cpu:.2f} s CPU), "
+                  f"{peak:.0f} MB, exit {code}")
     return list(results.values())
 
 
@@ -202,10 +213,11 @@ def compare_verdicts(lean_csv: Path, findings_csv: Path) -> None:
 def report(results: list[Result], target: float) -> int:
     """Print the table and the ratio; return the exit status."""
     print()
-    print(f"{'tool':<10} {'best s':>8} {'peak MB':>8}  runs (s)")
+    print(f"{'tool':<10} {'best s':>8} {'CPU s':>8} {'peak MB':>8}  runs (s)")
     for r in results:
         runs = " ".join(f"{s:.2f}" for s in r.seconds) or "-"
-        print(f"{r.name:<10} {r.best:>8.2f} {r.peak_mb:>8.0f}  {runs}")
+        cpu = r.cpu[r.seconds.index(r.best)] if r.seconds else float("nan")
+        print(f"{r.name:<10} {r.best:>8.2f} {cpu:>8.2f} {r.peak_mb:>8.0f}  {runs}")
     failed = [r for r in results if r.error]
     for r in failed:
         print(f"\nERROR: {r.name}: {r.error}", file=sys.stderr)

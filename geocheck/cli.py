@@ -360,7 +360,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                    dst_crs=args.dst_crs, attributes=args.attributes, sheet=args.sheet,
                    distance=args.distance, conditions=args.conditions,
                    per_piece=args.piece or None, workers=args.workers,
-                   scheduler=args.scheduler, progress=progress, on_read=forecast)
+                   scheduler=args.scheduler, progress=progress, on_read=forecast,
+                   beside=True)
     result.proposals_max = args.proposals
     if tianditu_key:
         _say(f"geocheck: note: the Tianditu key from {TIANDITU_KEY_ENV} is written into "
@@ -378,7 +379,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                             pdf=args.pdf, offline=args.offline, report_maps=args.report_maps,
                             report_sections=args.report_estates,
                             progress=progress, inputs=inputs, options=options,
-                            started=started)
+                            started=started, beside=True)
     code = result.exit_code
     if not args.quiet:
         _say(summarise(result, written, removed=written.removed, notes=written.notes))

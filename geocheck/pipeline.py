@@ -12,12 +12,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pyproj import CRS
 
+from .core.beside import Beside, can_fork
 from .core.conditions import Condition
 from .core.database import DatabaseSource, is_database_url
 from .core.errors import GeocheckError
@@ -38,7 +40,7 @@ from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
 from .rules.partition import PIECE_ESTATES
 from .rules.result import Result
-from .scale import judge_in_pieces
+from .scale import BESIDE_MAX_ESTATES, judge_in_pieces
 from .views.text import LANGS
 
 # Each view is imported where it is written (in _write_staged), so that a run loads only the
@@ -52,7 +54,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
           per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
           scheduler: str | None = None, progress: Progress = QUIET,
-          on_read: Callable[[Site, Pack], None] | None = None) -> Result:
+          on_read: Callable[[Site, Pack], None] | None = None, beside: bool = False) -> Result:
     """Read role layers and judge every estate against a rule pack.
 
     Parameters
@@ -87,6 +89,9 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
     progress : where to report the stages of a long run (default: nowhere).
     on_read : called with the normalised site and the pack once they are read, before the
         judging (the CLI says there what findings.xlsx will cut to fit Excel).
+    beside : judge a city of one piece in two halves, one in a forked second process (see
+        :func:`geocheck.scale.judge_in_pieces`; for the command line, never inside a host
+        application such as QGIS).
 
     Returns
     -------
@@ -130,7 +135,8 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         label += f" on Dask ({scheduler or f'{workers} local workers'})"
     with _stage(progress, label):
         return judge_in_pieces(site, pack, distance=distance, per_piece=per_piece,
-                               workers=workers, scheduler=scheduler, progress=progress)
+                               workers=workers, scheduler=scheduler, progress=progress,
+                               beside=beside)
 
 
 @contextmanager
@@ -221,7 +227,8 @@ def write_outputs(result: Result, outdir: str | Path, *,
                   progress: Progress = QUIET, inputs: list[Path] | None = None,
                   options: dict[str, Any] | None = None,
                   started: datetime | None = None,
-                  extra: Callable[[Staging], dict[str, Path]] | None = None) -> Outputs:
+                  extra: Callable[[Staging], dict[str, Path]] | None = None,
+                  beside: bool = False) -> Outputs:
     """Write the chosen outputs into ``outdir`` (created if needed); return their paths by name.
 
     csv: findings.csv and rejects.csv always; scorecard.csv when the pack has standards;
@@ -251,6 +258,11 @@ def write_outputs(result: Result, outdir: str | Path, *,
         :func:`geocheck.outdir.input_files` of the site's source.
     options : the run's options, recorded in the manifest.
     started : when the run started (default: now), recorded in the manifest.
+    beside : write map.html and draw the static maps (map.png, the report's) in a forked
+        second process while the tables are written, when the run has at most
+        :data:`BESIDE_MAX_ESTATES` estates and the machine more than one core
+        (:mod:`geocheck.core.beside`; for the command line: never inside a host application
+        such as QGIS).
     extra : writes further outputs into the staging folder (``geocheck review``'s opinion,
         ``diff.csv``) and returns their staged paths by name; they are committed with the
         rest.
@@ -283,7 +295,7 @@ def write_outputs(result: Result, outdir: str | Path, *,
     try:
         staged = _write_staged(result, staging, formats=formats, lang=lang, pdf=pdf,
                                offline=offline, report_maps=report_maps, progress=progress,
-                               cut=cut, report_sections=report_sections)
+                               cut=cut, report_sections=report_sections, beside=beside)
         pages = [p.name for key, p in staged.items() if key.startswith("map_")]
         if pages:
             from .views.webmap import MAP_ESTATES_MAX
@@ -310,9 +322,12 @@ def write_outputs(result: Result, outdir: str | Path, *,
 def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...], lang: str,
                   pdf: bool, offline: bool, report_maps: int | None,
                   progress: Progress, cut: bool = False,
-                  report_sections: int | None = REPORT_SECTIONS) -> dict[str, Path]:
+                  report_sections: int | None = REPORT_SECTIONS,
+                  beside: bool = False) -> dict[str, Path]:
     """Write the outputs into the staging folder; return their staged paths by name (``cut``:
-    findings.xlsx's tables are cut to fit Excel)."""
+    findings.xlsx's tables are cut to fit Excel; ``beside``: map.html and the static maps of
+    a run of at most :data:`BESIDE_MAX_ESTATES` estates are made in a second process
+    meanwhile)."""
     written: dict[str, Path] = {}
     n = len(result.site.estates)
     table = result.progress
@@ -323,6 +338,64 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     if table is not None and drawn:
         from .views.charts import progress_chart_png
         chart = progress_chart_png(table, result.pack.campaign, lang=lang)
+    positions = np.arange(0)
+    if drawn and "report" in formats:
+        from .views.report import report_map_positions, section_positions
+        # maps only for estates with a section (both lists take the worst estates first)
+        positions = np.intersect1d(report_map_positions(result, report_maps),
+                                   section_positions(result, report_sections))
+    side = partial(_side_outputs, result, staging, formats=formats, offline=offline, lang=lang,
+                   positions=positions, drawn=drawn)
+    forked = None
+    if beside and n <= BESIDE_MAX_ESTATES and ("map" in formats or drawn) and can_fork():
+        forked = Beside(partial(side, progress=QUIET))
+    try:
+        _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut)
+    except BaseException:
+        if forked is not None:
+            forked.close()
+        raise
+    if forked is not None:
+        k = len(positions)
+        what = " and ".join((["writing map.html"] if "map" in formats else []) +
+                            ([f"drawing {k + 1:,} static maps"] if drawn else []))
+        with _stage(progress, f"{what} (in a second process)"):
+            pages, overview, pngs = forked.result()
+    else:
+        pages, overview, pngs = side(progress=progress)
+    if pages:
+        written["map"] = pages[0]
+        written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
+    if drawn and "png" in formats:
+        with staging.writing("map.png") as path:
+            path.write_bytes(overview)
+            written["png"] = path
+        if chart is not None:
+            with staging.writing("progress.png") as path:
+                path.write_bytes(chart)
+                written["progress_png"] = path
+    if "report" in formats:
+        from .views.report import FULL_RESULTS, render_report, write_pdf
+        with _stage(progress, f"writing report.html ({lang})"), \
+                staging.writing("report.html") as path:
+            page = render_report(result, lang=lang, overview_png=overview,
+                                 estate_pngs=pngs if drawn else None,
+                                 progress=table, progress_png=chart,
+                                 sections=report_sections,
+                                 elsewhere=[f for k, f in FULL_RESULTS.items() if k in written])
+            path.write_text(page, encoding="utf-8")
+            written["report"] = path
+        if pdf:
+            with _stage(progress, "writing report.pdf"), staging.writing("report.pdf") as path:
+                written["pdf"] = write_pdf(page, path)
+    return written
+
+
+def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
+                  formats: tuple[str, ...], progress: Progress, cut: bool) -> None:
+    """Write the tables, results.gpkg, proposals.gpkg, findings.xlsx and the Parquet files
+    into the staging folder, adding their staged paths to ``written``."""
+    table = result.progress
     if "csv" in formats or "gpkg" in formats:
         from .views.tables import write_csv, write_gpkg, write_proposals
     if "csv" in formats:
@@ -343,7 +416,9 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         with _stage(progress, "writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result, sync=False)  # synced when staged in place
-        if result.proposals.applies:
+        with _stage(progress, "proposing garbage points"):
+            applies = result.proposals.applies
+        if applies:
             with _stage(progress, "writing proposals.gpkg"), \
                     staging.writing("proposals.gpkg") as path:
                 written["proposals"] = write_proposals(result, path)
@@ -364,58 +439,42 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
             with staging.writing("rejects.parquet") as path:
                 written["rejects_parquet"] = write_table_parquet(
                     result.site.ledger.rejects_frame(), path)
+
+
+def _side_outputs(result: Result, staging: Staging, *, formats: tuple[str, ...], offline: bool,
+                  lang: str, positions: np.ndarray, drawn: bool, progress: Progress
+                  ) -> tuple[list[Path], bytes | None, dict[str, bytes]]:
+    """The outputs that may be made beside the tables, in a second process: map.html (its
+    pages written into the staging folder) and, when ``drawn``, the static maps. Returns the
+    staged map pages (map.html first; none without ``map``), the overview map and the estate
+    maps (PNG bytes)."""
+    pages: list[Path] = []
     if "map" in formats:
         from .views.webmap import MAP_ESTATES_MAX, write_maps
         with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
                 staging.writing("map.html") as path:
             pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
-            written["map"] = pages[0]
-            written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
-    overview: bytes | None = None
-    if drawn:
-        from .views.static_map import overview_png
-        with _stage(progress, "drawing the overview map"):
-            overview = overview_png(result, lang=lang)
-        if "png" in formats:
-            with staging.writing("map.png") as path:
-                path.write_bytes(overview)
-                written["png"] = path
-            if chart is not None:
-                with staging.writing("progress.png") as path:
-                    path.write_bytes(chart)
-                    written["progress_png"] = path
-    if "report" in formats:
-        from .views.report import (
-            FULL_RESULTS,
-            render_report,
-            report_map_positions,
-            section_positions,
-            write_pdf,
-        )
-        from .views.static_map import EstateMaps
-        pngs: dict[str, bytes] = {}
-        positions = report_map_positions(result, report_maps) if drawn else np.arange(0)
-        # maps only for estates with a section (both lists take the worst estates first)
-        positions = np.intersect1d(positions, section_positions(result, report_sections))
-        k = len(positions)
-        with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
-            maps = EstateMaps(result, lang=lang) if k else None
-            for start in range(0, k, REPORT_MAP_CHUNK):
-                progress.step(start, k)
-                pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
-        with _stage(progress, f"writing report.html ({lang})"), \
-                staging.writing("report.html") as path:
-            page = render_report(result, lang=lang, overview_png=overview,
-                                 estate_pngs=pngs if drawn else None,
-                                 progress=table, progress_png=chart,
-                                 sections=report_sections,
-                                 elsewhere=[f for k, f in FULL_RESULTS.items() if k in written])
-            path.write_text(page, encoding="utf-8")
-            written["report"] = path
-        if pdf:
-            with _stage(progress, "writing report.pdf"), staging.writing("report.pdf") as path:
-                written["pdf"] = write_pdf(page, path)
-    return written
+    overview, pngs = _draw(result, lang, positions, progress) if drawn else (None, {})
+    return pages, overview, pngs
+
+
+def _draw(result: Result, lang: str, positions: np.ndarray,
+          progress: Progress) -> tuple[bytes, dict[str, bytes]]:
+    """The overview map and the maps of the estates at ``positions``, as PNG bytes (the
+    estate maps by estate id)."""
+    from .views.static_map import EstateMaps, overview_png
+    with _stage(progress, "drawing the overview map"):
+        overview = overview_png(result, lang=lang)
+    pngs: dict[str, bytes] = {}
+    k, n = len(positions), len(result.site.estates)
+    if not k:
+        return overview, pngs
+    with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
+        maps = EstateMaps(result, lang=lang)
+        for start in range(0, k, REPORT_MAP_CHUNK):
+            progress.step(start, k)
+            pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
+    return overview, pngs
 
 
 def _can_draw_chinese(formats: tuple[str, ...]) -> bool:

@@ -17,15 +17,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
+from .core.beside import Beside, can_fork
 from .core.errors import GeocheckError
 from .core.memory import give_back
 from .core.progress import QUIET, Progress
 from .core.site import Site
 from .rules.judge import Part, finish, judge
 from .rules.packs.model import Pack
-from .rules.partition import PIECE_ESTATES, Piece, cut, judge_piece, near_trees, plan_pieces
+from .rules.partition import (
+    PIECE_ESTATES,
+    Piece,
+    cut,
+    judge_piece,
+    near_trees,
+    plan_halves,
+    plan_pieces,
+)
 from .rules.rejects import Losses
 from .rules.result import Result
 
@@ -38,12 +48,16 @@ PIECES_PER_WORKER = 2
 
 def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
                     per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
-                    scheduler: str | None = None, progress: Progress = QUIET) -> Result:
+                    scheduler: str | None = None, progress: Progress = QUIET,
+                    beside: bool = False) -> Result:
     """Judge every estate of ``site`` against ``pack``, in pieces of about ``per_piece``
     estates (None: one piece, as :func:`geocheck.rules.judge.judge`).
 
     ``workers``: run the pieces on a local Dask cluster of that many processes; ``scheduler``:
-    on the Dask cluster at that address; neither: one after another in this process.
+    on the Dask cluster at that address; neither: one after another in this process, or, with
+    ``beside``, for a site of :data:`BESIDE_MIN_ESTATES` to :data:`BESIDE_MAX_ESTATES`
+    estates that would be one piece, in two halves, one of them in a forked second process
+    (:mod:`geocheck.core.beside`; the same findings).
 
     Raises
     ------
@@ -54,7 +68,11 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
     if workers is not None and workers < 1:
         raise GeocheckError(f"--workers must be at least 1, got {workers}")
     alone = workers is None and scheduler is None
-    if alone and (per_piece is None or len(site.estates) <= per_piece):
+    n = len(site.estates)
+    if alone and beside and BESIDE_MIN_ESTATES <= n <= BESIDE_MAX_ESTATES and can_fork() \
+            and (per_piece is None or n <= per_piece):
+        return _judge_beside(site, pack, distance, progress)
+    if alone and (per_piece is None or n <= per_piece):
         return judge(site, pack, progress, distance=distance)
     per_piece = per_piece or PIECE_ESTATES
     losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
@@ -76,6 +94,43 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
             pieces = plan_pieces(site, pack, max(min(per_piece, share), 1))
             parts = _on_cluster(client, site, pack, pieces, losses, trees, distance, progress)
     return finish(site, pack, parts, losses, None)
+
+
+BESIDE_MIN_ESTATES = 1_000
+"""Sites smaller than this are judged in one process even with ``beside`` (a second process
+and the halves' halos would cost more than they save)."""
+
+BESIDE_MAX_ESTATES = 10_000
+"""Runs of at most this many estates may use a forked second process (judging one half of the
+site, or writing map.html and drawing the static maps beside the tables); a larger run works
+in the one process, because at that size memory, not the second core, is what runs short (the
+second process shares the run's memory only until either process writes to it)."""
+
+
+def _judge_beside(site: Site, pack: Pack, distance: str | None, progress: Progress) -> Result:
+    """Judge ``site`` in two halves (:func:`geocheck.rules.partition.plan_halves`), the
+    second in a forked second process (see :func:`judge_in_pieces`)."""
+    losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
+    trees = near_trees(site)
+    pieces = plan_halves(site, pack)
+    if len(pieces) < 2:
+        return judge(site, pack, progress, distance=distance)
+
+    def judged(mine: list[Piece], shown: Progress) -> list[Part]:
+        parts = []
+        for k, piece in enumerate(mine):
+            shown.step(k, len(mine))
+            piece_site, piece_losses = cut(site, piece, losses, trees)
+            parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
+        return parts
+
+    other = Beside(partial(judged, pieces[1::2], QUIET))
+    try:
+        parts = judged(pieces[0::2], progress)
+    except BaseException:
+        other.close()
+        raise
+    return finish(site, pack, parts + other.result(), losses, None)
 
 
 @contextmanager

@@ -30,6 +30,7 @@ from ..core.roles import (
     FieldMap,
 )
 from ..core.site import Site
+from ..core.threads import in_threads
 from .coordfit import check_fit, feature_centres
 from .overlaps import estate_overlaps, green_in_overlaps, note_ambiguous
 from .places import envelopes, reproject_places
@@ -106,7 +107,7 @@ def _geometry_problems(geoms: np.ndarray, kinds: frozenset[str]) -> np.ndarray:
 
 def _repair_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """make_valid the invalid polygons, keeping polygonal parts; return (geoms, area before)."""
-    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    invalid = np.flatnonzero(~in_threads(shapely.is_valid, geoms))
     before = shapely.area(geoms[invalid])
     out = geoms.copy()
     if len(invalid):
@@ -397,8 +398,9 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
         if role == "buildings":
             use = as_text(gdf["use"])
             gdf["use"] = use.fillna("residential")
-            gdf["residential"] = np.array([u is None or u.lower() in RESIDENTIAL_VALUES
-                                           for u in use], dtype=bool)  # bool when empty too
+            codes, uses = pd.factorize(use.to_numpy(dtype=object))  # None: code -1
+            residential = [u.lower() in RESIDENTIAL_VALUES for u in uses] + [True]
+            gdf["residential"] = np.array(residential, dtype=bool)[codes]  # bool when empty too
             read_storeys(gdf, ledger, label_floors=_floors_from_label(raw, fields))
         for text in ("name", "kind"):
             if text in gdf.columns and text in ROLES[role].fields:

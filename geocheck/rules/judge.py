@@ -124,6 +124,7 @@ def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIE
     n = len(est)
     positions = np.arange(n) if positions is None else np.asarray(positions)
     keep = np.ones(n, bool) if keep is None else np.asarray(keep, bool)
+    every = bool(keep.all())
     crs_note = f"measured in {site.crs.to_string()} ({site.crs.name}), metres"
     tables, evidence = [], []
     lost_rows, lost_estates = [], []
@@ -140,12 +141,14 @@ def judge_part(site: Site, pack: Pack, losses: Losses, progress: Progress = QUIE
         note = crs_note + "".join(f"; {role} coordinates converted {conv} on import"
                                   for role, conv in site.conversions.items()
                                   if role in roles_of(rule))
-        t["method"] = np.where(t["method"] != "", t["method"] + "; " + note, note)
+        codes, methods = pd.factorize(t["method"].to_numpy(dtype=object))
+        t["method"] = pd.Categorical.from_codes(
+            codes, [f"{m}; {note}" if m else note for m in methods])
         t["value"] = t["value"].astype(float).round(VALUE_DECIMALS[t["unit"].iloc[0]])
         walk = t["walk_m"].to_numpy(dtype=float) if "walk_m" in t else np.full(len(t), np.nan)
         t["walk_m"] = np.where(np.isfinite(walk), walk, np.nan).round(DISTANCE_DECIMALS)
         t["remedy"] = remedy_of(ctx, rule, t)
-        tables.append(t[keep])
+        tables.append(t if every else t[keep])
         for e in outcome.evidence:
             e = e[keep[e["estate_pos"].to_numpy(dtype=int)]] if len(e) else e
             if len(e):

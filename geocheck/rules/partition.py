@@ -123,6 +123,28 @@ def plan_pieces(site: Site, pack: Pack, per_piece: int = PIECE_ESTATES) -> list[
     return pieces
 
 
+def plan_halves(site: Site, pack: Pack) -> list[Piece]:
+    """Cut ``site`` into two pieces of as many estates each (one more in the first when odd),
+    split across the longer side of the site's extent at the median of the estates' centres
+    (the centres of their bounding boxes); equal centres are split in site order."""
+    geoms = site.estates.geometry.to_numpy()
+    n = len(geoms)
+    bounds = shapely.bounds(geoms)
+    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
+    axis = int(np.ptp(centre[:, 1]) > np.ptp(centre[:, 0])) if n else 0
+    order = np.argsort(centre[:, axis], kind="stable")
+    halo = halo_m(pack, "paths" in site.layers)
+    tree = shapely.STRtree(geoms)
+    pieces = []
+    for k, core in enumerate((order[:(n + 1) // 2], order[(n + 1) // 2:])):
+        core = np.sort(core)
+        if not len(core):
+            continue
+        box = _grow(bounds, core, halo)
+        pieces.append(Piece(k, core, np.union1d(tree.query(shapely.box(*box)), core), box))
+    return pieces
+
+
 def _grow(bounds: np.ndarray, rows: np.ndarray, by: float) -> tuple[float, float, float, float]:
     b = bounds[rows]
     return (float(b[:, 0].min() - by), float(b[:, 1].min() - by),

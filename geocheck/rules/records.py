@@ -7,6 +7,7 @@ never a pass. Percentages are held as ratios (95 % is 0.95), yes/no as 1/0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -91,12 +92,27 @@ def _attr(ctx: Context, key: str) -> Attribute:
     return ctx.pack.attribute(key)
 
 
+def _texts(known: np.ndarray, make: Callable[..., str], *columns: np.ndarray) -> np.ndarray:
+    """``make(*row)`` of the ``columns`` (numbers) on every row where ``known`` is true, ``""``
+    elsewhere; each distinct row is formatted once (a sheet's values repeat: yes/no, counts)."""
+    out = np.full(len(known), "", dtype=object)
+    rows = np.flatnonzero(known)
+    if len(rows):
+        table = np.column_stack([np.asarray(c, dtype=float)[rows] for c in columns])
+        distinct, which = np.unique(table, axis=0, return_inverse=True)
+        made = np.array([make(*row) for row in distinct.tolist()], dtype=object)
+        out[rows] = made[which.reshape(-1)]
+    return out
+
+
 def _judge(out: pd.DataFrame, values: np.ndarray, why: np.ndarray, met: np.ndarray,
-           text: list[str]) -> None:
+           make: Callable[..., str], *columns: np.ndarray) -> None:
+    """Fill ``out`` from ``values`` (NaN: no data, the reason from ``why``): pass where
+    ``met``, else fail, the evidence ``make(*row)`` of ``columns`` (default: the value)."""
     known = ~np.isnan(values)
     out["value"] = values
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    out["evidence"] = np.where(known, np.asarray(text, dtype=object), why)
+    out["evidence"] = np.where(known, _texts(known, make, *(columns or (values,))), why)
 
 
 def _kind_is(rid: str, attr: Attribute, kinds: tuple[str, ...], param: str) -> None:
@@ -154,8 +170,7 @@ def attribute_yes(ctx: Context, rule: Rule) -> Outcome:
         ([f"estates of >= {_num(min_area)} m2"] if min_area else [])
     out = _frame(n, "yes/no", "是 (yes)" + (f", for {' and '.join(conditions)}"
                                             if conditions else ""), _method(attr))
-    _judge(out, values, why, values == 1,
-           [f"{attr.title_zh}: {_fmt(v, 'yesno')}" for v in values])
+    _judge(out, values, why, values == 1, lambda v: f"{attr.title_zh}: {_fmt(v, 'yesno')}")
     if min_area:
         area = ctx.estates.geometry.area.to_numpy()
         small = np.round(area, 1) < min_area
@@ -186,7 +201,7 @@ def attribute_bound(ctx: Context, rule: Rule, name: str, sign: int) -> Outcome:
                  _method(attr))
     v = np.round(values, NUMBER_DECIMALS)
     met = v >= limit if sign > 0 else v <= limit
-    _judge(out, values, why, met, [f"{attr.title_zh}: {_fmt(x, attr.kind)}" for x in values])
+    _judge(out, values, why, met, lambda x: f"{attr.title_zh}: {_fmt(x, attr.kind)}")
     return Outcome(out)
 
 
@@ -244,14 +259,15 @@ def attribute_per_households(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(per, NUMBER_DECIMALS) >= limit
     out["value"] = np.where(known, per, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{attr.title_zh} {_fmt(v, attr.kind)} for {h:,.0f} households = "
-            f"{number(p, 2, m, at_most=False, judged=NUMBER_DECIMALS)} per 100"
-            for v, h, p, m in zip(values, hh, per, limit, strict=True)]
+    text = _texts(known, lambda v, h, p, m: f"{attr.title_zh} {_fmt(v, attr.kind)} for "
+                  f"{h:,.0f} households = "
+                  f"{number(p, 2, m, at_most=False, judged=NUMBER_DECIMALS)} per 100",
+                  values, hh, per, limit)
     reason = np.where(np.isnan(values), why,
                       np.where(np.isnan(hh), "no data: households missing",
                                np.where(np.isnan(limit), "no data: built (new / existing) "
                                         "missing", "")))
-    out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)
+    out["evidence"] = np.where(known, text, reason)
     none = ~np.isnan(hh) & (hh == 0)
     out.loc[none, "status"] = NOT_APPLICABLE
     out.loc[none, "evidence"] = "no households"
@@ -284,12 +300,12 @@ def attribute_share(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(ratio, RATIO_DECIMALS) >= rule.params["min_ratio"]
     out["value"] = np.where(known, ratio, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} {_fmt(y, b.kind)} = "
-            f"{share(r, limit=rule.params['min_ratio'])}"
-            for x, y, r in zip(num, den, ratio, strict=True)]
+    text = _texts(known, lambda x, y, r: f"{a.title_zh} {_fmt(x, a.kind)} / {b.title_zh} "
+                  f"{_fmt(y, b.kind)} = {share(r, limit=rule.params['min_ratio'])}",
+                  num, den, ratio)
     reason = np.where(np.isnan(num), why_a,
                       np.where(np.isnan(den), why_b, f"no data: {b.key} is 0"))
-    out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)
+    out["evidence"] = np.where(known, text, reason)
     return Outcome(out)
 
 
@@ -313,9 +329,8 @@ def score_points(ctx: Context, rule: Rule) -> Outcome:
     values, why = attribute_values(ctx, attr.key)
     out = _frame(len(values), "points", f"{_num(top)} points (full marks)", _method(attr))
     _judge(out, values, why, np.round(values, NUMBER_DECIMALS) >= top,
-           [f"{_num(v)} of {_num(top)} points" + (f" ({_num(top - v)} deducted)" if v < top
-                                                  else "")
-            for v in values])
+           lambda v: f"{_num(v)} of {_num(top)} points" + (f" ({_num(top - v)} deducted)"
+                                                           if v < top else ""))
     return Outcome(out)
 
 
@@ -341,8 +356,8 @@ def score_from_rate(ctx: Context, rule: Rule) -> Outcome:
                  f"{_num(top)} points at 100 %, less {_num(per)} per point below", _method(attr))
     points = np.round(points, NUMBER_DECIMALS)
     _judge(out, points, why, points >= top,
-           [f"{attr.title_zh} {_fmt(v, 'percent')}: {_num(p)} of {_num(top)} points"
-            for v, p in zip(values, points, strict=True)])
+           lambda v, p: f"{attr.title_zh} {_fmt(v, 'percent')}: {_num(p)} of {_num(top)} points",
+           values, points)
     return Outcome(out)
 
 
@@ -371,9 +386,9 @@ def households_per(ctx: Context, rule: Rule) -> Outcome:
     met = np.round(per, NUMBER_DECIMALS) <= top
     out["value"] = np.where(known & np.isfinite(per), per, np.nan)
     out["status"] = np.where(known, np.where(met, PASS, FAIL), NO_DATA)
-    text = [f"{h:,.0f} households / {_num(u)} {attr.title_zh} = "
-            f"{number(p, 1, top, judged=NUMBER_DECIMALS)}" if u > 0 else
-            f"{attr.title_zh}: 0" for h, u, p in zip(hh, units, per, strict=True)]
+    text = _texts(known, lambda h, u, p: f"{h:,.0f} households / {_num(u)} {attr.title_zh} = "
+                  f"{number(p, 1, top, judged=NUMBER_DECIMALS)}" if u > 0 else
+                  f"{attr.title_zh}: 0", hh, units, per)
     reason = np.where(np.isnan(units), why, "no data: households missing")
-    out["evidence"] = np.where(known, np.asarray(text, dtype=object), reason)
+    out["evidence"] = np.where(known, text, reason)
     return Outcome(out)

@@ -54,9 +54,27 @@ def _beyond(d: np.ndarray, limit: float) -> list[str]:
     return metres_all(over, 0.0, at_most=False)
 
 
-def _named(ids: list[str]) -> str:
-    more = len(ids) - LISTED
-    return ", ".join(ids[:LISTED]) + (f" and {more} more" if more > 0 else "")
+def _listed(est: np.ndarray, key: np.ndarray, text: Callable[[np.ndarray], list[str]]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Rows grouped by estate position ``est``, each group in order of ``key`` (ascending;
+    equal keys in row order), with the first :data:`LISTED` rows of each group named.
+
+    ``text(rows)`` makes the names of the given rows (positions in ``est``); it is called for
+    the named rows only. Returns (estate of each group, its number of rows, its first row,
+    its names: ``"a, b, c, d, e and 4 more"``).
+    """
+    order = np.lexsort((key, est))
+    e = est[order]
+    if not len(e):
+        return e, np.zeros(0, int), order, []
+    start = np.flatnonzero(np.r_[True, e[1:] != e[:-1]])
+    sizes = np.diff(np.r_[start, len(e)])
+    rank = np.arange(len(e)) - np.repeat(start, sizes)
+    made = np.asarray(text(order[rank < LISTED]), dtype=object)
+    cuts = np.cumsum(np.minimum(sizes, LISTED))[:-1]
+    names = [", ".join(part) + (f" and {size - LISTED} more" if size > LISTED else "")
+             for part, size in zip(np.split(made, cuts), sizes.tolist(), strict=True)]
+    return e[start], sizes, order[start], names
 
 
 def nearest_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray) -> np.ndarray:
@@ -104,27 +122,24 @@ def buildings_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray
         d = walked.distance_m
     else:
         d = ctx.nearest_to_residential(role)["distance_m"].to_numpy()
-    far = ~(np.round(d, DISTANCE_DECIMALS) <= limit)
-    rows = pd.DataFrame({"e": est[far], "d": d[far],
-                         "text": [f"{b} {m}" if np.isfinite(x) else f"{b} not reached"
-                                  for b, x, m
-                                  in zip(res["feature_id"].to_numpy()[far], d[far],
-                                         metres_all(d[far], limit), strict=True)]})
-    rows = rows[fail[rows["e"].to_numpy()]].sort_values(["e", "d"], ascending=[True, False])
-    named = rows.groupby("e")["text"].agg(lambda s: _named(list(s)))
-    worst = rows.groupby("e")["d"].max()
-    k = rows.groupby("e").size()
+    rows = np.flatnonzero(~(np.round(d, DISTANCE_DECIMALS) <= limit) & fail[est])
+    ids, far = res["feature_id"].to_numpy()[rows], d[rows]
+
+    def text(r: np.ndarray) -> list[str]:
+        return [f"{b} {m}" if np.isfinite(x) else f"{b} not reached"
+                for b, x, m in zip(ids[r], far[r], metres_all(far[r], limit), strict=True)]
+
+    e, k, first, named = _listed(est[rows], -far, text)  # the farthest first
+    w = far[first]
     where = " on foot" if walked is not None else ""
     note = "" if walked is not None else "; " + PROPOSALS_NOTE.format(layer="")
-    e, w = named.index.to_numpy(), worst.to_numpy()
     beyond = [f"farthest {b} beyond" if np.isfinite(x) else "some not reached within the "
               "search" for x, b in zip(w, _beyond(w, limit), strict=True)]
     out[e] = [f"no {one} in the data: {one}s within {plain(limit)} m of all {c} residential "
               f"buildings are needed{note}" if feats.empty else
               f"{m} of {c} residential buildings beyond {plain(limit)} m{where} ({b}; {txt}): "
               f"a {one} within {plain(limit)} m of each is needed{note}"
-              for c, m, b, txt in zip(count[e], k.to_numpy(), beyond, named.to_numpy(),
-                                      strict=True)]
+              for c, m, b, txt in zip(count[e], k, beyond, named, strict=True)]
     return out
 
 
@@ -142,22 +157,22 @@ def setback_from_buildings(ctx: Context, rule: Rule, t: pd.DataFrame,
     fpos = pairs["feature_pos"].to_numpy()
     d = near["distance_m"].to_numpy()[fpos]
     close = np.round(d, DISTANCE_DECIMALS) < limit
-    est = pairs["estate_pos"].to_numpy()[close]
-    short = limit - np.round(d[close], DISTANCE_DECIMALS)
-    rows = pd.DataFrame({
-        "e": est, "d": d[close],
-        "text": [f"{f} {m} from building {b} ({s} short)" for f, m, b, s in zip(
-            ctx.label(role, fpos[close]), metres_all(d[close], limit, at_most=False),
-            ctx.label("buildings", near["target_pos"].to_numpy()[fpos[close]]),
-            metres_all(short, 0.0, at_most=False), strict=True)]})
-    rows = rows[fail[est]].sort_values(["e", "d"])
-    named = rows.groupby("e")["text"].agg(lambda s: _named(list(s)))
-    k = rows.groupby("e").size()
-    idx = named.index.to_numpy()
+    est = pairs["estate_pos"].to_numpy()
+    rows = np.flatnonzero(close & fail[est])
+    dr, fr = d[rows], fpos[rows]
+    short = limit - np.round(dr, DISTANCE_DECIMALS)
+
+    def text(r: np.ndarray) -> list[str]:
+        return [f"{f} {m} from building {b} ({s} short)" for f, m, b, s in zip(
+            ctx.label(role, fr[r]), metres_all(dr[r], limit, at_most=False),
+            ctx.label("buildings", near["target_pos"].to_numpy()[fr[r]]),
+            metres_all(short[r], 0.0, at_most=False), strict=True)]
+
+    idx, k, _, named = _listed(est[rows], dr, text)  # the closest first
     out[idx] = [f"{ROLES[role].label_en} closer than {plain(limit)} m: {c} ({txt}); move each at "
                 f"least {plain(limit)} m from every building; "
                 + PROPOSALS_NOTE.format(layer=", layer points_to_move")
-                for c, txt in zip(k.to_numpy(), named.to_numpy(), strict=True)]
+                for c, txt in zip(k, named, strict=True)]
     return out
 
 

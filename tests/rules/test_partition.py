@@ -147,3 +147,40 @@ def test_one_piece_when_the_site_is_small() -> None:
     site, pack = _site(SAMPLE), load_pack("guangxi")
     [piece] = plan_pieces(site, pack, 1000)
     assert np.array_equal(piece.core, np.arange(len(site.estates)))
+
+
+@pytest.mark.parametrize("distance", ["radius", "walk"])
+def test_halves_judged_beside_give_the_findings_of_one_piece(city: Path, distance: str,
+                                                             monkeypatch) -> None:
+    """The city in two halves of 21 estates, the second judged in a forked process: the
+    findings, rejects' estates and evidence of one piece."""
+    from geocheck import scale
+    from geocheck.core.beside import can_fork
+    from geocheck.rules.partition import plan_halves
+
+    if not can_fork():
+        pytest.skip("needs Linux with two cores or more")
+    pack = load_pack("guangxi")
+    site = _site(city)
+    halves = plan_halves(site, pack)
+    assert [len(p.core) for p in halves] == [21, 21]
+    assert np.array_equal(np.sort(np.concatenate([p.core for p in halves])), np.arange(42))
+    assert all(len(p.members) > len(p.core) for p in halves)  # neighbours across the cut
+    whole = judge(site, pack, distance=distance)
+    attributed = dict(site.ledger.attributed)
+    forked = []
+
+    class Spy(scale.Beside):
+        def __init__(self, work, fork=True):
+            super().__init__(work, fork)
+            forked.append(self.forked)
+
+    monkeypatch.setattr(scale, "BESIDE_MIN_ESTATES", 1)
+    monkeypatch.setattr(scale, "Beside", Spy)
+    site = _site(city)
+    beside = judge_in_pieces(site, pack, distance=distance, beside=True)
+    assert forked == [True]
+    assert _csv(beside) == _csv(whole)
+    assert dict(site.ledger.attributed) == attributed
+    cols = ["rule_id", "estate_id", "label", "distance_m"]
+    assert beside.evidence[cols].equals(whole.evidence[cols])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from helpers import GONGSHU_KEYS, GONGSHU_ROWS, at, estate, layer, rect, write_gpkg
@@ -202,3 +203,25 @@ def test_remedies_judged_on_foot(gpkg, tmp_path) -> None:
     assert f.loc[("D", "T-garbage"), "remedy"] == (
         "1 of 1 residential buildings beyond 70 m on foot (farthest 20.0 m beyond; B-D 90.0 m): "
         "a garbage collection point within 70 m of each is needed")
+
+
+def test_a_remedy_names_five_rows_per_estate_in_order_and_counts_the_rest() -> None:
+    """Rows of two estates in mixed order: each estate's rows come in key order (equal keys in
+    row order), five are named and the rest counted; only the named rows are formatted."""
+    from geocheck.rules.remedies import _listed
+
+    est = np.array([1, 0, 1, 1, 1, 1, 1, 1, 0])
+    key = np.array([5.0, 2.0, 1.0, 4.0, 3.0, 3.0, 0.5, 9.0, 1.0])
+    asked = []
+
+    def text(rows: np.ndarray) -> list[str]:
+        asked.extend(rows.tolist())
+        return [f"r{r}" for r in rows]
+
+    estates, counts, first, names = _listed(est, key, text)
+    assert estates.tolist() == [0, 1]
+    assert counts.tolist() == [2, 7]
+    assert first.tolist() == [8, 6]  # the smallest key of each estate
+    assert names == ["r8, r1", "r6, r2, r4, r5, r3 and 2 more"]
+    assert sorted(asked) == [1, 2, 3, 4, 5, 6, 8]  # rows 0 and 7 (estate 1's largest) unnamed
+    assert _listed(np.zeros(0, int), np.zeros(0), text)[3] == []

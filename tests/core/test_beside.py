@@ -1,0 +1,146 @@
+"""Work forked into a second process: its answer comes back, and a failed or killed second
+process costs time, never the answer."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from geocheck.core.beside import Beside, can_fork
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="needs Linux with two cores or more")
+
+
+def test_the_answer_is_made_in_a_second_process_and_comes_back() -> None:
+    main = os.getpid()
+    job = Beside(lambda: (os.getpid(), [n * n for n in range(1000)]))
+    assert job.forked
+    pid, squares = job.result()
+    assert pid != main
+    assert squares[999] == 998_001 and len(squares) == 1000
+
+
+def test_without_fork_the_work_is_done_here_when_asked() -> None:
+    calls = []
+    job = Beside(lambda: calls.append(os.getpid()) or "done", fork=False)
+    assert not job.forked and calls == []
+    assert job.result() == "done"
+    assert calls == [os.getpid()]
+
+
+def test_a_second_process_that_fails_or_dies_leaves_the_work_to_this_one() -> None:
+    main = os.getpid()
+
+    def fails_there() -> int:
+        if os.getpid() != main:
+            raise ValueError("only in the second process")
+        return os.getpid()
+
+    def dies_there() -> int:
+        if os.getpid() != main:
+            os._exit(9)  # as if killed for memory
+        return os.getpid()
+
+    for work in (fails_there, dies_there):
+        job = Beside(work)
+        assert job.forked
+        assert job.result() == main
+
+
+def test_an_error_of_the_work_itself_is_raised_here() -> None:
+    def broken() -> None:
+        raise ValueError("bad input: layer estates, feature E1")
+
+    job = Beside(broken)
+    with pytest.raises(ValueError, match="feature E1"):
+        job.result()
+
+
+def test_closing_stops_the_second_process() -> None:
+    import time
+
+    job = Beside(lambda: time.sleep(60))
+    process = job._process
+    assert process is not None and process.is_alive()
+    job.close()
+    assert not process.is_alive() and not job.forked
+
+
+def test_maps_drawn_beside_the_tables_are_the_maps_drawn_after_them(tmp_path) -> None:
+    """The bundled sample's report and map.png, with the maps drawn in a second process and
+    in this one: the same bytes, but for the report's time of writing."""
+    import re
+
+    from helpers import SAMPLE
+
+    import geocheck
+
+    result = geocheck.check(SAMPLE)
+    pages = {}
+    for beside in (True, False):
+        out = tmp_path / str(beside)
+        written = geocheck.write_outputs(result, out, formats=("report", "png"), beside=beside)
+        page = written["report"].read_text(encoding="utf-8")
+        assert page.count("data:image/png;base64,") >= 3  # the overview and estate maps
+        pages[beside] = (re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}", "TIME", page),
+                         written["png"].read_bytes())
+    assert pages[True] == pages[False]
+
+
+def test_map_pages_written_beside_the_tables_are_those_written_after_them(tmp_path) -> None:
+    """map.html of the bundled sample, written by a second process and by this one: the same
+    bytes but for folium's random element ids, listed in the run's outputs."""
+    import re
+
+    from helpers import SAMPLE
+
+    import geocheck
+
+    result = geocheck.check(SAMPLE)
+    pages = {}
+    for beside in (True, False):
+        written = geocheck.write_outputs(result, tmp_path / str(beside),
+                                         formats=("csv", "map"), beside=beside)
+        assert written["map"].name == "map.html"
+        page = written["map"].read_bytes()
+        assert page.count(b"NN-001") > 1 and b"L.map(" in page  # estates on a Leaflet map
+        pages[beside] = re.sub(rb"_[0-9a-f]{32}", b"_ID", page)
+    assert pages[True] == pages[False]
+
+
+def test_a_killed_run_leaves_no_second_process_behind(tmp_path) -> None:
+    """A run killed with SIGKILL (no handler, no clean-up) while its second process works:
+    the kernel ends the second process too."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os, sys, time\n"
+              "from geocheck.core.beside import Beside\n"
+              "job = Beside(lambda: time.sleep(120))\n"
+              "print(job._process.pid, flush=True)\n"
+              "time.sleep(120)\n")
+    with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                          text=True) as run:
+        child = int(run.stdout.readline())
+        assert _running(child)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    for _ in range(100):  # the kernel's signal is asynchronous
+        if not _running(child):
+            break
+        time.sleep(0.05)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not ended (a zombie has ended)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
