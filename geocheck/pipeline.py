@@ -415,7 +415,7 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
         from .views.qgis_styles import write_layer_styles
         with _stage(progress, "writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
-            write_layer_styles(path, result)
+            write_layer_styles(path, result, sync=False)  # synced when staged in place
         with _stage(progress, "proposing garbage points"):
             applies = result.proposals.applies
         if applies:

@@ -248,7 +248,8 @@ def _ensure_table(con: sqlite3.Connection) -> None:
             con.execute(trigger)
 
 
-def write_layer_styles(path: Path, result: Result | None = None) -> list[str]:
+def write_layer_styles(path: Path, result: Result | None = None, *,
+                       sync: bool = True) -> list[str]:
     """Add QGIS default styles for the layers of results.gpkg at ``path``; return those styled.
 
     One row per layer of :data:`STYLED_LAYERS` present in the file goes into ``layer_styles``
@@ -261,11 +262,18 @@ def write_layer_styles(path: Path, result: Result | None = None) -> list[str]:
     ----------
     path : a GeoPackage written by :func:`geocheck.views.tables.write_gpkg`.
     result : when given, the style descriptions also name the rule pack.
+    sync : wait for the file to reach the disk at the commit (SQLite's default). A caller
+        that syncs the file itself before putting it in place (a run's staging, see
+        :mod:`geocheck.outdir`) passes False: the commit then does not wait for every page
+        GDAL wrote unsynced (:data:`geocheck.views.tables.SQLITE_OPTIONS`), some 200 MB for
+        a city.
     """
     path = Path(path)
     if not path.is_file():
         raise GeocheckError(f"{path}: no such file")
     with closing(sqlite3.connect(path, isolation_level=None)) as con:
+        if not sync:
+            con.execute("PRAGMA synchronous = OFF")
         geometry = _geometry_columns(con)
         present = [name for name in STYLED_LAYERS if name in geometry]
         if not present:

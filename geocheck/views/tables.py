@@ -8,6 +8,8 @@ Text cells are written so that no spreadsheet reads them as formulas
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,21 +53,58 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
 
 
 def _arrow(df: pd.DataFrame) -> pa.Table:
-    """A chunk of a table as Arrow, its dictionary-encoded columns as plain text."""
-    plain = {c: df[c].astype(object) for c in df.columns
-             if isinstance(df[c].dtype, pd.CategoricalDtype)}
-    return pa.Table.from_pandas(df.assign(**plain) if plain else df, preserve_index=False)
+    """A chunk of a table as Arrow, its dictionary-encoded (categorical) columns decoded to
+    their values by Arrow (a column of one type; one of mixed types raises ``ArrowInvalid``
+    or ``ArrowTypeError`` as it would as Python objects)."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for i, col in enumerate(table.columns):
+        if pa.types.is_dictionary(col.type):
+            table = table.set_column(i, table.field(i).with_type(col.type.value_type),
+                                     col.cast(col.type.value_type))
+    return table
 
 
 def write_table_chunks(df: pd.DataFrame, path: Path, layer: str) -> None:
     """Write a table without geometry into a GeoPackage, :data:`CHUNK_ROWS` rows at a time,
-    its text made formula-safe."""
+    its text made formula-safe (categorical columns written as their values). Converted by
+    Arrow; a block Arrow cannot convert (mixed types in a column) is written by pyogrio's
+    ``write_dataframe``, which writes such a column as text."""
     for start in range(0, max(len(df), 1), CHUNK_ROWS):
         chunk = defuse_formulas(df.iloc[start:start + CHUNK_ROWS])
-        chunk = chunk.assign(**{c: chunk[c].astype(object) for c in chunk.columns
-                                if isinstance(chunk[c].dtype, pd.CategoricalDtype)})
-        pyogrio.write_dataframe(chunk, path, layer=layer, driver="GPKG", use_arrow=True,
-                                append=start > 0)
+        try:
+            table = _arrow(chunk)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            chunk = chunk.assign(**{c: chunk[c].astype(object) for c in chunk.columns
+                                    if isinstance(chunk[c].dtype, pd.CategoricalDtype)})
+            pyogrio.write_dataframe(chunk, path, layer=layer, driver="GPKG", use_arrow=True,
+                                    append=start > 0)
+            continue
+        for i, f in enumerate(table.schema):
+            if f.type == pa.null():  # GDAL has no null type: an empty text column
+                table = table.set_column(i, f.with_type(pa.string()),
+                                         table.column(i).cast(pa.string()))
+        pyogrio.write_arrow(table, path, layer=layer, driver="GPKG", append=start > 0)
+
+
+SQLITE_OPTIONS = {"OGR_SQLITE_JOURNAL": "OFF", "OGR_SQLITE_SYNCHRONOUS": "OFF",
+                  "OGR_SQLITE_PRAGMA": "page_size=65536"}
+"""GDAL settings while results.gpkg is written: no rollback journal, no sync to disk at each
+transaction, 64 KiB pages (SQLite's largest; a findings table of long text rows fills fewer
+pages). Safe because the run writes the file under a temporary name, puts it in place only
+when it is complete and syncs it to disk then (:mod:`geocheck.outdir`); a write that fails
+leaves an unusable file that is discarded, as a half-written one was before. Took the
+findings layer of a 3,000-estate city from about 2.2 s CPU to 1.6 s."""
+
+
+@contextmanager
+def _sqlite_options() -> Iterator[None]:
+    """:data:`SQLITE_OPTIONS` set for the duration, the previous values restored after."""
+    before = {k: pyogrio.get_gdal_config_option(k) for k in SQLITE_OPTIONS}
+    pyogrio.set_gdal_config_options(SQLITE_OPTIONS)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(before)
 
 
 def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
@@ -73,10 +112,12 @@ def estates_with_verdicts(result: Result) -> gpd.GeoDataFrame:
     est = result.site.estates[["estate_id", "name", "households", "households_estimated", "built",
                                "geometry"]].copy()
     wide = result.findings.pivot(index="estate_id", columns="rule_id", values="status")
-    wide = wide[[r.id for r in result.pack.rules]]
+    ids = [r.id for r in result.pack.rules]
+    wide = wide[ids]
     est["overall"] = est["estate_id"].map(result.overall())
-    for rid in wide.columns:
-        est[rid] = est["estate_id"].map(wide[rid])
+    rules = wide.reindex(est["estate_id"].to_numpy())  # one column per rule, as est's rows
+    rules.columns, rules.index = ids, est.index
+    est = est.join(rules)
     counts = result.findings.groupby(["estate_id", "status"]).size().unstack(fill_value=0)
     for status in ("pass", "fail", "not_applicable", "no_data"):
         est[f"n_{status}"] = est["estate_id"].map(
@@ -106,20 +147,23 @@ def write_gpkg(result: Result, path: Path) -> Path:
     if path.exists():
         path.unlink()
     est = estates_with_verdicts(result)
-    pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
-    ev = result.evidence
-    for layer in ("evidence_lines", "walk_routes", "uncovered_buildings", "too_close_points"):
-        part = ev[ev["layer"] == layer].drop(columns="layer")
-        if len(part):
-            pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
-    catchments = result.walk_catchments
-    if len(catchments):
-        pyogrio.write_dataframe(catchments, path, layer="walk_catchments", driver="GPKG",
-                                use_arrow=True)
-    write_table_chunks(result.findings, path, "findings")
-    rejects = result.site.ledger.rejects_frame()
-    if len(rejects):
-        pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG", use_arrow=True)
+    with _sqlite_options():
+        pyogrio.write_dataframe(est, path, layer="estates", driver="GPKG", use_arrow=True)
+        ev = result.evidence
+        for layer in ("evidence_lines", "walk_routes", "uncovered_buildings",
+                      "too_close_points"):
+            part = ev[ev["layer"] == layer].drop(columns="layer")
+            if len(part):
+                pyogrio.write_dataframe(part, path, layer=layer, driver="GPKG", use_arrow=True)
+        catchments = result.walk_catchments
+        if len(catchments):
+            pyogrio.write_dataframe(catchments, path, layer="walk_catchments", driver="GPKG",
+                                    use_arrow=True)
+        write_table_chunks(result.findings, path, "findings")
+        rejects = result.site.ledger.rejects_frame()
+        if len(rejects):
+            pyogrio.write_dataframe(rejects, path, layer="rejects", driver="GPKG",
+                                    use_arrow=True)
     return path
 
 

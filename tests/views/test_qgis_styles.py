@@ -174,6 +174,16 @@ def test_file_stays_a_valid_geopackage(sample, results) -> None:
     assert query(path, "PRAGMA foreign_key_check") == []
 
 
+def test_unsynced_commit_writes_the_same_styles(sample, results, tmp_path) -> None:
+    synced = Path(shutil.copy(results, tmp_path / "synced.gpkg"))
+    assert write_layer_styles(synced, sample) == GEOMETRY_LAYERS
+    assert write_layer_styles(results, sample, sync=False) == GEOMETRY_LAYERS
+    rows = ("SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault, "
+            "description FROM layer_styles ORDER BY f_table_name")
+    assert len(query(results, rows)) == 4 and query(results, rows) == query(synced, rows)
+    assert query(results, "PRAGMA integrity_check") == [("ok",)]
+
+
 def test_rerun_replaces_rows_and_demotes_other_defaults(styled) -> None:
     with closing(sqlite3.connect(styled)) as con, con:
         con.execute("INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, "

@@ -72,3 +72,32 @@ def test_the_zip_is_deflated_at_the_fast_level(tmp_path, monkeypatch) -> None:
         assert info.compress_size < info.file_size / 5
     import xlsxwriter.workbook
     assert xlsxwriter.workbook.ZipFile is zipfile.ZipFile  # the level was for that call only
+
+
+def test_parts_deflated_a_block_at_a_time_read_back_whole(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(xlsx_rows, "ZIP_BLOCK", 4096)  # the sheet's XML over many blocks
+    df = pd.DataFrame({"n": range(3000), "s": [f"row {k} 小区" for k in range(3000)]})
+    rows = write(df, tmp_path, monkeypatch, chunk=700)
+    assert [(r[0].value, r[1].value) for r in rows] == [(k, f"row {k} 小区")
+                                                        for k in range(3000)]
+    with zipfile.ZipFile(tmp_path / "t.xlsx") as z:
+        assert z.testzip() is None
+        assert z.getinfo("xl/worksheets/sheet1.xml").file_size > 10 * 4096
+    assert xlsx_rows._deflate.__name__ == "isal.isal_zlib"  # ISA-L did the deflating
+
+
+def test_shared_strings_written_as_xlsxwriter_writes_them(tmp_path) -> None:
+    import xlsxwriter
+    texts = ["plain 小区", "a & b", "<r><t>rich</t></r>", "x<y", " lead", "trail\t", "\u3000全角",
+             "_x0041_", "a_xb", "ctl\x01", "line\nbreak", 'quote "q"', "=1+1", "", "\xa0nb",
+             "end\u2003"] + [f"row {k}" for k in range(50)]
+    parts = []
+    for name, close in (("own", lambda wb: wb.close()), ("fast", xlsx_rows.close_fast)):
+        wb = xlsxwriter.Workbook(str(tmp_path / f"{name}.xlsx"))
+        ws = wb.add_worksheet()
+        for k, t in enumerate(texts):
+            ws.write_string(k, 0, t)
+        close(wb)
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
+            parts.append(z.read("xl/sharedStrings.xml"))
+    assert parts[0] == parts[1] and b"<si><t>plain \xe5\xb0\x8f\xe5\x8c\xba</t></si>" in parts[1]

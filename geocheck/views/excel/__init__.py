@@ -22,6 +22,7 @@ and missing values (NaN, NA, empty text) as empty cells.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,9 +98,14 @@ FILLS = {status: light(colour) for status, colour in STATUS_COLOURS.items()}
 """Light fill of each status (pass green, fail red, no data grey, not applicable blue)."""
 
 
+_WIDE = re.compile("[\u2e80-\U0010ffff]")
+"""Characters from U+2E80 on (CJK and full width), two character cells wide."""
+
+
 def text_width(text: str) -> int:
-    """Display width of ``text`` in character cells: CJK and full-width characters count 2."""
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    """Display width of ``text`` in character cells: CJK and full-width characters (from
+    U+2E80 on) count 2, every other character 1."""
+    return 2 * len(text) - len(_WIDE.sub("", text))
 
 
 @dataclass
@@ -131,7 +137,7 @@ class _Book:
         width.
         """
         codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        texts = [str(u) for u in uniques]
+        texts = [u if type(u) is str else str(u) for u in np.asarray(uniques, dtype=object)]
         cells = text_cells(np.asarray(codes, dtype=np.int32), texts, self.wb.str_table,
                            self.quote)
         return _Column(name, cells, _width(name, np.array([*texts, ""], dtype=object)))

@@ -4,34 +4,43 @@ xlsxwriter keeps every cell as a Python object and writes it in a Python loop of
 a city's findings (3,000 estates x 98 rules x 17 columns, some five million cells) that was
 most of the 24 s the workbook took. Here each column is dictionary-encoded first (one
 XML tail per distinct value: a text's shared-string index and style, a number's digits) and
-the rows are joined from those with numpy, a block of :data:`CHUNK_ROWS` rows at a time, then
-written by :class:`FastSheet` where xlsxwriter would write its rows. xlsxwriter still writes
-everything else (header row, column widths, frozen panes, autofilter, conditional formats,
-the shared-string table and the styles).
+the rows are joined from those by Arrow, a block of :data:`CHUNK_ROWS` rows at a time, then
+written as UTF-8 by :class:`FastSheet` where xlsxwriter would write its rows. xlsxwriter
+still writes everything else (header row, column widths, frozen panes, autofilter,
+conditional formats, the shared-string table and the styles).
 
 Formula safety is that of :mod:`geocheck.views.excel`: a text cell is always a shared string
 (``t="s"``), never a formula; text starting with ``= + - @``, tab or carriage return also gets
-the ``quote_prefix`` style. Shared strings are escaped by xlsxwriter when it writes the table.
+the ``quote_prefix`` style. Shared strings are escaped by xlsxwriter when it writes the table
+(plain ones, which need no escaping, are written as they are: :func:`_write_sst_strings`).
 
 The zip is deflated at :data:`ZIP_LEVEL` (:func:`close_fast`), which took the rest of the
-time. This uses four of xlsxwriter's internals (tested against the version pinned in
-pyproject.toml): the workbook's shared-string table and ``ZipFile``, a format's XF index and
-the worksheet's ``_write_sheet_data``.
+time. This uses some of xlsxwriter's internals (tested against the version pinned in
+pyproject.toml): the workbook's shared-string table, its writer (``_write_sst_strings``,
+``_write_si``) and ``ZipFile``, a format's XF index and the worksheet's
+``_write_sheet_data``.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import shutil
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 import xlsxwriter.workbook
+from isal import isal_zlib as _deflate
 from xlsxwriter.format import Format
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
@@ -84,19 +93,21 @@ def text_cells(codes: np.ndarray, texts: list[str], strings: object,
     writes into the table unescaped) is written in-line instead, escaped."""
     index = strings._get_shared_string_index  # type: ignore[attr-defined]
     q = _style(quote)
-    tails = []
-    for t in texts:
-        style = q if t.startswith(FORMULA_START) else ""
-        t = _fit(t)
+    tails = [""] * len(texts)
+    shared = np.zeros(len(texts) + 1, dtype=bool)  # and a last entry for code -1
+    for k, t in enumerate(texts):
         if not t:
-            tails.append("")
-        elif t.startswith("<r>") and t.endswith("</r>"):
-            tails.append(_inline(t, style))
+            continue
+        style = q if t.startswith(FORMULA_START) else ""
+        if len(t) > MAX_TEXT // 2:
+            t = _fit(t)
+        if t.startswith("<r>") and t.endswith("</r>"):
+            tails[k] = _inline(t, style)
         else:
-            tails.append(f'"{style} t="s"><v>{index(t)}</v></c>')
-    codes = np.where(np.asarray([bool(t) for t in tails] + [False])[codes], codes,
-                     -1).astype(np.int32)
-    shared = np.asarray(['t="s"' in t for t in tails] + [False])
+            tails[k] = f'"{style} t="s"><v>{index(t)}</v></c>'
+            shared[k] = True
+    filled = np.asarray([bool(t) for t in texts] + [False])
+    codes = np.where(filled[codes], codes, -1).astype(np.int32)
     # the table counts every reference to it (index() above counted one per distinct text)
     strings.count += int(shared[codes].sum()) - int(shared.sum())  # type: ignore[attr-defined]
     return CellColumn(codes, np.array([*tails, ""], dtype=object))
@@ -123,23 +134,46 @@ def bool_cells(series: pd.Series) -> CellColumn:
 
 
 def rows_xml(columns: list[CellColumn], first_row: int = 1,
-             chunk: int = CHUNK_ROWS) -> Iterator[str]:
-    """The ``<row>`` elements of ``columns``, the first one on sheet row ``first_row``
-    (0-based), in blocks of ``chunk`` rows."""
+             chunk: int | None = None) -> Iterator[pa.Buffer]:
+    """The ``<row>`` elements of ``columns`` as UTF-8 XML, the first one on sheet row
+    ``first_row`` (0-based), in blocks of ``chunk`` rows (default :data:`CHUNK_ROWS`, read
+    when called).
+
+    Joined by Arrow (``binary_join_element_wise``), a column at a time: a cell is its
+    column's ``<c r="`` and letters, the row number and its tail (taken from the column's
+    distinct tails by its codes); a cell of code -1 is null and left out of its row. A
+    column without such cells goes into the row's join as its three parts."""
     n = len(columns[0].codes) if columns else 0
-    prefixes = ['<c r="' + xl_col_to_name(j) for j in range(len(columns))]
+    chunk = chunk or CHUNK_ROWS
+    text = pa.large_string()
+    prefixes = [pa.scalar('<c r="' + xl_col_to_name(j), text) for j in range(len(columns))]
+    tails = [pa.array(col.tails[:-1].tolist(), text) for col in columns]
+    row_open, row_close, nothing = (pa.scalar(t, text) for t in ('<row r="', '">', "</row>"))
+    empty = pa.scalar("", text)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
-        refs = np.arange(start + first_row + 1, stop + first_row + 1).astype(str).astype(object)
-        grid = np.empty((stop - start, len(columns) + 2), dtype=object)
-        grid[:, 0] = '<row r="' + refs + '">'
-        for j, col in enumerate(columns):
+        refs = pa.array(np.arange(start + first_row + 1, stop + first_row + 1)).cast(text)
+        parts = [row_open, refs, row_close]
+        for prefix, col, distinct in zip(prefixes, columns, tails, strict=True):
             codes = col.codes[start:stop]
-            cells = prefixes[j] + refs + col.tails[codes]
-            cells[codes < 0] = ""
-            grid[:, j + 1] = cells
-        grid[:, -1] = "</row>"
-        yield "".join(grid.ravel().tolist())
+            missing = codes < 0
+            if missing.any():  # the cell whole, or null where it is left out
+                cells = pc.take(distinct, pa.array(codes, mask=missing))
+                parts.append(pc.binary_join_element_wise(prefix, refs, cells, empty))
+            else:
+                parts += [prefix, refs, pc.take(distinct, codes)]
+        parts.append(nothing)
+        rows = pc.binary_join_element_wise(*parts, empty, null_handling="replace",
+                                           null_replacement="")
+        yield _joined(rows)
+
+
+def _joined(strings: pa.Array) -> pa.Buffer:
+    """The values of a (large) string array one after another, as UTF-8 bytes (the array's
+    own buffer, not copied)."""
+    offsets = np.frombuffer(strings.buffers()[1], dtype=np.int64)
+    first, last = offsets[strings.offset], offsets[strings.offset + len(strings)]
+    return strings.buffers()[2][first:last]
 
 
 ZIP_LEVEL = 1
@@ -147,19 +181,71 @@ ZIP_LEVEL = 1
 findings (a 154 MB sheet XML) level 1 compressed some five times faster than level 6, into a
 file about 17 % larger (20 MB against 17 MB)."""
 
+ZIP_BLOCK = 1 << 20
+"""Bytes of a part file read and deflated at a time (the standard library's ``ZipFile.write``
+reads 8 KiB, twenty-seven thousand calls for a city's findings sheet)."""
+
+class _Zip(zipfile.ZipFile):
+    """The workbook's zip: each part file deflated at :data:`ZIP_LEVEL`, read
+    :data:`ZIP_BLOCK` bytes at a time, by ISA-L (at level 1 about three times as fast as
+    zlib, into as small a file; any deflate stream is a valid zip member, which readers
+    inflate as any other)."""
+
+    def write(self, filename: object, arcname: object = None, compress_type: object = None,
+              compresslevel: object = None) -> None:
+        if compress_type is not None or compresslevel is not None or os.path.isdir(filename):
+            super().write(filename, arcname, compress_type, compresslevel)
+            return
+        info = zipfile.ZipInfo.from_file(filename, arcname,
+                                         strict_timestamps=self._strict_timestamps)
+        info.compress_type = self.compression
+        info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
+        with open(filename, "rb") as src, self.open(info, "w") as dest:
+            if self.compression == zipfile.ZIP_DEFLATED:
+                # the stdlib's writer takes its compressor from zlib; same raw deflate format
+                dest._compressor = _deflate.compressobj(  # type: ignore[attr-defined]
+                    ZIP_LEVEL, _deflate.DEFLATED, -15)
+            shutil.copyfileobj(src, dest, ZIP_BLOCK)
+
+
+_NOT_PLAIN = re.compile(r"[\x00-\x1f&<>]|_x|^\s|\s$")
+"""What makes xlsxwriter write a shared string other than as ``<si><t>text</t></si>``:
+control characters (escaped ``_xHHHH_``, and an ``_x`` that could read as one), XML's
+``& < >`` (escaped, or ``<r>`` rich text), leading or trailing white space (kept with
+``xml:space``)."""
+
+
+def _write_sst_strings(self: SharedStrings) -> None:
+    """xlsxwriter's ``SharedStrings._write_sst_strings``, the same XML: a plain text (none
+    of :data:`_NOT_PLAIN`) is written as it is, a block at a time; any other by xlsxwriter's
+    own ``_write_si``."""
+    block: list[str] = []
+    for string in self.string_table.string_array:
+        if _NOT_PLAIN.search(string):
+            self.fh.write("".join(block))
+            block = []
+            self._write_si(string)
+        else:
+            block.append(f"<si><t>{string}</t></si>")
+    self.fh.write("".join(block))
+
 
 def close_fast(wb: xlsxwriter.Workbook) -> None:
-    """Close (write) the workbook, its zip deflated at :data:`ZIP_LEVEL`.
+    """Close (write) the workbook, its zip deflated at :data:`ZIP_LEVEL` (:class:`_Zip`),
+    its shared strings written by :func:`_write_sst_strings`.
 
-    xlsxwriter has no option for the level; its ``ZipFile`` is given one for this call only.
+    xlsxwriter has no option for the level; its ``ZipFile`` and the shared-string writer are
+    replaced for this call only.
     """
     module = xlsxwriter.workbook
-    original = module.ZipFile
-    module.ZipFile = functools.partial(original, compresslevel=ZIP_LEVEL)
+    original, sst = module.ZipFile, SharedStrings._write_sst_strings
+    module.ZipFile = functools.partial(_Zip, compresslevel=ZIP_LEVEL)
+    SharedStrings._write_sst_strings = _write_sst_strings  # type: ignore[method-assign]
     try:
         wb.close()
     finally:
         module.ZipFile = original
+        SharedStrings._write_sst_strings = sst  # type: ignore[method-assign]
 
 
 class FastSheet(Worksheet):
@@ -168,9 +254,9 @@ class FastSheet(Worksheet):
 
     def __init__(self) -> None:
         super().__init__()
-        self.data_rows: Callable[[], Iterator[str]] | None = None
+        self.data_rows: Callable[[], Iterator[pa.Buffer]] | None = None
 
-    def set_data_rows(self, rows: Callable[[], Iterator[str]], n: int, ncols: int) -> None:
+    def set_data_rows(self, rows: Callable[[], Iterator[pa.Buffer]], n: int, ncols: int) -> None:
         """Write ``rows()`` below the header: ``n`` rows of ``ncols`` columns."""
         self.data_rows = rows
         if n and ncols:
@@ -184,6 +270,11 @@ class FastSheet(Worksheet):
         last, self.dim_rowmax = self.dim_rowmax, 0
         self._write_rows()  # the header row, kept by xlsxwriter
         self.dim_rowmax = last
+        raw = getattr(self.fh, "buffer", None)  # the sheet's file (None: in memory)
+        self.fh.flush()
         for block in self.data_rows():
-            self.fh.write(block)
+            if raw is None:
+                self.fh.write(block.to_pybytes().decode("utf-8"))
+            else:
+                raw.write(block)
         self._xml_end_tag("sheetData")
