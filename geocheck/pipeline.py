@@ -344,25 +344,30 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         # maps only for estates with a section (both lists take the worst estates first)
         positions = np.intersect1d(report_map_positions(result, report_maps),
                                    section_positions(result, report_sections))
-    side = partial(_side_outputs, result, staging, formats=formats, offline=offline, lang=lang,
+    web = "map" in formats
+    side = partial(_side_outputs, result, staging, offline=offline, lang=lang,
                    positions=positions, drawn=drawn)
     forked = None
-    if beside and n <= BESIDE_MAX_ESTATES and ("map" in formats or drawn) and can_fork():
-        forked = Beside(partial(side, progress=QUIET))
+    if beside and n <= BESIDE_MAX_ESTATES and (web or drawn) and can_fork():
+        # the second process draws the static maps, or else writes map.html: the two take
+        # about as long as the tables and as each other
+        forked = Beside(partial(side, web=web and not drawn, progress=QUIET))
     try:
         _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut)
+        pages = _write_web_map(result, staging, offline, progress) \
+            if forked is not None and web and drawn else []
     except BaseException:
         if forked is not None:
             forked.close()
         raise
     if forked is not None:
         k = len(positions)
-        what = " and ".join((["writing map.html"] if "map" in formats else []) +
-                            ([f"drawing {k + 1:,} static maps"] if drawn else []))
+        what = f"drawing {k + 1:,} static maps" if drawn else "writing map.html"
         with _stage(progress, f"{what} (in a second process)"):
-            pages, overview, pngs = forked.result()
+            side_pages, overview, pngs = forked.result()
+        pages = pages or side_pages
     else:
-        pages, overview, pngs = side(progress=progress)
+        pages, overview, pngs = side(web=web, progress=progress)
     if pages:
         written["map"] = pages[0]
         written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
@@ -441,21 +446,26 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
                     result.site.ledger.rejects_frame(), path)
 
 
-def _side_outputs(result: Result, staging: Staging, *, formats: tuple[str, ...], offline: bool,
-                  lang: str, positions: np.ndarray, drawn: bool, progress: Progress
+def _side_outputs(result: Result, staging: Staging, *, web: bool, offline: bool, lang: str,
+                  positions: np.ndarray, drawn: bool, progress: Progress
                   ) -> tuple[list[Path], bytes | None, dict[str, bytes]]:
-    """The outputs that may be made beside the tables, in a second process: map.html (its
-    pages written into the staging folder) and, when ``drawn``, the static maps. Returns the
-    staged map pages (map.html first; none without ``map``), the overview map and the estate
-    maps (PNG bytes)."""
-    pages: list[Path] = []
-    if "map" in formats:
-        from .views.webmap import MAP_ESTATES_MAX, write_maps
-        with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
-                staging.writing("map.html") as path:
-            pages = write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
+    """The outputs that may be made beside the tables, in a second process: map.html when
+    ``web`` (its pages written into the staging folder) and, when ``drawn``, the static maps.
+    Returns the staged map pages (map.html first; none without ``web``), the overview map and
+    the estate maps (PNG bytes)."""
+    pages = _write_web_map(result, staging, offline, progress) if web else []
     overview, pngs = _draw(result, lang, positions, progress) if drawn else (None, {})
     return pages, overview, pngs
+
+
+def _write_web_map(result: Result, staging: Staging, offline: bool,
+                   progress: Progress) -> list[Path]:
+    """Write map.html (and its district pages) into the staging folder; return their staged
+    paths, map.html first."""
+    from .views.webmap import MAP_ESTATES_MAX, write_maps
+    with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
+            staging.writing("map.html") as path:
+        return write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
 
 
 def _draw(result: Result, lang: str, positions: np.ndarray,
