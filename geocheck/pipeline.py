@@ -454,8 +454,12 @@ def _side_outputs(result: Result, staging: Staging, *, web: bool, offline: bool,
     Returns the staged map pages (map.html first; none without ``web``), the overview map and
     the estate maps (PNG bytes)."""
     pages = _write_web_map(result, staging, offline, progress) if web else []
-    overview, pngs = _draw(result, lang, positions, progress) if drawn else (None, {})
-    return pages, overview, pngs
+    if not drawn:
+        return pages, None, {}
+    from .views.static_map import draw_maps
+    with _stage(progress, "drawing the overview map" + (f" and {len(positions):,} estate maps"
+                                                        if len(positions) else "")):
+        return (pages, *draw_maps(result, lang=lang, positions=positions, progress=progress))
 
 
 def _write_web_map(result: Result, staging: Staging, offline: bool,
@@ -466,25 +470,6 @@ def _write_web_map(result: Result, staging: Staging, offline: bool,
     with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
             staging.writing("map.html") as path:
         return write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
-
-
-def _draw(result: Result, lang: str, positions: np.ndarray,
-          progress: Progress) -> tuple[bytes, dict[str, bytes]]:
-    """The overview map and the maps of the estates at ``positions``, as PNG bytes (the
-    estate maps by estate id)."""
-    from .views.static_map import EstateMaps, overview_png
-    with _stage(progress, "drawing the overview map"):
-        overview = overview_png(result, lang=lang)
-    pngs: dict[str, bytes] = {}
-    k, n = len(positions), len(result.site.estates)
-    if not k:
-        return overview, pngs
-    with _stage(progress, f"drawing {k:,} estate maps" + (f" of {n:,}" if k < n else "")):
-        maps = EstateMaps(result, lang=lang)
-        for start in range(0, k, REPORT_MAP_CHUNK):
-            progress.step(start, k)
-            pngs.update(maps.pngs(positions[start:start + REPORT_MAP_CHUNK]))
-    return overview, pngs
 
 
 def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
@@ -501,7 +486,3 @@ def _can_draw_chinese(formats: tuple[str, ...]) -> bool:
     print(f"geocheck: note: {advice}; map.png, progress.png and the report's maps are left out",
           file=sys.stderr)
     return False
-
-
-REPORT_MAP_CHUNK = 50
-"""Estate maps are drawn this many at a time, so that progress can be shown between chunks."""

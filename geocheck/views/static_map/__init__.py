@@ -43,6 +43,7 @@ import pandas as pd
 import shapely
 
 from ...core.errors import GeocheckError
+from ...core.progress import QUIET, Progress
 from ...core.status import FAIL, WORST_FIRST
 from ...rules.result import Result
 from ..style import STATUS_COLOURS, cjk_font
@@ -263,3 +264,23 @@ def estate_pngs(result: Result, positions: Sequence[int] | None = None, *, dpi: 
     """One map per estate as PNG bytes, keyed by estate_id: :meth:`EstateMaps.pngs` of a new
     :class:`EstateMaps` (to draw many estates in chunks, keep one EstateMaps instead)."""
     return EstateMaps(result, dpi=dpi, lang=lang).pngs(positions)
+
+
+MAP_CHUNK = 50
+"""Estate maps are drawn this many at a time by :func:`draw_maps`, so that progress can be
+shown between chunks."""
+
+
+def draw_maps(result: Result, *, lang: str = "zh", positions: Sequence[int] = (),
+              progress: Progress = QUIET) -> tuple[bytes, dict[str, bytes]]:
+    """The overview map and the maps of the estates at ``positions``, as PNG bytes (the
+    estate maps by estate id), with a progress step every :data:`MAP_CHUNK` maps."""
+    overview = overview_png(result, lang=lang)
+    pngs: dict[str, bytes] = {}
+    k = len(positions)
+    if k:
+        maps = EstateMaps(result, lang=lang)
+        for start in range(0, k, MAP_CHUNK):
+            progress.step(start, k)
+            pngs.update(maps.pngs(positions[start:start + MAP_CHUNK]))
+    return overview, pngs
