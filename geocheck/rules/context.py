@@ -172,11 +172,20 @@ class Context:
                           lambda: features_in_estates(self.estates, self.layer(role)))
 
     def nearest_building(self, role: str) -> pd.DataFrame:
-        """Nearest building (metres) to each feature of ``role`` (see
-        :func:`measure.nearest_feature_distance`), computed once; call only when both layers
-        exist. Read only."""
-        return self._once(("nearest_building", role), lambda: nearest_feature_distance(
-            self.layer(role), self.layer("buildings")))
+        """Nearest building (metres) to each feature of ``role`` inside an estate (see
+        :func:`measure.nearest_feature_distance`; NaN and -1 for the features outside every
+        estate, which no rule asks about: a piece of a province holds every facility of the
+        province), computed once; call only when both layers exist. Read only."""
+        def compute() -> pd.DataFrame:
+            feats = self.layer(role)
+            inside = np.unique(self.inside(role)["feature_pos"].to_numpy())
+            near = nearest_feature_distance(feats.iloc[inside], self.layer("buildings"))
+            out = pd.DataFrame({"distance_m": np.full(len(feats), np.nan),
+                                "target_pos": np.full(len(feats), -1)})
+            out.loc[inside, "distance_m"] = near["distance_m"].to_numpy()
+            out.loc[inside, "target_pos"] = near["target_pos"].to_numpy()
+            return out
+        return self._once(("nearest_building", role), compute)
 
     def area_in_estates(self, role: str) -> pd.Series:
         """Per estate, the area (m2) of the union of the polygons of ``role`` clipped to it
