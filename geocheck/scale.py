@@ -57,7 +57,9 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
     on the Dask cluster at that address; neither: one after another in this process, or, with
     ``beside``, for a site of :data:`BESIDE_MIN_ESTATES` to :data:`BESIDE_MAX_ESTATES`
     estates that would be one piece, in two halves, one of them in a forked second process
-    (:mod:`geocheck.core.beside`; the same findings).
+    (:mod:`geocheck.core.beside`; the same findings). Not with a paths layer: the halves'
+    halos (twice the farthest walk) would overlap much, and the whole walking network would
+    be built again for the catchments.
 
     Raises
     ------
@@ -70,7 +72,7 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
     alone = workers is None and scheduler is None
     n = len(site.estates)
     if alone and beside and BESIDE_MIN_ESTATES <= n <= BESIDE_MAX_ESTATES and can_fork() \
-            and (per_piece is None or n <= per_piece):
+            and (per_piece is None or n <= per_piece) and "paths" not in site.layers:
         return _judge_beside(site, pack, distance, progress)
     if alone and (per_piece is None or n <= per_piece):
         return judge(site, pack, progress, distance=distance)

@@ -149,11 +149,10 @@ def test_one_piece_when_the_site_is_small() -> None:
     assert np.array_equal(piece.core, np.arange(len(site.estates)))
 
 
-@pytest.mark.parametrize("distance", ["radius", "walk"])
-def test_halves_judged_beside_give_the_findings_of_one_piece(city: Path, distance: str,
-                                                             monkeypatch) -> None:
-    """The city in two halves of 21 estates, the second judged in a forked process: the
-    findings, rejects' estates and evidence of one piece."""
+def test_halves_judged_beside_give_the_findings_of_one_piece(city: Path, monkeypatch) -> None:
+    """The city without its paths in two halves of 21 estates, the second judged in a forked
+    process: the findings, rejects' estates and evidence of one piece. With its paths it is
+    judged in one piece (the halves' halos would overlap much)."""
     from geocheck import scale
     from geocheck.core.beside import can_fork
     from geocheck.rules.partition import plan_halves
@@ -161,12 +160,19 @@ def test_halves_judged_beside_give_the_findings_of_one_piece(city: Path, distanc
     if not can_fork():
         pytest.skip("needs Linux with two cores or more")
     pack = load_pack("guangxi")
-    site = _site(city)
+
+    def site_without_paths():
+        site = _site(city)
+        del site.layers["paths"]
+        return site
+
+    site = site_without_paths()
     halves = plan_halves(site, pack)
     assert [len(p.core) for p in halves] == [21, 21]
     assert np.array_equal(np.sort(np.concatenate([p.core for p in halves])), np.arange(42))
     assert all(len(p.members) > len(p.core) for p in halves)  # neighbours across the cut
-    whole = judge(site, pack, distance=distance)
+    whole = judge(site, pack)
+    assert (whole.findings["status"] == "fail").sum() > 0
     attributed = dict(site.ledger.attributed)
     forked = []
 
@@ -177,10 +183,12 @@ def test_halves_judged_beside_give_the_findings_of_one_piece(city: Path, distanc
 
     monkeypatch.setattr(scale, "BESIDE_MIN_ESTATES", 1)
     monkeypatch.setattr(scale, "Beside", Spy)
-    site = _site(city)
-    beside = judge_in_pieces(site, pack, distance=distance, beside=True)
+    site = site_without_paths()
+    beside = judge_in_pieces(site, pack, beside=True)
     assert forked == [True]
     assert _csv(beside) == _csv(whole)
     assert dict(site.ledger.attributed) == attributed
     cols = ["rule_id", "estate_id", "label", "distance_m"]
     assert beside.evidence[cols].equals(whole.evidence[cols])
+    judge_in_pieces(_site(city), pack, beside=True)  # with paths: one piece, no fork
+    assert forked == [True]
