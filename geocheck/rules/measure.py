@@ -7,17 +7,12 @@ verdicts: that is :mod:`geocheck.rules.spatial`.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-PARALLEL_MIN = 20_000
-"""Nearest-neighbour queries over at least this many geometries are split across threads
-(shapely's STRtree releases the GIL)."""
+from ..core.threads import PARALLEL_MIN, by_chunks  # STRtree queries release the GIL
 
 WIDTH_TOLERANCE_M = 0.001
 """Widths are judged to the millimetre, like distances."""
@@ -36,17 +31,13 @@ def query_nearest(tree: shapely.STRtree, geoms: np.ndarray
     holds). Missing or empty inputs get no row. Large inputs are split into chunks queried in
     parallel threads.
     """
-    workers = min(os.cpu_count() or 1, 8)
-    if len(geoms) < PARALLEL_MIN or workers == 1:
-        return _first_nearest(tree, geoms)
-    bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
+    def one(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src, dst, dist = _first_nearest(tree, geoms[lo:hi])
+        return src + lo, dst, dist
 
-    def one(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        src, dst, dist = _first_nearest(tree, geoms[bounds[i]:bounds[i + 1]])
-        return src + bounds[i], dst, dist
-
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(one, range(workers)))
+    parts = by_chunks(one, len(geoms), PARALLEL_MIN)
+    if len(parts) == 1:
+        return parts[0]
     return tuple(np.concatenate(a) for a in zip(*parts, strict=True))  # type: ignore[return-value]
 
 
@@ -66,19 +57,15 @@ def query_within(tree: shapely.STRtree, geoms: np.ndarray, distance: np.ndarray 
     """Every (input index, tree index) pair within ``distance`` metres (one for all inputs,
     or one each), as ``tree.query(geoms, predicate="dwithin")``; large inputs are split into
     chunks queried in parallel threads, the pairs in the same order."""
-    workers = min(os.cpu_count() or 1, 8)
     distance = np.broadcast_to(np.asarray(distance, dtype=float), (len(geoms),))
-    if len(geoms) < PARALLEL_MIN or workers == 1:
-        return tree.query(geoms, predicate="dwithin", distance=distance)
-    bounds = np.linspace(0, len(geoms), workers + 1).astype(int)
 
-    def one(i: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = bounds[i], bounds[i + 1]
+    def one(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
         src, dst = tree.query(geoms[lo:hi], predicate="dwithin", distance=distance[lo:hi])
         return src + lo, dst
 
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(one, range(workers)))
+    parts = by_chunks(one, len(geoms), PARALLEL_MIN)
+    if len(parts) == 1:
+        return parts[0][0], parts[0][1]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 

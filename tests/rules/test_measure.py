@@ -8,6 +8,7 @@ import pytest
 import shapely
 from helpers import CRS, at, rect
 
+from geocheck.core import threads
 from geocheck.rules import measure
 from geocheck.rules.context import worst_per_estate
 
@@ -19,7 +20,7 @@ def test_threaded_nearest_query_equals_serial(monkeypatch) -> None:
     tree = shapely.STRtree(targets)
     serial = measure.query_nearest(tree, sources)
     monkeypatch.setattr(measure, "PARALLEL_MIN", 10)
-    monkeypatch.setattr(measure.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 3)
     threaded = measure.query_nearest(tree, sources)
     for a, b in zip(serial, threaded, strict=True):
         np.testing.assert_array_equal(a, b)
@@ -39,7 +40,7 @@ def test_threaded_within_query_equals_serial_and_brute_force(monkeypatch) -> Non
     tree = shapely.STRtree(targets)
     serial = measure.query_within(tree, sources, reach)
     monkeypatch.setattr(measure, "PARALLEL_MIN", 10)
-    monkeypatch.setattr(measure.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 3)
     threaded = measure.query_within(tree, sources, reach)
     for a, b in zip(serial, threaded, strict=True):
         np.testing.assert_array_equal(a, b)
