@@ -84,9 +84,7 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
         pieces = plan_pieces(site, pack, per_piece)
         for k, piece in enumerate(pieces):
             progress.step(k, len(pieces))
-            piece_site, piece_losses = cut(site, piece, losses, trees)
-            parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
-            del piece_site, piece_losses
+            parts.append(_cut_and_judge(site, pack, piece, losses, trees, distance))
             give_back()  # the allocators keep none of the piece's memory
     else:
         with _client(workers, scheduler) as client:
@@ -109,30 +107,29 @@ in the one process, because at that size memory, not the second core, is what ru
 second process shares the run's memory only until either process writes to it)."""
 
 
+def _cut_and_judge(site: Site, pack: Pack, piece: Piece, losses: Losses,
+                   trees: dict[str, Any], distance: str | None) -> Part:
+    """One piece cut from ``site`` (:func:`~geocheck.rules.partition.cut`) and judged here."""
+    piece_site, piece_losses = cut(site, piece, losses, trees)
+    return judge_piece(piece_site, piece_losses, pack, piece, distance=distance)
+
+
 def _judge_beside(site: Site, pack: Pack, distance: str | None, progress: Progress) -> Result:
     """Judge ``site`` in two halves (:func:`geocheck.rules.partition.plan_halves`), the
     second in a forked second process (see :func:`judge_in_pieces`)."""
+    halves = plan_halves(site, pack)
+    if len(halves) < 2:
+        return judge(site, pack, progress, distance=distance)
     losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
     trees = near_trees(site)
-    pieces = plan_halves(site, pack)
-    if len(pieces) < 2:
-        return judge(site, pack, progress, distance=distance)
-
-    def judged(mine: list[Piece], shown: Progress) -> list[Part]:
-        parts = []
-        for k, piece in enumerate(mine):
-            shown.step(k, len(mine))
-            piece_site, piece_losses = cut(site, piece, losses, trees)
-            parts.append(judge_piece(piece_site, piece_losses, pack, piece, distance=distance))
-        return parts
-
-    other = Beside(partial(judged, pieces[1::2], QUIET))
+    judged = partial(_cut_and_judge, site, pack, losses=losses, trees=trees, distance=distance)
+    other = Beside(partial(judged, halves[1]))
     try:
-        parts = judged(pieces[0::2], progress)
+        part = judged(halves[0])
     except BaseException:
         other.close()
         raise
-    return finish(site, pack, parts + other.result(), losses, None)
+    return finish(site, pack, [part, other.result()], losses, None)
 
 
 @contextmanager
