@@ -311,3 +311,90 @@ def test_the_set_cover_goes_to_highs_as_milp_would_send_it() -> None:
     assert np.array_equal(x, ref.x) and proven and bound == pytest.approx(2.0)
     chosen = np.flatnonzero(x > 0.5)
     assert len(chosen) == 2 and (a[:, chosen].sum(axis=1) >= 1).all()
+
+
+def matrix(cols: dict[int, list[int]], m: int):
+    """A set cover matrix (rows 0..m-1) from each column's rows."""
+    from scipy import sparse
+    r = [i for rows in cols.values() for i in rows]
+    c = [j for j, rows in cols.items() for _ in rows]
+    return sparse.csc_matrix((np.ones(len(r)), (r, c)), shape=(m, max(cols) + 1))
+
+
+def test_columns_worth_keeping() -> None:
+    # 0 and 3 cover the same rows: 3 is cheaper, so 0 goes; 1 (rows 0-1) and 3 (rows 0, 2)
+    # lie inside 2's rows 0-2 at the same cost: both go; 4 covers row 3, inside 5's rows 3-4,
+    # but 5 is dearer: 4 stays
+    from geocheck.rules import proposals
+    a = matrix({0: [0, 2], 1: [0, 1], 2: [0, 1, 2], 3: [0, 2], 4: [3], 5: [3, 4]}, 5)
+    cost = np.array([1.2, 1.0, 1.0, 1.0, 1.0, 1.5])
+    assert proposals._undominated(a, cost).tolist() == [2, 4, 5]
+    # with 2 dearer than 3, 3 stays (and 0 still goes for it)
+    cost[2] = 1.1
+    assert proposals._undominated(a, cost).tolist() == [1, 2, 3, 4, 5]
+    # two equal columns at equal cost: the first is kept
+    a = matrix({0: [0, 1], 1: [0, 1]}, 2)
+    assert proposals._undominated(a, np.ones(2)).tolist() == [0]
+
+
+def test_reductions_take_the_only_column_of_a_row_and_drop_what_is_covered_with_it() -> None:
+    # row 4 has column 3 alone: 3 is taken with rows 3-4; of rows 0-2, row 2's columns {0, 1}
+    # hold row 0's {0} ... row 0 has column 0 alone too: 0 is taken with rows 0 and 2; row 1
+    # (columns 1, 2) is left with columns 1 and 2, which cover the same: 2 is dropped, then
+    # row 1 has column 1 alone: taken. Nothing is left for HiGHS
+    from geocheck.rules import proposals
+    a = matrix({0: [0, 2], 1: [1, 2], 2: [1], 3: [3, 4]}, 5)
+    forced, rows, cols = proposals._reduce(a, np.ones(4))
+    assert sorted(forced.tolist()) == [0, 1, 3] and len(rows) == 0
+    # a cycle of rows, each column covering two neighbours: no reduction applies
+    a = matrix({0: [0, 1], 1: [1, 2], 2: [2, 3], 3: [3, 4], 4: [4, 0]}, 5)
+    forced, rows, cols = proposals._reduce(a, np.ones(5))
+    assert len(forced) == 0 and rows.tolist() == [0, 1, 2, 3, 4] and cols.tolist() == [0, 1,
+                                                                                        2, 3, 4]
+    chosen, method, gap = proposals._cover(a, np.ones(5))
+    assert (len(chosen), method, gap) == (3, "milp", 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_many_covers_solved_together_are_each_as_good_as_alone(seed) -> None:
+    """Random covers (some with green, dearer, columns) solved in one model give, for each,
+    the cost scipy's milp proves optimal for it alone, and cover every row."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from geocheck.rules import proposals
+    rng = np.random.default_rng(seed)
+    problems = []
+    for _ in range(25):
+        m, k = int(rng.integers(3, 30)), int(rng.integers(5, 60))
+        a = sparse.random(m, k, density=0.15, random_state=rng, format="csc")
+        a = sparse.csc_matrix(a + sparse.csc_matrix((np.ones(m), (np.arange(m),
+                                                                  rng.integers(0, k, m))),
+                                                    shape=(m, k)))
+        a.data[:] = 1.0
+        problems.append((a, 1.0 + rng.integers(0, 2, k) / (m + 1.0)))
+    solved = proposals._covers(problems)
+    assert sum(method == "milp" for _, method, _ in solved) == len(problems)
+    for (a, cost), (chosen, _, gap) in zip(problems, solved, strict=True):
+        m, k = a.shape
+        ref = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
+                   integrality=np.ones(k), bounds=Bounds(0, 1), options={"mip_rel_gap": 0})
+        assert (a[:, chosen].sum(axis=1) >= 1).all() and gap == 0
+        assert cost[chosen].sum() == pytest.approx(ref.fun, abs=1e-9)
+
+
+def test_covers_not_proven_together_are_solved_one_by_one(monkeypatch) -> None:
+    from geocheck.rules import proposals
+    calls = []
+    real = proposals._milp
+
+    def unproven_together(a, cost, rel_gap=None):
+        calls.append(a.shape)
+        x, proven, bound = real(a, cost, rel_gap)
+        return x, proven and rel_gap is None, bound
+
+    monkeypatch.setattr(proposals, "_milp", unproven_together)
+    cycle = matrix({0: [0, 1], 1: [1, 2], 2: [2, 3], 3: [3, 4], 4: [4, 0]}, 5)
+    solved = proposals._covers([(cycle, np.ones(5)), (cycle, np.ones(5))])
+    assert calls == [(10, 10), (5, 5), (5, 5)]
+    assert [(len(c), m, g) for c, m, g in solved] == [(3, "milp", 0), (3, "milp", 0)]
