@@ -350,7 +350,11 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     forked = None
     if beside and n <= BESIDE_MAX_ESTATES and (web or drawn) and can_fork():
         # the second process draws the static maps, or else writes map.html: the two take
-        # about as long as the tables and as each other
+        # about as long as the tables and as each other. map.html shows the proposals, which
+        # both processes would otherwise work out
+        if web and not drawn:
+            with _stage(progress, "proposing garbage points"):
+                result.proposals  # noqa: B018 (a cached property, worked out here once)
         forked = Beside(partial(side, web=web and not drawn, progress=QUIET))
     try:
         _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut)

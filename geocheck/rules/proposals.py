@@ -59,8 +59,9 @@ EXACT_MAX = 2_000_000
 PROPOSE_MAX = 100
 """Estates a run proposes sites for by default, those with the most residential buildings
 uncovered first: each costs some 10 ms (candidates, coverage and an exact solve), 17 s for the
-1,786 failing estates of the 3,000-estate synthetic city. The rest are listed (:attr:`Proposals.left_out`) and the
-summary says so; ``geocheck check --proposals all`` proposes for every one."""
+1,786 failing estates of the 3,000-estate synthetic city. The rest are listed
+(:attr:`Proposals.left_out`) and the summary says so; ``geocheck check --proposals all``
+proposes for every one."""
 TIME_LIMIT_S = 20.0
 """Time limit of one exact solve, seconds (the best solution found is kept, with its gap)."""
 
@@ -318,9 +319,14 @@ def _ranks(v: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def _load_solver() -> None:
-    """Import scipy's HiGHS (some 0.7 s: it loads all of ``scipy.optimize``), run in a thread
-    while the candidates are placed (GEOS and numpy leave the interpreter free meanwhile); an
-    import that fails here fails again, and is reported, where the solver is used."""
+    """Import ``scipy.sparse`` and scipy's HiGHS (some 0.7 s: it loads all of
+    ``scipy.optimize``), run in a thread while the candidates are placed (GEOS and numpy leave
+    the interpreter free meanwhile); an import that fails here fails again, and is reported,
+    where it is used."""
+    try:
+        importlib.import_module("scipy.sparse")
+    except ImportError:
+        return
     for name in ("scipy.optimize._highspy._core", "scipy.optimize"):
         try:
             importlib.import_module(name)
@@ -393,7 +399,6 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     estates (None: all), those with the most residential buildings uncovered first; the others
     are named in :attr:`Proposals.left_out`.
     """
-    from scipy import sparse  # only when proposing
     crs = site.crs
     radius_rule, setback_rule = garbage_rules(pack)
     empty = Proposals(_empty(POINT_COLUMNS, crs), _empty(MOVE_COLUMNS, crs),
@@ -543,6 +548,7 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     row_ix = np.empty(len(order), dtype=np.int64)
     row_ix[row_order] = _ranks(b_s[row_order], first)  # the estates' slices are alike
     loading.join()
+    from scipy import sparse  # only when proposing (loaded meanwhile)
     problems, built = [], []  # each estate its own set cover
     for e, a0, a1 in zip(todo, starts, ends, strict=True):
         if a1 > a0:

@@ -144,3 +144,29 @@ def _running(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def test_map_html_beside_the_tables_is_given_the_proposals_worked_out_once(
+        tmp_path, monkeypatch) -> None:
+    """The second process writes map.html, which shows the proposals: they are worked out
+    before it starts (so in one process only), and the proposals.gpkg of the run holds them."""
+    import pyogrio
+    from helpers import SAMPLE
+
+    import geocheck
+    from geocheck import pipeline
+
+    result = geocheck.check(SAMPLE)
+    seen = []
+    real = pipeline.Beside
+
+    def spy(work, **kw):
+        seen.append("proposals" in result.__dict__)
+        return real(work, **kw)
+
+    monkeypatch.setattr(pipeline, "Beside", spy)
+    written = geocheck.write_outputs(result, tmp_path, formats=("csv", "gpkg", "map"),
+                                     beside=True)
+    assert seen == [True]
+    sites = pyogrio.read_dataframe(written["proposals"], layer="garbage_points")
+    assert len(sites) == len(result.proposals.points) > 0
