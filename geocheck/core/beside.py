@@ -7,7 +7,10 @@ safe and cheap: on Linux, from the command line (never inside QGIS, whose proces
 forked), and for runs small enough that a second process's memory does not matter (see
 :data:`geocheck.pipeline.BESIDE_MAX_ESTATES`). When it cannot be started, or dies without an
 answer (killed for memory ...), the work is done in the main process instead, so a run never
-loses an output to it; an error raised by the work itself is raised in the main process.
+loses an output to it; an error raised by the work itself is raised in the main process. A
+second process that uses no CPU for :data:`STALL_S` seconds while the main one waits for it
+(stuck on a lock some library held in a thread at the fork) is stopped, and the work is done in
+the main process too.
 """
 
 from __future__ import annotations
@@ -27,6 +30,10 @@ T = TypeVar("T")
 
 PR_SET_PDEATHSIG = 1
 """Linux's prctl option: the signal a process gets when its parent ends."""
+
+STALL_S = 30.0
+"""Seconds the second process may go without using any CPU, while the main one waits for its
+answer, before it is taken for stuck (its work is all computing and writing local files)."""
 
 _WORK: Callable[[], object] | None = None
 """The work of the process being forked (set just before the fork, read by the child)."""
@@ -113,13 +120,30 @@ class Beside(Generic[T]):
         started, or it failed or died without an answer."""
         if self._recv is None:
             return self._work()
+        ok, answer = False, None
         try:
-            ok, answer = self._recv.recv()
+            if self._wait():
+                ok, answer = self._recv.recv()
         except (EOFError, OSError):  # it died (killed for memory ...)
-            ok, answer = False, None
+            pass
         finally:
             self.close()
         return answer if ok else self._work()  # type: ignore[return-value]
+
+    def _wait(self) -> bool:
+        """Wait for the second process's answer (or its end); False when it used no CPU for
+        :data:`STALL_S` seconds meanwhile (a note on stderr says so)."""
+        assert self._recv is not None and self._process is not None
+        pid, ticks, still = self._process.pid, None, 0.0
+        while not self._recv.poll(1.0):
+            now = _cpu_ticks(pid)
+            still = still + 1.0 if now is not None and now == ticks else 0.0
+            ticks = now
+            if still >= STALL_S:
+                print(f"geocheck: note: the second process used no CPU for {STALL_S:g} s; "
+                      "its work is done in the main process instead", file=sys.stderr)
+                return False
+        return True
 
     def close(self) -> None:
         """Stop the second process, if any (an answer not yet given is dropped)."""
@@ -131,3 +155,14 @@ class Beside(Generic[T]):
             if process.is_alive():
                 process.terminate()
             process.join()
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """CPU time a process has used (user and system, in clock ticks, from ``/proc``), or None
+    when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat

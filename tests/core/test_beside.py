@@ -4,6 +4,7 @@ process costs time, never the answer."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -170,3 +171,41 @@ def test_map_html_beside_the_tables_is_given_the_proposals_worked_out_once(
     assert seen == [True]
     sites = pyogrio.read_dataframe(written["proposals"], layer="garbage_points")
     assert len(sites) == len(result.proposals.points) > 0
+
+
+def test_a_second_process_stuck_without_cpu_is_stopped_and_the_work_done_here(
+        monkeypatch, capsys) -> None:
+    """A second process that waits on something that never comes (here a sleep: no CPU used)
+    is taken for stuck after STALL_S seconds of no CPU; the main process does the work."""
+    from geocheck.core import beside
+
+    monkeypatch.setattr(beside, "STALL_S", 2.0)
+    main = os.getpid()
+
+    def stuck_there() -> int:
+        if os.getpid() != main:
+            time.sleep(60)
+        return os.getpid()
+
+    job = Beside(stuck_there)
+    child = job._process
+    t0 = time.monotonic()
+    assert job.result() == main
+    assert 2.0 <= time.monotonic() - t0 < 20.0
+    assert child is not None and not child.is_alive()
+    assert "used no CPU for 2 s" in capsys.readouterr().err
+
+
+def test_a_second_process_busy_computing_is_waited_for(monkeypatch) -> None:
+    """A second process that computes for longer than STALL_S is not taken for stuck."""
+    from geocheck.core import beside
+
+    monkeypatch.setattr(beside, "STALL_S", 1.0)
+
+    def busy() -> int:
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            sum(range(1000))
+        return os.getpid()
+
+    assert Beside(busy).result() != os.getpid()
