@@ -115,7 +115,8 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
               removed: Sequence[str] = (), notes: Sequence[str] = ()) -> str:
     """A readable account of a check: input, CRS, layer counts, verdicts per rule, failures,
     and the files ``written``, with the previous run's stale outputs ``removed`` and ``notes``
-    on what the outputs leave out (a sheet cut to fit Excel)."""
+    on what the outputs leave out (a sheet cut to fit Excel). The proposed garbage points are
+    summed up when proposals.gpkg is among the files ``written`` (or none are given)."""
     site, pack = result.site, result.pack
     lines = [f"geocheck · pack {_name(pack.id)} ({_name(pack.title_zh)}) · {site.source}"
              + ("\nreference values (a national standard cited by name), not a local campaign "
@@ -166,7 +167,10 @@ def summarise(result: Result, written: Mapping[str, Path] | None = None, *,
         if more > 0:
             lines.append(f"  ... and {more} more (see findings.csv)")
     lines += _declaration_lines(result) + _score_lines(result) + _life_circle_lines(result)
-    said = proposals_text(result.proposals)
+    # the proposals are named where they were written (a run without proposals.gpkg does not
+    # work them out just to say so)
+    said = proposals_text(result.proposals) if written is None or "proposals" in written \
+        else ""
     if said:
         lines += ["", said]
     if site.ledger.notes:
