@@ -147,15 +147,15 @@ def test_greedy_and_its_gap(monkeypatch) -> None:
     # X and Y for rows 2 and 5: 3 sites; the optimum X + Y is 2, and the LP bound 2 proves it
     from scipy import sparse
 
-    from geocheck.rules import proposals
+    from geocheck.rules import set_cover
     cols = {0: [0, 1, 2], 1: [3, 4, 5], 2: [0, 1, 3, 4]}
     r = [i for c in cols.values() for i in c]
     c = [j for j, rows in cols.items() for _ in rows]
     a = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(6, 3))
-    chosen, method, gap = proposals._cover(a, np.ones(3))
+    chosen, method, gap = set_cover.cover(a, np.ones(3))
     assert (sorted(chosen), method, gap) == ([0, 1], "milp", 0)
-    monkeypatch.setattr(proposals, "EXACT_MAX", 0)
-    chosen, method, gap = proposals._cover(a, np.ones(3))
+    monkeypatch.setattr(set_cover, "EXACT_MAX", 0)
+    chosen, method, gap = set_cover.cover(a, np.ones(3))
     assert (sorted(chosen), method, gap) == ([0, 1, 2], "greedy", 1)
 
 
@@ -315,16 +315,16 @@ def test_the_set_cover_goes_to_highs_as_milp_would_send_it() -> None:
     from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from geocheck.rules import proposals
+    from geocheck.rules import set_cover
     cols = {0: [0, 1], 1: [2, 3], 2: [0, 1], 3: [2, 3], 4: [0, 2], 5: [1, 3]}
     r = [i for c in cols.values() for i in c]
     c = [j for j, rows in cols.items() for _ in rows]
     a = sparse.csr_matrix((np.ones(len(r)), (r, c)), shape=(4, 6))
     cost = np.array([1.0, 1.0, 1.0, 1.0, 1.2, 1.2])
-    x, proven, bound = proposals._milp(a, cost)
+    x, proven, bound = set_cover.highs_milp(a, cost)
     ref = milp(cost, constraints=LinearConstraint(a, lb=np.ones(4), ub=np.full(4, np.inf)),
                integrality=np.ones(6), bounds=Bounds(0, 1),
-               options={"time_limit": proposals.TIME_LIMIT_S})
+               options={"time_limit": set_cover.TIME_LIMIT_S})
     assert np.array_equal(x, ref.x) and proven and bound == pytest.approx(2.0)
     chosen = np.flatnonzero(x > 0.5)
     assert len(chosen) == 2 and (a[:, chosen].sum(axis=1) >= 1).all()
@@ -342,16 +342,16 @@ def test_columns_worth_keeping() -> None:
     # 0 and 3 cover the same rows: 3 is cheaper, so 0 goes; 1 (rows 0-1) and 3 (rows 0, 2)
     # lie inside 2's rows 0-2 at the same cost: both go; 4 covers row 3, inside 5's rows 3-4,
     # but 5 is dearer: 4 stays
-    from geocheck.rules import proposals
+    from geocheck.rules import set_cover
     a = matrix({0: [0, 2], 1: [0, 1], 2: [0, 1, 2], 3: [0, 2], 4: [3], 5: [3, 4]}, 5)
     cost = np.array([1.2, 1.0, 1.0, 1.0, 1.0, 1.5])
-    assert proposals._undominated(a, cost).tolist() == [2, 4, 5]
+    assert set_cover.undominated(a, cost).tolist() == [2, 4, 5]
     # with 2 dearer than 3, 3 stays (and 0 still goes for it)
     cost[2] = 1.1
-    assert proposals._undominated(a, cost).tolist() == [1, 2, 3, 4, 5]
+    assert set_cover.undominated(a, cost).tolist() == [1, 2, 3, 4, 5]
     # two equal columns at equal cost: the first is kept
     a = matrix({0: [0, 1], 1: [0, 1]}, 2)
-    assert proposals._undominated(a, np.ones(2)).tolist() == [0]
+    assert set_cover.undominated(a, np.ones(2)).tolist() == [0]
 
 
 def test_reductions_take_the_only_column_of_a_row_and_drop_what_is_covered_with_it() -> None:
@@ -359,16 +359,16 @@ def test_reductions_take_the_only_column_of_a_row_and_drop_what_is_covered_with_
     # hold row 0's {0} ... row 0 has column 0 alone too: 0 is taken with rows 0 and 2; row 1
     # (columns 1, 2) is left with columns 1 and 2, which cover the same: 2 is dropped, then
     # row 1 has column 1 alone: taken. Nothing is left for HiGHS
-    from geocheck.rules import proposals
+    from geocheck.rules import set_cover
     a = matrix({0: [0, 2], 1: [1, 2], 2: [1], 3: [3, 4]}, 5)
-    forced, rows, cols = proposals._reduce(a, np.ones(4))
+    forced, rows, cols = set_cover.reduced(a, np.ones(4))
     assert sorted(forced.tolist()) == [0, 1, 3] and len(rows) == 0
     # a cycle of rows, each column covering two neighbours: no reduction applies
     a = matrix({0: [0, 1], 1: [1, 2], 2: [2, 3], 3: [3, 4], 4: [4, 0]}, 5)
-    forced, rows, cols = proposals._reduce(a, np.ones(5))
+    forced, rows, cols = set_cover.reduced(a, np.ones(5))
     assert len(forced) == 0 and rows.tolist() == [0, 1, 2, 3, 4] and cols.tolist() == [0, 1,
                                                                                         2, 3, 4]
-    chosen, method, gap = proposals._cover(a, np.ones(5))
+    chosen, method, gap = set_cover.cover(a, np.ones(5))
     assert (len(chosen), method, gap) == (3, "milp", 0)
 
 
@@ -379,7 +379,7 @@ def test_many_covers_solved_together_are_each_as_good_as_alone(seed) -> None:
     from scipy import sparse
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    from geocheck.rules import proposals
+    from geocheck.rules import set_cover
     rng = np.random.default_rng(seed)
     problems = []
     for _ in range(25):
@@ -390,7 +390,7 @@ def test_many_covers_solved_together_are_each_as_good_as_alone(seed) -> None:
                                                     shape=(m, k)))
         a.data[:] = 1.0
         problems.append((a, 1.0 + rng.integers(0, 2, k) / (m + 1.0)))
-    solved = proposals._covers(problems)
+    solved = set_cover.covers(problems)
     assert sum(method == "milp" for _, method, _ in solved) == len(problems)
     for (a, cost), (chosen, _, gap) in zip(problems, solved, strict=True):
         m, k = a.shape
@@ -401,17 +401,17 @@ def test_many_covers_solved_together_are_each_as_good_as_alone(seed) -> None:
 
 
 def test_covers_not_proven_together_are_solved_one_by_one(monkeypatch) -> None:
-    from geocheck.rules import proposals
+    from geocheck.rules import set_cover
     calls = []
-    real = proposals._milp
+    real = set_cover.highs_milp
 
     def unproven_together(a, cost, rel_gap=None):
         calls.append(a.shape)
         x, proven, bound = real(a, cost, rel_gap)
         return x, proven and rel_gap is None, bound
 
-    monkeypatch.setattr(proposals, "_milp", unproven_together)
+    monkeypatch.setattr(set_cover, "highs_milp", unproven_together)
     cycle = matrix({0: [0, 1], 1: [1, 2], 2: [2, 3], 3: [3, 4], 4: [4, 0]}, 5)
-    solved = proposals._covers([(cycle, np.ones(5)), (cycle, np.ones(5))])
+    solved = set_cover.covers([(cycle, np.ones(5)), (cycle, np.ones(5))])
     assert calls == [(10, 10), (5, 5), (5, 5)]
     assert [(len(c), m, g) for c, m, g in solved] == [(3, "milp", 0), (3, "milp", 0)]

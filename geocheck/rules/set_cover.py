@@ -1,0 +1,239 @@
+"""Set cover: the fewest columns of a 0/1 matrix (rows: buildings, columns: candidate sites)
+that cover every row, weighted by a cost per column; for :mod:`geocheck.rules.proposals`.
+
+Small problems (:data:`EXACT_MAX` cells) are solved exactly: the columns and rows that cannot
+matter are dropped and the columns every cover needs are taken (:func:`undominated`,
+:func:`reduced`), and what is left of all the problems goes to HiGHS as one model, the model
+``scipy.optimize.milp`` would hand it (:func:`highs_milp`, with a time limit; problem by problem
+when it is not proven). A large one is solved greedily, with the LP relaxation's bound giving
+the gap.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+EXACT_MAX = 2_000_000
+"""Candidates x buildings of an estate up to which the set cover is solved exactly."""
+TIME_LIMIT_S = 20.0
+"""Time limit of one exact solve, seconds (the best solution found is kept, with its gap)."""
+
+
+def cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]:
+    """Set cover: the fewest columns of ``a`` (rows: buildings, columns: candidates, each
+    row covered by some column) weighted by ``cost``: ``(chosen columns, method, gap)``."""
+    return covers([(a, cost)])[0]
+
+
+def covers(problems: list[tuple[sparse.spmatrix, np.ndarray]]
+            ) -> list[tuple[np.ndarray, str, int]]:
+    """:func:`cover` for each of ``problems`` (an estate's ``a`` and ``cost`` each).
+
+    Exactly (``milp``) up to :data:`EXACT_MAX` cells: the columns worth keeping
+    (:func:`undominated`), the reductions of :func:`reduced`, then HiGHS on what they leave
+    (nothing, often): one model for all the problems, block by block (HiGHS takes some 9 ms
+    to start on even the smallest model), proven to the last site and green penalty; when it
+    is not proven within :data:`TIME_LIMIT_S`, each problem alone. Above the cells, or when
+    HiGHS fails, greedily."""
+    from scipy import sparse  # only when proposing
+    out: list[tuple[np.ndarray, str, int]] = [(np.arange(0), "", 0)] * len(problems)
+    left = []  # (problem, columns kept, the reduced model, its columns, columns taken)
+    for i, (a, cost) in enumerate(problems):
+        keep = undominated(a, cost)
+        a, cost = sparse.csc_matrix(a)[:, keep], cost[keep]
+        if a.shape[0] * a.shape[1] > EXACT_MAX:
+            out[i] = _greedy(a, cost, keep)
+            continue
+        forced, rows, cols = reduced(a, cost)
+        if len(rows):
+            left.append((i, a, cost, keep, forced, cols, a[rows][:, cols]))
+        else:
+            out[i] = (keep[forced], "milp", 0)
+    if len(left) > 1:  # one model for them all
+        x, proven, _ = highs_milp(sparse.block_diag([p[-1] for p in left], format="csc"),
+                             np.concatenate([p[2][p[5]] for p in left]), rel_gap=0.0)
+        if x is not None and proven:
+            ends = np.cumsum([p[-1].shape[1] for p in left])
+            for (i, _, _, keep, forced, cols, _), xi in zip(left, np.split(x, ends[:-1]),
+                                                             strict=True):
+                out[i] = (keep[np.sort(np.concatenate([forced, cols[xi > 0.5]]))], "milp", 0)
+            left = []
+    for i, a, cost, keep, forced, cols, sub in left:  # one by one, each with its time limit
+        x, proven, bound = highs_milp(sub, cost[cols])
+        if x is None:
+            out[i] = _greedy(a, cost, keep)
+            continue
+        chosen = keep[np.sort(np.concatenate([forced, cols[x > 0.5]]))]
+        if proven:
+            out[i] = (chosen, "milp", 0)
+        else:
+            low = len(forced) + math.ceil((bound or 0.0) / cost[cols].max() - 1e-9)
+            out[i] = (chosen, "milp (time limit)", max(len(chosen) - low, 0))
+    return out
+
+
+def _greedy(a: sparse.csc_matrix, cost: np.ndarray, keep: np.ndarray
+            ) -> tuple[np.ndarray, str, int]:
+    """Greedy set cover: most uncovered rows per unit cost, then the LP bound for the gap;
+    ``keep`` numbers the columns of ``a`` in the whole problem."""
+    from scipy.optimize import linprog  # only when proposing
+    m = a.shape[0]
+    left = np.ones(m, dtype=bool)
+    chosen: list[int] = []
+    while left.any():
+        gain = a.T @ left.astype(np.int64)
+        j = int(np.argmax(gain / cost))
+        chosen.append(j)
+        left[a.indices[a.indptr[j]:a.indptr[j + 1]]] = False
+    lp = linprog(cost, A_ub=-a, b_ub=-np.ones(m), bounds=(0, 1), method="highs")
+    low = math.ceil(lp.fun / cost.max() - 1e-9) if lp.status == 0 else 0
+    return keep[np.asarray(chosen, dtype=np.int64)], "greedy", max(len(chosen) - low, 0)
+
+
+def reduced(a: sparse.csc_matrix, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray,
+                                                              np.ndarray]:
+    """The classic reductions of a set cover, repeated while they change something: a column
+    that alone covers some row is in every cover (taken, with the rows it covers); a row whose
+    columns all cover another row too is covered with it (dropped); a column whose rows a
+    column no dearer covers is never needed (dropped). Returns ``(columns taken, rows left,
+    columns left)``: some optimum is the columns taken plus an optimum of what is left."""
+    d = a.toarray() > 0
+    rows, cols = np.arange(d.shape[0]), np.arange(d.shape[1])
+    taken: list[np.ndarray] = []
+    while len(rows):
+        sub = d[np.ix_(rows, cols)]
+        per_row = sub.sum(axis=1)
+        alone = np.unique(np.argmax(sub[per_row == 1], axis=1))
+        if len(alone):
+            taken.append(cols[alone])
+            rows = rows[~sub[:, alone].any(axis=1)]
+            cols = np.delete(cols, alone)
+            continue
+        f = sub.astype(np.float32)
+        shared = f @ f.T  # columns two rows share
+        i = np.arange(len(rows))
+        # row r is dropped for row q when q's columns are among r's (the first of equals kept)
+        within = (shared == per_row[:, None]) & (i[:, None] != i[None, :])
+        within &= (per_row[:, None] < per_row[None, :]) | (i[:, None] < i[None, :])
+        drop_row = within.any(axis=0)
+        per_col = sub.sum(axis=0)
+        shared = f.T @ f  # rows two columns share
+        j, c = np.arange(len(cols)), cost[cols]
+        # column j is dropped for column l when j's rows are among l's and l is no dearer
+        under = (shared == per_col[:, None]) & (j[:, None] != j[None, :])
+        under &= c[None, :] <= c[:, None]
+        under &= ((per_col[:, None] < per_col[None, :]) | (c[None, :] < c[:, None])
+                  | (j[None, :] < j[:, None]))
+        drop_col = under.any(axis=1) | (per_col == 0)
+        if not (drop_row.any() or drop_col.any()):
+            break
+        rows, cols = rows[~drop_row], cols[~drop_col]
+    forced = np.concatenate(taken) if taken else np.arange(0)
+    return forced, rows, cols
+
+
+def undominated(a: sparse.spmatrix, cost: np.ndarray) -> np.ndarray:
+    """The columns of a set cover worth keeping, in order: of columns covering the same rows,
+    the cheapest (then the first); and no column whose rows another column, no dearer, covers
+    too. Some optimum uses only these, so the fewest sites and the proof are unchanged; the
+    candidates of an estate (a thousand, round some thirty buildings) come down to a few
+    dozen, which HiGHS then solves in a fraction of the time."""
+    csc = a.tocsc()
+    m, k = csc.shape
+    words = (m + 63) // 64
+    col = np.repeat(np.arange(k), np.diff(csc.indptr))
+    rows = csc.indices.astype(np.int64)
+    masks = np.zeros((k, words), dtype=np.uint64)
+    np.add.at(masks, (col, rows // 64), np.left_shift(np.uint64(1), (rows % 64).astype(np.uint64)))
+    order = np.lexsort((np.arange(k), cost))  # cheapest, then first
+    _, first = np.unique(masks[order], axis=0, return_index=True)
+    keep = np.sort(order[first])
+    mk, ck = masks[keep], cost[keep]
+    if len(keep) ** 2 * words > 50_000_000:  # too many to compare pairwise: duplicates only
+        return keep
+    dominated = np.zeros(len(keep), dtype=bool)
+    for s in range(0, len(keep), 256):  # blocks of columns, each against all
+        block = mk[s:s + 256]
+        subset = ((block[:, None, :] & ~mk[None, :, :]) == 0).all(axis=2)
+        subset &= ck[None, :] <= ck[s:s + 256, None]
+        subset[np.arange(len(block)), np.arange(s, s + len(block))] = False
+        dominated[s:s + 256] = subset.any(axis=1)
+    return keep[~dominated]
+
+
+def load_solver() -> None:
+    """Import ``scipy.sparse`` and scipy's HiGHS (some 0.7 s: it loads all of
+    ``scipy.optimize``), run in a thread while the candidates are placed (GEOS and numpy leave
+    the interpreter free meanwhile); an import that fails here fails again, and is reported,
+    where it is used."""
+    try:
+        importlib.import_module("scipy.sparse")
+    except ImportError:
+        return
+    for name in ("scipy.optimize._highspy._core", "scipy.optimize"):
+        try:
+            importlib.import_module(name)
+            return
+        except ImportError:
+            continue
+
+
+def highs_milp(a: sparse.spmatrix, cost: np.ndarray, rel_gap: float | None = None
+          ) -> tuple[np.ndarray | None, bool, float | None]:
+    """The set cover of :func:`cover` solved exactly by HiGHS, as ``scipy.optimize.milp``
+    solves it (binary columns, every row >= 1, :data:`TIME_LIMIT_S`): ``(x or None, proven
+    optimal, the solver's lower bound)``.
+
+    The model is handed to the HiGHS that scipy ships directly, the very model and options
+    ``milp`` hands it (so the same solution), without ``milp``'s per-column Python loops,
+    which cost as much as the solve on these small models; ``milp`` itself where scipy has
+    no such module (before 1.15). ``rel_gap``: HiGHS's relative MIP gap in place of its
+    default (1e-4), which on a model of many estates could accept a green site too many.
+    """
+    from scipy import sparse  # only when proposing
+    m, k = a.shape
+    a = sparse.csc_array(a)
+    try:
+        from scipy.optimize._highspy import _core as h
+        lp = h.HighsLp()
+        lp.num_col_, lp.num_row_ = k, m
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = k, m
+        lp.a_matrix_.format_ = h.MatrixFormat.kColwise
+        lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+        lp.col_lower_, lp.col_upper_ = np.zeros(k), np.ones(k)
+        lp.row_lower_, lp.row_upper_ = np.ones(m), np.full(m, np.inf)
+        lp.a_matrix_.start_, lp.a_matrix_.index_ = a.indptr, a.indices
+        lp.a_matrix_.value_ = a.data.astype(np.float64)
+        lp.integrality_ = [h.HighsVarType(1)] * k
+        options = h.HighsOptions()
+        options.log_to_console = False
+        options.time_limit = TIME_LIMIT_S
+        if rel_gap is not None:
+            options.mip_rel_gap = rel_gap
+        highs = h._Highs()
+        ready = (highs.passOptions(options) != h.HighsStatus.kError
+                 and highs.passModel(lp) != h.HighsStatus.kError)
+    except (ImportError, AttributeError, TypeError):  # another scipy: milp itself
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        res = milp(cost, constraints=LinearConstraint(a, lb=np.ones(m), ub=np.full(m, np.inf)),
+                   integrality=np.ones(k), bounds=Bounds(0, 1),
+                   options={"time_limit": TIME_LIMIT_S}
+                   | ({} if rel_gap is None else {"mip_rel_gap": rel_gap}))
+        return res.x, res.status == 0, getattr(res, "mip_dual_bound", None)
+    if not ready or highs.run() == h.HighsStatus.kError:
+        return None, False, None
+    status, info = highs.getModelStatus(), highs.getInfo()
+    stopped = status in (h.HighsModelStatus.kTimeLimit, h.HighsModelStatus.kIterationLimit,
+                         h.HighsModelStatus.kSolutionLimit)
+    if not (status == h.HighsModelStatus.kOptimal
+            or (stopped and info.objective_function_value != h.kHighsInf)):
+        return None, False, None
+    return (np.array(highs.getSolution().col_value), status == h.HighsModelStatus.kOptimal,
+            info.mip_dual_bound)
