@@ -41,7 +41,7 @@ from .pipeline import (
 from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.packs.model import Pack
-from .rules.partition import PIECE_ESTATES
+from .rules.partition import PIECE_ESTATES, PIECE_RULES
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
 from .views.database import default_run_id, write_database
@@ -70,6 +70,11 @@ def _say(*lines: str, err: bool = False) -> None:
         if err and len(text) > ERROR_CHARS:
             text = f"{text[:ERROR_CHARS]}… ({len(text) - ERROR_CHARS:,} more characters)"
         print(text, file=sys.stderr if err else sys.stdout)
+
+
+def _piece(text: str) -> int | str | None:
+    """``--piece``: a whole number of estates, ``all`` (None) or ``auto``."""
+    return "auto" if text.strip().lower() == "auto" else _report_maps(text)
 
 
 def _report_maps(text: str) -> int | None:
@@ -147,10 +152,10 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"propose garbage points for at most N estates failing the garbage "
                         f"rules, most buildings uncovered first (default: {PROPOSE_MAX}; "
                         f"'all': every one; 0: none)")
-    c.add_argument("--piece", metavar="N", type=_report_maps, default=PIECE_ESTATES,
+    c.add_argument("--piece", metavar="N", type=_piece, default="auto",
                    help=f"judge in spatial pieces of about N estates, one at a time, to bound "
-                        f"memory (default: {PIECE_ESTATES}; 'all': one piece); the findings "
-                        f"are the same")
+                        f"memory (default: {PIECE_ESTATES} for a pack of {PIECE_RULES} rules or "
+                        f"more, more for fewer; 'all': one piece); the findings are the same")
     c.add_argument("--workers", metavar="N", type=_positive,
                    help="judge the pieces on a local Dask cluster of N worker processes "
                         "(needs geocheck[dask])")

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pyproj import CRS
@@ -38,7 +38,6 @@ from .outdir import MANIFEST, Staging, input_files, refuse_unsafe, run_manifest
 from .rules.conditions import with_conditions
 from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
-from .rules.partition import PIECE_ESTATES
 from .rules.result import Result
 from .scale import BESIDE_MAX_ESTATES, judge_in_pieces
 from .views.text import LANGS
@@ -52,7 +51,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
           dst_crs: CRS | str | int | None = None,
           attributes: str | Path | None = None, sheet: str | None = None,
           distance: str | None = None, conditions: str | Path | list[Condition] | None = None,
-          per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
+          per_piece: int | Literal["auto"] | None = "auto", workers: int | None = None,
           scheduler: str | None = None, progress: Progress = QUIET,
           on_read: Callable[[Site, Pack], None] | None = None, beside: bool = False) -> Result:
     """Read role layers and judge every estate against a rule pack.
@@ -82,7 +81,9 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         default: the project file's ``[conditions]``, else none. Each is judged as a rule
         ``COND-*`` added to the pack (:mod:`geocheck.rules.conditions`).
     per_piece : judge in spatial pieces of about this many estates, one piece at a time
-        (:mod:`geocheck.rules.partition`; the findings are the same); None: in one piece.
+        (:mod:`geocheck.rules.partition`; the findings are the same); None: in one piece;
+        ``"auto"``: 4,000 estates for a pack of 100 rules or more, more for fewer
+        (:func:`geocheck.rules.partition.piece_estates`).
     workers : judge the pieces on a local Dask cluster of this many worker processes.
     scheduler : judge the pieces on the running Dask cluster at this address
         (``tcp://host:8786``); see :mod:`geocheck.scale`.

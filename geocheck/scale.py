@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from .core.beside import Beside, can_fork
 from .core.errors import GeocheckError
@@ -33,6 +33,7 @@ from .rules.partition import (
     cut,
     judge_piece,
     near_trees,
+    piece_estates,
     plan_halves,
     plan_pieces,
 )
@@ -47,11 +48,13 @@ PIECES_PER_WORKER = 2
 
 
 def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
-                    per_piece: int | None = PIECE_ESTATES, workers: int | None = None,
+                    per_piece: int | Literal["auto"] | None = "auto",
+                    workers: int | None = None,
                     scheduler: str | None = None, progress: Progress = QUIET,
                     beside: bool = False) -> Result:
     """Judge every estate of ``site`` against ``pack``, in pieces of about ``per_piece``
-    estates (None: one piece, as :func:`geocheck.rules.judge.judge`).
+    estates (None: one piece, as :func:`geocheck.rules.judge.judge`; ``"auto"``: as many as
+    :func:`geocheck.rules.partition.piece_estates` gives the pack).
 
     ``workers``: run the pieces on a local Dask cluster of that many processes; ``scheduler``:
     on the Dask cluster at that address; neither: one after another in this process, or, with
@@ -69,6 +72,8 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
     """
     if workers is not None and workers < 1:
         raise GeocheckError(f"--workers must be at least 1, got {workers}")
+    if per_piece == "auto":
+        per_piece = piece_estates(pack)
     alone = workers is None and scheduler is None
     n = len(site.estates)
     if alone and beside and BESIDE_MIN_ESTATES <= n <= BESIDE_MAX_ESTATES and can_fork() \

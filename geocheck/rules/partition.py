@@ -45,9 +45,21 @@ HALO_MARGIN_M = 100.0
 """Metres added to every halo (see :func:`halo_m`)."""
 
 PIECE_ESTATES = 4000
-"""Estates judged per piece by default: a city of up to 4,000 estates is one piece (judged as
-a whole, with no halo to measure twice), a province of 100,000 some thirty; the measures of a
-piece of 4,000 estates take about 0.5 GB beside the site itself."""
+"""Estates judged per piece by default for a pack of :data:`PIECE_RULES` rules or more (Guangxi's
+has 98): a city of up to 4,000 estates is one piece (judged as a whole, with no halo to measure
+twice), a province of 100,000 some thirty; the measures of a piece of 4,000 estates take about
+0.5 GB beside the site itself."""
+PIECE_RULES = 100
+"""A pack of fewer rules gets pieces of more estates (:func:`piece_estates`)."""
+
+
+def piece_estates(pack: Pack) -> int:
+    """Estates per piece by default for ``pack``: :data:`PIECE_ESTATES`, or more for a pack of
+    fewer than :data:`PIECE_RULES` rules, so that a piece holds about as many findings (estates
+    x rules), whose measures are what a piece's memory grows with. A five-rule pack judges a
+    city of 30,000 estates in one piece (33.6 s against 40.3 s in nine pieces, 1.73 GB against
+    1.63 GB at the peak)."""
+    return max(PIECE_ESTATES, PIECE_ESTATES * PIECE_RULES // max(len(pack.rules), 1))
 
 
 @dataclass(frozen=True)

@@ -192,3 +192,28 @@ def test_halves_judged_beside_give_the_findings_of_one_piece(city: Path, monkeyp
     assert beside.evidence[cols].equals(whole.evidence[cols])
     judge_in_pieces(_site(city), pack, beside=True)  # with paths: one piece, no fork
     assert forked == [True]
+
+
+def test_a_smaller_pack_is_judged_in_larger_pieces(city: Path, monkeypatch) -> None:
+    """By default a piece holds about PIECE_ESTATES x PIECE_RULES estates x rules: with
+    PIECE_ESTATES at 3, Guangxi's 98 rules get pieces of 3 estates; a five-rule pack, pieces
+    of 3 x 100 // 5 = 60, so the city's estates are judged in one piece; the same findings."""
+    from geocheck import scale
+    from geocheck.rules.packs.model import Pack
+
+    monkeypatch.setattr(partition, "PIECE_ESTATES", 3)
+    full = load_pack("guangxi")
+    five = Pack(**{**vars(full), "rules": full.rules[:5]})
+    assert len(full.rules) == 98
+    assert (partition.piece_estates(full), partition.piece_estates(five)) == (3, 60)
+    planned = []
+    real = scale.plan_pieces
+    monkeypatch.setattr(scale, "plan_pieces",
+                        lambda site, pack, n: planned.append(n) or real(site, pack, n))
+    site = _site(city)
+    assert 3 < len(site.estates) <= 60
+    auto = judge_in_pieces(site, five)
+    assert planned == []
+    assert _csv(auto) == _csv(judge(_site(city), five))
+    judge_in_pieces(_site(city), full)
+    assert planned == [3]
