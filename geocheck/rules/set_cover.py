@@ -33,7 +33,7 @@ def cover(a: sparse.csr_matrix, cost: np.ndarray) -> tuple[np.ndarray, str, int]
 
 
 def covers(problems: list[tuple[sparse.spmatrix, np.ndarray]]
-            ) -> list[tuple[np.ndarray, str, int]]:
+           ) -> list[tuple[np.ndarray, str, int]]:
     """:func:`cover` for each of ``problems`` (an estate's ``a`` and ``cost`` each).
 
     Exactly (``milp``) up to :data:`EXACT_MAX` cells: the columns worth keeping
@@ -44,7 +44,9 @@ def covers(problems: list[tuple[sparse.spmatrix, np.ndarray]]
     HiGHS fails, greedily."""
     from scipy import sparse  # only when proposing
     out: list[tuple[np.ndarray, str, int]] = [(np.arange(0), "", 0)] * len(problems)
-    left = []  # (problem, columns kept, the reduced model, its columns, columns taken)
+    # what the reductions leave: (problem, its matrix and costs over the columns kept, those
+    # columns, the columns taken, the columns left, the rows and columns left's matrix)
+    left = []
     for i, (a, cost) in enumerate(problems):
         keep = undominated(a, cost)
         a, cost = sparse.csc_matrix(a)[:, keep], cost[keep]
@@ -58,7 +60,7 @@ def covers(problems: list[tuple[sparse.spmatrix, np.ndarray]]
             out[i] = (keep[forced], "milp", 0)
     if len(left) > 1:  # one model for them all
         x, proven, _ = highs_milp(sparse.block_diag([p[-1] for p in left], format="csc"),
-                             np.concatenate([p[2][p[5]] for p in left]), rel_gap=0.0)
+                                  np.concatenate([p[2][p[5]] for p in left]), rel_gap=0.0)
         if x is not None and proven:
             ends = np.cumsum([p[-1].shape[1] for p in left])
             for (i, _, _, keep, forced, cols, _), xi in zip(left, np.split(x, ends[:-1]),
@@ -101,9 +103,10 @@ def reduced(a: sparse.csc_matrix, cost: np.ndarray) -> tuple[np.ndarray, np.ndar
                                                               np.ndarray]:
     """The classic reductions of a set cover, repeated while they change something: a column
     that alone covers some row is in every cover (taken, with the rows it covers); a row whose
-    columns all cover another row too is covered with it (dropped); a column whose rows a
-    column no dearer covers is never needed (dropped). Returns ``(columns taken, rows left,
-    columns left)``: some optimum is the columns taken plus an optimum of what is left."""
+    columns include all those of another row is covered whenever that row is (dropped); a
+    column whose rows a column no dearer covers too is never needed (dropped). Returns
+    ``(columns taken, rows left, columns left)``: some optimum is the columns taken plus an
+    optimum of what is left."""
     d = a.toarray() > 0
     rows, cols = np.arange(d.shape[0]), np.arange(d.shape[1])
     taken: list[np.ndarray] = []
@@ -151,7 +154,8 @@ def undominated(a: sparse.spmatrix, cost: np.ndarray) -> np.ndarray:
     col = np.repeat(np.arange(k), np.diff(csc.indptr))
     rows = csc.indices.astype(np.int64)
     masks = np.zeros((k, words), dtype=np.uint64)
-    np.add.at(masks, (col, rows // 64), np.left_shift(np.uint64(1), (rows % 64).astype(np.uint64)))
+    bits = np.left_shift(np.uint64(1), (rows % 64).astype(np.uint64))
+    np.bitwise_or.at(masks, (col, rows // 64), bits)
     order = np.lexsort((np.arange(k), cost))  # cheapest, then first
     _, first = np.unique(masks[order], axis=0, return_index=True)
     keep = np.sort(order[first])
