@@ -139,14 +139,6 @@ def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, y, idx
 
 
-def _near_estates(tree: shapely.STRtree, egeoms: np.ndarray, todo: np.ndarray,
-                  margin: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(estate position, geometry index)`` for the tree's geometries whose bounds come
-    within ``margin`` (metres, and a metre more) of the bounds of an estate in ``todo``."""
-    e_k, g_i = tree.query(_boxes(egeoms[todo], margin + 1.0))
-    return todo[e_k], g_i
-
-
 def _boxes(geoms: np.ndarray, margin: float) -> np.ndarray:
     """The bounds of each geometry widened by ``margin`` (metres) on every side, as boxes."""
     b = shapely.bounds(geoms)
@@ -269,7 +261,8 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     cx, cy, cest = cx[ok], cy[ok], cest[ok]
     ctree = shapely.STRtree(shapely.points(cx, cy))
     lim = setback + MARGIN_M
-    b_near = np.unique(_near_estates(btree, egeoms, todo, lim)[1])
+    # the buildings whose bounds come within the limit (and a metre) of an estate to do
+    b_near = np.unique(btree.query(_boxes(egeoms[todo], lim + 1.0))[1])
     k, c = ctree.query(_boxes(bgeoms[b_near], lim + 1.0))
     taken = within(bgeoms[b_near], cx, cy, k, c, lim)
     free = np.ones(len(cx), dtype=bool)
