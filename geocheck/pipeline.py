@@ -38,6 +38,7 @@ from .outdir import MANIFEST, Staging, input_files, refuse_unsafe, run_manifest
 from .rules.conditions import with_conditions
 from .rules.packs.load import DEFAULT_PACK, load_pack
 from .rules.packs.model import Pack
+from .rules.proposals import Proposals
 from .rules.result import Result
 from .scale import BESIDE_MAX_ESTATES, judge_in_pieces
 from .views.text import LANGS
@@ -354,8 +355,7 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         # about as long as the tables and as each other. map.html shows the proposals, which
         # both processes would otherwise work out
         if web and not drawn:
-            with _stage(progress, "proposing garbage points"):
-                result.proposals  # noqa: B018 (a cached property, worked out here once)
+            _propose(result, progress)
         forked = Beside(partial(side, web=web and not drawn, progress=QUIET))
     try:
         _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut)
@@ -426,9 +426,7 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
         with _stage(progress, "writing results.gpkg"), staging.writing("results.gpkg") as path:
             written["results"] = write_gpkg(result, path)
             write_layer_styles(path, result, sync=False)  # synced when staged in place
-        with _stage(progress, "proposing garbage points"):
-            applies = result.proposals.applies
-        if applies:
+        if _propose(result, progress).applies:
             with _stage(progress, "writing proposals.gpkg"), \
                     staging.writing("proposals.gpkg") as path:
                 written["proposals"] = write_proposals(result, path)
@@ -449,6 +447,14 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
             with staging.writing("rejects.parquet") as path:
                 written["rejects_parquet"] = write_table_parquet(
                     result.site.ledger.rejects_frame(), path)
+
+
+def _propose(result: Result, progress: Progress) -> Proposals:
+    """``result.proposals``, worked out (once: a cached property) in a stage of its own."""
+    if "proposals" in result.__dict__:
+        return result.proposals
+    with _stage(progress, "proposing garbage points"):
+        return result.proposals
 
 
 def _side_outputs(result: Result, staging: Staging, *, web: bool, offline: bool, lang: str,
