@@ -74,7 +74,13 @@ def _say(*lines: str, err: bool = False) -> None:
 
 def _piece(text: str) -> int | str | None:
     """``--piece``: a whole number of estates, ``all`` (None) or ``auto``."""
-    return "auto" if text.strip().lower() == "auto" else _report_maps(text)
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return _report_maps(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of estates (or 'all', or 'auto')") from None
 
 
 def _report_maps(text: str) -> int | None:

@@ -231,3 +231,16 @@ def test_report_maps_option_caps_the_estate_maps(tmp_path, capsys) -> None:
         main(["check", str(sample), "-o", str(out), "--report-maps", "some"])
     assert exit_.value.code == 2
     assert "'some' is not a number of estates (or 'all')" in capsys.readouterr().err
+
+
+def test_piece_takes_a_number_all_or_auto(tmp_path, capsys) -> None:
+    from geocheck.cli import _parser
+    parse = _parser().parse_args
+    base = ["check", "in.gpkg", "-o", str(tmp_path)]
+    assert parse(base).piece == "auto"
+    assert [parse([*base, "--piece", p]).piece for p in ("auto", "all", "500")] == [
+        "auto", None, 500]
+    with pytest.raises(SystemExit) as exit_:
+        parse([*base, "--piece", "half"])
+    assert exit_.value.code == 2
+    assert "'half' is not a number of estates (or 'all', or 'auto')" in capsys.readouterr().err
