@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from .core.database import connect, is_database_url, redact
@@ -72,27 +73,18 @@ def _say(*lines: str, err: bool = False) -> None:
         print(text, file=sys.stderr if err else sys.stdout)
 
 
-def _piece(text: str) -> int | str | None:
-    """``--piece``: a whole number of estates, ``all`` (None) or ``auto``."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return _report_maps(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of estates (or 'all', or 'auto')") from None
-
-
-def _report_maps(text: str) -> int | None:
-    """``--report-maps``: a whole number of estates, or ``all`` (None)."""
-    if text.strip().lower() == "all":
-        return None
+def _estates(text: str, words: tuple[str, ...] = ("all",)) -> int | str | None:
+    """A whole number of estates, or one of ``words`` (``all``: None; another, itself)."""
+    word = text.strip().lower()
+    if word in words:
+        return None if word == "all" else word
     try:
         value = int(text)
     except ValueError:
         value = -1
     if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of estates (or 'all')")
+        said = ", or ".join(f"'{w}'" for w in words)
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of estates (or {said})")
     return value
 
 
@@ -147,18 +139,19 @@ def _parser() -> argparse.ArgumentParser:
                    help="language of report.html and the static maps (default: zh)")
     c.add_argument("--pdf", action="store_true",
                    help="also write report.pdf (needs WeasyPrint: pip install 'geocheck[pdf]')")
-    c.add_argument("--report-maps", metavar="N", type=_report_maps, default=REPORT_MAPS,
+    c.add_argument("--report-maps", metavar="N", type=_estates, default=REPORT_MAPS,
                    help=f"draw report.html's estate maps for at most N estates, failing ones "
                         f"first (default: {REPORT_MAPS}; 'all': every estate)")
-    c.add_argument("--report-estates", metavar="N", type=_report_maps, default=REPORT_SECTIONS,
+    c.add_argument("--report-estates", metavar="N", type=_estates, default=REPORT_SECTIONS,
                    help=f"give at most N estates a section with their findings in report.html, "
                         f"failing ones first, and list every estate in one table when that "
                         f"leaves some out (default: {REPORT_SECTIONS}; 'all': every estate)")
-    c.add_argument("--proposals", metavar="N", type=_report_maps, default=PROPOSE_MAX,
+    c.add_argument("--proposals", metavar="N", type=_estates, default=PROPOSE_MAX,
                    help=f"propose garbage points for at most N estates failing the garbage "
                         f"rules, most buildings uncovered first (default: {PROPOSE_MAX}; "
                         f"'all': every one; 0: none)")
-    c.add_argument("--piece", metavar="N", type=_piece, default="auto",
+    c.add_argument("--piece", metavar="N", type=partial(_estates, words=("all", "auto")),
+                   default="auto",
                    help=f"judge in spatial pieces of about N estates, one at a time, to bound "
                         f"memory (default: {PIECE_ESTATES} for a pack of {PIECE_RULES} rules or "
                         f"more, more for fewer; 'all': one piece); the findings are the same")
