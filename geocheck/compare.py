@@ -192,7 +192,8 @@ def write_diff(diff: Diff, outdir: str | Path, *, options: dict[str, Any] | None
     try:
         staged = stage_diff(diff, staging)
         manifest = run_manifest(pack=diff.after.pack, inputs=inputs, options=options or {},
-                                files=staged.values(), started=started, notes=diff.notes)
+                                files=staged.values(), started=started, notes=diff.notes,
+                                record=staging.record)
         staging.commit(manifest)
     except BaseException:
         staging.discard()

@@ -311,7 +311,8 @@ def write_outputs(result: Result, outdir: str | Path, *,
                 "report_maps": report_maps, "report_sections": report_sections,
                 **(options or {})}
         manifest = run_manifest(pack=result.pack.id, inputs=inputs, options=opts,
-                                files=staged.values(), started=started, notes=notes)
+                                files=staged.values(), started=started, notes=notes,
+                                record=staging.record)
         removed = staging.commit(manifest)
     except BaseException:
         staging.discard()

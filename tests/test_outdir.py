@@ -164,3 +164,27 @@ def test_staging_refuses_names_it_does_not_own(tmp_path) -> None:
     finally:
         s.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_files_are_synced_and_hashed_as_they_are_written_and_once(tmp_path, monkeypatch) -> None:
+    import geocheck.outdir as outdir
+    synced: list[str] = []
+    fsync = outdir._fsync
+    monkeypatch.setattr(outdir, "_fsync", lambda p: (synced.append(Path(p).name), fsync(p)))
+    s = Staging(tmp_path)
+    with s.writing("findings.csv") as path:
+        path.write_text("a,b\n1,2\n", encoding="utf-8")
+    s.path("rejects.csv").write_text("x\n", encoding="utf-8")  # as a forked process writes
+    records = [s.record(s.path(n)) for n in ("findings.csv", "rejects.csv")]
+    assert records == [{"name": "findings.csv", "bytes": 8, "sha256": sha256(tmp_path / s.dir.name
+                                                                          / "findings.csv")},
+                       {"name": "rejects.csv", "bytes": 2,
+                        "sha256": sha256(s.path("rejects.csv"))}]
+    assert sorted(synced) == ["findings.csv", "rejects.csv"]
+    s.commit(run_manifest(pack="guangxi", inputs=[], options={}, started=datetime.now(),
+                          files=[s.path("findings.csv"), s.path("rejects.csv")],
+                          record=s.record))
+    # each file was synced once; the commit then synced its manifest and the folder only
+    assert sorted(synced[:2]) == ["findings.csv", "rejects.csv"] and "findings.csv" \
+        not in synced[2:] and "rejects.csv" not in synced[2:]
+    assert (tmp_path / "findings.csv").read_text(encoding="utf-8") == "a,b\n1,2\n"
