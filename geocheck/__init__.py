@@ -26,14 +26,14 @@ _PUBLIC = {
     "CRSError": "core.errors", "GeocheckError": "core.errors", "InputError": "core.errors",
     "PackError": "core.errors", "FieldMap": "core.roles", "Site": "core.site",
     "Status": "core.status", "normalise": "inputs.normalise", "read_layers": "inputs.read",
-    "check": "pipeline", "write_outputs": "pipeline", "judge": "rules.judge",
+    "check": "pipeline", "write_outputs": "write", "judge": "rules.judge",
     "load_pack": "rules.packs.load", "shipped_packs": "rules.packs.load",
     "Pack": "rules.packs.model", "Result": "rules.result",
 }
 """Where each public name lives: imported on first use, so that ``import geocheck.cli`` (and
 ``geocheck check --help``) does not load geopandas, the rules and the views up front."""
 
-_SUBMODULES = {"core", "inputs", "rules", "views", "pipeline", "outdir"}
+_SUBMODULES = {"core", "inputs", "rules", "views", "pipeline", "write", "outdir"}
 """Subpackages and modules reachable as attributes of ``geocheck`` without importing them."""
 _LOADED_BEFORE = ("pipeline", "views.charts", "views.excel", "views.qgis_styles", "views.report",
                   "views.static_map", "views.style", "views.tables", "views.webmap")
@@ -47,11 +47,12 @@ if TYPE_CHECKING:
     from .core.status import Status
     from .inputs.normalise import normalise
     from .inputs.read import read_layers
-    from .pipeline import check, write_outputs
+    from .pipeline import check
     from .rules.judge import judge
     from .rules.packs.load import load_pack, shipped_packs
     from .rules.packs.model import Pack
     from .rules.result import Result
+    from .write import write_outputs
 
 
 def __getattr__(name: str) -> Any:

@@ -31,14 +31,7 @@ from .inputs.project import parse_project, read_project
 from .inputs.read import check_local_file, describe_layers, read_layers
 from .inputs.sources import Source
 from .outdir import input_files, refuse_unsafe
-from .pipeline import (
-    FORMATS,
-    REPORT_MAPS,
-    REPORT_SECTIONS,
-    check,
-    parse_formats,
-    write_outputs,
-)
+from .pipeline import check
 from .rules.diff import NEGATIVE
 from .rules.packs.load import DEFAULT_PACK, load_pack, shipped_packs
 from .rules.packs.model import Pack
@@ -47,6 +40,7 @@ from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
 from .views.database import default_run_id, write_database
 from .views.summary import summarise
+from .write import FORMATS, REPORT_MAPS, REPORT_SECTIONS, parse_formats, write_outputs
 
 # The views of other commands (the template's openpyxl, the map's folium, the plugin) are
 # imported by the command that writes them: a check loads only what it writes.

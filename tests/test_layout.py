@@ -28,7 +28,7 @@ LATE_IMPORTS = ("matplotlib", "weasyprint", "scipy", "contourpy", "openpyxl", "p
 and the proposals' set cover (scipy, contourpy), reading a workbook (openpyxl), reaching a
 database (pg8000 and what it imports take some 150 ms, which a run without a database should
 not pay), using a Dask cluster."""
-LATE_VIEWS = ("geocheck.cli", "geocheck.pipeline")
+LATE_VIEWS = ("geocheck.cli", "geocheck.write")
 """The modules on top import each view where its output is written, so that a run loads only
 the libraries of the outputs it writes (folium for the map, xlsxwriter for findings.xlsx ...)."""
 HEAVY = ("matplotlib", "weasyprint", "docx", "folium", "branca", "jinja2", "xlsxwriter",
@@ -36,10 +36,10 @@ HEAVY = ("matplotlib", "weasyprint", "docx", "folium", "branca", "jinja2", "xlsx
          "dask", "distributed")
 """Libraries a csv-only check of the sample (no paths, no workbook) must not load."""
 MAX_LINES = 500
-MAX_TOP_LEVEL = 12
+MAX_TOP_LEVEL = 13
 """Top-level entries of the package: the five wings (core, inputs, rules, views, qgis), the
 four commands' modules on top (cli, pipeline, compare, review), scale (the pieces of a run,
-here or on a Dask cluster), outdir and __main__."""
+here or on a Dask cluster), write (a run's outputs), outdir and __main__."""
 
 
 def module_name(path: Path) -> str:

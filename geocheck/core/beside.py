@@ -5,7 +5,7 @@ The second process is forked, so it starts with the run's judged result in memor
 copy-on-write, and sends back only what it made (pickled). It is used only where forking is
 safe and cheap: on Linux, from the command line (never inside QGIS, whose process must not be
 forked), and for runs small enough that a second process's memory does not matter (see
-:data:`geocheck.pipeline.BESIDE_MAX_ESTATES`). When it cannot be started, or dies without an
+:data:`geocheck.scale.BESIDE_MAX_ESTATES`). When it cannot be started, or dies without an
 answer (killed for memory ...), the work is done in the main process instead, so a run never
 loses an output to it; an error raised by the work itself is raised in the main process. A
 second process that uses no CPU for :data:`STALL_S` seconds while the main one waits for it

@@ -12,8 +12,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-__all__ = ["give_back"]
+from .progress import Progress
+
+__all__ = ["give_back", "stage"]
 
 _libc: ctypes.CDLL | None = None
 
@@ -38,3 +42,12 @@ def _glibc() -> ctypes.CDLL | None:
         except OSError:
             _libc = None
     return _libc
+
+
+@contextmanager
+def stage(progress: Progress, label: str) -> Iterator[Progress]:
+    """``progress.stage(label)``, then the memory the stage freed is given back to the system
+    (:func:`give_back`), so the next stage starts from what is still held."""
+    with progress.stage(label) as shown:
+        yield shown
+    give_back()

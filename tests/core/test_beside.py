@@ -155,17 +155,17 @@ def test_map_html_beside_the_tables_is_given_the_proposals_worked_out_once(
     from helpers import SAMPLE
 
     import geocheck
-    from geocheck import pipeline
+    from geocheck import write
 
     result = geocheck.check(SAMPLE)
     seen = []
-    real = pipeline.Beside
+    real = write.Beside
 
     def spy(work, **kw):
         seen.append("proposals" in result.__dict__)
         return real(work, **kw)
 
-    monkeypatch.setattr(pipeline, "Beside", spy)
+    monkeypatch.setattr(write, "Beside", spy)
     written = geocheck.write_outputs(result, tmp_path, formats=("csv", "gpkg", "map"),
                                      beside=True)
     assert seen == [True]

@@ -12,7 +12,7 @@ import pytest
 from helpers import SAMPLE, SHEET, estate, rect
 
 import geocheck
-from geocheck.pipeline import write_outputs
+from geocheck.write import write_outputs
 from geocheck.views import webmap
 from geocheck.views.webmap import write_maps
 from geocheck.views.webmap.districts import page_name, split_districts
