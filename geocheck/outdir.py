@@ -287,6 +287,17 @@ class Staging:
                               "outputs there are left as they were") from None
         self._settle(self.path(name))
 
+    def claim(self, name: str) -> bool:
+        """Claim the writing of ``name`` for this process: True the first time any process
+        sharing this staging folder asks (a forked one too), False after (an exclusive
+        creation of a marker file, which goes with the folder)."""
+        try:
+            os.close(os.open(self.dir / f".claim-{self.path(name).name}",
+                             os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return False
+        return True
+
     def _settle(self, path: Path) -> None:
         """Start syncing and hashing a finished staged file in the background thread (in the
         process that made this staging folder only: a forked process's thread would not be

@@ -9,6 +9,7 @@ outputs it writes: matplotlib, xlsxwriter ... are slow to import.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -226,20 +227,32 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         positions = np.intersect1d(report_map_positions(result, report_maps),
                                    section_positions(result, report_sections))
     web = "map" in formats
+    spare = "xlsx" in formats
     side = partial(_side_outputs, result, staging, offline=offline, lang=lang,
                    positions=positions, drawn=drawn)
     forked = None
     if beside and n <= BESIDE_MAX_ESTATES and (web or drawn) and can_fork():
         # the second process draws the static maps, or else writes map.html: the two take
         # about as long as the tables and as each other. map.html shows the proposals, which
-        # both processes would otherwise work out
+        # both processes would otherwise work out. findings.xlsx is written by the process
+        # done first with the rest
         if web and not drawn:
             _propose(result, progress)
-        forked = Beside(partial(side, web=web and not drawn, progress=QUIET))
+        forked = Beside(partial(side, web=web and not drawn, progress=QUIET,
+                                spare=partial(_write_xlsx, result, staging, cut=cut,
+                                              progress=QUIET, claim=True) if spare else None))
+    report = "report" in formats
+    draft: _Draft | None = None
     try:
-        _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut)
+        _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut,
+                      xlsx=forked is None)
         pages = _write_web_map(result, staging, offline, progress) \
             if forked is not None and web and drawn else []
+        if forked is not None and report and drawn:
+            draft = _Draft(result, lang=lang, positions=positions, chart=chart, progress=progress,
+                           sections=report_sections, written=written, xlsx=spare)
+        if forked is not None and spare:
+            written.update(_write_xlsx(result, staging, cut=cut, progress=progress, claim=True))
     except BaseException:
         if forked is not None:
             forked.close()
@@ -247,11 +260,15 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     if forked is not None:
         k = len(positions)
         what = f"drawing {k + 1:,} static maps" if drawn else "writing map.html"
+        what += " and findings.xlsx" if spare and "xlsx" not in written else ""
         with _stage(progress, f"{what} (in a second process)"):
-            side_pages, overview, pngs = forked.result()
+            side_pages, overview, pngs, extra = forked.result()
         pages = pages or side_pages
+        written.update(extra)
     else:
-        pages, overview, pngs = side(web=web, progress=progress)
+        pages, overview, pngs, _ = side(web=web, progress=progress)
+    if spare and "xlsx" not in written:  # not forked, or the second process died at it
+        written.update(_write_xlsx(result, staging, cut=cut, progress=progress, claim=False))
     if pages:
         written["map"] = pages[0]
         written.update((f"map_{k:03d}", p) for k, p in enumerate(pages[1:], start=1))
@@ -263,15 +280,19 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
             with staging.writing("progress.png") as path:
                 path.write_bytes(chart)
                 written["progress_png"] = path
-    if "report" in formats:
+    if report:
         from .views.report import FULL_RESULTS, render_report, write_pdf
         with _stage(progress, f"writing report.html ({lang})"), \
                 staging.writing("report.html") as path:
-            page = render_report(result, lang=lang, overview_png=overview,
-                                 estate_pngs=pngs if drawn else None,
-                                 progress=table, progress_png=chart,
-                                 sections=report_sections,
-                                 elsewhere=[f for k, f in FULL_RESULTS.items() if k in written])
+            if draft is not None:
+                page = draft.fill(overview, pngs)
+            else:
+                page = render_report(result, lang=lang, overview_png=overview,
+                                     estate_pngs=pngs if drawn else None,
+                                     progress=table, progress_png=chart,
+                                     sections=report_sections,
+                                     elsewhere=[f for k, f in FULL_RESULTS.items()
+                                                if k in written])
             path.write_text(page, encoding="utf-8")
             written["report"] = path
         if pdf:
@@ -280,10 +301,55 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     return written
 
 
+class _Draft:
+    """report.html rendered while the second process draws its maps: with a stand-in for each
+    map (a few bytes that begin as a PNG does, each its own), which :meth:`fill` replaces in
+    one pass by the maps drawn."""
+
+    def __init__(self, result: Result, *, lang: str, positions: np.ndarray,
+                 chart: bytes | None, progress: Progress, sections: int | None,
+                 written: dict[str, Path], xlsx: bool) -> None:
+        from .views.report import FULL_RESULTS, png_uri, render_report
+        from .views.style import PNG_SIGNATURE
+        ids = result.site.estates["estate_id"].to_numpy()[positions]
+        # 8 + 10 + 9 = 27 bytes: a whole number of base64 groups, the same first 20 characters
+        stand = {key: PNG_SIGNATURE + b"geocheck:" + b"%010d" % i
+                 for i, key in enumerate([_OVERVIEW, *map(str, ids)])}
+        self._uri = {png_uri(data): key for key, data in stand.items()}
+        self._pattern = re.compile(re.escape(next(iter(self._uri))[:-16]) + "[A-Za-z0-9+/]{16}")
+        self._png_uri = png_uri
+        with _stage(progress, f"writing report.html ({lang}), its maps to come"):
+            self._page = render_report(
+                result, lang=lang, overview_png=stand[_OVERVIEW],
+                estate_pngs={k: v for k, v in stand.items() if k != _OVERVIEW},
+                progress=result.progress, progress_png=chart, sections=sections,
+                elsewhere=[f for k, f in FULL_RESULTS.items()
+                           if k in written or (k == "xlsx" and xlsx)])
+
+    def fill(self, overview: bytes | None, pngs: dict[str, bytes]) -> str:
+        """The page with each stand-in replaced by its map."""
+        maps = {_OVERVIEW: overview, **pngs}
+
+        def swap(match: re.Match[str]) -> str:
+            key = self._uri.get(match.group(0))
+            png = maps.get(key) if key is not None else None
+            return match.group(0) if png is None else self._png_uri(png)
+        page = self._pattern.sub(swap, self._page)
+        if self._pattern.search(page):  # never: checked, not assumed
+            raise GeocheckError("the report's maps could not be put in place: the second "
+                                "process drew other maps than the report was written for")
+        return page
+
+
+_OVERVIEW = "\0overview"
+"""The overview map's key among a draft report's stand-ins (no estate id holds a NUL)."""
+
+
 def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
-                  formats: tuple[str, ...], progress: Progress, cut: bool) -> None:
-    """Write the tables, results.gpkg, proposals.gpkg, findings.xlsx and the Parquet files
-    into the staging folder, adding their staged paths to ``written``."""
+                  formats: tuple[str, ...], progress: Progress, cut: bool,
+                  xlsx: bool = True) -> None:
+    """Write the tables, results.gpkg, proposals.gpkg, findings.xlsx (when ``xlsx``) and the
+    Parquet files into the staging folder, adding their staged paths to ``written``."""
     table = result.progress
     if "csv" in formats or "gpkg" in formats:
         from .views.tables import write_csv, write_gpkg, write_proposals
@@ -309,11 +375,8 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
             with _stage(progress, "writing proposals.gpkg"), \
                     staging.writing("proposals.gpkg") as path:
                 written["proposals"] = write_proposals(result, path)
-    if "xlsx" in formats:
-        from .views.excel import write_xlsx
-        label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
-        with _stage(progress, label), staging.writing("findings.xlsx") as path:
-            written["xlsx"] = write_xlsx(result, path)
+    if "xlsx" in formats and xlsx:
+        written.update(_write_xlsx(result, staging, cut=cut, progress=progress, claim=False))
     if "parquet" in formats:
         from .views.parquet import write_geoparquet, write_table_parquet
         from .views.tables import estates_with_verdicts
@@ -328,6 +391,19 @@ def _write_tables(result: Result, staging: Staging, written: dict[str, Path], *,
                     result.site.ledger.rejects_frame(), path)
 
 
+def _write_xlsx(result: Result, staging: Staging, *, cut: bool, progress: Progress,
+                claim: bool) -> dict[str, Path]:
+    """Write findings.xlsx into the staging folder; ``claim``: only if no other process has
+    claimed it (:meth:`geocheck.outdir.Staging.claim`). Returns ``{"xlsx": path}``, or nothing
+    when the other process has it."""
+    if claim and not staging.claim("findings.xlsx"):
+        return {}
+    from .views.excel import write_xlsx
+    label = "writing findings.xlsx" + (" (cut to fit Excel: see its notice)" if cut else "")
+    with _stage(progress, label), staging.writing("findings.xlsx") as path:
+        return {"xlsx": write_xlsx(result, path)}
+
+
 def _propose(result: Result, progress: Progress) -> Proposals:
     """``result.proposals``, worked out (once: a cached property) in a stage of its own."""
     if "proposals" in result.__dict__:
@@ -337,19 +413,24 @@ def _propose(result: Result, progress: Progress) -> Proposals:
 
 
 def _side_outputs(result: Result, staging: Staging, *, web: bool, offline: bool, lang: str,
-                  positions: np.ndarray, drawn: bool, progress: Progress
-                  ) -> tuple[list[Path], bytes | None, dict[str, bytes]]:
+                  positions: np.ndarray, drawn: bool, progress: Progress,
+                  spare: Callable[[], dict[str, Path]] | None = None
+                  ) -> tuple[list[Path], bytes | None, dict[str, bytes], dict[str, Path]]:
     """The outputs that may be made beside the tables, in a second process: map.html when
-    ``web`` (its pages written into the staging folder) and, when ``drawn``, the static maps.
-    Returns the staged map pages (map.html first; none without ``web``), the overview map and
-    the estate maps (PNG bytes)."""
+    ``web`` (its pages written into the staging folder), the static maps when ``drawn``,
+    then ``spare`` (findings.xlsx, if the other process has not claimed it). Returns the
+    staged map pages (map.html first; none without ``web``), the overview map and the estate
+    maps (PNG bytes), and what ``spare`` wrote by name."""
     pages = _write_web_map(result, staging, offline, progress) if web else []
-    if not drawn:
-        return pages, None, {}
-    from .views.static_map import draw_maps
-    with _stage(progress, "drawing the overview map" + (f" and {len(positions):,} estate maps"
-                                                        if len(positions) else "")):
-        return (pages, *draw_maps(result, lang=lang, positions=positions, progress=progress))
+    overview: bytes | None = None
+    pngs: dict[str, bytes] = {}
+    if drawn:
+        from .views.static_map import draw_maps
+        with _stage(progress, "drawing the overview map"
+                    + (f" and {len(positions):,} estate maps" if len(positions) else "")):
+            overview, pngs = draw_maps(result, lang=lang, positions=positions,
+                                       progress=progress)
+    return pages, overview, pngs, spare() if spare is not None else {}
 
 
 def _write_web_map(result: Result, staging: Staging, offline: bool,

@@ -69,8 +69,10 @@ def test_closing_stops_the_second_process() -> None:
 
 
 def test_maps_drawn_beside_the_tables_are_the_maps_drawn_after_them(tmp_path) -> None:
-    """The bundled sample's report and map.png, with the maps drawn in a second process and
-    in this one: the same bytes, but for the report's time of writing."""
+    """The bundled sample's report and map.png, with the maps drawn in a second process (the
+    report written meanwhile with stand-ins, the maps put in their place after) and in this
+    one: the same bytes, but for the report's time of writing; findings.xlsx is written once,
+    by one process or the other, and named by the report for the estates it leaves out."""
     import re
 
     from helpers import SAMPLE
@@ -81,12 +83,67 @@ def test_maps_drawn_beside_the_tables_are_the_maps_drawn_after_them(tmp_path) ->
     pages = {}
     for beside in (True, False):
         out = tmp_path / str(beside)
-        written = geocheck.write_outputs(result, out, formats=("report", "png"), beside=beside)
+        written = geocheck.write_outputs(result, out, formats=("report", "png", "xlsx"),
+                                         beside=beside, report_sections=2)
         page = written["report"].read_text(encoding="utf-8")
-        assert page.count("data:image/png;base64,") >= 3  # the overview and estate maps
+        assert page.count("data:image/png;base64,") == 3  # the overview and 2 estate maps
+        assert "findings.xlsx" in page  # where the estates without a section are
+        assert written["xlsx"].stat().st_size > 10_000
         pages[beside] = (re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4}", "TIME", page),
                          written["png"].read_bytes())
     assert pages[True] == pages[False]
+    stand_in = re.compile(r"data:image/png;base64,iVBORw0KGgpnZW9jaGVjaz[A-Za-z0-9+/]{16}")
+    assert not stand_in.search(pages[True][0])
+
+
+def test_findings_xlsx_claimed_by_a_second_process_that_dies_is_written_here(
+        tmp_path, monkeypatch) -> None:
+    """The second process claims findings.xlsx and dies before writing it: this process,
+    refused the claim, writes it after all."""
+    import os
+    import time
+
+    import openpyxl
+    from helpers import SAMPLE
+
+    import geocheck
+    from geocheck import write
+
+    result = geocheck.check(SAMPLE)
+    real, main = write._write_xlsx, os.getpid()
+
+    def dying(result, staging, *, claim, **kw):
+        if os.getpid() != main:
+            staging.claim("findings.xlsx")
+            os._exit(1)
+        if claim:  # this process asks only once the other has claimed it
+            marker = staging.dir / ".claim-findings.xlsx"
+            for _ in range(600):
+                if marker.exists():
+                    break
+                time.sleep(0.05)
+        return real(result, staging, claim=claim, **kw)
+
+    monkeypatch.setattr(write, "_write_xlsx", dying)
+    written = geocheck.write_outputs(result, tmp_path, formats=("png", "xlsx"), beside=True)
+    book = openpyxl.load_workbook(written["xlsx"], read_only=True)
+    assert "NN-001" in str([row for row in book.worksheets[0].iter_rows(values_only=True)])
+
+
+def test_a_claim_is_granted_once_across_a_fork(tmp_path) -> None:
+    import os
+
+    from geocheck.outdir import Staging
+
+    s = Staging(tmp_path)
+    pid = os.fork()
+    if pid == 0:  # the child claims first
+        os._exit(0 if s.claim("findings.xlsx") else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert not s.claim("findings.xlsx") and s.claim("report.html")
+    assert not s.claim("report.html")
+    s.discard()
 
 
 def test_map_pages_written_beside_the_tables_are_those_written_after_them(tmp_path) -> None:

@@ -12,10 +12,10 @@ import pytest
 from helpers import SAMPLE, SHEET, estate, rect
 
 import geocheck
-from geocheck.write import write_outputs
 from geocheck.views import webmap
 from geocheck.views.webmap import write_maps
 from geocheck.views.webmap.districts import page_name, split_districts
+from geocheck.write import write_outputs
 
 ESTATE_IDS = re.compile(r'"i": ?"((?:[^"\\]|\\.)*)"')
 """An estate's id in a page's GeoJSON (the search box's raw id property)."""

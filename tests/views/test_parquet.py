@@ -14,9 +14,9 @@ import pytest
 from helpers import SAMPLE, SHEET
 
 from geocheck.core.errors import GeocheckError
-from geocheck.write import DEFAULT_FORMATS, FORMATS, parse_formats, write_outputs
 from geocheck.views.tables import estates_with_verdicts
 from geocheck.views.text import defuse_formulas
+from geocheck.write import DEFAULT_FORMATS, FORMATS, parse_formats, write_outputs
 
 
 @pytest.fixture(scope="module")
