@@ -37,6 +37,9 @@ def cgcs2000_zone(lon: float, lat: float) -> CRS | None:
     "CGCS2000 / 3-degree Gauss-Kruger CM ...") as recorded in the EPSG database; among the
     zones whose area contains the point, the one with the nearest central meridian is chosen.
     """
+    guess = _zone_by_arithmetic(lon, lat)
+    if guess is not None:
+        return guess
     best: tuple[float, CRS] | None = None
     infos = query_crs_info(auth_name="EPSG", pj_types=PJType.PROJECTED_CRS,
                            area_of_interest=AreaOfInterest(lon, lat, lon, lat))
@@ -48,6 +51,29 @@ def cgcs2000_zone(lon: float, lat: float) -> CRS | None:
         if cm is not None and (best is None or abs(lon - cm) < best[0]):
             best = (abs(lon - cm), crs)
     return best[1] if best else None
+
+
+CGCS2000_GK_FIRST = (4534, 75)
+"""EPSG code and central meridian (degrees east) of the first CGCS2000 3-degree Gauss-Kruger
+zone; the 21 zones follow every 3 degrees to EPSG:4554, CM 135E."""
+
+
+def _zone_by_arithmetic(lon: float, lat: float) -> CRS | None:
+    """The zone :func:`cgcs2000_zone` finds, without searching the whole EPSG database (some
+    0.2 s): the zone of the nearest central meridian by arithmetic, taken only when pyproj's
+    record of it confirms its name, central meridian and area of use, and when no other zone's
+    meridian is about as near (else None, and the database is searched)."""
+    code, first = CGCS2000_GK_FIRST
+    cm = first + 3 * round((lon - first) / 3)
+    if not (first <= cm <= first + 60) or abs(lon - cm) > 1.49:
+        return None
+    crs = CRS.from_epsg(code + (cm - first) // 3)
+    area = crs.area_of_use
+    if (not crs.name.startswith(CGCS2000_GK_PREFIX) or central_meridian(crs) != cm
+            or area is None or not (area.west <= lon <= area.east
+                                    and area.south <= lat <= area.north)):
+        return None
+    return crs
 
 
 def utm_zone(lon: float, lat: float) -> CRS:

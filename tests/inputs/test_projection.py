@@ -44,3 +44,20 @@ def test_unsuitable_working_crs_refused(crs, words) -> None:
 
 def test_projected_metre_crs_accepted() -> None:
     assert check_working_crs(CRS.from_epsg(4545)).to_epsg() == 4545
+
+
+def test_the_zone_by_arithmetic_is_the_zone_the_database_search_finds(monkeypatch) -> None:
+    """At zone centres and borders (1.5 degrees from two meridians, and just either side), in
+    the sea, in Mongolia and beyond the 21 zones, the arithmetic shortcut gives what the EPSG
+    database search gives, or leaves it to it."""
+    from geocheck.inputs import projection
+
+    points = [(lon, 30.0) for lon in (73.0, 75.2, 106.5, 108.0, 109.49, 109.5, 109.51, 121.6)]
+    points += [(116.4, 39.9), (126.5, 45.8), (87.6, 43.8), (91.1, 29.6), (110.3, 20.0),
+               (125.0, 25.0), (105.0, 46.5), (137.2, 47.0), (135.0, 48.3), (114.17, 22.3)]
+    fast = [projection.cgcs2000_zone(lon, lat) for lon, lat in points]
+    taken = sum(projection._zone_by_arithmetic(lon, lat) is not None for lon, lat in points)
+    monkeypatch.setattr(projection, "_zone_by_arithmetic", lambda lon, lat: None)
+    slow = [projection.cgcs2000_zone(lon, lat) for lon, lat in points]
+    assert [c and c.to_epsg() for c in fast] == [c and c.to_epsg() for c in slow]
+    assert taken > len(points) // 4 and any(c is None for c in slow)
