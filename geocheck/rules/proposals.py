@@ -25,7 +25,6 @@ estate within reach of it) is listed as unserved, never dropped.
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -36,7 +35,7 @@ import shapely
 from ..core.site import Site
 from .packs.model import Pack, Rule
 from .point_distance import points_along_rings, within
-from .set_cover import covers, load_solver
+from .set_cover import covers
 
 LAYER = "garbage_points"
 GRID_M = 10.0
@@ -246,8 +245,6 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     # buildings; kept when inside the estate and farther than the setback from every building
     gx, gy, gidx = _grid(egeoms[todo])
     ub = np.flatnonzero(need & np.isin(rest, todo))
-    loading = threading.Thread(target=load_solver if len(ub) else None)
-    loading.start()  # the solver loads while the candidates are placed
     x1, y1, i1 = _ring(rgeoms[ub], setback + 2 * MARGIN_M)
     x2, y2, i2 = _ring(rgeoms[ub], radius - 2 * MARGIN_M)
     cx, cy = np.concatenate([gx, x1, x2]), np.concatenate([gy, y1, y2])
@@ -314,15 +311,12 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     row_order = np.lexsort((b_s, pair_est))
     row_ix = np.empty(len(order), dtype=np.int64)
     row_ix[row_order] = _ranks(b_s[row_order], first)  # the estates' slices are alike
-    loading.join()
-    from scipy import sparse  # only when proposing (loaded meanwhile)
     problems, built = [], []  # each estate its own set cover
     for e, a0, a1 in zip(todo, starts, ends, strict=True):
         if a1 > a0:
             n_cols, n_rows = col_ix[a1 - 1] + 1, row_ix[row_order[a1 - 1]] + 1
-            col_start = np.searchsorted(col_ix[a0:a1], np.arange(n_cols + 1))
-            a = sparse.csc_matrix((np.ones(a1 - a0), row_ix[a0:a1], col_start),
-                                  shape=(n_rows, n_cols))
+            a = np.zeros((n_rows, n_cols), dtype=bool)
+            a[row_ix[a0:a1], col_ix[a0:a1]] = True
             mine = np.empty(n_rows, dtype=np.int64)
             mine[row_ix[a0:a1]] = b_s[a0:a1]
             cols = c_s[a0:a1][np.r_[0, np.flatnonzero(np.diff(col_ix[a0:a1])) + 1]]
@@ -333,7 +327,7 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     for e, a, mine, cols in built:
         chosen, method, gap = solved[e]
         for k, j in enumerate(chosen, start=1):  # the few sites chosen
-            served_by = ub[mine[a.indices[a.indptr[j]:a.indptr[j + 1]]]]
+            served_by = ub[mine[np.flatnonzero(a[:, j])]]
             rows.append({
                 "estate_id": ids[e], "site_no": k,
                 "covers": ", ".join(bids[served_by]), "n_covers": len(served_by),
