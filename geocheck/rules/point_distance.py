@@ -13,6 +13,8 @@ answers:
   point to the polygon's segments, or zero inside it (decided by ``shapely.intersects_xy``).
   The numpy distance agrees with GEOS's to some 1e-12 m; a pair within :data:`BAND_M` of the
   limit is decided by ``shapely.dwithin`` itself, so every answer is GEOS's.
+- :func:`points_in_boxes` is ``shapely.STRtree(points).query(boxes)``: the pairs of a point
+  and a box holding it, found on a grid of cells, without making a point geometry or a tree.
 
 All lengths in the units of the coordinates (metres in the working CRS).
 """
@@ -92,6 +94,50 @@ def points_along_rings(rings: np.ndarray, at: np.ndarray,
     beyond = j > last  # past the ring's length: its last point
     x[q], y[q] = np.where(beyond, x1, px), np.where(beyond, y1, py)
     return x, y
+
+
+def points_in_boxes(x: np.ndarray, y: np.ndarray, bounds: np.ndarray,
+                    cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of a box and a point (``x``, ``y``) inside it, edges included: the pairs
+    ``shapely.STRtree(shapely.points(x, y)).query(shapely.box(*bounds.T))`` gives, as
+    ``(box index, point index)``, box by box (the points of a box in no set order).
+
+    ``bounds``: ``(xmin, ymin, xmax, ymax)`` per box (a box with NaN bounds holds nothing);
+    ``cell``: the side of the grid cells the points are sorted into (in the units of the
+    coordinates, metres in the working CRS; a fraction of a box's side or so). Each box
+    looks up the cells it overlaps, column by column, and keeps the points inside it.
+    """
+    none = (np.arange(0), np.arange(0))
+    pts = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    boxes = np.flatnonzero(np.isfinite(bounds).all(axis=1))
+    if not len(pts) or not len(boxes):
+        return none
+    x0, y0 = x[pts].min(), y[pts].min()
+    ix = np.floor((x[pts] - x0) / cell).astype(np.int64)
+    iy = np.floor((y[pts] - y0) / cell).astype(np.int64)
+    nx, ny = int(ix.max()) + 1, int(iy.max()) + 1
+    key = ix * ny + iy  # cells column by column
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    b = bounds[boxes]
+    # the cells each box overlaps (floor keeps order: a point in a box is in its cells)
+    cx0 = np.maximum(np.floor((b[:, 0] - x0) / cell), 0)
+    cx1 = np.minimum(np.floor((b[:, 2] - x0) / cell), nx - 1)
+    cy0 = np.maximum(np.floor((b[:, 1] - y0) / cell), 0)
+    cy1 = np.minimum(np.floor((b[:, 3] - y0) / cell), ny - 1)
+    n_cols = np.where(cy1 >= cy0, np.maximum(cx1 - cx0 + 1, 0), 0).astype(np.int64)
+    box = np.repeat(np.arange(len(boxes)), n_cols)
+    col = cx0.astype(np.int64)[box] + (np.arange(n_cols.sum())
+                                       - np.repeat(np.cumsum(n_cols) - n_cols, n_cols))
+    lo = np.searchsorted(key, col * ny + cy0.astype(np.int64)[box], side="left")
+    hi = np.searchsorted(key, col * ny + cy1.astype(np.int64)[box], side="right")
+    n = hi - lo
+    box = np.repeat(box, n)
+    at = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n) + np.repeat(lo, n)
+    p = pts[order[at]]
+    inside = ((x[p] >= b[box, 0]) & (x[p] <= b[box, 2]) & (y[p] >= b[box, 1])
+              & (y[p] <= b[box, 3]))
+    return boxes[box[inside]], p[inside]
 
 
 def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: np.ndarray,

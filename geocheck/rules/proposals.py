@@ -34,7 +34,7 @@ import shapely
 
 from ..core.site import Site
 from .packs.model import Pack, Rule
-from .point_distance import points_along_rings, within
+from .point_distance import points_along_rings, points_in_boxes, within
 from .set_cover import covers
 
 LAYER = "garbage_points"
@@ -138,10 +138,15 @@ def _grid(polys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return x, y, idx
 
 
+def _widened(geoms: np.ndarray, margin: float) -> np.ndarray:
+    """The bounds ``(xmin, ymin, xmax, ymax)`` of each geometry widened by ``margin``
+    (metres) on every side."""
+    return shapely.bounds(geoms) + np.array([-margin, -margin, margin, margin])
+
+
 def _boxes(geoms: np.ndarray, margin: float) -> np.ndarray:
     """The bounds of each geometry widened by ``margin`` (metres) on every side, as boxes."""
-    b = shapely.bounds(geoms)
-    return shapely.box(b[:, 0] - margin, b[:, 1] - margin, b[:, 2] + margin, b[:, 3] + margin)
+    return shapely.box(*_widened(geoms, margin).T)
 
 
 def _ranks(v: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -256,25 +261,27 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     finally:
         shapely.destroy_prepared(egeoms[todo][fresh])
     cx, cy, cest = cx[ok], cy[ok], cest[ok]
-    ctree = shapely.STRtree(shapely.points(cx, cy))
     lim = setback + MARGIN_M
     # the buildings whose bounds come within the limit (and a metre) of an estate to do
     b_near = np.unique(btree.query(_boxes(egeoms[todo], lim + 1.0))[1])
-    k, c = ctree.query(_boxes(bgeoms[b_near], lim + 1.0))
+    k, c = points_in_boxes(cx, cy, _widened(bgeoms[b_near], lim + 1.0), GRID_M)
     taken = within(bgeoms[b_near], cx, cy, k, c, lim)
     free = np.ones(len(cx), dtype=bool)
     free[c[taken]] = False
     green = site.layer("green_space")
     in_green = np.zeros(len(cx), dtype=bool)
     if green is not None and len(green) and free.any():
-        gi, _ = shapely.STRtree(green.geometry.to_numpy()).query(
-            ctree.geometries[free], predicate="intersects")
-        in_green[np.flatnonzero(free)[gi]] = True
+        f = np.flatnonzero(free)
+        ggeoms = green.geometry.to_numpy()
+        gi, pi = points_in_boxes(cx[f], cy[f], shapely.bounds(ggeoms), GRID_M)
+        in_green[f[pi[shapely.intersects_xy(ggeoms[gi], cx[f[pi]], cy[f[pi]])]]] = True
 
     # coverage: candidate -> uncovered building of the same estate, within the radius
     reach = radius - MARGIN_M
-    b_i, c_i = ctree.query(_boxes(rgeoms[ub], reach + 1.0))
-    mine = free[c_i] & (rest[ub][b_i] == cest[c_i])
+    f = np.flatnonzero(free)
+    b_i, c_i = points_in_boxes(cx[f], cy[f], _widened(rgeoms[ub], reach + 1.0), GRID_M)
+    c_i = f[c_i]
+    mine = rest[ub][b_i] == cest[c_i]
     b_i, c_i = b_i[mine], c_i[mine]
     near = within(rgeoms[ub], cx, cy, b_i, c_i, reach, outside=True)
     # the candidates kept, numbered in their order

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from geocheck.rules.point_distance import points_along_rings, within
+from geocheck.rules.point_distance import points_along_rings, points_in_boxes, within
 
 SQUARE = shapely.LinearRing([(0, 0), (10, 0), (10, 10), (0, 10)])
 
@@ -84,3 +84,30 @@ def test_a_pair_at_the_limit_is_decided_by_geos() -> None:
     for d in (5.0, np.nextafter(5.0, 0), 5.0 - 1e-9, 5.0 + 1e-9):
         geos = shapely.dwithin(poly[0], shapely.Point(13, 14), d)
         assert within(poly, x, y, np.array([0]), np.array([0]), d, outside=True)[0] == geos
+
+
+def test_points_in_boxes_are_the_tree_query() -> None:
+    # points on a grid and scattered (some NaN), boxes of all sizes, some with an edge on a
+    # point, some with NaN bounds, some outside every point: the pairs STRtree gives
+    rng = np.random.default_rng(11)
+    gx, gy = np.meshgrid(np.arange(0.0, 300.0, 10.0), np.arange(0.0, 200.0, 10.0))
+    x = np.concatenate([gx.ravel(), rng.uniform(-20, 320, 2_000)]) + 5e5
+    y = np.concatenate([gy.ravel(), rng.uniform(-20, 220, 2_000)]) + 2.5e6
+    x[rng.integers(0, len(x), 20)] = np.nan
+    lo = np.c_[rng.uniform(-100, 400, 500) + 5e5, rng.uniform(-100, 300, 500) + 2.5e6]
+    bounds = np.c_[lo, lo + rng.uniform(0, 120, (500, 2))]
+    k = np.flatnonzero(np.isfinite(x))[:100]
+    bounds[:100, 0], bounds[:100, 1] = x[k], y[k] - 3.0  # a point on the left edge
+    bounds[:100, 2] = np.maximum(bounds[:100, 2], bounds[:100, 0])
+    bounds[:100, 3] = np.maximum(bounds[:100, 3], y[k])
+    bounds[100:110] = np.nan
+    good = np.flatnonzero(np.isfinite(x))
+    tree = shapely.STRtree(shapely.points(x[good], y[good]))
+    boxes, pts = tree.query(shapely.box(*bounds.T))
+    want = set(zip(boxes.tolist(), good[pts].tolist(), strict=True))
+    for cell in (0.7, 10.0, 55.0):
+        got_b, got_p = points_in_boxes(x, y, bounds, cell)
+        got = list(zip(got_b.tolist(), got_p.tolist(), strict=True))
+        assert len(got) == len(set(got)) and set(got) == want, cell
+        assert (np.diff(got_b) >= 0).all()
+    assert [len(a) for a in points_in_boxes(x[:0], y[:0], bounds, 10.0)] == [0, 0]
