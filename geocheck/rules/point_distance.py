@@ -163,15 +163,16 @@ def within(polys: np.ndarray, x: np.ndarray, y: np.ndarray, pi: np.ndarray, pj: 
     px, py = x[pj], y[pj]
     ns, fs = nseg[pi], first[pi]
     best = np.full(len(pi), np.inf)
-    # a point within the limit of a polygon's first vertex is within the polygon (GEOS's
-    # distance is no greater): those pairs skip the segments
+    # a point within the limit of a polygon's first vertex, or of any segment, is within the
+    # polygon (GEOS's distance is no greater): such a pair skips the segments left
     has = np.flatnonzero(ns > 0)
     v = s[fs[has]]
     dx, dy = px[has] - xs[v], py[has] - ys[v]
     best[has] = np.sqrt(dx * dx + dy * dy)
-    left = has[best[has] > distance - 2 * BAND_M]
+    sure = distance - 2 * BAND_M  # a pair this close is within, whatever its other segments
+    left = has[best[has] > sure]
     for j in range(int(ns[left].max()) if len(left) else 0):  # j-th segment of each polygon
-        left = left[ns[left] > j]
+        left = left[(ns[left] > j) & (best[left] > sure)]
         seg = s[fs[left] + j]
         d = _point_to_segment(px[left], py[left], xs[seg], ys[seg], xs[seg + 1], ys[seg + 1])
         best[left] = np.minimum(best[left], d)

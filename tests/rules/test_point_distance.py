@@ -86,6 +86,20 @@ def test_a_pair_at_the_limit_is_decided_by_geos() -> None:
         assert within(poly, x, y, np.array([0]), np.array([0]), d, outside=True)[0] == geos
 
 
+def test_within_of_many_sided_polygons_is_geos_dwithin() -> None:
+    # buffered footprints (dozens of segments): a pair found within by one segment skips
+    # the rest, and the answers stay GEOS's
+    rng = np.random.default_rng(5)
+    polys = shapely.buffer(shapely.points(rng.uniform(0, 400, 30), rng.uniform(0, 400, 30)),
+                           rng.uniform(2, 15, 30), quad_segs=int(rng.integers(2, 9)))
+    n = 40_000
+    x, y = rng.uniform(-50, 450, n), rng.uniform(-50, 450, n)
+    pi = rng.integers(0, len(polys), n)
+    for d in (0.0, 5.01, 40.0, 69.99):
+        geos = shapely.dwithin(polys[pi], shapely.points(x, y), d)
+        assert np.array_equal(within(polys, x, y, pi, np.arange(n), d), geos), d
+
+
 def test_points_in_boxes_are_the_tree_query() -> None:
     # points on a grid and scattered (some NaN), boxes of all sizes, some with an edge on a
     # point, some with NaN bounds, some outside every point: the pairs STRtree gives
