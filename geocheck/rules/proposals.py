@@ -223,7 +223,9 @@ def propose(site: Site, pack: Pack, limit: int | None = PROPOSE_MAX) -> Proposal
     if len(pgeoms):
         res_pos = np.full(len(bgeoms), -1)
         res_pos[np.flatnonzero(is_res)] = np.arange(len(rgeoms))
-        p_i, b_i = btree.query(pgeoms, predicate="dwithin", distance=radius + 0.0005)
+        # the pairs whose bounds come that close: a pair farther than the radius and half a
+        # millimetre never rounds to within it, so the distance decides alone
+        p_i, b_i = btree.query(_boxes(pgeoms, radius + 0.0005))
         b_i = res_pos[b_i]
         p_i, b_i = p_i[b_i >= 0], b_i[b_i >= 0]
         d = shapely.distance(rgeoms[b_i], pgeoms[p_i])
