@@ -53,15 +53,21 @@ def write_csv(df: pd.DataFrame, path: Path) -> Path:
 
 
 def _arrow(df: pd.DataFrame) -> pa.Table:
-    """A chunk of a table as Arrow, its dictionary-encoded (categorical) columns decoded to
-    their values by Arrow (a column of one type; one of mixed types raises ``ArrowInvalid``
-    or ``ArrowTypeError`` as it would as Python objects)."""
+    """A chunk of a table as Arrow. Dictionary-encoded (categorical) columns of text stay
+    encoded: Arrow's CSV writer and GDAL write their values as they would the decoded column
+    (the text of each row), without a copy of every row's text first. Other dictionaries
+    (numbers, dates ...) are decoded to their values by Arrow. A column of mixed types raises
+    ``ArrowInvalid`` or ``ArrowTypeError`` as it would as Python objects."""
     table = pa.Table.from_pandas(df, preserve_index=False)
     for i, col in enumerate(table.columns):
-        if pa.types.is_dictionary(col.type):
+        if pa.types.is_dictionary(col.type) and not _is_text(col.type.value_type):
             table = table.set_column(i, table.field(i).with_type(col.type.value_type),
                                      col.cast(col.type.value_type))
     return table
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
 def write_table_chunks(df: pd.DataFrame, path: Path, layer: str) -> None:

@@ -63,3 +63,20 @@ def test_mixed_column_written_as_text(tmp_path) -> None:
     back = pyogrio.read_dataframe(path, layer="t", read_geometry=False)
     assert back["id"].tolist() == ["a", "b", "c"]
     assert back["mixed"].tolist() == ["7", "x", "'=y"]
+
+
+def test_categorical_columns_written_as_their_values(tmp_path) -> None:
+    # text categories go to Arrow's CSV writer and GDAL still encoded, others decoded first:
+    # either way the files are those of the plain columns
+    plain = pd.DataFrame({"rule": ["A", "=B", None, "小区", "A"], "n": [3, 1, 3, None, 2],
+                          "when": pd.to_datetime(["2024-01-02"] * 4 + [None])})
+    coded = plain.astype({"rule": "category", "n": "category", "when": "category"})
+    assert pd.api.types.is_string_dtype(plain["rule"]) or plain["rule"].dtype == object
+    for name, df in (("plain", plain), ("coded", coded)):
+        tables.write_csv(df, tmp_path / f"{name}.csv")
+        tables.write_table_chunks(df, tmp_path / f"{name}.gpkg", "t")
+    assert (tmp_path / "plain.csv").read_bytes() == (tmp_path / "coded.csv").read_bytes()
+    back = [pyogrio.read_dataframe(tmp_path / f"{name}.gpkg", layer="t", read_geometry=False)
+            for name in ("plain", "coded")]
+    assert back[1]["rule"].tolist()[:2] == ["A", "'=B"] and back[1]["rule"].tolist()[3] == "小区"
+    pd.testing.assert_frame_equal(back[0], back[1])
