@@ -94,3 +94,11 @@ def test_a_big_run_without_parquet_is_told_of_it(sample, tmp_path, monkeypatch) 
     written = geocheck.pipeline.write_outputs(sample, tmp_path / "c", formats=("csv",),
                                               inputs=[SAMPLE, SHEET])
     assert not [n for n in written.notes if "parquet" in n]
+
+
+def test_sheet_notes_of_a_result_that_fits_make_no_table(sample) -> None:
+    import dataclasses
+    fresh = dataclasses.replace(sample)  # the same findings, none of the tables made yet
+    assert sheet_notes(fresh) == [] == plan_sheets(sample)[1]
+    made = {"scorecard", "declaration", "scores", "life_circles", "severity"} & set(vars(fresh))
+    assert made == set()  # counts alone: estates, rules, standards, rejects, columns

@@ -48,6 +48,7 @@ from .rows import (
     bool_cells,
     close_fast,
     number_cells,
+    rows_size,
     rows_xml,
     text_cells,
 )
@@ -203,7 +204,7 @@ class _Book:
             for rule in col.rules if n else []:
                 ws.conditional_format(1, j, n, j, rule)
         cells = [col.cells for col in cols]
-        ws.set_data_rows(lambda: rows_xml(cells), n, len(cols))
+        ws.set_data_rows(lambda: rows_xml(cells), n, len(cols), lambda: rows_size(cells))
         return ws
 
 
@@ -349,25 +350,53 @@ def _fitting(key: str, df: pd.DataFrame) -> tuple[np.ndarray | None, int, str | 
                          f"findings.xlsx holds {'; '.join(parts)}; {csv} has them all")
 
 
+FROZEN_COLUMNS = {"summary": 2, "scorecard": 2, "findings": 2, "rejects": 0,
+                  "life_circles": 0}
+"""Columns frozen at the left of each table's sheet: estate_id and estate_name stay in view
+when scrolling right."""
+
+NARROW = 64
+"""At least the columns of every table but the findings, beside one per scoring part of the
+summary's points (the summary has 13, the scorecard 10, life circles 13, rejects 4)."""
+
+
+def _table(result: Result, key: str) -> pd.DataFrame | None:
+    """The table of a sheet key (:data:`SHEET_NAMES`), None when the result has none."""
+    if key == "summary":
+        summary = result.declaration
+        if summary is None:
+            summary = result.scores
+        return overall_summary(result) if summary is None else summary
+    if key == "rejects":
+        return result.site.ledger.rejects_frame()
+    return getattr(result, key)  # scorecard, findings, life_circles
+
+
 def _tables(result: Result) -> list[tuple[str, pd.DataFrame, int]]:
     """The workbook's tables by sheet key, with the columns frozen at their left."""
-    summary = result.declaration
-    if summary is None:
-        summary = result.scores
-    if summary is None:
-        summary = overall_summary(result)
-    est_cols = 2  # estate_id and estate_name stay in view when scrolling right
-    tables = [("summary", summary, est_cols), ("scorecard", result.scorecard, est_cols),
-              ("findings", result.findings, est_cols),
-              ("rejects", result.site.ledger.rejects_frame(), 0),
-              ("life_circles", result.life_circles, 0)]
-    return [(key, df, freeze) for key, df, freeze in tables if df is not None]
+    tables = [(key, _table(result, key)) for key in FROZEN_COLUMNS]
+    return [(key, df, FROZEN_COLUMNS[key]) for key, df in tables if df is not None]
+
+
+def _may_not_fit(result: Result) -> list[str]:
+    """The sheet keys whose tables may not fit one Excel sheet, from counts alone: at most
+    one summary row per estate, a scorecard row per estate x standard, a life circle row
+    per rule, a rejects row per rejected feature; :data:`NARROW` columns (and one per
+    scoring part) but in the findings."""
+    pack, n = result.pack, len(result.site.estates)
+    parts = len(pack.scoring.parts) if pack.scoring is not None else 0
+    rows = {"summary": n, "scorecard": n * len(pack.standards), "findings": len(result.findings),
+            "rejects": len(result.site.ledger.rejects), "life_circles": len(pack.rules)}
+    cols = {key: NARROW + parts for key in rows} | {"findings": result.findings.shape[1]}
+    return [key for key in FROZEN_COLUMNS if rows[key] > MAX_ROWS or cols[key] > MAX_COLS]
 
 
 def sheet_notes(result: Result) -> list[str]:
     """What findings.xlsx will cut to fit Excel (the notes of :func:`plan_sheets`), known
-    without copying any table."""
-    notes = [_fitting(key, df)[2] for key, df, _ in _tables(result)]
+    without copying any table, and without making one that fits whatever its content
+    (:func:`_may_not_fit`): for a city that fits, from counts alone."""
+    notes = [_fitting(key, df)[2] for key in _may_not_fit(result)
+             if (df := _table(result, key)) is not None]
     return [note for note in notes if note]
 
 
