@@ -90,7 +90,7 @@ def test_shared_strings_written_as_xlsxwriter_writes_them(tmp_path) -> None:
     import xlsxwriter
     texts = ["plain 小区", "a & b", "<r><t>rich</t></r>", "x<y", " lead", "trail\t", "\u3000全角",
              "_x0041_", "a_xb", "ctl\x01", "line\nbreak", 'quote "q"', "=1+1", "", "\xa0nb",
-             "end\u2003"] + [f"row {k}" for k in range(50)]
+             "end\u2003", "nul\x00", "sep\u2028"] + [f"row {k}" for k in range(50)]
     parts = []
     for name, close in (("own", lambda wb: wb.close()), ("fast", xlsx_rows.close_fast)):
         wb = xlsxwriter.Workbook(str(tmp_path / f"{name}.xlsx"))
@@ -101,3 +101,32 @@ def test_shared_strings_written_as_xlsxwriter_writes_them(tmp_path) -> None:
         with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
             parts.append(z.read("xl/sharedStrings.xml"))
     assert parts[0] == parts[1] and b"<si><t>plain \xe5\xb0\x8f\xe5\x8c\xba</t></si>" in parts[1]
+
+
+def test_rows_size_counts_the_bytes_rows_xml_makes(tmp_path) -> None:
+    book = _Book(tmp_path / "t.xlsx")  # never closed: only its formats and strings are used
+    df = pd.DataFrame({"t": ["小区", None, "a & b", "=x", ""] * 5,
+                       "v": [1.5, np.nan, 2, np.nan, 1e-7] * 5,
+                       "e": [None] * 25})
+    cells = [book.column(str(c), df[c]).cells for c in df.columns]
+    for first in (1, 7, 95, 999_990):  # row numbers of 1 to 7 digits
+        made = b"".join(b.to_pybytes() for b in xlsx_rows.rows_xml(cells, first, chunk=4))
+        assert xlsx_rows.rows_size(cells, first) == len(made)
+        assert made.count(b"<row ") == 25 and made.count(b"<c ") == 15 + 15  # "" and None empty
+    assert xlsx_rows.rows_size([], 1) == 0
+
+
+def test_rows_written_into_the_part_file_without_close_fast(tmp_path, monkeypatch) -> None:
+    # made into the zip by close_fast; written into the sheet's part file otherwise
+    monkeypatch.setattr(xlsx_rows, "CHUNK_ROWS", 3)
+    df = pd.DataFrame({"n": range(8), "s": [None, "b", "小区"] * 2 + ["x", "y"]})
+    texts = []
+    for name in ("own", "fast"):
+        book = _Book(tmp_path / f"{name}.xlsx")
+        book.table("t", df)
+        book.wb.close() if name == "own" else xlsx_rows.close_fast(book.wb)
+        ws = load_workbook(tmp_path / f"{name}.xlsx")["t"]
+        texts.append([tuple(c.value for c in row) for row in ws.iter_rows()])
+        with zipfile.ZipFile(tmp_path / f"{name}.xlsx") as z:
+            texts[-1].append(z.read("xl/worksheets/sheet1.xml"))
+    assert texts[0] == texts[1] and texts[1][1] == (0, None) and texts[1][3] == (2, "小区")

@@ -139,33 +139,69 @@ def rows_xml(columns: list[CellColumn], first_row: int = 1,
     ``first_row`` (0-based), in blocks of ``chunk`` rows (default :data:`CHUNK_ROWS`, read
     when called).
 
-    Joined by Arrow (``binary_join_element_wise``), a column at a time: a cell is its
-    column's ``<c r="`` and letters, the row number and its tail (taken from the column's
-    distinct tails by its codes); a cell of code -1 is null and left out of its row. A
-    column without such cells goes into the row's join as its three parts."""
+    A cell is its column's ``<c r="`` and letters, the row number and its tail (taken from the
+    column's distinct tails by its codes); a cell of code -1 is left out of its row. The rows
+    are joined by Arrow (``binary_join_element_wise``) from two parts per column: the row
+    number (null where the cell is left out) and a piece taken from :func:`_pieces`, the
+    cell's tail followed by the next cell's ``<c r="`` and letters (or ``</row>``). A column
+    whose cells are all left out has no row number part."""
     n = len(columns[0].codes) if columns else 0
     chunk = chunk or CHUNK_ROWS
     text = pa.large_string()
-    prefixes = [pa.scalar('<c r="' + xl_col_to_name(j), text) for j in range(len(columns))]
-    tails = [pa.array(col.tails[:-1].tolist(), text) for col in columns]
-    row_open, row_close, nothing = (pa.scalar(t, text) for t in ('<row r="', '">', "</row>"))
-    empty = pa.scalar("", text)
+    pieces, lead = _pieces(columns)
+    row_open, empty = pa.scalar('<row r="', text), pa.scalar("", text)
     for start in range(0, n, chunk):
         stop = min(n, start + chunk)
         refs = pa.array(np.arange(start + first_row + 1, stop + first_row + 1)).cast(text)
-        parts = [row_open, refs, row_close]
-        for prefix, col, distinct in zip(prefixes, columns, tails, strict=True):
-            codes = col.codes[start:stop]
-            missing = codes < 0
-            if missing.any():  # the cell whole, or null where it is left out
-                cells = pc.take(distinct, pa.array(codes, mask=missing))
-                parts.append(pc.binary_join_element_wise(prefix, refs, cells, empty))
-            else:
-                parts += [prefix, refs, pc.take(distinct, codes)]
-        parts.append(nothing)
+        codes = [col.codes[start:stop] for col in columns]
+        present = [c >= 0 for c in codes] + [np.ones(stop - start, dtype=bool)]
+        parts = [row_open, refs, pc.take(lead, present[0].view(np.int8))]
+        for j, c in enumerate(codes):
+            if present[j].all():
+                parts.append(refs)
+            elif present[j].any():
+                parts.append(pc.take(refs, pa.array(np.arange(stop - start, dtype=np.int32),
+                                                    mask=~present[j])))
+            parts.append(pc.take(pieces[j], 2 * c + 2 + present[j + 1].view(np.int8)))
         rows = pc.binary_join_element_wise(*parts, empty, null_handling="replace",
                                            null_replacement="")
         yield _joined(rows)
+
+
+def _pieces(columns: list[CellColumn]) -> tuple[list[pa.Array], pa.Array]:
+    """Per column, its tails each followed by nothing or by the next cell's start: piece
+    ``2 * code + 2 + next`` is the tail of ``code`` (nothing for -1), then, when ``next`` is 1,
+    the next column's ``<c r="`` and letters (after the last column: ``</row>``, always).
+    And the row's lead: ``">`` then, when the first cell is there, its start."""
+    text = pa.large_string()
+    starts = ['<c r="' + xl_col_to_name(j) for j in range(len(columns))] + ["</row>"]
+    pieces = []
+    for j, col in enumerate(columns):
+        after = starts[j + 1]
+        last = j == len(columns) - 1
+        pieces.append(pa.array([t + a for t in ["", *col.tails[:-1]]
+                                for a in (after if last else "", after)], text))
+    lead = pa.array(['">', '">' + starts[0]], text)
+    return pieces, lead
+
+
+def rows_size(columns: list[CellColumn], first_row: int = 1) -> int:
+    """Bytes of all the XML :func:`rows_xml` makes of ``columns`` (UTF-8), counted without
+    making it."""
+    n = len(columns[0].codes) if columns else 0
+    if not n:
+        return 0
+    refs = np.arange(first_row + 1, first_row + n + 1)
+    digits = 1 + sum((refs >= 10 ** k).astype(np.int64) for k in range(1, 8))
+    cells = np.zeros(n, dtype=np.int64)
+    size = n * len('<row r=""></row>')
+    for j, col in enumerate(columns):
+        tails = np.array([len(t.encode("utf-8")) for t in col.tails], dtype=np.int64)
+        present = col.codes >= 0
+        cells += present
+        size += int(tails[col.codes].sum())  # code -1 takes the last, empty, tail
+        size += int(present.sum()) * len('<c r="' + xl_col_to_name(j))
+    return size + int((digits * (cells + 1)).sum())
 
 
 def _joined(strings: pa.Array) -> pa.Buffer:
@@ -189,7 +225,14 @@ class _Zip(zipfile.ZipFile):
     """The workbook's zip: each part file deflated at :data:`ZIP_LEVEL`, read
     :data:`ZIP_BLOCK` bytes at a time, by ISA-L (at level 1 about three times as fast as
     zlib, into as small a file; any deflate stream is a valid zip member, which readers
-    inflate as any other)."""
+    inflate as any other). The data rows of ``sheets`` (:class:`FastSheet`) that were left
+    out of their part files are made here, where they go: into the zip, between the part
+    file's bytes before and after them, never written to a temporary file and read back."""
+
+    def __init__(self, *args: object, sheets: tuple[FastSheet, ...] = (),
+                 **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._sheets = sheets  # their part files are written after the zip is opened
 
     def write(self, filename: object, arcname: object = None, compress_type: object = None,
               compresslevel: object = None) -> None:
@@ -200,65 +243,99 @@ class _Zip(zipfile.ZipFile):
                                          strict_timestamps=self._strict_timestamps)
         info.compress_type = self.compression
         info._compresslevel = ZIP_LEVEL  # type: ignore[attr-defined]
+        sheet = next((ws for ws in self._sheets
+                      if ws.rows_left is not None and ws.rows_left[0] == filename), None)
+        if sheet is not None:  # the whole part's size decides whether it needs ZIP64
+            info.file_size += sheet.rows_size()
         with open(filename, "rb") as src, self.open(info, "w") as dest:
             if self.compression == zipfile.ZIP_DEFLATED:
                 # the stdlib's writer takes its compressor from zlib; same raw deflate format
                 dest._compressor = _deflate.compressobj(  # type: ignore[attr-defined]
                     ZIP_LEVEL, _deflate.DEFLATED, -15)
+            if sheet is not None:
+                dest.write(src.read(sheet.rows_left[1]))
+                for block in sheet.data_rows():  # type: ignore[misc]
+                    dest.write(memoryview(block))
             shutil.copyfileobj(src, dest, ZIP_BLOCK)
 
 
-_NOT_PLAIN = re.compile(r"[\x00-\x1f&<>]|_x|^\s|\s$")
-"""What makes xlsxwriter write a shared string other than as ``<si><t>text</t></si>``:
-control characters (escaped ``_xHHHH_``, and an ``_x`` that could read as one), XML's
-``& < >`` (escaped, or ``<r>`` rich text), leading or trailing white space (kept with
-``xml:space``)."""
+_NOT_PLAIN = r"[\x00-\x1f&<>]|_x"
+"""What makes xlsxwriter write a shared string other than as ``<si><t>text</t></si>``, with
+leading or trailing white space (kept with ``xml:space``): control characters (escaped
+``_xHHHH_``, and an ``_x`` that could read as one), XML's ``& < >`` (escaped, or ``<r>`` rich
+text). Looked for by Arrow (RE2) in all the strings at once."""
+
+
+def _plain(strings: list[str]) -> list[bool]:
+    """Whether each string is plain: none of :data:`_NOT_PLAIN`, and no white space (as
+    Python's ``str.isspace``, which is the ``\\s`` xlsxwriter looks for) first or last."""
+    if not strings:
+        return []
+    odd = pc.match_substring_regex(pa.array(strings, pa.large_string()), _NOT_PLAIN)
+    return [not (o or s[:1].isspace() or s[-1:].isspace())
+            for o, s in zip(odd.to_numpy(zero_copy_only=False).tolist(), strings, strict=True)]
 
 
 def _write_sst_strings(self: SharedStrings) -> None:
-    """xlsxwriter's ``SharedStrings._write_sst_strings``, the same XML: a plain text (none
-    of :data:`_NOT_PLAIN`) is written as it is, a block at a time; any other by xlsxwriter's
-    own ``_write_si``."""
+    """xlsxwriter's ``SharedStrings._write_sst_strings``, the same XML: a plain text
+    (:func:`_plain`) is written as it is, a block at a time; any other by xlsxwriter's own
+    ``_write_si``."""
+    strings = self.string_table.string_array
     block: list[str] = []
-    for string in self.string_table.string_array:
-        if _NOT_PLAIN.search(string):
+    for string, plain in zip(strings, _plain(strings), strict=True):
+        if plain:
+            block.append(f"<si><t>{string}</t></si>")
+        else:
             self.fh.write("".join(block))
             block = []
             self._write_si(string)
-        else:
-            block.append(f"<si><t>{string}</t></si>")
     self.fh.write("".join(block))
 
 
 def close_fast(wb: xlsxwriter.Workbook) -> None:
     """Close (write) the workbook, its zip deflated at :data:`ZIP_LEVEL` (:class:`_Zip`),
-    its shared strings written by :func:`_write_sst_strings`.
+    its shared strings written by :func:`_write_sst_strings`, the data rows of its
+    :class:`FastSheet` sheets made straight into the zip.
 
     xlsxwriter has no option for the level; its ``ZipFile`` and the shared-string writer are
     replaced for this call only.
     """
     module = xlsxwriter.workbook
     original, sst = module.ZipFile, SharedStrings._write_sst_strings
-    module.ZipFile = functools.partial(_Zip, compresslevel=ZIP_LEVEL)
+    sheets = tuple(ws for ws in wb.worksheets() if isinstance(ws, FastSheet))
+    for ws in sheets:
+        ws.rows_to_zip = True
+    module.ZipFile = functools.partial(_Zip, compresslevel=ZIP_LEVEL, sheets=sheets)
     SharedStrings._write_sst_strings = _write_sst_strings  # type: ignore[method-assign]
     try:
         wb.close()
     finally:
         module.ZipFile = original
         SharedStrings._write_sst_strings = sst  # type: ignore[method-assign]
+        for ws in sheets:
+            ws.rows_to_zip, ws.rows_left = False, None
 
 
 class FastSheet(Worksheet):
     """A worksheet whose data rows below the header come from :attr:`data_rows` (XML blocks,
-    see :func:`rows_xml`) instead of xlsxwriter's cell table."""
+    see :func:`rows_xml`) instead of xlsxwriter's cell table.
+
+    When :attr:`rows_to_zip` is set (by :func:`close_fast`) and the sheet's part is a file,
+    the rows are left out of it: :attr:`rows_left` then holds the file's name and the offset
+    where they go, and :class:`_Zip` makes them into the zip there."""
 
     def __init__(self) -> None:
         super().__init__()
         self.data_rows: Callable[[], Iterator[pa.Buffer]] | None = None
+        self.rows_size: Callable[[], int] | None = None
+        self.rows_to_zip = False
+        self.rows_left: tuple[str, int] | None = None
 
-    def set_data_rows(self, rows: Callable[[], Iterator[pa.Buffer]], n: int, ncols: int) -> None:
-        """Write ``rows()`` below the header: ``n`` rows of ``ncols`` columns."""
-        self.data_rows = rows
+    def set_data_rows(self, rows: Callable[[], Iterator[pa.Buffer]], n: int, ncols: int,
+                      size: Callable[[], int] | None = None) -> None:
+        """Write ``rows()`` below the header: ``n`` rows of ``ncols`` columns, ``size()``
+        bytes in all (when given, the rows can be made straight into the zip)."""
+        self.data_rows, self.rows_size = rows, size
         if n and ncols:
             self._check_dimensions(n, ncols - 1)
 
@@ -272,9 +349,12 @@ class FastSheet(Worksheet):
         self.dim_rowmax = last
         raw = getattr(self.fh, "buffer", None)  # the sheet's file (None: in memory)
         self.fh.flush()
-        for block in self.data_rows():
-            if raw is None:
-                self.fh.write(block.to_pybytes().decode("utf-8"))
-            else:
-                raw.write(block)
+        if raw is not None and self.rows_to_zip and self.rows_size is not None:
+            self.rows_left = (self.fh.name, raw.tell())
+        else:
+            for block in self.data_rows():
+                if raw is None:
+                    self.fh.write(block.to_pybytes().decode("utf-8"))
+                else:
+                    raw.write(block)
         self._xml_end_tag("sheetData")
