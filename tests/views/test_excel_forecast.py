@@ -79,19 +79,19 @@ def test_the_summary_says_it_again_and_only_with_xlsx(formats, said, tmp_path, m
 
 
 def test_a_big_run_without_parquet_is_told_of_it(sample, tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(geocheck.pipeline, "PARQUET_ADVISED_ROWS", 1176)  # the sample's rows
-    written = geocheck.pipeline.write_outputs(sample, tmp_path / "a", formats=("csv",),
+    monkeypatch.setattr(geocheck.write, "PARQUET_ADVISED_ROWS", 1176)  # the sample's rows
+    written = geocheck.write.write_outputs(sample, tmp_path / "a", formats=("csv",),
                                               inputs=[SAMPLE, SHEET])
     assert [n for n in written.notes if "--format all,parquet" in n] == [
         "1,176 findings rows: --format all,parquet also writes them as findings.parquet and "
         "estates.parquet (typed, compressed GeoParquet), which pandas, GeoPandas, DuckDB and "
         "QGIS read far faster than findings.csv"]
-    written = geocheck.pipeline.write_outputs(sample, tmp_path / "b",
+    written = geocheck.write.write_outputs(sample, tmp_path / "b",
                                               formats=("csv", "parquet"),
                                               inputs=[SAMPLE, SHEET])
     assert not [n for n in written.notes if "parquet" in n]
-    monkeypatch.setattr(geocheck.pipeline, "PARQUET_ADVISED_ROWS", 1177)
-    written = geocheck.pipeline.write_outputs(sample, tmp_path / "c", formats=("csv",),
+    monkeypatch.setattr(geocheck.write, "PARQUET_ADVISED_ROWS", 1177)
+    written = geocheck.write.write_outputs(sample, tmp_path / "c", formats=("csv",),
                                               inputs=[SAMPLE, SHEET])
     assert not [n for n in written.notes if "parquet" in n]
 
