@@ -193,20 +193,26 @@ class ColourIndex:
 
 def _palette_png(pixels: np.ndarray, dpi: float, index: ColourIndex | None) -> bytes:
     """Indexed PNG of an (h, w, 3) RGB or (h, w, 4) RGBA image (alpha ignored); see
-    :func:`encode_png`."""
+    :func:`encode_png`.
+
+    The pixels are taken as runs of one colour (in reading order, across rows): a map's fills
+    make some ten pixels a run, so colours are looked up, counted and mapped to the palette
+    once a run, and the rows of palette indices are the runs' indices repeated."""
     h, w, depth = pixels.shape
     if depth == 4 and pixels.flags.c_contiguous:
-        key = pixels.view("<u4").reshape(h, w) & np.uint32(0xFFFFFF)
+        word = pixels.view("<u4").reshape(-1)  # RGBA: runs of one RGBA are runs of one RGB
     else:
         rgb = pixels[..., :3].astype(np.uint32)
-        key = rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)
+        word = (rgb[..., 0] | (rgb[..., 1] << 8) | (rgb[..., 2] << 16)).reshape(-1)
+    starts = _run_starts(word)
+    lengths = np.diff(np.append(starts, len(word)))
+    key = word[starts] & np.uint32(0xFFFFFF)  # each run's colour
     numbered = None if index is None else index.codes(key)
     if numbered is None:
         colours, code = np.unique(key, return_inverse=True)
-        code = code.reshape(h, w)
     else:
         code, colours = numbered
-    counts = np.bincount(code.ravel(), minlength=len(colours))
+    counts = np.bincount(code, weights=lengths, minlength=len(colours)).astype(np.int64)
     used = np.flatnonzero(counts)
     used = used[np.argsort(colours[used])]  # (numbered as first seen with an index)
     keep, nearest = _palette(colours[used], counts[used])
@@ -214,9 +220,17 @@ def _palette_png(pixels: np.ndarray, dpi: float, index: ColourIndex | None) -> b
     remap[used] = nearest
     raw = np.empty((h, w + 1), dtype=np.uint8)
     raw[:, 0] = 0  # no filter
-    np.take(remap, code, out=raw[:, 1:], mode="clip")  # codes are < len(remap)
+    raw[:, 1:] = np.repeat(remap[code], lengths).reshape(h, w)
     return _png(w, h, 3, dpi, zlib.compress(raw, PALETTE_LEVEL),
                 plte=_rgb(colours[used][keep]).astype(np.uint8).tobytes())
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal ``values`` (1-d, not empty) begins."""
+    change = np.empty(len(values), dtype=bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
 
 
 PALETTE_CUBE = 16

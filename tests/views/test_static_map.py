@@ -345,6 +345,20 @@ def test_palette_png_beyond_256_colours_keeps_fills_and_swatches_exact() -> None
     assert encode_png(rgb, dpi=72, palette=True, colours=index) == png
 
 
+def test_palette_png_of_runs_across_rows_and_alpha_is_exact() -> None:
+    # the encoder works on runs of one colour, which cross row ends; alpha is ignored, so the
+    # RGBA canvas of a map and its RGB give the same bytes
+    rng = np.random.default_rng(3)
+    rgb = np.repeat(rng.integers(0, 4, size=(9, 5, 1), dtype=np.uint8) * 60, 3, axis=2)
+    rgb = np.repeat(rgb, 3, axis=1)  # runs of 3 to 15 pixels, some over a row's end
+    rgb[4, 7] = (1, 2, 3)  # a run of one pixel
+    rgba = np.concatenate([rgb, rng.integers(0, 256, size=(9, 15, 1), dtype=np.uint8)], axis=2)
+    png = encode_png(rgb, dpi=72, palette=True)
+    assert np.array_equal((decode(png) * 255).round(), rgb)
+    assert encode_png(rgba, dpi=72, palette=True) == png
+    assert encode_png(rgba, dpi=72, palette=True, colours=style.ColourIndex()) == png
+
+
 def test_an_image_of_more_colours_than_the_index_holds_is_encoded_without_it() -> None:
     # a city-wide overview can have more than 65,535 colours (antialiased edges); it used to
     # send ColourIndex.codes into endless recursion
