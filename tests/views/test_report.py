@@ -324,6 +324,18 @@ def test_hostile_names_are_text(gpkg) -> None:
         assert all(v.startswith("#") for k, v in page.refs if k == "href")
 
 
+def test_elements_join_nested_children_once_and_escape_them() -> None:
+    from geocheck.views.report.html import Markup, el, join, tags
+
+    nested = ["a<", [Markup("<b>"), ("&", [HOSTILE[0]])], Markup("</b>")]
+    inner = "a&lt;<b>&amp;&lt;img src=x onerror=alert(1)&gt;</b>"
+    assert join(nested) == inner and isinstance(join(nested), Markup)
+    assert el("p", nested, class_='"x"') == f'<p class="&quot;x&quot;">{inner}</p>'
+    start, end = tags("section", id="estates", data_x=None)
+    assert start + join(nested) + end == el("section", *nested, id="estates", data_x=None)
+    assert isinstance(png_uri(png()), Markup)  # base64 needs no escaping
+
+
 def test_languages(sample, zh, en) -> None:
     for text, lang, words, other in [
         (zh, "zh-CN", ["概要", "各小区审查结果", "剔除的要素", "坐标系与方法说明",

@@ -39,7 +39,7 @@ from .budget import (
     toc_estates,
     where_text,
 )
-from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, void
+from .html import Markup, el, esc, esc_column, join, lookup, missing, png_uri, table, tags, void
 from .page_style import css
 from .pdf import PDF_INSTALL, write_pdf
 from .text import TEXT
@@ -344,8 +344,9 @@ def _estate_lines(result: Result, lang: str, positions: np.ndarray) -> list[Mark
 
 def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
              estate_pngs: Mapping[str, bytes] | None, compact: bool,
-             positions: np.ndarray) -> Markup:
-    """The sections of the estates at ``positions`` (ascending)."""
+             positions: np.ndarray) -> list[Markup]:
+    """The sections of the estates at ``positions`` (ascending), as the pieces of one
+    element (their maps make megabytes, joined once with the page)."""
     t = TEXT[lang]
     est = result.site.estates
     keep = np.zeros(len(est), dtype=bool)
@@ -379,7 +380,8 @@ def _estates(result: Result, cols: Mapping[str, np.ndarray], lang: str,
         sections.append(f'<section class="estate" id="e{i}" data-estate-id="{cols["id"][i]}">'
                         f'<h3>{cols["id"][i]} {cols["name"][i]}</h3><dl class="facts">'
                         f'{facts[i]}</dl>{lines[k] or ""}{figure}{findings}</section>')
-    return el("section", el("h2", t["estates"]), Markup("".join(sections)), id="estates")
+    start, end = tags("section", id="estates")
+    return [start, el("h2", t["estates"]), *map(Markup, sections), end]
 
 
 def _rejects(result: Result, lang: str) -> Markup:
@@ -481,16 +483,17 @@ def render_report(result: Result, *, lang: str = "zh", overview_png: bytes | Non
         void("meta", name="generator", content=f"geocheck {VERSION}"),
         el("title", title), el("style", Markup(css())),
     ])
-    body = join([
+    page, main = tags("html", lang=t["html_lang"]), tags("main")
+    # the page is joined once: nesting its sections in elements would copy every map again
+    return "".join([
+        "<!DOCTYPE html>\n", page[0], el("head", head), "<body>",
         _title(result, lang, budget_note(len(positions), n, sections, len(estate_pngs or ()),
                                          elsewhere, lang) if budget else ""),
         _toc(cols, positions, lang),
-        el("main", _summary(result, overall, lang, overview_png, progress, progress_png,
-                            elsewhere if budget else None),
-           all_estates_table(result, cols, overall, np.isin(np.arange(n), positions),
-                             elsewhere, lang) if budget else "",
-           _estates(result, cols, lang, estate_pngs, compact, positions),
-           _rejects(result, lang), _notes(result, lang), _appendix(result, lang)),
-    ])
-    return ("<!DOCTYPE html>\n" + el("html", el("head", head), el("body", body),
-                                     lang=t["html_lang"]) + "\n")
+        main[0], _summary(result, overall, lang, overview_png, progress, progress_png,
+                          elsewhere if budget else None),
+        all_estates_table(result, cols, overall, np.isin(np.arange(n), positions),
+                          elsewhere, lang) if budget else "",
+        *_estates(result, cols, lang, estate_pngs, compact, positions),
+        _rejects(result, lang), _notes(result, lang), _appendix(result, lang), main[1],
+        "</body>", page[1], "\n"])

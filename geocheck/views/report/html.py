@@ -47,7 +47,16 @@ def _attrs(attrs: Mapping[str, object]) -> str:
 def el(tag: str, /, *children: object, **attrs: object) -> Markup:
     """An element ``<tag ...>children</tag>``; children and attribute values are escaped
     unless they are Markup; lists of children are joined; None attributes are left out."""
-    return Markup(f"<{tag}{_attrs(attrs)}>{join(children)}</{tag}>")
+    out = [f"<{tag}{_attrs(attrs)}>"]
+    _flatten(children, out)
+    out.append(f"</{tag}>")
+    return Markup("".join(out))
+
+
+def tags(tag: str, /, **attrs: object) -> tuple[Markup, Markup]:
+    """The start and end tags of ``el(tag, ..., **attrs)``, for content too large to copy
+    into an element: the caller joins start, content and end once."""
+    return Markup(f"<{tag}{_attrs(attrs)}>"), Markup(f"</{tag}>")
 
 
 def void(tag: str, /, **attrs: object) -> Markup:
@@ -57,10 +66,20 @@ def void(tag: str, /, **attrs: object) -> Markup:
 
 def join(children: Iterable[object]) -> Markup:
     """Children (text, Markup or nested lists of them) joined, text escaped."""
-    out = []
-    for c in children:
-        out.append(join(c) if isinstance(c, list | tuple) else esc(c))
+    out: list[str] = []
+    _flatten(children, out)
     return Markup("".join(out))
+
+
+def _flatten(children: Iterable[object], out: list[str]) -> None:
+    """Append ``children`` to ``out``, escaped, nested lists and tuples in order: an element
+    is joined once, however deeply its children nest (the report's sections hold megabytes
+    of images, which each join would copy)."""
+    for c in children:
+        if isinstance(c, list | tuple):
+            _flatten(c, out)
+        else:
+            out.append(esc(c))
 
 
 def lookup(values: Iterable[object], func: Callable[[object], str],
@@ -79,11 +98,14 @@ def esc_column(values: Iterable[object]) -> np.ndarray:
     return lookup(values, lambda v: html.escape(str(v), quote=True))
 
 
-def png_uri(data: bytes) -> str:
-    """A PNG as a ``data:image/png;base64,`` URI (ValueError when ``data`` is not a PNG)."""
+def png_uri(data: bytes) -> Markup:
+    """A PNG as a ``data:image/png;base64,`` URI (ValueError when ``data`` is not a PNG).
+
+    Markup: base64 has no character HTML escapes, so the URI (some 50 KB a map) is not
+    scanned again as an attribute value."""
     if not bytes(data[:8]) == PNG_SIGNATURE:
         raise ValueError("report images must be PNG bytes")
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    return Markup("data:image/png;base64," + base64.b64encode(data).decode("ascii"))
 
 
 def table(headers: Sequence[object], rows: Iterable[Sequence[object]], *,
