@@ -26,9 +26,10 @@ to four times slower (Agg still rasterises the filled paths outside the view). T
 chunk of maps shows are converted to paths once for the chunk (:class:`.paths.PathTable`).
 Labels, the subtitle and the scale bar's length are not laid out by matplotlib on every map:
 each glyph is rasterised once and each label blended into the canvas from a bitmap kept by the
-figure (:mod:`.overlay`). The PNG is indexed, its palette chosen with numpy
-(:func:`geocheck.views.style.encode_png`); a chunk's maps are encoded in a second thread, in
-order, while the next map is drawn.
+figure (:mod:`.overlay`). The layers are drawn with the renderer calls matplotlib would make,
+without ``Axes.draw_artist`` (:mod:`.draw`). The PNG is indexed, its palette chosen with numpy
+once a run of one colour (:func:`geocheck.views.style.encode_png`); a chunk's maps are encoded
+in a second thread, in order, while the next map is drawn.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from ..style import (
     sized_font,
 )
 from ..text import STATUS_TEXT
+from .draw import LayerDrawer
 from .frames import MAP_RECT, check_metric_crs, drawn_evidence, estate_names, overall_in_order
 from .overlay import Label, MapLabels, MapScaleBar, StampedText, Stamps
 from .paths import EMPTY_PATH, PathTable, line_path, polygon_path
@@ -172,6 +173,7 @@ class MapFigure:
         self._artists()
         self._furniture()
         self._background = None
+        self._drawer = LayerDrawer()
         self.colours = ColourIndex()
         self._tables: dict[str, tuple[np.ndarray, PathTable]] = {}
 
@@ -418,10 +420,9 @@ class MapFigure:
             self.subtitle.set_visible(True)
         canvas.restore_region(self._background)
         self.ax.apply_aspect()
-        for artist in self.dynamic:
-            if not _empty(artist):
-                self.ax.draw_artist(artist)
-        self.fig.draw_artist(self.subtitle)
+        renderer = canvas.get_renderer()
+        self._drawer.draw(renderer, [a for a in self.dynamic if not _empty(a)], self.ax.transData)
+        self.subtitle.draw(renderer)
         return np.array(canvas.buffer_rgba())
 
     def encode(self, rgba: np.ndarray) -> bytes:
