@@ -335,6 +335,8 @@ class MapFigure:
 
     def _polygons(self, key: str, positions: np.ndarray) -> MplPath:
         """The compound path of the polygons at ``positions`` of a layer (or ``estates``)."""
+        if not len(positions):
+            return EMPTY_PATH
         if key in self._tables:
             union, table = self._tables[key]
             local = np.searchsorted(union, positions)
@@ -364,7 +366,7 @@ class MapFigure:
             self.outlines[status].set_path(path)
         for role, points in self.points.items():
             i = index[role]
-            points.set_offsets(layers[role].xy[i])
+            _set_points(points, layers[role].xy[i])
             self.role_outlines[role].set_path(
                 self._polygons(role, i[layers[role].is_polygon[i]]))
         kind = np.asarray(ev["layer"], dtype=object)
@@ -373,7 +375,7 @@ class MapFigure:
         self.lines.set_path(line_path(lines))
         self.routes.set_path(line_path(geoms[kind == "walk_routes"]))
         self.uncovered.set_path(polygon_path(geoms[kind == "uncovered_buildings"]))
-        self.rings.set_offsets(anchor_points(geoms[kind == "too_close_points"]).reshape(-1, 2))
+        _set_points(self.rings, anchor_points(geoms[kind == "too_close_points"]).reshape(-1, 2))
         plain = sized_font(self.font, 7 if own is None else 8)
         bold = sized_font(self.font, 10, "bold")
         xy = self.estate_xy
@@ -434,6 +436,12 @@ class MapFigure:
 
     def _encode(self) -> bytes:
         return self.encode(np.asarray(self.fig.canvas.buffer_rgba()))
+
+
+def _set_points(points: PathCollection, xy: np.ndarray) -> None:
+    """Set the points' offsets, unless they stay none (``set_offsets`` converts units)."""
+    if len(xy) or len(points.get_offsets()):
+        points.set_offsets(xy)
 
 
 def _empty(artist: Artist) -> bool:

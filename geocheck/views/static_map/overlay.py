@@ -71,6 +71,7 @@ class Stamps:
         self._cache: dict[tuple[str, FontProperties, object], Stamp] = {}
         self._glyphs: dict[tuple[FontProperties, str], _Glyph] = {}
         self._metrics: dict[FontProperties, tuple[float, float]] = {}
+        self._files: dict[FontProperties, list[str]] = {}
 
     def get(self, text: str, prop: FontProperties, colour: object) -> Stamp:
         key = (text, prop, colour)
@@ -84,7 +85,10 @@ class Stamps:
         return stamp
 
     def _render(self, text: str, prop: FontProperties, pad: float) -> np.ndarray:
-        font = get_font(fontManager._find_fonts_by_props(prop))
+        files = self._files.get(prop)
+        if files is None:  # the font files matplotlib would pick, looked up once a style
+            files = self._files[prop] = fontManager._find_fonts_by_props(prop)
+        font = get_font(files)
         font.set_size(prop.get_size_in_points(), self.dpi)
         ascent, descent = self._heights(font, prop)
         lines = [self._line(font, prop, line) for line in text.split("\n")]

@@ -82,12 +82,16 @@ def _polygon_parts(geoms: np.ndarray) -> tuple[np.ndarray, ...]:
 def polygon_path(geoms: np.ndarray) -> MplPath:
     """One compound path of the polygons and multipolygons in ``geoms``; holes stay holes
     (see :class:`PathTable`); other geometry types are skipped."""
+    if not len(geoms):
+        return EMPTY_PATH
     return PathTable(geoms).path(np.arange(len(geoms)))
 
 
 def line_path(geoms: np.ndarray) -> MplPath:
     """One compound path of the lines and multilines in ``geoms`` (other types skipped)."""
     geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return EMPTY_PATH
     kind = shapely.get_type_id(geoms)
     keep = ((kind == 1) | (kind == 5)) & ~shapely.is_empty(geoms)
     geoms = geoms[keep]
