@@ -155,6 +155,10 @@ class Result:
         (Guangxi); otherwise when its overall status is ``pass``. This is the state of the data
         now, not a record of when an estate was created.
         """
+        estates = self.site.estates
+        if self.pack.campaign is None or "target_year" not in estates \
+                or estates["target_year"].isna().all():
+            return None  # what progress_table answers, without the declaration made first
         if self.declaration is not None:
             passes, basis = self.declaration["eligible"].to_numpy(dtype=bool), "declaration"
         else:

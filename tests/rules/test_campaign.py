@@ -194,6 +194,8 @@ def test_no_progress_without_campaign_or_target_years(gpkg, tmp_path) -> None:
                                  pack=_pack(tmp_path, HEAD + BUS_RULE + CAMPAIGN))
     assert unscheduled.site.estates["target_year"].isna().all()
     assert unscheduled.progress is None
+    # known without the declaration (made before the outputs' second process starts)
+    assert "declaration" not in vars(unscheduled)
 
 
 # ---- target_year as read -----------------------------------------------------------------
