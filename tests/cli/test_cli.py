@@ -90,7 +90,7 @@ def test_hostile_names_are_inert(tmp_path, gpkg) -> None:
     html = (out / "map.html").read_text(encoding="utf-8")
     assert "<img" not in html and "<b>站" not in html and "onerror=alert(1)>" not in html
     assert html.count("</script>") == html.count("<script")  # nothing closes a script early
-    # The popup text was HTML-escaped by geocheck (&lt;img) before folium's JSON escaping
+    # The popup text was HTML-escaped by geocheck (&lt;img) before the JSON escaping
     # (\u003c): Leaflet inserts popup strings as HTML, so the first is what keeps it inert.
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
     assert "${alert(2)}" in html  # plain JSON string data; the page builds no template literals

@@ -125,3 +125,14 @@ def test_the_index_and_a_district_page_open_in_a_browser(browser, sample, tmp_pa
     ids = page.js("() => { var out = []; GEOCHECK.estates.eachLayer(function(l) { "
                   "out.push(l.feature.properties.i); }); return out.sort(); }")
     assert ids == sorted(estates_on(paths[2].read_text(encoding="utf-8"))) and len(ids) == 3
+
+
+def test_the_index_writes_template_braces_as_they_are(sample, tmp_path) -> None:
+    # The index's note is raw HTML, not a template: "{{ 7*7 }}" is not read as "49".
+    import dataclasses
+
+    result = dataclasses.replace(sample, pack=dataclasses.replace(sample.pack,
+                                                                  id="{{ 7*7 }}<b>"))
+    index = write_maps(result, tmp_path / "map.html", max_estates=5)[0]
+    page = index.read_text(encoding="utf-8")
+    assert "geocheck · {{ 7*7 }}&lt;b&gt;</b>" in page and "geocheck · 49" not in page

@@ -139,7 +139,7 @@ def test_no_paths_no_catchments(site, tmp_path: Path) -> None:
 
 def map_layers(result: geocheck.Result) -> dict[str, GeoJsonLayer]:
     m = build_map(result)
-    return {c.layer_name: c for c in m._children.values() if isinstance(c, GeoJsonLayer)}
+    return {layer.layer_name: layer for layer in m.layers}
 
 
 def lonlat(*xy: tuple[float, float]) -> np.ndarray:

@@ -22,7 +22,6 @@ import geocheck
 from geocheck.views.static_map import overview_figure
 from geocheck.views.style import PATH_COLOUR, ROLE_COLOURS
 from geocheck.views.webmap import build_map
-from geocheck.views.webmap.leaflet import GeoJsonLayer
 
 PATH = LineString([at(-50, 200), at(300, 200)])
 BRANCH = MultiLineString([LineString([at(150, 200), at(150, 400)])])
@@ -58,7 +57,7 @@ def test_every_output_is_written_with_paths_and_clinics(result, tmp_path) -> Non
 
 def test_map_draws_paths_grey_under_everything_and_off_at_first(result) -> None:
     m = build_map(result)
-    layers = [c for c in m._children.values() if isinstance(c, GeoJsonLayer)]
+    layers = m.layers
     names = [layer.layer_name for layer in layers]
     paths = layers[names.index("walking paths 步行路径")]
     assert names.index("walking paths 步行路径") == 0  # drawn first: under every other layer

@@ -106,3 +106,15 @@ def test_walk_notes_of_a_categorical_method_column() -> None:
                                   WALK_METHOD + " (two zones)"])})
     assert walk_notes(findings).tolist() == [" on foot", " (walk 200 m)", "", " (walk 50 m, 5.0x)",
                                              " on foot"]
+
+
+def test_the_page_is_the_same_bytes_each_time_and_shows_in_a_notebook(sample, tmp_path) -> None:
+    from geocheck.views.webmap import build_map
+
+    first = write_map(sample, tmp_path / "a.html").read_bytes()
+    assert write_map(sample, tmp_path / "b.html").read_bytes() == first
+    m = build_map(sample)
+    assert m.render().encode("utf-8") == first
+    frame = m._repr_html_()  # the whole page, its GeoJSON in place, as the iframe's srcdoc
+    assert frame.startswith("<div") and html.escape(m.render()) in frame
+    assert [layer.var for layer in m.layers] == [f"layer_{k}" for k in range(len(m.layers))]

@@ -1,4 +1,4 @@
-"""The interactive map (folium / Leaflet): estates by verdict, facilities, radii and evidence.
+"""The interactive map (Leaflet): estates by verdict, facilities, radii and evidence.
 
 Layers are serialised to GeoJSON in bulk (geometries by GEOS, properties column by column with
 Arrow: :func:`.leaflet.geojson_text`) and drawn by ``L.geoJSON`` with styles, tooltips and
@@ -17,7 +17,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -52,14 +51,11 @@ from .leaflet import (
     LEAFLET_JS,
     GeocheckMap,
     GeoJsonLayer,
-    RawHtml,
-    Script,
     controls_js,
     escape_all,
     inline_assets,
     js_literal,
     lonlat_bounds,
-    render_html,
 )
 
 __all__ = ["LEAFLET_CSS", "LEAFLET_JS", "MAP_ESTATES_MAX", "TIANDITU_KEY_ENV", "Basemap",
@@ -310,8 +306,8 @@ def _tips(gdf: gpd.GeoDataFrame, role: str) -> gpd.GeoDataFrame:
 
 
 def build_map(result: Result, *, offline: bool = False,
-              tianditu_key: str | None = None) -> folium.Map:
-    """Build the folium map of a result (see the module docstring for what it shows).
+              tianditu_key: str | None = None) -> GeocheckMap:
+    """Build the map page of a result (see the module docstring for what it shows).
 
     ``offline`` starts on a blank basemap (the page itself is made self-contained by
     :func:`write_map`); ``tianditu_key`` defaults to the environment's
@@ -319,8 +315,7 @@ def build_map(result: Result, *, offline: bool = False,
     """
     site = result.site
     west, south, east, north = lonlat_bounds(site.estates)
-    m = GeocheckMap(tiles=None, prefer_canvas=True)
-    m.fit_bounds([[south, west], [north, east]])
+    m = GeocheckMap([[south, west], [north, east]])
     estates = estate_layer_frame(result)
     bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,
               "subdomains": b.subdomains, "max_zoom": b.max_zoom, "gcj02": b.gcj02}
@@ -328,7 +323,7 @@ def build_map(result: Result, *, offline: bool = False,
     # the texts go into the page head; taken off the frame, which pandas would otherwise
     # deep-copy with every column read from it
     texts = estates.attrs.pop("texts")
-    m.get_root().header.add_child(RawHtml(_head(result, texts, bases)))
+    m.head.append(_head(result, texts, bases))
     layers: list[GeoJsonLayer] = []
     paths = site.layer("paths")
     if paths is not None and len(paths):  # under everything, off at first: context, not verdict
@@ -372,9 +367,9 @@ def build_map(result: Result, *, offline: bool = False,
     layers.extend(_evidence_layers(result))
     layers.extend(_proposal_layer(result))
     for layer in layers:
-        layer.add_to(m)
-    Script(controls_js(m, layers, estates_layer)).add_to(m)
-    m.get_root().html.add_child(RawHtml(_legend(result)))
+        m.add_layer(layer)
+    m.scripts.append(controls_js(m, layers, estates_layer))
+    m.body.append(_legend(result))
     return m
 
 
@@ -488,7 +483,7 @@ def write_maps(result: Result, path: Path, *, offline: bool = False,
     if max_estates is not None and len(result.site.estates) > max_estates:
         return write_district_maps(result, path, build_map, max_estates=max_estates,
                                    offline=offline, tianditu_key=tianditu_key)
-    page = render_html(build_map(result, offline=offline, tianditu_key=tianditu_key))
+    page = build_map(result, offline=offline, tianditu_key=tianditu_key).render()
     if offline:
         page = inline_assets(page)
     path.write_text(page, encoding="utf-8")

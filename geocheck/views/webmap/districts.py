@@ -26,7 +26,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import Element
 
 from ...core.status import FAIL, NO_DATA
 from ...rules.result import Result
@@ -35,12 +34,10 @@ from .basemaps import GCJ_JS, basemaps
 from .leaflet import (
     GeocheckMap,
     GeoJsonLayer,
-    Script,
     controls_js,
     inline_assets,
     js_literal,
     lonlat_bounds,
-    render_html,
 )
 
 MAP_ESTATES_MAX = 2500
@@ -144,29 +141,27 @@ def build_index(result: Result, districts: list[np.ndarray], *, offline: bool = 
     """The index map: each district's box with its counts, linking to its page."""
     frame = district_frame(result, districts)
     west, south, east, north = lonlat_bounds(frame)
-    m = GeocheckMap(tiles=None, prefer_canvas=True)
-    m.fit_bounds([[south, west], [north, east]])
+    m = GeocheckMap([[south, west], [north, east]])
     bases = [{"name": b.name, "urls": list(b.urls), "attribution": b.attribution,
               "subdomains": b.subdomains, "max_zoom": b.max_zoom, "gcj02": b.gcj02}
              for b in basemaps(offline, tianditu_key)]
     head = {"colours": STATUS_COLOURS, "basemaps": bases}
-    m.get_root().header.add_child(Element(
-        f"<script>var GEOCHECK = {js_literal(head)};{GCJ_JS}</script>"))
+    m.head.append(f"<script>var GEOCHECK = {js_literal(head)};{GCJ_JS}</script>")
     shown = frame[["tip", "page", "share", "geometry"]].copy()
     shown["n"] = [f"district {k}" for k in frame["k"]]
     shown["i"] = frame["page"]
     layer = GeoJsonLayer(shown, "districts 分区", INDEX_OPTIONS)
-    layer.add_to(m)
-    Script(controls_js(m, [layer], layer)).add_to(m)
+    m.add_layer(layer)
+    m.scripts.append(controls_js(m, [layer], layer))
     n = len(result.site.estates)
     fail = int(frame["fail"].sum())
     note = (f"{n:,} estates in {len(frame):,} districts of at most {max(map(len, districts)):,}"
             f" (one page each); {fail:,} fail. Click a district to open its map.")
-    m.get_root().html.add_child(Element(
+    m.body.append(
         "<div id='geocheck-index' style='position:fixed;bottom:40px;left:10px;z-index:999;"
         "background:white;padding:6px 8px;border:1px solid #999;font:12px sans-serif;"
         f"max-width:300px'><b>geocheck · {html.escape(result.pack.id)}</b><br>"
-        f"{html.escape(note)}</div>"))
+        f"{html.escape(note)}</div>")
     return m
 
 
@@ -181,13 +176,12 @@ def write_district_maps(result: Result, path: Path, build: Callable[..., Geochec
     districts = split_districts(centres, max_estates)
     paths = [path]
     for k, positions in enumerate(districts, start=1):
-        page = render_html(build(district_result(result, positions), offline=offline,
-                                 tianditu_key=tianditu_key))
+        page = build(district_result(result, positions), offline=offline,
+                     tianditu_key=tianditu_key).render()
         out = path.parent / page_name(k)
         out.write_text(inline_assets(page) if offline else page, encoding="utf-8")
         paths.append(out)
-    page = render_html(build_index(result, districts, offline=offline,
-                                   tianditu_key=tianditu_key))
+    page = build_index(result, districts, offline=offline, tianditu_key=tianditu_key).render()
     path.write_text(inline_assets(page) if offline else page, encoding="utf-8")
     return paths
 

@@ -1,5 +1,5 @@
-"""The page's machinery: folium and Leaflet, GeoJSON layers written by GDAL, scripts, and the
-Leaflet files inlined for ``--offline``.
+"""The page's machinery: a Leaflet page assembled as text (:class:`GeocheckMap`), GeoJSON layers
+written in bulk, scripts, and the Leaflet files inlined for ``--offline``.
 
 Every text from the data is HTML-escaped in Python before it is written (:func:`escape_all`),
 and JSON written into a script escapes ``<``, ``>`` and ``&`` (:func:`js_literal`), so nothing
@@ -8,21 +8,19 @@ in the data can close the page's script.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any, ClassVar
+from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from branca.element import Element
-from jinja2 import Template
 from pyproj import Transformer
 
 from ...core.errors import GeocheckError
@@ -193,42 +191,24 @@ def _json_strings(texts: pa.Array) -> pa.Array:
     return pc.fill_null(quoted, "null")
 
 
-class GeoJsonLayer(folium.map.Layer):
+class GeoJsonLayer:
     """A toggleable ``L.geoJSON`` layer from GeoJSON text and JavaScript options.
 
-    ``options_js`` is JavaScript written by geocheck (never from the data). The GeoJSON text is
-    held back from template rendering and put in place by :func:`render_html` (rendering tens
-    of megabytes through Jinja is slow); ``share`` draws the data of another layer again.
+    ``options_js`` is JavaScript written by geocheck (never from the data); ``data`` is the
+    layer's GeoJSON text (:func:`geojson_text`), '' when ``share`` draws the data of another
+    layer again. ``show`` adds the layer to the map when the page opens (otherwise it waits
+    for a click in the layer control). ``var`` is its JavaScript variable, named by the
+    :class:`GeocheckMap` it is added to.
     """
-
-    _template = Template("""
-        {% macro script(this, kwargs) %}
-        {%- if this.share is none %}
-        var {{ this.get_name() }}_data = {{ this.token }};
-        {%- endif %}
-        var {{ this.get_name() }} = L.geoJSON({{ this.data_name }}, {{ this.options_js }});
-        {% endmacro %}
-    """)
 
     def __init__(self, gdf: gpd.GeoDataFrame | None, name: str, options_js: str,
                  show: bool = True, share: GeoJsonLayer | None = None) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "GeoJsonLayer"
+        self.layer_name = name
+        self.options_js = options_js
+        self.show = show
         self.share = share
         self.data = geojson_text(gdf) if share is None else ""
-        self.token = f"__GEOCHECK_DATA_{self.get_name()}__"
-        self.data_name = f"{(share or self).get_name()}_data"
-        self.options_js = options_js
-
-
-_TOKEN = re.compile(r"__GEOCHECK_DATA_(\w+?)__")
-
-
-def render_html(m: folium.Map) -> str:
-    """Render the map page, then put each layer's GeoJSON text in place of its token."""
-    data = {child.get_name(): child.data for child in m._children.values()
-            if isinstance(child, GeoJsonLayer) and child.share is None}
-    return _TOKEN.sub(lambda match: data[match.group(1)], m.get_root().render())
+        self.var = ""
 
 
 LEAFLET_VERSION = "1.9.4"
@@ -237,13 +217,69 @@ LEAFLET_JS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.js"
 
 LEAFLET_CSS = f"https://unpkg.com/leaflet@{LEAFLET_VERSION}/dist/leaflet.css"
 
+_PAGE_STYLE = (
+    '<meta name="viewport" content="width=device-width, initial-scale=1.0, maximum-scale=1.0,'
+    ' user-scalable=no" />\n'
+    "<style>html, body {width: 100%; height: 100%; margin: 0; padding: 0;}\n"
+    "#{var} {position: relative; width: 100%; height: 100%; left: 0; top: 0;}\n"
+    ".leaflet-container {font-size: 1rem;}</style>\n")
 
-class GeocheckMap(folium.Map):
-    """A folium Map that loads Leaflet only (folium's default jQuery, Bootstrap and marker
-    fonts are not used by geocheck's map, and would each need the internet)."""
 
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet", LEAFLET_JS)]
-    default_css: ClassVar[list[tuple[str, str]]] = [("leaflet_css", LEAFLET_CSS)]
+class GeocheckMap:
+    """A Leaflet map page, assembled as text: Leaflet from its CDN (nothing else: no jQuery,
+    Bootstrap or fonts), the map fitted to ``bounds``, then the page's parts in order.
+
+    ``head`` and ``body`` hold raw HTML written by geocheck (texts from the data escaped by
+    the caller, as :func:`escape_all` does), ``layers`` the :class:`GeoJsonLayer` objects in
+    drawing order, ``scripts`` JavaScript run after the layers are made. Nothing is read as a
+    template: a text holding ``{{`` is written as it is.
+    """
+
+    var = "geocheck_map"
+    """The map's element id and JavaScript variable."""
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        self.bounds = bounds  # [[south, west], [north, east]] in degrees
+        self.head: list[str] = []
+        self.body: list[str] = []
+        self.layers: list[GeoJsonLayer] = []
+        self.scripts: list[str] = []
+
+    def add_layer(self, layer: GeoJsonLayer) -> GeoJsonLayer:
+        """Add ``layer`` on top of those added before, naming its variable."""
+        layer.var = f"layer_{len(self.layers)}"
+        self.layers.append(layer)
+        return layer
+
+    def render(self) -> str:
+        """The whole page: one HTML document, the layers' GeoJSON in its script."""
+        m = self.var
+        parts = ['<!DOCTYPE html>\n<html>\n<head>\n'
+                 '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />\n',
+                 *self.head,
+                 f'\n<script src="{LEAFLET_JS}"></script>\n'
+                 f'<link rel="stylesheet" href="{LEAFLET_CSS}"/>\n',
+                 _PAGE_STYLE.replace("{var}", m), "</head>\n<body>\n", *self.body,
+                 f'\n<div class="geocheck-map" id="{m}"></div>\n<script>\n'
+                 f'var {m} = L.map("{m}", {{center: [0.0, 0.0], crs: L.CRS.EPSG3857, zoom: 1, '
+                 f"zoomControl: true, preferCanvas: true}});\n"
+                 f"{m}.fitBounds({json.dumps(self.bounds)}, {{}});\n"]
+        for layer in self.layers:
+            data = f"{(layer.share or layer).var}_data"
+            if layer.share is None:
+                parts += [f"var {data} = ", layer.data, ";\n"]
+            parts.append(f"var {layer.var} = L.geoJSON({data}, {layer.options_js});\n")
+            if layer.show:
+                parts.append(f"{layer.var}.addTo({m});\n")
+        parts += [*self.scripts, "</script>\n</body>\n</html>\n"]
+        return "".join(parts)
+
+    def _repr_html_(self) -> str:
+        """The page in an ``<iframe>`` for a Jupyter notebook."""
+        return ('<div style="width:100%;"><div style="position:relative;width:100%;height:0;'
+                'padding-bottom:60%;"><iframe srcdoc="' + html.escape(self.render())
+                + '" style="position:absolute;width:100%;height:100%;left:0;top:0;'
+                'border:none !important;" allowfullscreen></iframe></div></div>')
 
 
 CONTROLS_JS = """
@@ -326,35 +362,12 @@ CONTROLS_JS = """
 """
 
 
-def controls_js(m: folium.Map, layers: list[GeoJsonLayer], estates: GeoJsonLayer) -> str:
-    overlays = ", ".join(f"[{js_literal(layer.layer_name)}, {layer.get_name()}]"
-                         for layer in layers)
-    return (CONTROLS_JS.replace("{map}", m.get_name())
-            .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.get_name()))
-
-
-class RawHtml(Element):
-    """HTML or a ``<script>`` written into the page as it is: not compiled as a Jinja template
-    (as ``Element(text)`` would be: slow for the head's table of texts, and text from the data
-    holding ``{{`` would be read as template code)."""
-
-    _template = Template("{{ this.text }}")
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "RawHtml"
-        self.text = text
-
-
-class Script(folium.MacroElement):
-    """Raw JavaScript written by geocheck (never from the data), run after the layers."""
-
-    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
-    def __init__(self, code: str) -> None:
-        super().__init__()
-        self._name = "Script"
-        self.code = code
+def controls_js(m: GeocheckMap, layers: list[GeoJsonLayer], estates: GeoJsonLayer) -> str:
+    """The basemaps, the layer control listing ``layers``, the scale bar and the search box
+    over ``estates`` (:data:`CONTROLS_JS`) for the map ``m``."""
+    overlays = ", ".join(f"[{js_literal(layer.layer_name)}, {layer.var}]" for layer in layers)
+    return (CONTROLS_JS.replace("{map}", m.var)
+            .replace("{overlays}", f"[{overlays}]").replace("{estates}", estates.var))
 
 
 def _leaflet_file(name: str) -> str:
