@@ -16,7 +16,8 @@ import shapely
 
 from geocheck.core.units import number
 from geocheck.views.text import walk_notes
-from geocheck.views.webmap import _value_text, write_map
+from geocheck.views.webmap import write_map
+from geocheck.views.webmap.estates import _text_codes, _value_text
 from geocheck.views.webmap.leaflet import (
     _arrow_properties,
     _pandas_properties,
@@ -58,6 +59,22 @@ def test_escape_all_is_html_escape_of_each_and_blank_when_missing() -> None:
     as_str = pd.Series([*TRICKY, None], dtype="str")  # read from Arrow, not iterated
     assert escape_all(as_str).tolist() == [*expected[:len(TRICKY)], ""]
     assert escape_all(as_str).dtype == object and escape_all([]).tolist() == []
+    texts = np.array([*TRICKY, None, np.nan, pd.NA], dtype=object)  # texts and missing only
+    assert escape_all(texts).tolist() == expected[:len(TRICKY) + 3]
+
+
+def test_text_codes_are_those_of_pandas_factorize() -> None:
+    pieces = [np.array(["b", "a", "b", *TRICKY], dtype=object),
+              pd.Series(["c", *TRICKY[::-1], "a"], dtype="str"),
+              pd.Series(["", "d", "b"], dtype="str")]
+    for parts in (pieces, [*pieces, np.array([None, "e"], dtype=object)],
+                  [np.array(["x", 3], dtype=object)]):
+        codes, uniques = _text_codes(parts)
+        expected_codes, expected_uniques = pd.factorize(
+            np.concatenate([np.asarray(p, dtype=object) for p in parts]))
+        assert codes.tolist() == expected_codes.tolist()
+        assert list(uniques) == list(expected_uniques)
+    assert _text_codes(pieces)[1].tolist()[:3] == ["b", "a", TRICKY[0]]  # first seen first
 
 
 def test_geojson_properties_parse_as_pandas_writes_them() -> None:
@@ -70,7 +87,10 @@ def test_geojson_properties_parse_as_pandas_writes_them() -> None:
         crs=32649)
     props = pd.DataFrame(frame.drop(columns="geometry"))
     assert _arrow_properties(props) is not None  # this frame is written by Arrow
-    features = json.loads(geojson_text(frame))["features"]
+    text = geojson_text(frame)
+    # safe in a script: nothing can close it or end a line of it
+    assert not {"<", ">", "&", "\u2028", "\u2029"} & set(text)
+    features = json.loads(text)["features"]
     assert [f["properties"] for f in features] == [json.loads(p)
                                                    for p in _pandas_properties(props)]
     assert features[0]["properties"] == {"tip": TRICKY[0], "raw": TRICKY[-1], "k": -3,

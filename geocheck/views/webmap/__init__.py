@@ -13,26 +13,16 @@ Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are w
 from __future__ import annotations
 
 import html
-import math
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from ...core.roles import ROLES
 from ...core.status import WORST_FIRST
-from ...core.units import (
-    DISTANCE_DECIMALS,
-    RATIO_DECIMALS,
-    VALUE_DECIMALS,
-    metres_all,
-    plain,
-    points,
-    share,
-)
+from ...core.units import metres_all, plain
 from ...rules.result import Result
 from ..style import (
     CATCHMENT_ALPHA,
@@ -43,9 +33,10 @@ from ..style import (
     STATUS_COLOURS,
     band_colours,
 )
-from ..text import STATUS_LABELS, walk_notes
+from ..text import STATUS_LABELS
 from .basemaps import GCJ_JS, TIANDITU_KEY_ENV, Basemap, basemaps, tianditu
 from .districts import MAP_ESTATES_MAX, write_district_maps
+from .estates import estate_layer_frame
 from .leaflet import (
     LEAFLET_CSS,
     LEAFLET_JS,
@@ -60,114 +51,6 @@ from .leaflet import (
 
 __all__ = ["LEAFLET_CSS", "LEAFLET_JS", "MAP_ESTATES_MAX", "TIANDITU_KEY_ENV", "Basemap",
            "basemaps", "build_map", "estate_layer_frame", "tianditu", "write_map", "write_maps"]
-
-
-def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
-    """Each finding's value as the popup shows it ('' where there is none), vectorised by
-    unit: rounded in numpy to the places judged (as :func:`~geocheck.core.units.number`
-    rounds one number), formatted, trailing zeros dropped."""
-    values = np.asarray(values, dtype=float)
-    units = np.asarray(units, dtype=object)
-    out = np.full(len(values), "", dtype=object)
-    finite = np.isfinite(values)
-    keys = np.array([str(u) for u in units.tolist()], dtype=object)
-    for key in dict.fromkeys(keys[finite].tolist()):
-        at = np.flatnonzero(finite & (keys == key))
-        v = values[at]
-        if key == "ratio":  # to the millionth judged, as a percent: reads as its verdict
-            texts = [t + "%" for t in _fixed(v * 100, RATIO_DECIMALS - 2)]
-        elif key == "count":
-            texts = [f"{int(x)}" for x in v.tolist()]
-        elif key == "yes/no":
-            texts = ["是 yes" if x else "否 no" for x in v.tolist()]
-        elif key in ("points", "number"):
-            suffix = " points" if key == "points" else ""
-            texts = [t + suffix for t in _fixed(v, 6)]
-        else:  # metres, m2 ...: to the places judged, trailing zeros dropped
-            texts = [f"{t} {key}" for t in _fixed(v, VALUE_DECIMALS.get(key, DISTANCE_DECIMALS))]
-        out[at] = texts
-    return out.tolist()
-
-
-def _fixed(values: np.ndarray, places: int) -> list[str]:
-    """``number(v, places, judged=places, trim=True)`` of every value, with one numpy
-    rounding for all."""
-    rounded = np.round(values, places)
-    texts = [f"{x:,.{places}f}" if math.isfinite(x) else "n/a" for x in rounded.tolist()]
-    return [t.rstrip("0").rstrip(".") if "." in t else t for t in texts]
-
-
-def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
-    """Estates with escaped display properties: ``overall``, ``tip``, ``h`` (popup header) and,
-    per rule i in pack order, ``s{i}`` status, ``v{i}`` value text (with the walk and the
-    detour ratio, :func:`~geocheck.views.text.walk_notes`), ``e{i}`` evidence and ``r{i}``
-    remedy as indexes into ``attrs["texts"]`` (the distinct texts, escaped)."""
-    est = result.site.estates
-    overall = est["estate_id"].map(result.overall()).to_numpy()
-    names, ids = escape_all(est["name"]), escape_all(est["estate_id"])
-    shown = np.where(names != "", names, ids)
-    out = gpd.GeoDataFrame({"overall": overall}, geometry=est.geometry.to_numpy(),
-                           crs=est.crs)
-    out["tip"] = shown + " (" + ids + "): " + overall
-    # Raw (unescaped) name and id for the search box, which only ever sets them as text.
-    out["n"] = est["name"].fillna("").astype(str).to_numpy()
-    out["i"] = est["estate_id"].astype(str).to_numpy()
-    hh, built = escape_all(est["households"].astype(object)), escape_all(est["built"])
-    out["h"] = ("<h4>" + shown + "</h4><div>" + ids + " · households " + hh + " · built "
-                + built + " · overall <b class='gc-" + overall + "'>" + overall + "</b></div>")
-    out["h"] += _scorecard_html(result)
-    # Per rule: s{i} status, v{i} and e{i} indexes into one table of distinct, escaped texts
-    # (GEOCHECK.t), so that the same evidence ("no data: ...") is written once, not per estate.
-    status = result.matrix("status")
-    values = result.matrix("value").astype(float)
-    units = result.matrix("unit")
-    evidence = result.matrix("evidence")
-    remedy = result.matrix("remedy")
-    shown_values = (np.array(_value_text(values.ravel(), units.ravel()), dtype=object)
-                    + walk_notes(result.findings)).reshape(values.shape)
-    codes, uniques = pd.factorize(np.concatenate([shown_values.ravel(), evidence.ravel(),
-                                                  remedy.ravel()]))
-    n, r = status.shape
-    v_codes, e_codes, r_codes = (codes[k * n * r:(k + 1) * n * r].reshape(n, r)
-                                 for k in range(3))
-    columns = {}
-    for i in range(r):
-        columns[f"s{i}"] = status[:, i]
-        columns[f"v{i}"] = v_codes[:, i]
-        columns[f"e{i}"] = e_codes[:, i]
-        columns[f"r{i}"] = r_codes[:, i]
-    out = pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
-    out = gpd.GeoDataFrame(out, geometry="geometry", crs=est.crs)
-    out.attrs["texts"] = escape_all(uniques).tolist()
-    return out
-
-
-def _scorecard_html(result: Result) -> np.ndarray:
-    """Per estate, escaped lines for the popup header: compliance and eligibility (declaration
-    packs) or points and stars (scoring packs); '' for other packs."""
-    ids = result.site.estates["estate_id"].to_numpy()
-    html_rows = np.full(len(ids), "", dtype=object)
-    table = result.declaration
-    if table is not None:
-        t = table.set_index("estate_id").reindex(ids)
-        need = result.pack.declaration.min_compliance
-        rate = ["-" if pd.isna(r) else share(r, limit=need) for r in t["compliance_rate"]]
-        text = [f"compliance {r} ({p}/{a} standards passed) · eligible: "
-                f"{'yes' if e else 'no'}" + (f" · blocking: {b}" if b else "")
-                for r, p, a, e, b in zip(rate, t["standards_passed"],
-                                         t["standards_applicable"], t["eligible"],
-                                         t["blocking_requirements"], strict=True)]
-        html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
-    table = result.scores
-    if table is not None:
-        t = table.set_index("estate_id").reindex(ids)
-        parts = [p.id for p in result.pack.scoring.parts]
-        text = [f"{rating} · " + ", ".join(
-                    f"{p} {'-' if pd.isna(v) else points(v)}" for p, v in zip(parts, row,
-                                                                         strict=True))
-                for rating, row in zip(t["rating"], t[parts].to_numpy(), strict=True)]
-        html_rows = "<div class='gc-card'>" + escape_all(text) + "</div>"
-    return np.asarray(html_rows, dtype=object)
 
 
 _RANK_JS = ", ".join(f"{s}: {k}" for k, s in enumerate(WORST_FIRST))
@@ -409,32 +292,42 @@ def _evidence_layers(result: Result) -> list[GeoJsonLayer]:
     ev = result.evidence
     if ev.empty:
         return out
-    ev = gpd.GeoDataFrame({"tip": escape_all(ev["label"]), "layer": ev["layer"].to_numpy(),
-                           "decisive": ev["decisive"].astype(bool).to_numpy()},
-                          geometry=ev.geometry.to_numpy(), crs=ev.crs)
-    # Whole metres, with more places where a whole number would read as the other verdict.
-    ev["short"] = metres_all(result.evidence["distance_m"].to_numpy(dtype=float),
-                             result.evidence["limit_m"].to_numpy(dtype=float), decimals=0)
-    lines = ev[(ev["layer"] == "evidence_lines") & ev["decisive"]]
+    decisive = ev["decisive"].astype(bool).to_numpy()
+    geoms = ev.geometry.to_numpy()
+
+    def drawn(layer: str, only_decisive: bool = False) -> np.ndarray:
+        """Positions of the evidence drawn in ``layer``."""
+        return np.flatnonzero((ev["layer"] == layer).to_numpy(dtype=bool)
+                              & (decisive if only_decisive else True))
+
+    def frame(at: np.ndarray, **more: Any) -> gpd.GeoDataFrame:
+        """The escaped labels (and ``more`` columns) of the evidence at ``at``: only the rows
+        drawn are escaped and measured."""
+        return gpd.GeoDataFrame({"tip": escape_all(ev["label"].iloc[at]), **more},
+                                geometry=geoms[at], crs=ev.crs)
+
+    lines = drawn("evidence_lines", only_decisive=True)
     red = {"color": EVIDENCE_COLOUR, "fillColor": EVIDENCE_COLOUR}
     if len(lines):
-        out.append(GeoJsonLayer(lines[["tip", "short", "geometry"]], "evidence lines (distance)",
+        # Whole metres, with more places where a whole number would read as the other verdict.
+        short = metres_all(ev["distance_m"].to_numpy(dtype=float)[lines],
+                           ev["limit_m"].to_numpy(dtype=float)[lines], decimals=0)
+        out.append(GeoJsonLayer(frame(lines, short=short), "evidence lines (distance)",
                                 _opts({**red, "weight": 2, "dashArray": "4 4"},
                                       permanent=len(lines) <= PERMANENT_LABELS_MAX)))
-    routes = ev[(ev["layer"] == "walk_routes") & ev["decisive"]]
+    routes = drawn("walk_routes", only_decisive=True)
     if len(routes):  # read as a radius: the walk beside the straight line, dotted
-        out.append(GeoJsonLayer(routes[["tip", "geometry"]], "walking routes (on foot)",
+        out.append(GeoJsonLayer(frame(routes), "walking routes (on foot)",
                                 _opts({"color": ROUTE_COLOUR, "weight": 2, "opacity": 0.8,
                                        "dashArray": "1 4"})))
-    bld = ev[ev["layer"] == "uncovered_buildings"]
+    bld = drawn("uncovered_buildings")
     if len(bld):
-        out.append(GeoJsonLayer(bld[["tip", "geometry"]], "uncovered buildings",
+        out.append(GeoJsonLayer(frame(bld), "uncovered buildings",
                                 _opts({**red, "weight": 1, "fillOpacity": 0.6})))
-    pts = ev[ev["layer"] == "too_close_points"]
+    pts = drawn("too_close_points")
     if len(pts):
         ring = {**red, "radius": 7, "weight": 3, "fill": False}
-        out.append(GeoJsonLayer(pts[["tip", "geometry"]],
-                                "garbage points too close to a building",
+        out.append(GeoJsonLayer(frame(pts), "garbage points too close to a building",
                                 _opts(ring, point=f"L.circleMarker(ll, {js_literal(ring)})")))
     return out
 

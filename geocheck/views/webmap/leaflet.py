@@ -33,9 +33,15 @@ def js_literal(obj: Any) -> str:
     return _script_safe(json.dumps(obj, ensure_ascii=False))
 
 
+_SCRIPT_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                   ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
+"""What JSON in a script escapes beyond JSON itself: nothing can end the script early."""
+
+
 def _script_safe(text: str) -> str:
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    for char, escape in _SCRIPT_ESCAPES:
+        text = text.replace(char, escape)
+    return text
 
 
 HTML_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#x27;"))
@@ -47,6 +53,9 @@ def escape_all(values: Any) -> np.ndarray:
     replacements made by Arrow over the whole column."""
     if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.StringDtype):
         texts = pa.array(values.array, type=pa.string()).fill_null("")
+    elif pd.api.types.infer_dtype(values, skipna=True) == "string":  # texts and missing only
+        texts = pa.array(np.asarray(values, dtype=object), type=pa.string(),
+                         from_pandas=True).fill_null("")
     else:
         texts = pa.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                           else v if type(v) is str else str(v) for v in values],
@@ -78,7 +87,9 @@ def geojson_text(gdf: gpd.GeoDataFrame) -> str:
 
     Geometries are written by GEOS (``shapely.to_geojson``) and properties column by column
     with Arrow (:func:`_arrow_properties`; pandas' JSON writer for a frame with columns of
-    other types), both vectorised.
+    other types), both vectorised. Arrow makes the texts safe for a script as it quotes them
+    (geometries, numbers and names hold no ``<``, ``>`` or ``&``); pandas' text is made safe
+    whole.
     """
     # projected and rounded in one pass over the coordinates (geopandas' to_crs and a
     # rounding transform would rebuild every geometry twice)
@@ -87,18 +98,19 @@ def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     lon, lat = _to_lonlat(gdf.crs).transform(xy[:, 0], xy[:, 1])
     geoms = shapely.to_geojson(shapely.set_coordinates(
         geoms, np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)))
-    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    parts = _arrow_properties(props)
+    # the columns read where they are (not copied into a frame without the geometry)
+    parts = _arrow_properties(gdf, [c for c in gdf.columns if c != gdf.geometry.name])
     if parts is None:
+        props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
         features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
                             for p, g in zip(_pandas_properties(props), geoms, strict=True))
-    else:
-        text = pc.binary_join_element_wise(
-            _lit('{"type":"Feature","properties":{'), *parts, _lit('},"geometry":'),
-            pc.fill_null(pa.array(geoms, type=_LARGE), "null"), _lit("}"), _lit(""))
-        features = pc.binary_join(pa.LargeListArray.from_arrays(
-            pa.array([0, len(text)], type=pa.int64()), text), _lit(","))[0].as_py()
-    return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
+        return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
+    text = pc.binary_join_element_wise(
+        _lit('{"type":"Feature","properties":{'), *parts, _lit('},"geometry":'),
+        pc.fill_null(pa.array(geoms, type=_LARGE), "null"), _lit("}"), _lit(""))
+    features = pc.binary_join(pa.LargeListArray.from_arrays(
+        pa.array([0, len(text)], type=pa.int64()), text), _lit(","))[0].as_py()
+    return f'{{"type":"FeatureCollection","features":[{features}]}}'
 
 
 _LARGE = pa.large_string()
@@ -123,21 +135,24 @@ _CONTROL = "[\\x00-\\x1f]"
 """Characters JSON must escape as ``\\u00XX`` in a string (a regex for Arrow)."""
 
 
-def _arrow_properties(props: pd.DataFrame) -> list[pa.Array | pa.Scalar] | None:
-    """The pieces of each row's properties, ``"name":value`` per column and the commas
-    between, as Arrow arrays and scalars for ``binary_join_element_wise``; None when a column
-    is neither text, integers nor booleans (:func:`_pandas_properties` writes those).
+def _arrow_properties(props: pd.DataFrame,
+                      names: list[Any] | None = None) -> list[pa.Array | pa.Scalar] | None:
+    """The pieces of each row's properties, ``"name":value`` per column (of ``names``, by
+    default every column) and the commas between, as Arrow arrays and scalars for
+    ``binary_join_element_wise``; None when a column is neither text, integers nor booleans
+    (:func:`_pandas_properties` writes those).
 
-    Texts are JSON-escaped with Arrow (backslash and quote replaced); the rare text with a
-    control character is written by :func:`json.dumps`. Missing texts are ``null``, as
-    pandas writes them.
+    Texts are JSON-escaped with Arrow (backslash and quote replaced) and made safe for a
+    script (:func:`_json_strings`); the rare text with a control character is written by
+    :func:`json.dumps`. Missing texts are ``null``, as pandas writes them.
     """
-    if not props.columns.is_unique:
+    names = list(props.columns) if names is None else names
+    if not pd.Index(names).is_unique:
         return None
     texts: list[pa.Array] = []  # every text column, JSON-escaped together below
     numbers: list[np.ndarray] = []  # every integer column, cast together below
     kinds: list[tuple[str, int]] = []  # per column: where its values are
-    for name in props.columns:
+    for name in names:
         column = props[name]
         dtype = column.dtype
         if isinstance(dtype, np.dtype) and dtype.kind == "b":
@@ -165,20 +180,21 @@ def _arrow_properties(props: pd.DataFrame) -> list[pa.Array | pa.Scalar] | None:
     whole = (pc.cast(pa.array(np.concatenate([numbers[kinds[k][1]].astype(np.int64)
                                                for k in ints])), _LARGE) if ints else None)
     parts: list[pa.Array | pa.Scalar] = []
-    for k, (name, (kind, at)) in enumerate(zip(props.columns, kinds, strict=True)):
+    for k, (name, (kind, at)) in enumerate(zip(names, kinds, strict=True)):
         if kind == "text":
             value = text.slice(at * n, n)  # type: ignore[union-attr]
         elif kind == "int":
             value = whole.slice(ints.index(k) * n, n)  # type: ignore[union-attr]
         else:
             value = pc.if_else(pa.array(numbers[at]), "true", "false").cast(_LARGE)
-        parts += [_lit(("," if k else "") + json.dumps(str(name), ensure_ascii=False) + ":"),
-                  value]
+        key = _script_safe(json.dumps(str(name), ensure_ascii=False))
+        parts += [_lit(("," if k else "") + key + ":"), value]
     return parts
 
 
 def _json_strings(texts: pa.Array) -> pa.Array:
-    """Each text as a JSON string (``null`` where missing)."""
+    """Each text as a JSON string safe in a script (``null`` where missing): ``<``, ``>``,
+    ``&`` and line separators as ``\\u`` escapes, as :func:`js_literal` writes them."""
     quoted = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
     quoted = pc.binary_join_element_wise(_lit('"'), quoted, _lit('"'), _lit(""))
     odd = pc.fill_null(pc.match_substring_regex(texts, _CONTROL), False)
@@ -188,6 +204,8 @@ def _json_strings(texts: pa.Array) -> pa.Array:
         fixed[rows] = [json.dumps(t, ensure_ascii=False)
                        for t in texts.take(pa.array(rows)).to_pylist()]
         quoted = pa.array(fixed, type=_LARGE)
+    for char, escape in _SCRIPT_ESCAPES:
+        quoted = pc.replace_substring(quoted, char, escape)
     return pc.fill_null(quoted, "null")
 
 
