@@ -60,9 +60,24 @@ def escape_all(values: Any) -> np.ndarray:
         texts = pa.array(["" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
                           else v if type(v) is str else str(v) for v in values],
                          type=pa.string())
-    for char, entity in HTML_ESCAPES:
-        texts = pc.replace_substring(texts, char, entity)
-    return texts.to_numpy(zero_copy_only=False).astype(object, copy=False)
+    return _replace_each(texts, HTML_ESCAPES).to_numpy(zero_copy_only=False).astype(
+        object, copy=False)
+
+
+def _replace_each(texts: pa.Array | pa.ChunkedArray,
+                  pairs: tuple[tuple[str, str], ...]) -> pa.Array:
+    """``pc.replace_substring`` of each (old, new) pair in turn, skipped where ``old`` is in
+    none of the texts: a look through their bytes, where a replacement copies every text."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    data = None
+    for old, new in pairs:
+        if data is None:  # the bytes as they are now (a slice's whole buffer: never too few)
+            buffer = texts.buffers()[2]
+            data = b"" if buffer is None else buffer.to_pybytes()
+        if old.encode() in data:
+            texts = pc.replace_substring(texts, old, new)
+            data = None
+    return texts
 
 
 @lru_cache(maxsize=8)
@@ -175,7 +190,7 @@ def _arrow_properties(props: pd.DataFrame,
         else:
             return None
     n = len(props)
-    text = _json_strings(pa.concat_arrays([t.cast(_LARGE) for t in texts])) if texts else None
+    text = _json_strings(_concat_large(texts)) if texts else None
     ints = [k for k, (kind, _) in enumerate(kinds) if kind == "int"]
     whole = (pc.cast(pa.array(np.concatenate([numbers[kinds[k][1]].astype(np.int64)
                                                for k in ints])), _LARGE) if ints else None)
@@ -192,21 +207,31 @@ def _arrow_properties(props: pd.DataFrame,
     return parts
 
 
+def _concat_large(texts: list[pa.Array]) -> pa.Array:
+    """The texts one after another as one array of ``large_string`` (cast once, unless the
+    texts are more than ``string`` holds)."""
+    try:
+        return pa.concat_arrays(texts).cast(_LARGE)
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):  # offsets past 2 GB
+        return pa.concat_arrays([t.cast(_LARGE) for t in texts])
+
+
 def _json_strings(texts: pa.Array) -> pa.Array:
     """Each text as a JSON string safe in a script (``null`` where missing): ``<``, ``>``,
     ``&`` and line separators as ``\\u`` escapes, as :func:`js_literal` writes them."""
-    quoted = pc.replace_substring(pc.replace_substring(texts, "\\", "\\\\"), '"', '\\"')
+    quoted = _replace_each(texts, (("\\", "\\\\"), ('"', '\\"')))
     quoted = pc.binary_join_element_wise(_lit('"'), quoted, _lit('"'), _lit(""))
-    odd = pc.fill_null(pc.match_substring_regex(texts, _CONTROL), False)
-    if pc.any(odd).as_py():
+    data = texts.buffers()[2]
+    # a control character anywhere in the bytes (a slice's whole buffer: never missed)?
+    some = data is not None and data.size and np.frombuffer(data, np.uint8).min() < 0x20
+    odd = pc.fill_null(pc.match_substring_regex(texts, _CONTROL), False) if some else None
+    if odd is not None and pc.any(odd).as_py():
         rows = np.flatnonzero(odd.to_numpy(zero_copy_only=False))
         fixed = quoted.to_numpy(zero_copy_only=False).astype(object)
         fixed[rows] = [json.dumps(t, ensure_ascii=False)
                        for t in texts.take(pa.array(rows)).to_pylist()]
         quoted = pa.array(fixed, type=_LARGE)
-    for char, escape in _SCRIPT_ESCAPES:
-        quoted = pc.replace_substring(quoted, char, escape)
-    return pc.fill_null(quoted, "null")
+    return pc.fill_null(_replace_each(quoted, _SCRIPT_ESCAPES), "null")
 
 
 class GeoJsonLayer:
