@@ -25,6 +25,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from ...core.status import FAIL, NO_DATA
@@ -75,27 +76,32 @@ def split_districts(centres: np.ndarray, max_estates: int) -> list[np.ndarray]:
 def district_result(result: Result, positions: np.ndarray,
                     margin_m: float = MAP_MARGIN_M) -> Result:
     """The part of ``result`` for the estates at ``positions`` (site order): their findings,
-    evidence and proposals, the other layers within ``margin_m`` metres of them; no walking
-    network (the page draws no catchments)."""
+    evidence and proposals, the layers the page draws within ``margin_m`` metres of them (not
+    the buildings: the page draws those only as evidence); no walking network (the page draws
+    no catchments)."""
     site, r = result.site, len(result.pack.rules)
     est = site.estates.iloc[positions].reset_index(drop=True)
-    ids = set(est["estate_id"])
+    ids = pd.Index(est["estate_id"]).unique()
+
+    def mine(table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``table`` of the district's estates (hashed, not looked up one by one
+        in a set of Python strings)."""
+        return table[ids.get_indexer(table["estate_id"]) >= 0]
+
     x0, y0, x1, y1 = est.total_bounds
     near = {role: g.cx[x0 - margin_m:x1 + margin_m, y0 - margin_m:y1 + margin_m]
-            for role, g in site.layers.items()}
+            for role, g in site.layers.items() if role != "buildings"}
     rows = (positions[:, None] * r + np.arange(r)).ravel()
     part = dataclasses.replace(
         result, site=dataclasses.replace(site, estates=est, layers=near, attributes=None,
                                          attributes_no_data=None),
         findings=result.findings.iloc[rows].reset_index(drop=True),
-        evidence=result.evidence[result.evidence["estate_id"].isin(ids)], network=None)
+        evidence=mine(result.evidence), network=None)
     proposals = result.proposals
-    part.__dict__["proposals"] = dataclasses.replace(
-        proposals, points=proposals.points[proposals.points["estate_id"].isin(ids)])
+    part.__dict__["proposals"] = dataclasses.replace(proposals, points=mine(proposals.points))
     for name in ("declaration", "scores"):
         table = getattr(result, name)
-        part.__dict__[name] = None if table is None else \
-            table[table["estate_id"].isin(ids)].reset_index(drop=True)
+        part.__dict__[name] = None if table is None else mine(table).reset_index(drop=True)
     return part
 
 
