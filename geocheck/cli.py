@@ -42,7 +42,7 @@ from .views.database import default_run_id, write_database
 from .views.summary import summarise
 from .write import FORMATS, REPORT_MAPS, REPORT_SECTIONS, parse_formats, write_outputs
 
-# The views of other commands (the template's openpyxl, the map's folium, the plugin) are
+# The views of other commands (the template's openpyxl, the plugin) are
 # imported by the command that writes them: a check loads only what it writes.
 
 
