@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip", default="", help="comma-separated: lean, one, workers, postgis")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--check-args", default="", help="more arguments for geocheck check")
-    ap.add_argument("--keep", type=Path, help="keep the outputs and logs here")
+    ap.add_argument("--keep", type=Path, help="keep the outputs and logs here (else they are "
+                    "removed, each size's outputs once compared)")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     work = args.keep or Path(tempfile.mkdtemp(prefix="geocheck-scale-"))
@@ -122,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             same = (work / f"one{n}" / "findings.csv").read_bytes() == \
                 (work / f"workers{n}" / "findings.csv").read_bytes()
             print(f"{n:>7,} findings.csv one process == --workers {args.workers}: {same}")
+        if args.keep is None:  # a size's outputs (17 GB at 100,000 estates) go once compared
+            for name in ("one", "workers"):
+                shutil.rmtree(work / f"{name}{n}", ignore_errors=True)
+            (work / f"lean{n}.csv").unlink(missing_ok=True)
         if "postgis" not in skip:
             from postgis_peer import peer_bench
 
@@ -141,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     for n, name, seconds, peak, status in rows:
         mb = "-" if peak != peak else f"{peak:,.0f}"
         print(f"| {n:,} | {name} | {seconds:.1f} | {mb} | {status} |")
+    if args.keep is None and all(status != "failed" and not status.startswith("exit")
+                                 for *_, status in rows):
+        shutil.rmtree(work, ignore_errors=True)  # else its logs are named above
     return 0
 
 
