@@ -253,8 +253,7 @@ class Staging:
         self.outdir = Path(outdir)
         self._pid = os.getpid()
         self._pool: ThreadPoolExecutor | None = None
-        self._settling: dict[str, Future[dict[str, Any]]] = {}
-        self._synced: set[str] = set()
+        self._settling: dict[str, Future[dict[str, Any]]] = {}  # by name; done: synced
         try:
             self.outdir.mkdir(parents=True, exist_ok=True)
             self.recovered = recover(self.outdir)
@@ -328,8 +327,12 @@ class Staging:
             raise OutputError(f"{write_reason(exc) or exc} while writing {path.name} (in "
                               f"{self.outdir}); the previous outputs there are left as they "
                               "were") from None
-        self._synced.add(path.name)
         return record
+
+    def _recorded(self, name: str) -> bool:
+        """Whether ``name`` is synced to disk and hashed (:meth:`record` has its record)."""
+        future = self._settling.get(name)
+        return future is not None and future.done() and future.exception() is None
 
     def _stop(self) -> None:
         if self._pool is not None and os.getpid() == self._pid:
@@ -348,7 +351,7 @@ class Staging:
         staged = self.dir / MANIFEST
         try:
             for name in manifest["files"]:
-                if name["name"] not in self._synced:
+                if not self._recorded(name["name"]):
                     _fsync(self.dir / name["name"])
             with open(staged, "w", encoding="utf-8") as fh:
                 json.dump(manifest, fh, ensure_ascii=False, indent=1)
