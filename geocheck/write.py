@@ -243,14 +243,16 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                                               progress=QUIET, claim=True) if spare else None))
     report = "report" in formats
     draft: _Draft | None = None
+    render = partial(_render_report, result, lang=lang, chart=chart, sections=report_sections,
+                     written=written, xlsx=spare)
     try:
         _write_tables(result, staging, written, formats=formats, progress=progress, cut=cut,
                       xlsx=forked is None)
         pages = _write_web_map(result, staging, offline, progress) \
             if forked is not None and web and drawn else []
         if forked is not None and report and drawn:
-            draft = _Draft(result, lang=lang, positions=positions, chart=chart, progress=progress,
-                           sections=report_sections, written=written, xlsx=spare)
+            with _stage(progress, f"writing report.html ({lang}), its maps to come"):
+                draft = _Draft(render, result.site.estates["estate_id"].to_numpy()[positions])
         if forked is not None and spare:
             written.update(_write_xlsx(result, staging, cut=cut, progress=progress, claim=True))
     except BaseException:
@@ -281,18 +283,11 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
                 path.write_bytes(chart)
                 written["progress_png"] = path
     if report:
-        from .views.report import FULL_RESULTS, render_report, write_pdf
+        from .views.report import write_pdf
         with _stage(progress, f"writing report.html ({lang})"), \
                 staging.writing("report.html") as path:
-            if draft is not None:
-                page = draft.fill(overview, pngs)
-            else:
-                page = render_report(result, lang=lang, overview_png=overview,
-                                     estate_pngs=pngs if drawn else None,
-                                     progress=table, progress_png=chart,
-                                     sections=report_sections,
-                                     elsewhere=[f for k, f in FULL_RESULTS.items()
-                                                if k in written])
+            page = draft.fill(overview, pngs) if draft is not None \
+                else render(overview, pngs if drawn else None)
             path.write_text(page, encoding="utf-8")
             written["report"] = path
         if pdf:
@@ -301,30 +296,34 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
     return written
 
 
-class _Draft:
-    """report.html rendered while the second process draws its maps: with a stand-in for each
-    map (a few bytes that begin as a PNG does, each its own), which :meth:`fill` replaces in
-    one pass by the maps drawn."""
+def _render_report(result: Result, overview: bytes | None, pngs: dict[str, bytes] | None, *,
+                   lang: str, chart: bytes | None, sections: int | None,
+                   written: dict[str, Path], xlsx: bool) -> str:
+    """report.html with these maps; it names the full results the run writes (``written``,
+    and findings.xlsx when ``xlsx``, which may be written last) for the estates it leaves out."""
+    from .views.report import FULL_RESULTS, render_report
+    return render_report(result, lang=lang, overview_png=overview, estate_pngs=pngs,
+                         progress=result.progress, progress_png=chart, sections=sections,
+                         elsewhere=[f for k, f in FULL_RESULTS.items()
+                                    if k in written or (k == "xlsx" and xlsx)])
 
-    def __init__(self, result: Result, *, lang: str, positions: np.ndarray,
-                 chart: bytes | None, progress: Progress, sections: int | None,
-                 written: dict[str, Path], xlsx: bool) -> None:
-        from .views.report import FULL_RESULTS, png_uri, render_report
+
+class _Draft:
+    """A page rendered by ``render(overview, estate maps)`` before its maps are drawn: with a
+    stand-in for each map (a few bytes that begin as a PNG does, each its own), which
+    :meth:`fill` replaces in one pass by the maps drawn (for the estates ``ids``)."""
+
+    def __init__(self, render: Callable[[bytes, dict[str, bytes]], str],
+                 ids: np.ndarray) -> None:
+        from .views.report import png_uri
         from .views.style import PNG_SIGNATURE
-        ids = result.site.estates["estate_id"].to_numpy()[positions]
-        # 8 + 10 + 9 = 27 bytes: a whole number of base64 groups, the same first 20 characters
+        # 8 + 9 + 10 = 27 bytes: a whole number of base64 groups, the same first 20 characters
         stand = {key: PNG_SIGNATURE + b"geocheck:" + b"%010d" % i
                  for i, key in enumerate([_OVERVIEW, *map(str, ids)])}
         self._uri = {png_uri(data): key for key, data in stand.items()}
         self._pattern = re.compile(re.escape(next(iter(self._uri))[:-16]) + "[A-Za-z0-9+/]{16}")
         self._png_uri = png_uri
-        with _stage(progress, f"writing report.html ({lang}), its maps to come"):
-            self._page = render_report(
-                result, lang=lang, overview_png=stand[_OVERVIEW],
-                estate_pngs={k: v for k, v in stand.items() if k != _OVERVIEW},
-                progress=result.progress, progress_png=chart, sections=sections,
-                elsewhere=[f for k, f in FULL_RESULTS.items()
-                           if k in written or (k == "xlsx" and xlsx)])
+        self._page = render(stand.pop(_OVERVIEW), stand)
 
     def fill(self, overview: bytes | None, pngs: dict[str, bytes]) -> str:
         """The page with each stand-in replaced by its map."""
