@@ -8,13 +8,12 @@ features are returned so the caller can reject them with a reason (nothing is dr
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from ..core.errors import CRSError
+from .projection import to_lonlat
 
 AREA_MARGIN_DEG = 1.0
 """How far (degrees) outside a CRS's recorded area of use a feature may lie before it is refused."""
@@ -36,16 +35,10 @@ def _in_box(x: np.ndarray, y: np.ndarray, lon: tuple[float, float],
     return (x >= lon[0]) & (x <= lon[1]) & (y >= lat[0]) & (y <= lat[1])
 
 
-@lru_cache(maxsize=32)
-def _to_wgs84(crs_wkt: str) -> Transformer:
-    """A transformer to lon/lat, cached: building one takes ~0.1 s, per layer it adds up."""
-    return Transformer.from_crs(CRS.from_wkt(crs_wkt), 4326, always_xy=True)
-
-
 def _to_lonlat(x: np.ndarray, y: np.ndarray, crs: CRS) -> tuple[np.ndarray, np.ndarray]:
     if crs.is_geographic:
         return x, y
-    t = _to_wgs84(crs.to_wkt())
+    t = to_lonlat(crs)
     with np.errstate(all="ignore"):
         lon, lat = t.transform(x, y, errcheck=False)
     lon, lat = np.asarray(lon, float), np.asarray(lat, float)
@@ -59,7 +52,7 @@ def _box_fits(bounds: tuple[float, float, float, float], crs: CRS, area, margin:
     if crs.is_geographic:
         w, s, e, n = bounds
     else:
-        t = _to_wgs84(crs.to_wkt())
+        t = to_lonlat(crs)
         try:
             w, s, e, n = t.transform_bounds(*bounds, densify_pts=21)
         except Exception:  # pyproj raises ProjError for boxes it cannot transform

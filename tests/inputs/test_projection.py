@@ -61,3 +61,24 @@ def test_the_zone_by_arithmetic_is_the_zone_the_database_search_finds(monkeypatc
     slow = [projection.cgcs2000_zone(lon, lat) for lon, lat in points]
     assert [c and c.to_epsg() for c in fast] == [c and c.to_epsg() for c in slow]
     assert taken > len(points) // 4 and any(c is None for c in slow)
+
+
+@pytest.mark.parametrize(("epsg", "tolerance_deg"), [
+    (4545, 1e-6),   # CGCS2000 / 3-degree GK CM 108E: CGCS2000 and WGS 84 agree to centimetres
+    (2381, 0.003),  # Xian 1980 / 3-degree GK CM 108E: a datum some 100 m from WGS 84
+    (2433, 0.003),  # Beijing 1954 / 3-degree GK CM 108E
+    (32649, 1e-9),  # WGS 84 / UTM 49N: the same datum
+])
+def test_lonlat_on_the_crs_datum_is_within_its_datum_shift_of_wgs84(epsg, tolerance_deg) -> None:
+    from pyproj import Transformer
+
+    from geocheck.inputs.projection import lonlat_bounds, to_lonlat
+    crs = CRS.from_epsg(epsg)
+    wgs84 = Transformer.from_crs(crs, 4326, always_xy=True)
+    # a box around Nanning (108.3 E, 22.8 N), in the CRS
+    x, y = wgs84.transform(108.3, 22.8, direction="INVERSE")
+    box = (x - 5000, y - 5000, x + 5000, y + 5000)
+    ours, theirs = lonlat_bounds(box, crs), wgs84.transform_bounds(*box, densify_pts=21)
+    assert ours == pytest.approx(theirs, abs=tolerance_deg)
+    assert ours[0] == pytest.approx(108.3 - 0.0487, abs=0.01)  # 5 km west of 108.3 E
+    assert to_lonlat(crs) is to_lonlat(CRS.from_epsg(epsg))  # built once per CRS
