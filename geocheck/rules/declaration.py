@@ -53,15 +53,14 @@ def declaration_table(pack: Pack, estates: pd.DataFrame, severity: np.ndarray
     ok_rate = np.round(np.nan_to_num(rate, nan=-1), 6) >= rule.min_compliance
     eligible = ok_rate & met.all(axis=1)
     best_ok = np.round(np.nan_to_num(best, nan=-1), 6) >= rule.min_compliance
-    verdicts, verdicts_zh = [], []
     need = percent(rule.min_compliance, sep="")
-    for i in range(len(passed)):  # one sentence per estate, in English and in Chinese
+
+    def sentences(i: int) -> tuple[str, str]:
+        """The verdict of estate ``i``, in English and in Chinese."""
         rate_text = share(rate[i], limit=rule.min_compliance)
         if eligible[i]:
-            verdicts.append(f"eligible: {rate_text} of applicable standards passed, every "
-                            "requirement met")
-            verdicts_zh.append(f"可申报：适用标准达标率 {rate_text}，每项要求均有达标标准")
-            continue
+            return (f"eligible: {rate_text} of applicable standards passed, every requirement "
+                    "met", f"可申报：适用标准达标率 {rate_text}，每项要求均有达标标准")
         why, why_zh = [], []
         if np.isnan(rate[i]):
             why.append("no applicable standard")
@@ -78,8 +77,18 @@ def declaration_table(pack: Pack, estates: pd.DataFrame, severity: np.ndarray
             text += (f" ({count[NO_DATA][i]} standards lack data: with them passed "
                      "it could become eligible)")
             text_zh += f"（{count[NO_DATA][i]} 项标准缺数据：补齐且均达标即可申报）"
-        verdicts.append(text)
-        verdicts_zh.append(text_zh)
+        return text, text_zh
+
+    # estates alike in all a sentence says share it: each is written once (a city has a few
+    # hundred distinct ones for thousands of estates)
+    said = pd.DataFrame({"rate": rate, "eligible": eligible, "ok_rate": ok_rate,
+                         "blocking": blocking, "no_data": count[NO_DATA], "best_ok": best_ok,
+                         "could": could})
+    codes = said.groupby(list(said.columns), dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)
+    texts = [sentences(i) for i in first.tolist()]
+    verdicts = np.array([en for en, _ in texts], dtype=object)[codes]
+    verdicts_zh = np.array([zh for _, zh in texts], dtype=object)[codes]
     est = estates
     table = pd.DataFrame({
         "estate_id": est["estate_id"].to_numpy(), "estate_name": est["name"].to_numpy(),
@@ -88,8 +97,9 @@ def declaration_table(pack: Pack, estates: pd.DataFrame, severity: np.ndarray
         "standards_failed": count[FAIL], "standards_no_data": count[NO_DATA],
         "standards_not_applicable": count[NOT_APPLICABLE],
         "requirements_met": met.sum(axis=1),
-        "blocking_requirements": ["; ".join(f"{r} {titles[r]}" for r in b.split(" ")) if b
-                                  else "" for b in blocking],
+        "blocking_requirements": pd.Series(blocking).map(
+            {b: "; ".join(f"{r} {titles[r]}" for r in b.split(" ")) if b else ""
+             for b in set(blocking)}).to_numpy(dtype=object),
         "verdict": verdicts,
         "verdict_zh": verdicts_zh,
     })
