@@ -172,6 +172,53 @@ def metres_all(d: np.ndarray, limit: float | np.ndarray | None = None, *, at_mos
     return texts
 
 
+def numbers_all(x: np.ndarray, decimals: int = 1, *, judged: int = 6,
+                trim: bool = False) -> list[str]:
+    """:func:`number` (without a threshold) of every value of ``x``, vectorised: each rounded
+    to ``judged`` places as the checks do, then written with ``decimals`` places and
+    thousands separators ("n/a" for NaN or infinity; ``trim``: trailing zeros dropped)."""
+    values = np.round(np.asarray(x, dtype=float), judged)
+    places = min(decimals, judged)
+    texts = [f"{v:,.{places}f}" for v in values.tolist()]
+    if trim and places > 0:
+        texts = [t.rstrip("0").rstrip(".") for t in texts]
+    bad = np.flatnonzero(~np.isfinite(values))
+    for i in bad.tolist():
+        texts[i] = "n/a"
+    return texts
+
+
+def shares_all(ratio: np.ndarray, limit: float | np.ndarray | None = None, *,
+               at_most: bool = False, decimals: int = 1) -> list[str]:
+    """:func:`share` of every ratio of ``ratio`` (0-1), vectorised: each percentage reads as
+    its verdict against ``limit`` (one threshold for all, or one each; NaN: none).
+
+    The percentage truncated to ``decimals`` places is compared with the threshold in numpy;
+    only the shares whose figure lies within a step of the threshold go through :func:`share`
+    one by one for more places.
+    """
+    r = np.asarray(ratio, dtype=float)
+    judged = np.round(r, RATIO_DECIMALS)
+    with np.errstate(invalid="ignore"):
+        scaled = np.floor(np.round(judged * 10 ** (decimals + 2), 6))
+    shown = (scaled + 0.0) / 10 ** decimals  # + 0.0: no "-0%", as math.floor gives 0
+    texts = [f"{v:.{decimals}f}%" for v in shown.tolist()]
+    bad = ~np.isfinite(judged)
+    for i in np.flatnonzero(bad).tolist():
+        texts[i] = "n/a"
+    if limit is None:
+        return texts
+    lim = np.broadcast_to(np.asarray(limit, dtype=float), r.shape)
+    given = np.isfinite(lim) & ~bad
+    with np.errstate(invalid="ignore"):
+        meets = np.where(at_most, judged <= lim, judged >= lim)
+        reads = np.where(at_most, shown <= lim * 100, shown >= lim * 100)
+        near = given & ((reads != meets) | (np.abs(shown - lim * 100) <= 10.0 ** -decimals))
+    for i in np.flatnonzero(near).tolist():
+        texts[i] = share(float(r[i]), decimals, float(lim[i]), at_most=at_most)
+    return texts
+
+
 def judged_metres(d: float) -> str:
     """A distance already judged (a findings value, metres) to the millimetre it was judged
     at, without trailing zeros: 70.001 -> "70.001 m", 736.5 -> "736.5 m" ("n/a" for NaN), so

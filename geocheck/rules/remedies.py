@@ -20,7 +20,15 @@ import pandas as pd
 from ..core.indicators import Attribute
 from ..core.roles import ROLES
 from ..core.status import FAIL
-from ..core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, metres_all, number, percent, plain
+from ..core.units import (
+    DISTANCE_DECIMALS,
+    RATIO_DECIMALS,
+    metres_all,
+    number,
+    numbers_all,
+    percent,
+    plain,
+)
 from .circles import circle_m
 from .context import ORIGINS, RESIDENTIAL, Context
 from .measure import ENTRANCES
@@ -46,6 +54,11 @@ def _amount(x: float, unit: str = "") -> str:
     """A number as people write it with thousands separators, trailing zeros dropped."""
     text = number(x, 2, judged=6, trim=True)
     return f"{text} {unit}".rstrip()
+
+
+def _amounts(x: np.ndarray) -> list[str]:
+    """:func:`_amount` of every value of ``x``, without a unit, vectorised."""
+    return numbers_all(x, 2, judged=6, trim=True)
 
 
 def _beyond(d: np.ndarray, limit: float) -> list[str]:
@@ -199,11 +212,13 @@ def green_ratio(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray) -> 
     area = ctx.estates.geometry.area.to_numpy()
     green = ctx.area_in_estates("green_space").to_numpy()
     add = _up(area * limit - green, 1.0)
-    out[fail] = [f"add {_amount(a, 'm2')} of green inside the estate: {percent(m)} of "
-                 f"{_amount(round(s, 1), 'm2')} is {_amount(round(s * m, 1), 'm2')}, green now "
-                 f"{_amount(round(g, 1), 'm2')}"
-                 for a, m, s, g in zip(add[fail], limit[fail], area[fail], green[fail],
-                                       strict=True)]
+    m = limit[fail]
+    out[fail] = [f"add {a} m2 of green inside the estate: {percent(r)} of {s} m2 is {q} m2, "
+                 f"green now {g} m2"
+                 for a, r, s, q, g in zip(_amounts(add[fail]), m.tolist(),
+                                          _amounts(np.round(area[fail], 1)),
+                                          _amounts(np.round(area[fail] * m, 1)),
+                                          _amounts(np.round(green[fail], 1)), strict=True)]
     return out
 
 

@@ -23,11 +23,10 @@ from ..core.status import (
 from ..core.units import (
     DISTANCE_DECIMALS,
     RATIO_DECIMALS,
-    metres,
     metres_all,
     percent,
     plain,
-    share,
+    shares_all,
 )
 from .context import (
     ONLY_HELPS,
@@ -245,8 +244,8 @@ def buildings_within(ctx: Context, rule: Rule) -> Outcome:
     wlabels = ctx.label(role, target_pos[worst])
     far = ([f"{on_foot(d[w], limit, walked.limit_m)} from {lab}" if lab else
             on_foot(d[w], limit, walked.limit_m) for w, lab in zip(worst, wlabels, strict=True)]
-           if on else [f"at {metres(d[w], limit)} from {lab}" for w, lab in zip(worst, wlabels,
-                                                                                 strict=True)])
+           if on else [f"at {m} from {lab}" for m, lab in zip(metres_all(d[worst], limit),
+                                                                  wlabels, strict=True)])
     out.loc[has, "evidence"] = [
         (f"{nb} of {c} residential buildings beyond {plain(limit)} m; " if nb else
          f"all {c} residential buildings within {plain(limit)} m; ")
@@ -333,12 +332,12 @@ def setback_from_buildings(ctx: Context, rule: Rule) -> Outcome:
     out.loc[has, "status"] = np.where(n_close[has] > 0, FAIL, PASS)
     flabels = ctx.label(role, fpos)
     blabels = ctx.label("buildings", near["target_pos"].to_numpy()[fpos])
+    closest = metres_all(d[worst[has]], limit, at_most=False)
     out.loc[has, "evidence"] = [
         (f"{nc} of {c} {ROLES[role].label_en} closer than {plain(limit)} m; " if nc else
          f"all {c} {ROLES[role].label_en} at least {plain(limit)} m away; ")
-        + f"closest: {flabels[w]} at {metres(d[w], limit, at_most=False)} from building "
-          f"{blabels[w]}"
-        for nc, c, w in zip(n_close[has], count[has], worst[has], strict=True)
+        + f"closest: {flabels[w]} at {m} from building {blabels[w]}"
+        for nc, c, w, m in zip(n_close[has], count[has], worst[has], closest, strict=True)
     ]
     bad = np.flatnonzero(close)
     geoms = feats.geometry.to_numpy()[fpos[bad]]
@@ -445,8 +444,9 @@ def green_ratio(ctx: Context, rule: Rule) -> Outcome:
     ok = ~np.isnan(limit)
     met = np.round(ratio, RATIO_DECIMALS) >= limit
     out.loc[ok, "status"] = np.where(met[ok], PASS, FAIL)
-    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({share(r, limit=m)})"
-                       for g, a, r, m in zip(gar, area, ratio, limit, strict=True)]
+    out["evidence"] = [f"green {g:,.1f} m2 of {a:,.1f} m2 ({r})"
+                       for g, a, r in zip(gar.tolist(), area.tolist(), shares_all(ratio, limit),
+                                          strict=True)]
     out.loc[~ok, "evidence"] = "no data: built (new / existing) missing; " + out.loc[~ok,
                                                                                    "evidence"]
     return Outcome(out)

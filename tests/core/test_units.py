@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from geocheck.core.units import metres, metres_all, number, percent, plain, points, share
+from geocheck.core.units import (
+    metres,
+    metres_all,
+    number,
+    numbers_all,
+    percent,
+    plain,
+    points,
+    share,
+    shares_all,
+)
 
 
 def test_metres_reads_as_its_verdict() -> None:
@@ -44,3 +54,34 @@ def test_metres_all_writes_what_metres_writes_one_by_one() -> None:
                 assert got == [metres(x, lim, at_most=at_most, decimals=decimals) for x in d]
     assert metres_all(np.array([70.0014]), 70.0) == ["70.001 m"]
     assert metres_all(np.array([65.26, np.nan])) == ["65.3 m", "n/a"]
+
+
+def test_shares_all_writes_what_share_writes_one_by_one() -> None:
+    """Around each threshold (by a millionth and less), both directions, 0-2 places, one
+    threshold or one each with gaps, NaN and infinity included."""
+    rng = np.random.default_rng(11)
+    for lim in (0.35, 0.85, 0.3505, None):
+        centre = 0.5 if lim is None else lim
+        r = np.r_[centre + rng.choice([-1, 1], 3000) * 10 ** rng.uniform(-8, -1, 3000),
+                  rng.random(500), centre, np.nan, np.inf, -1e-7, 0.0, 1.0]
+        for at_most in (False, True):
+            for decimals in (0, 1, 2):
+                got = shares_all(r, lim, at_most=at_most, decimals=decimals)
+                assert got == [share(x, decimals, lim, at_most=at_most) for x in r]
+    each = rng.choice([0.35, 0.3, np.nan], len(r))
+    assert shares_all(r, each) == [share(x, limit=None if np.isnan(m) else m)
+                                   for x, m in zip(r, each, strict=True)]
+    assert shares_all(np.array([0.8496, 0.3506]), np.array([np.nan, 0.3505])) == \
+        ["84.9%", "35.06%"]
+
+
+def test_numbers_all_writes_what_number_writes_one_by_one() -> None:
+    rng = np.random.default_rng(12)
+    x = np.r_[rng.random(3000) * 1e6, np.round(rng.random(300) * 100, 2),
+              np.nan, -np.inf, 0.0, -3.14159, 1e12, 2.5e-7, 0.005, 0.015]
+    for decimals in (0, 1, 2, 6):
+        for judged in (0, 1, 3, 6):
+            for trim in (False, True):
+                assert numbers_all(x, decimals, judged=judged, trim=trim) == \
+                    [number(v, decimals, judged=judged, trim=trim) for v in x]
+    assert numbers_all(np.array([1234.5, 2.0, np.nan]), 2, trim=True) == ["1,234.5", "2", "n/a"]
