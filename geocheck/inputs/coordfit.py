@@ -13,7 +13,7 @@ import shapely
 from pyproj import CRS
 
 from ..core.errors import CRSError
-from .projection import to_lonlat
+from ..core.lonlat import to_lonlat
 
 AREA_MARGIN_DEG = 1.0
 """How far (degrees) outside a CRS's recorded area of use a feature may lie before it is refused."""

@@ -7,15 +7,14 @@ pyproj's database, not in a table kept here.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from pyproj.aoi import AreaOfInterest
 from pyproj.database import query_crs_info, query_utm_crs_info
 from pyproj.enums import PJType
 
 from ..core.errors import CRSError
+from ..core.lonlat import to_lonlat
 
 CGCS2000_GK_PREFIX = "CGCS2000 / 3-degree Gauss-Kruger CM"
 WEB_MERCATOR_METHODS = ("Popular Visualisation Pseudo Mercator",)
@@ -89,26 +88,9 @@ def utm_zone(lon: float, lat: float) -> CRS:
     return CRS.from_authority(infos[0].auth_name, infos[0].code)
 
 
-@lru_cache(maxsize=32)
-def to_lonlat(crs: CRS) -> Transformer:
-    """A transformer from ``crs`` to longitude/latitude degrees (x = longitude), cached.
-
-    For a projected CRS it is the inverse projection onto the CRS's own geographic CRS (its
-    datum), not a datum transformation to WGS 84: PROJ builds it in about 0.4 ms rather than
-    some 110 ms spent looking up datum transformations, and the two differ by at most some
-    100-200 m for the datums in use in China (CGCS2000 and WGS 84 by centimetres), which is
-    far finer than what the degrees serve: the fit of a layer to its CRS's area of use
-    (:mod:`geocheck.inputs.coordfit`, a 1-degree margin) and the choice of the working
-    zone. Never used to place features on a map.
-    """
-    geodetic = None if crs.is_geographic else crs.geodetic_crs
-    return Transformer.from_crs(crs, geodetic if geodetic is not None else CRS.from_epsg(4326),
-                                always_xy=True)
-
-
 def lonlat_bounds(bounds: tuple[float, float, float, float], crs: CRS) -> tuple[float, ...]:
-    """Transform ``(minx, miny, maxx, maxy)`` in ``crs`` to lon/lat degrees (:func:`to_lonlat`:
-    on the CRS's own datum)."""
+    """Transform ``(minx, miny, maxx, maxy)`` in ``crs`` to lon/lat degrees on the CRS's own datum
+    (:func:`geocheck.core.lonlat.to_lonlat`)."""
     if crs.is_geographic and crs.equals(CRS.from_epsg(4326)):
         return tuple(float(b) for b in bounds)
     out = to_lonlat(crs).transform_bounds(*bounds, densify_pts=21)

@@ -72,7 +72,8 @@ def test_the_zone_by_arithmetic_is_the_zone_the_database_search_finds(monkeypatc
 def test_lonlat_on_the_crs_datum_is_within_its_datum_shift_of_wgs84(epsg, tolerance_deg) -> None:
     from pyproj import Transformer
 
-    from geocheck.inputs.projection import lonlat_bounds, to_lonlat
+    from geocheck.core.lonlat import to_lonlat
+    from geocheck.inputs.projection import lonlat_bounds
     crs = CRS.from_epsg(epsg)
     wgs84 = Transformer.from_crs(crs, 4326, always_xy=True)
     # a box around Nanning (108.3 E, 22.8 N), in the CRS
@@ -82,3 +83,20 @@ def test_lonlat_on_the_crs_datum_is_within_its_datum_shift_of_wgs84(epsg, tolera
     assert ours == pytest.approx(theirs, abs=tolerance_deg)
     assert ours[0] == pytest.approx(108.3 - 0.0487, abs=0.01)  # 5 km west of 108.3 E
     assert to_lonlat(crs) is to_lonlat(CRS.from_epsg(epsg))  # built once per CRS
+
+
+@pytest.mark.parametrize("epsg", [4545, 4534, 4554, 32649, 2433])
+def test_the_web_map_transformer_is_proj_s_own_to_wgs84_bit_for_bit(epsg) -> None:
+    """Where the datum agrees with WGS 84 (CGCS2000, WGS 84) the cheap inverse projection
+    gives PROJ's EPSG:4326 coordinates exactly; elsewhere (Beijing 1954) PROJ's own is used."""
+    import numpy as np
+    from pyproj import Transformer
+
+    from geocheck.core.lonlat import to_lonlat, to_wgs84
+    crs = CRS.from_epsg(epsg)
+    rng = np.random.default_rng(epsg)
+    x, y = rng.uniform(300_000, 700_000, 2000), rng.uniform(2.0e6, 4.5e6, 2000)
+    theirs = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    ours = to_wgs84(crs).transform(x, y)
+    assert np.array_equal(ours[0], theirs[0]) and np.array_equal(ours[1], theirs[1])
+    assert (to_wgs84(crs) is to_lonlat(crs)) == (epsg != 2433)

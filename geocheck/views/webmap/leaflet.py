@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -21,9 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
-from pyproj import Transformer
 
 from ...core.errors import GeocheckError
+from ...core.lonlat import to_wgs84
 
 COORDINATE_DECIMALS = 6  # about 0.1 m
 
@@ -80,20 +79,13 @@ def _replace_each(texts: pa.Array | pa.ChunkedArray,
     return texts
 
 
-@lru_cache(maxsize=8)
-def _to_lonlat(crs: object) -> Transformer:
-    """The transformer from ``crs`` to lon/lat (made once: making one takes a tenth of a
-    second)."""
-    return Transformer.from_crs(crs, 4326, always_xy=True)
-
-
 def lonlat_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
     """``gdf.to_crs(4326).total_bounds`` (west, south, east, north in degrees) with the
-    transformer kept by :func:`_to_lonlat`, not one made anew for each map."""
+    transformer kept by :func:`geocheck.core.lonlat.to_wgs84`, not one made anew for each map."""
     xy = shapely.get_coordinates(np.asarray(gdf.geometry.to_numpy(), dtype=object))
     if not len(xy):
         return np.full(4, np.nan)
-    lon, lat = _to_lonlat(gdf.crs).transform(xy[:, 0], xy[:, 1])
+    lon, lat = to_wgs84(gdf.crs).transform(xy[:, 0], xy[:, 1])
     return np.array([np.nanmin(lon), np.nanmin(lat), np.nanmax(lon), np.nanmax(lat)])
 
 
@@ -110,7 +102,7 @@ def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     # rounding transform would rebuild every geometry twice)
     geoms = np.array(gdf.geometry.to_numpy(), dtype=object)
     xy = shapely.get_coordinates(geoms)
-    lon, lat = _to_lonlat(gdf.crs).transform(xy[:, 0], xy[:, 1])
+    lon, lat = to_wgs84(gdf.crs).transform(xy[:, 0], xy[:, 1])
     geoms = shapely.to_geojson(shapely.set_coordinates(
         geoms, np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)))
     # the columns read where they are (not copied into a frame without the geometry)
