@@ -63,19 +63,23 @@ def read_storeys(buildings: pd.DataFrame, ledger: Ledger, *, label_floors: bool)
     ``label_floors``: the floors were taken from a CAD label (``cad_text``), where a text
     that states no storeys (a building number) is simply no storeys, not an error.
     """
-    raw_floors, raw_height = buildings["floors"], buildings["height"]
-    labels = pd.Series(label_floors, index=buildings.index)
-    floors = parse_floors(raw_floors, from_label=labels)
-    height = parse_height(raw_height)
-    for name, raw, parsed, quiet in (("floors", raw_floors, floors, label_floors),
-                                     ("height", raw_height, height, False)):
-        given = raw.notna() & (raw.astype(str).str.strip() != "")
-        bad = given & parsed.isna()
+    def floors(v: pd.Series) -> pd.Series:
+        return parse_floors(v, from_label=pd.Series(label_floors, index=v.index))
+
+    for name, parse, quiet in (("floors", floors, label_floors),
+                               ("height", parse_height, False)):
+        raw = buildings[name]
+        # each distinct value is read once (a city's 120,000 buildings have a few hundred)
+        codes, distinct = pd.factorize(raw, use_na_sentinel=True)
+        distinct = pd.Series(distinct)
+        parsed = np.append(parse(distinct).to_numpy(dtype=float), np.nan)[codes]
+        given = distinct.notna() & (distinct.astype(str).str.strip() != "")
+        bad = np.append(given.to_numpy(dtype=bool), False)[codes] & np.isnan(parsed)
         if bad.any() and not quiet:
             ids = buildings.loc[bad, "feature_id"].astype(str).tolist()
-            shown = ", ".join(f"{i} ({raw[b]!r})" for i, b in zip(ids[:5], bad[bad].index[:5],
-                                                                  strict=False))
+            values = raw[bad].tolist()
+            shown = ", ".join(f"{i} ({v!r})" for i, v in zip(ids[:5], values[:5], strict=False))
             more = f" and {len(ids) - 5} more" if len(ids) > 5 else ""
             ledger.note(f"buildings: {name} unreadable for {len(ids)} building(s): {shown}{more}"
                         "; they count as no data for the planning conditions")
-        buildings[name] = parsed
+        buildings[name] = pd.Series(parsed, index=buildings.index)

@@ -176,6 +176,35 @@ def test_floors_are_parsed_from_fields_and_labels() -> None:
     assert parse_height(pd.Series(["54.3m", "20米", -1, 30])).tolist()[:2] == [54.3, 20.0]
 
 
+def test_storeys_are_read_per_building_and_unreadable_ones_noted() -> None:
+    """Each distinct value is read once, then given back to every building holding it."""
+    import pandas as pd
+
+    from geocheck.core.ledger import Ledger
+    from geocheck.inputs.storeys import read_storeys
+    b = pd.DataFrame({"feature_id": list("abcdef"),
+                      "floors": [18.0, np.nan, 3.5, 18.0, 500.0, 2.0],
+                      "height": pd.Series(["54.3m", " ", "x", None, "20米", "54.3m"],
+                                          dtype=object)})
+    ledger = Ledger()
+    read_storeys(b, ledger, label_floors=False)
+    assert b["floors"].tolist()[::3] == [18.0, 18.0] and b["floors"][5] == 2.0
+    assert b["floors"][[1, 2, 4]].isna().all()  # blank, not whole, above 200 storeys
+    assert b["height"][[0, 4, 5]].tolist() == [54.3, 20.0, 54.3]
+    assert b["height"][[1, 2, 3]].isna().all()
+    assert ledger.notes == [
+        "buildings: floors unreadable for 2 building(s): c (3.5), e (500.0); they count as "
+        "no data for the planning conditions",
+        "buildings: height unreadable for 1 building(s): c ('x'); they count as no data for "
+        "the planning conditions"]
+    labels = pd.DataFrame({"feature_id": list("abc"), "floors": ["18F", "1#", "7层"],
+                           "height": [None] * 3})
+    quiet = Ledger()
+    read_storeys(labels, quiet, label_floors=True)  # a label naming the building: no storeys
+    assert labels["floors"].tolist()[::2] == [18.0, 7.0] and np.isnan(labels["floors"][1])
+    assert quiet.notes == []
+
+
 def test_check_on_the_command_line_takes_conditions(plan, tmp_path) -> None:
     import json
 
