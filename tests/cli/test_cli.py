@@ -66,6 +66,36 @@ def test_check_sample_end_to_end(demo) -> None:
     assert (out / "rejects.csv").exists()
 
 
+def test_the_process_ends_with_main_s_code_and_its_output_flushed(tmp_path) -> None:
+    """``python -m geocheck`` ends the process at once after :func:`main` (no teardown): the
+    exit code is main's and every line written reaches a pipe, block-buffered as a pipe is
+    (so the test runs without PYTHONUNBUFFERED, which would flush each line anyway)."""
+    import os
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def started(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "geocheck", *args], capture_output=True,
+                              text=True, check=False, env=env)
+    listing = started("packs", "show", "guangxi")
+    assert listing.returncode == 0
+    assert listing.stdout == main_output(["packs", "show", "guangxi"])
+    bad = started("check", str(tmp_path / "absent.gpkg"), "-o", str(tmp_path / "o"))
+    assert bad.returncode == 2 and bad.stderr.startswith("geocheck: error:")
+    entry = [e for e in __import__("importlib.metadata").metadata.entry_points(
+        group="console_scripts") if e.name == "geocheck"]
+    assert [e.value for e in entry] == ["geocheck.__main__:run"]
+
+
+def main_output(argv: list[str]) -> str:
+    """What :func:`main` prints to stdout for ``argv``, run in this process."""
+    import contextlib
+    import io
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        main(argv)
+    return buffer.getvalue()
+
+
 def test_nanhai_pack_and_exit_codes(tmp_path, gpkg) -> None:
     path = gpkg(estates=[estate("A", rect(0, 0, 100, 100), built="new")],
                 green_space=[{"id": "g", "name": "园", "geometry": rect(0, 0, 100, 30)}])
