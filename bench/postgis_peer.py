@@ -49,7 +49,7 @@ sys.path.insert(0, str(BENCH))
 
 import peer_sql  # noqa: E402
 import pg_server  # noqa: E402
-from run import CACHE, ensure_city, lean_pack, run_once  # noqa: E402
+from run import CACHE, compile_package, ensure_city, lean_pack, run_once  # noqa: E402
 from walk import without_paths  # noqa: E402
 
 SCHEMA = "geocheck_peer"
@@ -292,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     if why := pg_server.missing(server=args.url is None):
         print(f"PostGIS peer skipped: {why}")
         return 0
+    compile_package()
     city = args.city or without_paths(ensure_city(args.estates, args.seed, args.cache))
     try:
         res = peer_bench(city.resolve(), repeat=args.repeat, url=args.url,

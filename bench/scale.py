@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                     "removed, each size's outputs once compared)")
     args = ap.parse_args(argv)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    from run import compile_package
+
+    compile_package()
     work = args.keep or Path(tempfile.mkdtemp(prefix="geocheck-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     py = sys.executable
