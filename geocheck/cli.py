@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 
 from .core.database import connect, is_database_url, redact
+from .core.digest import hash_ahead
 from .core.errors import GeocheckError
 from .core.progress import Progress
 from .core.roles import ROLES, FieldMap
@@ -335,6 +336,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     inputs += [Path(args.conditions)] if args.conditions and Path(args.conditions).is_file() \
         else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
+    hash_ahead(inputs)  # for the manifest, while the run works
     if args.run_id is not None and not args.to_db:
         raise GeocheckError("--run-id names the rows --to-db writes: give --to-db URL too")
     if args.to_db:

@@ -24,7 +24,6 @@ file it lists has the bytes and SHA-256 it records.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -42,6 +41,7 @@ from typing import Any
 
 import pyogrio.errors
 
+from .core.digest import file_record
 from .core.errors import GeocheckError, OutputError
 from .core.version import VERSION
 from .inputs.project import parse_project
@@ -171,22 +171,6 @@ def refuse_unsafe(outdir: str | Path, inputs: Iterable[Path] = ()) -> None:
                 raise OutputError(f"{p} is an input of this run{same}: writing the outputs to "
                                   f"{out} would overwrite its own input; choose another output "
                                   "folder (-o)")
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of a file's bytes, as hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def file_record(path: Path, name: str | None = None) -> dict[str, Any]:
-    """``{"name" or "path", "bytes", "sha256"}`` of one file for the manifest."""
-    return {"name" if name else "path": name or os.path.abspath(path),
-            "bytes": path.stat().st_size,
-            "sha256": sha256(path)}
 
 
 def write_reason(exc: BaseException) -> str | None:

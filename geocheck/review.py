@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .compare import Diff, Run, diff_runs, load_side, stage_diff, summary_lines
+from .core.digest import sha256
 from .core.progress import QUIET, Progress
-from .outdir import Staging, input_files, sha256
+from .outdir import Staging, input_files
 from .pipeline import Outputs, check, write_outputs
 from .rules.result import Result
 from .views.opinion import Opinion, PlanInfo, build_opinion, failing_positions

@@ -21,6 +21,7 @@ import xlsxwriter.exceptions
 
 import geocheck
 import geocheck.views.tables
+from geocheck.core.digest import sha256
 from geocheck.core.errors import OutputError
 from geocheck.outdir import (
     MANIFEST,
@@ -29,7 +30,6 @@ from geocheck.outdir import (
     input_files,
     recover,
     run_manifest,
-    sha256,
     signals_held,
     write_reason,
 )
