@@ -132,15 +132,19 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
     if role == "estates":
         est = gdf["households_estimated"] if "households_estimated" in gdf.columns else False
         attrs["households_estimated"] = pd.Series(est, index=gdf.index).fillna(False).astype(bool)
-    fid = "fid:" + gdf["_fid"].astype(str)
     ids = as_text(attrs[spec.id_field])
     if role == "estates" and fields.source(role, "estate_id") not in gdf.columns:
         raise InputError(f"{path}: layer 'estates' has no field 'estate_id'; map one with "
                          "--field estate_id=YOURFIELD")
-    if "source_ref" in gdf.columns:  # a sheet row or CAD handle named by the importer
-        ref = as_text(gdf["source_ref"])
-        fid = ref.where(ref.notna(), fid)
-    attrs["feature_id"] = ids.where(ids.notna(), fid)
+    nameless = ids.isna().to_numpy()
+    if nameless.any():  # named by the GeoPackage fid, or the importer's sheet row or CAD handle
+        fid = "fid:" + gdf["_fid"][nameless].astype(str)
+        if "source_ref" in gdf.columns:
+            ref = as_text(gdf["source_ref"][nameless])
+            fid = ref.where(ref.notna(), fid)
+        ids = ids.copy()
+        ids[nameless] = fid.to_numpy(dtype=object)
+    attrs["feature_id"] = ids
     geoms = gdf.geometry.to_numpy()
     has_m = getattr(shapely, "has_m", None)  # shapely >= 2.1 keeps M values
     if shapely.has_z(geoms).any() or (has_m is not None and has_m(geoms).any()):
@@ -150,8 +154,8 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
     if unwrapped.note(role):
         ledger.note(unwrapped.note(role))
     reasons = _geometry_problems(geoms, spec.geometry)
-    mixed = (unwrapped.problems != "") & pd.Series(reasons).str.startswith(
-        "GeometryCollection").to_numpy()
+    mixed = np.flatnonzero(unwrapped.problems != "")
+    mixed = mixed[[str(r).startswith("GeometryCollection") for r in reasons[mixed]]]
     reasons[mixed] = unwrapped.problems[mixed]
     if "source_problem" in gdf.columns:  # why the importer could not build a geometry
         problem = as_text(gdf["source_problem"]).to_numpy()
@@ -190,7 +194,7 @@ def _clean_layer(gdf: gpd.GeoDataFrame, role: str, fields: FieldMap, path: Path,
         ledger.reject(role, attrs["feature_id"][misfit], reasons,  # where it is: unknown
                       estate_ids=None if owners is None else owners[misfit])
         geoms, attrs = geoms[~misfit], attrs[~misfit]
-    return gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=list(geoms), crs=gdf.crs)
+    return gpd.GeoDataFrame(attrs.reset_index(drop=True), geometry=geoms, crs=gdf.crs)
 
 
 def _reject(ledger: Ledger, role: str, attrs: pd.DataFrame, bad: np.ndarray,

@@ -178,3 +178,21 @@ def test_m_values_are_dropped(tmp_path) -> None:
     geom = site.estates.geometry.iloc[0]
     assert not shapely.has_m(geom) and not shapely.has_z(geom)
     assert geom.area == pytest.approx(10_000.0)
+
+
+def test_features_without_an_id_are_named_by_fid_or_by_the_importer_s_reference(gpkg) -> None:
+    """A blank id is named ``fid:N`` by its GeoPackage fid, or by the sheet row or CAD handle
+    an importer gave it (``source_ref``); an id given is kept, stripped."""
+    from geocheck.core.roles import FieldMap
+    from geocheck.inputs.normalise import normalise
+    path = gpkg(estates=[estate("A", rect(0, 0, 100, 100))],
+                bus_stops=[{"id": " s1 ", "name": "站", "geometry": at(50, 150)},
+                           {"id": None, "name": "无号", "geometry": at(60, 150)},
+                           {"id": "  ", "name": "空", "geometry": at(70, 150)}])
+    raw = read_layers(path)
+    site = normalise(raw, fields=FieldMap([]))
+    assert site.layer("bus_stops")["feature_id"].tolist() == ["s1", "fid:2", "fid:3"]
+    raw = read_layers(path)
+    raw.layers["bus_stops"]["source_ref"] = ["row 2", None, "row 4"]
+    site = normalise(raw, fields=FieldMap([]))
+    assert site.layer("bus_stops")["feature_id"].tolist() == ["s1", "fid:2", "row 4"]
