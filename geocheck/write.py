@@ -264,11 +264,12 @@ def _write_staged(result: Result, staging: Staging, *, formats: tuple[str, ...],
         what = f"drawing {k + 1:,} static maps" if drawn else "writing map.html"
         what += " and findings.xlsx" if spare and "xlsx" not in written else ""
         with _stage(progress, f"{what} (in a second process)"):
-            side_pages, overview, pngs, extra = forked.result()
+            side_pages, overview, pngs, extra, records = forked.result()
+        staging.adopt(records)
         pages = pages or side_pages
         written.update(extra)
     else:
-        pages, overview, pngs, _ = side(web=web, progress=progress)
+        pages, overview, pngs, _, _ = side(web=web, progress=progress)
     if spare and "xlsx" not in written:  # not forked, or the second process died at it
         written.update(_write_xlsx(result, staging, cut=cut, progress=progress, claim=False))
     if pages:
@@ -414,12 +415,14 @@ def _propose(result: Result, progress: Progress) -> Proposals:
 def _side_outputs(result: Result, staging: Staging, *, web: bool, offline: bool, lang: str,
                   positions: np.ndarray, drawn: bool, progress: Progress,
                   spare: Callable[[], dict[str, Path]] | None = None
-                  ) -> tuple[list[Path], bytes | None, dict[str, bytes], dict[str, Path]]:
+                  ) -> tuple[list[Path], bytes | None, dict[str, bytes], dict[str, Path],
+                             dict[str, dict[str, Any]]]:
     """The outputs that may be made beside the tables, in a second process: map.html when
     ``web`` (its pages written into the staging folder), the static maps when ``drawn``,
     then ``spare`` (findings.xlsx, if the other process has not claimed it). Returns the
     staged map pages (map.html first; none without ``web``), the overview map and the estate
-    maps (PNG bytes), and what ``spare`` wrote by name."""
+    maps (PNG bytes), what ``spare`` wrote by name, and, in a forked process, the records of
+    the files it wrote, synced and hashed there (:meth:`~geocheck.outdir.Staging.adopt`)."""
     pages = _write_web_map(result, staging, offline, progress) if web else []
     overview: bytes | None = None
     pngs: dict[str, bytes] = {}
@@ -429,7 +432,8 @@ def _side_outputs(result: Result, staging: Staging, *, web: bool, offline: bool,
                     + (f" and {len(positions):,} estate maps" if len(positions) else "")):
             overview, pngs = draw_maps(result, lang=lang, positions=positions,
                                        progress=progress)
-    return pages, overview, pngs, spare() if spare is not None else {}
+    extra = spare() if spare is not None else {}
+    return pages, overview, pngs, extra, staging.forked_records()
 
 
 def _write_web_map(result: Result, staging: Staging, offline: bool,
@@ -439,7 +443,8 @@ def _write_web_map(result: Result, staging: Staging, offline: bool,
     from .views.webmap import MAP_ESTATES_MAX, write_maps
     with _stage(progress, "writing map.html" + (" (offline)" if offline else "")), \
             staging.writing("map.html") as path:
-        return write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX)
+        return write_maps(result, path, offline=offline, max_estates=MAP_ESTATES_MAX,
+                          on_page=staging.settle)
 
 
 def _can_draw_chinese(formats: tuple[str, ...]) -> bool:

@@ -264,3 +264,28 @@ def test_a_second_process_busy_computing_is_waited_for(monkeypatch) -> None:
         return os.getpid()
 
     assert Beside(busy).result() != os.getpid()
+
+
+def test_a_forked_process_syncs_and_hashes_its_files_and_hands_the_records_back(tmp_path,
+                                                                             monkeypatch):
+    """What the second process writes is synced and hashed there, in its own thread; the main
+    process takes the records and does not hash the files again."""
+    from geocheck import outdir
+    from geocheck.core.digest import file_record
+    staging = outdir.Staging(tmp_path / "out")
+
+    def work() -> dict:
+        for name, size in (("map-001.html", 3_000_000), ("map-002.html", 10)):
+            staging.path(name).write_bytes(b"<" * size)
+            staging.settle(staging.path(name))
+        return staging.forked_records()
+    records = Beside(work).result()
+    assert staging.forked_records() == {}  # in the staging folder's own process: none
+    assert records == {n: file_record(staging.path(n), n) for n in ("map-001.html",
+                                                                     "map-002.html")}
+    hashed: list[str] = []
+    monkeypatch.setattr(outdir, "_settled_record", lambda p: hashed.append(p.name))
+    staging.adopt(records)
+    assert staging.record(staging.path("map-001.html")) == records["map-001.html"]
+    assert hashed == []  # taken as handed back, not hashed again here
+    staging.discard()

@@ -13,6 +13,7 @@ Leaflet inserts tooltip and popup strings as HTML; and ``<``, ``>``, ``&`` are w
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -368,14 +369,16 @@ def write_map(result: Result, path: Path, *, offline: bool = False,
 
 def write_maps(result: Result, path: Path, *, offline: bool = False,
                tianditu_key: str | None = None,
-               max_estates: int | None = MAP_ESTATES_MAX) -> list[Path]:
+               max_estates: int | None = MAP_ESTATES_MAX,
+               on_page: Callable[[Path], None] | None = None) -> list[Path]:
     """Write the map to ``path`` as :func:`write_map` does, but a run of more than
     ``max_estates`` estates (None: no limit) as district pages beside ``path`` linked from an
     index map in it (:mod:`geocheck.views.webmap.districts`); return the files written,
-    ``path`` first."""
+    ``path`` first. ``on_page`` is called with each district page once it is written."""
     if max_estates is not None and len(result.site.estates) > max_estates:
         return write_district_maps(result, path, build_map, max_estates=max_estates,
-                                   offline=offline, tianditu_key=tianditu_key)
+                                   offline=offline, tianditu_key=tianditu_key,
+                                   on_page=on_page)
     page = build_map(result, offline=offline, tianditu_key=tianditu_key).render()
     if offline:
         page = inline_assets(page)

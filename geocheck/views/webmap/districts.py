@@ -173,10 +173,12 @@ def build_index(result: Result, districts: list[np.ndarray], *, offline: bool = 
 
 def write_district_maps(result: Result, path: Path, build: Callable[..., GeocheckMap], *,
                         max_estates: int = MAP_ESTATES_MAX, offline: bool = False,
-                        tianditu_key: str | None = None) -> list[Path]:
+                        tianditu_key: str | None = None,
+                        on_page: Callable[[Path], None] | None = None) -> list[Path]:
     """Write the index ``path`` (map.html) and one page per district beside it
     (:func:`page_name`), each page's map made by ``build`` from the district's result
-    (:func:`geocheck.views.webmap.build_map`); return the paths, the index first."""
+    (:func:`geocheck.views.webmap.build_map`); return the paths, the index first.
+    ``on_page`` is called with each district page once it is written."""
     centres = shapely.get_coordinates(
         shapely.point_on_surface(result.site.estates.geometry.to_numpy()))
     districts = split_districts(centres, max_estates)
@@ -187,6 +189,8 @@ def write_district_maps(result: Result, path: Path, build: Callable[..., Geochec
         out = path.parent / page_name(k)
         out.write_text(inline_assets(page) if offline else page, encoding="utf-8")
         paths.append(out)
+        if on_page is not None:
+            on_page(out)
     page = build_index(result, districts, offline=offline, tianditu_key=tianditu_key).render()
     path.write_text(inline_assets(page) if offline else page, encoding="utf-8")
     return paths
