@@ -158,7 +158,9 @@ def metres_all(d: np.ndarray, limit: float | np.ndarray | None = None, *, at_mos
     d = np.asarray(d, dtype=float)
     judged = np.round(d, DISTANCE_DECIMALS)
     shown = np.round(judged, decimals)
-    texts = [f"{v:,.{decimals}f} m" if np.isfinite(v) else "n/a" for v in judged.tolist()]
+    texts = list(map(f"{{:,.{decimals}f}} m".format, judged.tolist()))
+    for i in np.flatnonzero(~np.isfinite(judged)).tolist():
+        texts[i] = "n/a"
     if limit is None:
         return texts
     lim = np.broadcast_to(np.asarray(limit, dtype=float), d.shape)
@@ -179,7 +181,7 @@ def numbers_all(x: np.ndarray, decimals: int = 1, *, judged: int = 6,
     thousands separators ("n/a" for NaN or infinity; ``trim``: trailing zeros dropped)."""
     values = np.round(np.asarray(x, dtype=float), judged)
     places = min(decimals, judged)
-    texts = [f"{v:,.{places}f}" for v in values.tolist()]
+    texts = list(map(f"{{:,.{places}f}}".format, values.tolist()))
     if trim and places > 0:
         texts = [t.rstrip("0").rstrip(".") for t in texts]
     bad = np.flatnonzero(~np.isfinite(values))
@@ -202,7 +204,7 @@ def shares_all(ratio: np.ndarray, limit: float | np.ndarray | None = None, *,
     with np.errstate(invalid="ignore"):
         scaled = np.floor(np.round(judged * 10 ** (decimals + 2), 6))
     shown = (scaled + 0.0) / 10 ** decimals  # + 0.0: no "-0%", as math.floor gives 0
-    texts = [f"{v:.{decimals}f}%" for v in shown.tolist()]
+    texts = list(map(f"{{:.{decimals}f}}%".format, shown.tolist()))
     bad = ~np.isfinite(judged)
     for i in np.flatnonzero(bad).tolist():
         texts[i] = "n/a"
