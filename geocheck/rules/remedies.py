@@ -106,10 +106,11 @@ def nearest_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray) 
         on = " on foot" if walked is not None else ""
         none = (f"no {one} in the data" if ctx.layer(role).empty else
                 f"no {one} reached{on} within the search")
+        lim = plain(limit)
         text = np.array([none if not np.isfinite(x) else
-                         f"nearest {one} {m}{on}, {b} beyond {plain(limit)} m" for x, m, b
-                         in zip(d, metres_all(d, limit), _beyond(d, limit), strict=True)],
-                        dtype=object)
+                         f"nearest {one} {m}{on}, {b} beyond {lim} m" for x, m, b
+                         in zip(d.tolist(), metres_all(d, limit), _beyond(d, limit),
+                                strict=True)], dtype=object)
         parts = np.where(parts == "", text, parts + "; " + text)
     origin = np.where(ctx.origins[1] == ENTRANCES, "of the entrances", "of the estate")
     need = " or ".join(f"a {ROLES[r].one_en} within {plain(m)} m" for r, m in limits.items())
@@ -148,10 +149,11 @@ def buildings_within(ctx: Context, rule: Rule, t: pd.DataFrame, fail: np.ndarray
     note = "" if walked is not None else "; " + PROPOSALS_NOTE.format(layer="")
     beyond = [f"farthest {b} beyond" if np.isfinite(x) else "some not reached within the "
               "search" for x, b in zip(w, _beyond(w, limit), strict=True)]
-    out[e] = [f"no {one} in the data: {one}s within {plain(limit)} m of all {c} residential "
+    lim = plain(limit)
+    out[e] = [f"no {one} in the data: {one}s within {lim} m of all {c} residential "
               f"buildings are needed{note}" if feats.empty else
-              f"{m} of {c} residential buildings beyond {plain(limit)} m{where} ({b}; {txt}): "
-              f"a {one} within {plain(limit)} m of each is needed{note}"
+              f"{m} of {c} residential buildings beyond {lim} m{where} ({b}; {txt}): "
+              f"a {one} within {lim} m of each is needed{note}"
               for c, m, b, txt in zip(count[e], k, beyond, named, strict=True)]
     return out
 
@@ -182,9 +184,9 @@ def setback_from_buildings(ctx: Context, rule: Rule, t: pd.DataFrame,
             metres_all(short[r], 0.0, at_most=False), strict=True)]
 
     idx, k, _, named = _listed(est[rows], dr, text)  # the closest first
-    out[idx] = [f"{ROLES[role].label_en} closer than {plain(limit)} m: {c} ({txt}); move each at "
-                f"least {plain(limit)} m from every building; "
-                + PROPOSALS_NOTE.format(layer=", layer points_to_move")
+    lim, note = plain(limit), PROPOSALS_NOTE.format(layer=", layer points_to_move")
+    out[idx] = [f"{ROLES[role].label_en} closer than {lim} m: {c} ({txt}); move each at "
+                f"least {lim} m from every building; " + note
                 for c, txt in zip(k, named, strict=True)]
     return out
 
