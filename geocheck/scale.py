@@ -32,7 +32,7 @@ from .rules.partition import (
     Piece,
     cut,
     judge_piece,
-    near_trees,
+    near_bounds,
     piece_estates,
     plan_halves,
     plan_pieces,
@@ -83,13 +83,13 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
         return judge(site, pack, progress, distance=distance)
     per_piece = per_piece or PIECE_ESTATES
     losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
-    trees = near_trees(site)
+    boxes = near_bounds(site)
     if alone:
         parts = []
         pieces = plan_pieces(site, pack, per_piece)
         for k, piece in enumerate(pieces):
             progress.step(k, len(pieces))
-            parts.append(_cut_and_judge(site, pack, piece, losses, trees, distance))
+            parts.append(_cut_and_judge(site, pack, piece, losses, boxes, distance))
             give_back()  # the allocators keep none of the piece's memory
     else:
         with _client(workers, scheduler) as client:
@@ -97,7 +97,7 @@ def judge_in_pieces(site: Site, pack: Pack, *, distance: str | None = None,
             n_workers = max(len(client.scheduler_info().get("workers", {})), 1)
             share = -(-len(site.estates) // (PIECES_PER_WORKER * n_workers))
             pieces = plan_pieces(site, pack, max(min(per_piece, share), 1))
-            parts = _on_cluster(client, site, pack, pieces, losses, trees, distance, progress)
+            parts = _on_cluster(client, site, pack, pieces, losses, boxes, distance, progress)
     return finish(site, pack, parts, losses, None)
 
 
@@ -113,9 +113,9 @@ second process shares the run's memory only until either process writes to it)."
 
 
 def _cut_and_judge(site: Site, pack: Pack, piece: Piece, losses: Losses,
-                   trees: dict[str, Any], distance: str | None) -> Part:
+                   boxes: dict[str, Any], distance: str | None) -> Part:
     """One piece cut from ``site`` (:func:`~geocheck.rules.partition.cut`) and judged here."""
-    piece_site, piece_losses = cut(site, piece, losses, trees)
+    piece_site, piece_losses = cut(site, piece, losses, boxes)
     return judge_piece(piece_site, piece_losses, pack, piece, distance=distance)
 
 
@@ -126,8 +126,8 @@ def _judge_beside(site: Site, pack: Pack, distance: str | None, progress: Progre
     if len(halves) < 2:
         return judge(site, pack, progress, distance=distance)
     losses = Losses.of(site.ledger, site.estates["estate_id"].to_numpy())
-    trees = near_trees(site)
-    judged = partial(_cut_and_judge, site, pack, losses=losses, trees=trees, distance=distance)
+    boxes = near_bounds(site)
+    judged = partial(_cut_and_judge, site, pack, losses=losses, boxes=boxes, distance=distance)
     other = Beside(partial(judged, halves[1]))
     try:
         part = judged(halves[0])
@@ -165,7 +165,7 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
 
 
 def _on_cluster(client: Any, site: Site, pack: Pack, pieces: list[Piece], losses: Losses,
-                trees: dict[str, Any], distance: str | None, progress: Progress) -> list[Part]:
+                boxes: dict[str, Any], distance: str | None, progress: Progress) -> list[Part]:
     """Send the pieces to the cluster's workers, a few at a time, and gather their parts."""
     from dask.distributed import as_completed
 
@@ -175,7 +175,7 @@ def _on_cluster(client: Any, site: Site, pack: Pack, pieces: list[Piece], losses
     parts: list[Part] = []
 
     def send(piece: Piece) -> Any:
-        piece_site, piece_losses = cut(site, piece, losses, trees)
+        piece_site, piece_losses = cut(site, piece, losses, boxes)
         return client.submit(judge_piece, piece_site, piece_losses, pack_future, piece,
                              distance=distance, pure=False)
 

@@ -217,3 +217,25 @@ def test_a_smaller_pack_is_judged_in_larger_pieces(city: Path, monkeypatch) -> N
     assert _csv(auto) == _csv(judge(_site(city), five))
     judge_in_pieces(_site(city), full)
     assert planned == [3]
+
+
+def test_a_piece_s_box_finds_what_a_spatial_index_finds() -> None:
+    """The boxes matched in numpy (:func:`geocheck.rules.partition._in_box`) are those an
+    STRtree query with the box gives: polygons, points on the box's edge, empty and missing
+    geometries (never found)."""
+    from geocheck.rules.partition import _in_box
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(0, 1000, 400), rng.uniform(0, 1000, 400)
+    geoms = np.concatenate([
+        shapely.box(x[:200], y[:200], x[:200] + rng.uniform(0, 50, 200),
+                    y[:200] + rng.uniform(0, 50, 200)),
+        shapely.points(np.round(x[200:], -1), np.round(y[200:], -1)),
+        [shapely.Polygon(), None, shapely.Point(500, 500)]])
+    tree = shapely.STRtree(geoms)
+    bounds = shapely.bounds(geoms)
+    for box in [(0.0, 0.0, 1000.0, 1000.0), (100.0, 200.0, 300.0, 500.0),
+                (500.0, 500.0, 500.0, 500.0), (-10.0, -10.0, -1.0, -1.0),
+                *[tuple(float(v) for v in (a, b, a + w, b + h)) for a, b, w, h in
+                  np.round(rng.uniform(0, 600, (20, 4)), -1)]]:
+        want = np.sort(tree.query(shapely.box(*box)))
+        assert np.array_equal(_in_box(bounds, box), want), box
