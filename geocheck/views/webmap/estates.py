@@ -8,7 +8,6 @@ the data is HTML-escaped (:func:`~geocheck.views.webmap.leaflet.escape_all`).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import geopandas as gpd
@@ -17,7 +16,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ...core.units import DISTANCE_DECIMALS, RATIO_DECIMALS, VALUE_DECIMALS, points, share
+from ...core.units import (
+    DISTANCE_DECIMALS,
+    RATIO_DECIMALS,
+    VALUE_DECIMALS,
+    numbers_all,
+    points,
+    share,
+)
 from ...rules.result import Result
 from ..text import walk_notes
 from .leaflet import escape_all
@@ -40,26 +46,24 @@ def _value_text(values: np.ndarray, units: np.ndarray) -> list[str]:
         bits, back = np.unique(values[at].view(np.int64), return_inverse=True)
         v = bits.view(np.float64)
         if key == "ratio":  # to the millionth judged, as a percent: reads as its verdict
-            texts = [t + "%" for t in _fixed(v * 100, RATIO_DECIMALS - 2)]
+            texts = [t + "%" for t in _judged(v * 100, RATIO_DECIMALS - 2)]
         elif key == "count":
             texts = [f"{int(x)}" for x in v.tolist()]
         elif key == "yes/no":
             texts = ["是 yes" if x else "否 no" for x in v.tolist()]
         elif key in ("points", "number"):
             suffix = " points" if key == "points" else ""
-            texts = [t + suffix for t in _fixed(v, 6)]
+            texts = [t + suffix for t in _judged(v, 6)]
         else:  # metres, m2 ...: to the places judged, trailing zeros dropped
-            texts = [f"{t} {key}" for t in _fixed(v, VALUE_DECIMALS.get(key, DISTANCE_DECIMALS))]
+            texts = [f"{t} {key}" for t in _judged(v, VALUE_DECIMALS.get(key,
+                                                                     DISTANCE_DECIMALS))]
         out[at] = np.array(texts, dtype=object)[back.ravel()]
     return out.tolist()
 
 
-def _fixed(values: np.ndarray, places: int) -> list[str]:
-    """``number(v, places, judged=places, trim=True)`` of every value, with one numpy
-    rounding for all."""
-    rounded = np.round(values, places)
-    texts = [f"{x:,.{places}f}" if math.isfinite(x) else "n/a" for x in rounded.tolist()]
-    return [t.rstrip("0").rstrip(".") if "." in t else t for t in texts]
+def _judged(values: np.ndarray, places: int) -> list[str]:
+    """Each value to the ``places`` it was judged at, trailing zeros dropped."""
+    return numbers_all(values, places, judged=places, trim=True)
 
 
 def estate_layer_frame(result: Result) -> gpd.GeoDataFrame:
