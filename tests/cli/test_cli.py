@@ -71,6 +71,7 @@ def test_the_process_ends_with_main_s_code_and_its_output_flushed(tmp_path) -> N
     exit code is main's and every line written reaches a pipe, block-buffered as a pipe is
     (so the test runs without PYTHONUNBUFFERED, which would flush each line anyway)."""
     import os
+    from importlib.metadata import entry_points
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
 
     def started(*args: str) -> subprocess.CompletedProcess:
@@ -81,9 +82,8 @@ def test_the_process_ends_with_main_s_code_and_its_output_flushed(tmp_path) -> N
     assert listing.stdout == main_output(["packs", "show", "guangxi"])
     bad = started("check", str(tmp_path / "absent.gpkg"), "-o", str(tmp_path / "o"))
     assert bad.returncode == 2 and bad.stderr.startswith("geocheck: error:")
-    entry = [e for e in __import__("importlib.metadata").metadata.entry_points(
-        group="console_scripts") if e.name == "geocheck"]
-    assert [e.value for e in entry] == ["geocheck.__main__:run"]
+    scripts = entry_points(group="console_scripts")
+    assert [e.value for e in scripts if e.name == "geocheck"] == ["geocheck.__main__:run"]
 
 
 def main_output(argv: list[str]) -> str:
