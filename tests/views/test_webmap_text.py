@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -138,3 +139,49 @@ def test_the_page_is_the_same_bytes_each_time_and_shows_in_a_notebook(sample, tm
     frame = m._repr_html_()  # the whole page, its GeoJSON in place, as the iframe's srcdoc
     assert frame.startswith("<div") and html.escape(m.render()) in frame
     assert [layer.var for layer in m.layers] == [f"layer_{k}" for k in range(len(m.layers))]
+
+
+def test_geometry_texts_are_the_geometries_in_rounded_lon_lat_one_by_one() -> None:
+    from pyproj import CRS, Transformer
+
+    from geocheck.views.webmap.geometries import geometry_texts
+
+    crs = CRS(32649)
+    x0, y0 = 500_000.0, 2_500_000.456  # x0 on the zone's central meridian, 111 E
+    wkts = [
+        f"POINT ({x0} {y0})",
+        f"LINESTRING ({x0} {y0}, {x0 + 30.3} {y0 + 40.7}, {x0 + 90} {y0})",
+        f"POLYGON (({x0} {y0}, {x0 + 50} {y0}, {x0 + 50} {y0 + 50}, {x0} {y0}))",
+        f"POLYGON (({x0} {y0}, {x0 + 90} {y0}, {x0 + 90} {y0 + 90}, {x0} {y0 + 90}, {x0} {y0}), "
+        f"({x0 + 10} {y0 + 10}, {x0 + 20} {y0 + 10}, {x0 + 20} {y0 + 20}, {x0 + 10} {y0 + 10}))",
+        f"MULTIPOLYGON ((({x0} {y0}, {x0 + 5} {y0}, {x0 + 5} {y0 + 5}, {x0} {y0})), "
+        f"(({x0 + 9} {y0}, {x0 + 15} {y0}, {x0 + 15} {y0 + 5}, {x0 + 9} {y0})))",
+        f"MULTIPOINT (({x0} {y0}), ({x0 + 1} {y0 + 1}))",
+        f"MULTILINESTRING (({x0} {y0}, {x0 + 3} {y0}), ({x0} {y0 + 7}, {x0 + 3} {y0 + 9}))",
+        f"GEOMETRYCOLLECTION (POINT ({x0} {y0}), LINESTRING ({x0} {y0}, {x0 + 8} {y0}))",
+        "POLYGON EMPTY",
+        f"POINT Z ({x0 + 3} {y0 + 4} 12.5)",
+        f"LINESTRING ({x0 - 70} {y0 + 3}, {x0 - 60} {y0 + 1})",
+    ]
+    geoms = np.array([shapely.from_wkt(w) for w in wkts[:9]] + [None]
+                     + [shapely.from_wkt(w) for w in wkts[9:]], dtype=object)
+    texts = geometry_texts(geoms, crs).to_pylist()
+    assert len(texts) == len(geoms) and texts[9] is None
+    lonlat = Transformer.from_crs(crs, 4326, always_xy=True)
+
+    def rounded(g: shapely.Geometry) -> dict:
+        g = shapely.transform(shapely.force_2d(g), lambda c: np.round(
+            np.column_stack(lonlat.transform(c[:, 0], c[:, 1])), 6))
+        return json.loads(json.dumps(shapely.geometry.mapping(g)))  # tuples as lists
+
+    for geom, text in zip(geoms, texts, strict=True):
+        if geom is not None and not geom.is_empty:
+            assert json.loads(text) == rounded(geom), text
+    assert texts[8] == shapely.to_geojson(shapely.Polygon())  # empty: as GEOS writes it
+    # on the central meridian; the shortest digits that read back as the number, not GEOS' 17
+    assert texts[0].startswith('{"type":"Point","coordinates":[111,22.')
+    assert not any(re.search(r"\.\d{7}", t) for t in texts[:3])
+    # a coordinate with no place in lon/lat is written as GEOS writes it (null), still JSON
+    far = geometry_texts(np.array([shapely.Point(1e30, 1e30), shapely.Point(x0, y0)]), crs)
+    assert json.loads(far[0].as_py())["coordinates"] == [None, None]
+    assert far[1].as_py() == texts[0]

@@ -23,8 +23,7 @@ import shapely
 
 from ...core.errors import GeocheckError
 from ...core.lonlat import to_wgs84
-
-COORDINATE_DECIMALS = 6  # about 0.1 m
+from .geometries import geometry_texts
 
 
 def js_literal(obj: Any) -> str:
@@ -92,29 +91,24 @@ def lonlat_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray:
 def geojson_text(gdf: gpd.GeoDataFrame) -> str:
     """GeoJSON of ``gdf`` in lon/lat (coordinates to about 0.1 m), safe to put in a script.
 
-    Geometries are written by GEOS (``shapely.to_geojson``) and properties column by column
+    Geometries are written by :func:`.geometries.geometry_texts` and properties column by column
     with Arrow (:func:`_arrow_properties`; pandas' JSON writer for a frame with columns of
     other types), both vectorised. Arrow makes the texts safe for a script as it quotes them
     (geometries, numbers and names hold no ``<``, ``>`` or ``&``); pandas' text is made safe
     whole.
     """
-    # projected and rounded in one pass over the coordinates (geopandas' to_crs and a
-    # rounding transform would rebuild every geometry twice)
-    geoms = np.array(gdf.geometry.to_numpy(), dtype=object)
-    xy = shapely.get_coordinates(geoms)
-    lon, lat = to_wgs84(gdf.crs).transform(xy[:, 0], xy[:, 1])
-    geoms = shapely.to_geojson(shapely.set_coordinates(
-        geoms, np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)))
+    geoms = geometry_texts(gdf.geometry.to_numpy(), gdf.crs)
     # the columns read where they are (not copied into a frame without the geometry)
     parts = _arrow_properties(gdf, [c for c in gdf.columns if c != gdf.geometry.name])
     if parts is None:
         props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
         features = ",".join(f'{{"type":"Feature","properties":{p},"geometry":{g}}}'
-                            for p, g in zip(_pandas_properties(props), geoms, strict=True))
+                            for p, g in zip(_pandas_properties(props),
+                                            pc.fill_null(geoms, "null").to_pylist(), strict=True))
         return _script_safe(f'{{"type":"FeatureCollection","features":[{features}]}}')
     text = pc.binary_join_element_wise(
         _lit('{"type":"Feature","properties":{'), *parts, _lit('},"geometry":'),
-        pc.fill_null(pa.array(geoms, type=_LARGE), "null"), _lit("}"), _lit(""))
+        pc.fill_null(geoms, "null"), _lit("}"), _lit(""))
     features = pc.binary_join(pa.LargeListArray.from_arrays(
         pa.array([0, len(text)], type=pa.int64()), text), _lit(","))[0].as_py()
     return f'{{"type":"FeatureCollection","features":[{features}]}}'
