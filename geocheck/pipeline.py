@@ -125,11 +125,14 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
             distance = distance if distance is not None else project.distance
             conditions = conditions if conditions is not None else project.conditions
         else:
-            raw = read_layers(path)
+            raw = read_layers(path, ahead=True)  # later layers read as the first are cleaned
         if not isinstance(pack, Pack):
             pack = load_pack(pack if pack is not None else DEFAULT_PACK)
         pack = with_conditions(pack, conditions or [])
-        site = normalise(raw, fields=fields, dst_crs=dst_crs)
+        try:
+            site = normalise(raw, fields=fields, dst_crs=dst_crs)
+        finally:
+            raw.close()  # after an error, what is not yet read is not read for nothing
         del raw  # a province's raw layers are not kept while it is judged
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)

@@ -380,10 +380,10 @@ def normalise(raw: RawLayers, *, fields: FieldMap | None = None,
     for name, count in raw.ignored.items():
         ledger.note(f"layer {name!r} ({count} features) is not a geocheck role and was ignored")
     conversions = _note_sources(raw.sources, ledger)
-    for note in raw.notes:
-        ledger.note(note)
     cleaned = {role: _clean_layer(gdf, role, fields, raw.path_of(role), ledger)
                for role, gdf in raw.layers.items()}
+    for note in raw.notes:  # complete once every layer is read (they may arrive as cleaned)
+        ledger.note(note)
     estates = _parse_estates(cleaned.pop("estates"), raw.path_of("estates"), ledger)
     if estates.empty:
         reasons = ledger.rejects_frame().query("layer == 'estates'")["reason"].value_counts()

@@ -8,6 +8,8 @@ each layer is read whole with pyogrio. Reading does not judge the data:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,7 +46,8 @@ class RawLayers:
     Attributes
     ----------
     path : the file read.
-    layers : role name -> GeoDataFrame, in the file's own CRS and field names.
+    layers : role name -> GeoDataFrame, in the file's own CRS and field names (as they
+        arrive, when read ahead: :class:`ArrivingLayers`).
     ignored : layers in the file that are not a geocheck role, with their feature counts.
     sources : provenance of layers written by ``geocheck import`` (table ``geocheck_sources``):
         role, source, crs, coords, converted, notes.
@@ -53,11 +56,16 @@ class RawLayers:
     """
 
     path: Path
-    layers: dict[str, gpd.GeoDataFrame]
+    layers: Mapping[str, gpd.GeoDataFrame]
     ignored: dict[str, int] = field(default_factory=dict)
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)
     paths: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Stop the reads not yet started, when the layers are read ahead."""
+        if isinstance(self.layers, ArrivingLayers):
+            self.layers.close()
 
     def path_of(self, role: str) -> Path:
         """The file a role layer was read from (the GeoPackage, or its own source file)."""
@@ -158,13 +166,18 @@ def _sagitta_share() -> float:
     return 1 - float(np.cos(np.radians(ARC_STEP_DEGREES / 2)))
 
 
-def read_layers(path: str | Path) -> RawLayers:
+def read_layers(path: str | Path, *, ahead: bool = False) -> RawLayers:
     """Read every role layer present in the GeoPackage at ``path``.
 
     Parameters
     ----------
     path : a GeoPackage (or any single-file vector format pyogrio reads) whose layers are named
         by role (``estates``, ``buildings``, ``bus_stops`` ...).
+    ahead : return at once, the role layers being read one after another in a thread of their
+        own (:class:`ArrivingLayers`): each is waited for when first looked up, so that the
+        layers read first are worked on while the others are read. A layer that cannot be read
+        raises its error where it is looked up; ``notes`` is complete once every layer has
+        been looked up.
 
     Returns
     -------
@@ -172,17 +185,28 @@ def read_layers(path: str | Path) -> RawLayers:
         The role layers in their own CRS, with the GeoPackage fid kept in column ``_fid``.
     """
     p = vet(path).path
-    layers: dict[str, gpd.GeoDataFrame] = {}
     ignored: dict[str, int] = {}
     notes: list[str] = []
     sources = pd.DataFrame()
-    for name, _geom_type, count, _crs in _describe(p):
+    try:
+        names = [str(name) for name, _geom_type in pyogrio.list_layers(p)]
+    except pyogrio.errors.DataSourceError as exc:
+        raise InputError(f"{p}: cannot be opened as a GeoPackage or vector file ({exc})") from None
+    roles = []
+    for name in names:
         if name == SOURCES_TABLE:
             sources = pd.DataFrame(pyogrio.read_dataframe(p, layer=name, read_geometry=False))
-            continue
-        if name not in ROLES:
-            ignored[name] = count
-            continue
+        elif name not in ROLES:  # counted for the note only (opening a layer takes a while)
+            ignored[name] = int(pyogrio.read_info(p, layer=name)["features"])
+        else:
+            roles.append(name)
+    if "estates" not in roles:
+        raise InputError(f"{p}: no layer named 'estates' (layers found: "
+                         f"{', '.join(sorted(set(roles) | set(ignored))) or 'none'}); for your "
+                         "own files write a project .toml naming each role's file, or convert "
+                         "them with geocheck import file|dxf|osm")
+
+    def read(name: str) -> gpd.GeoDataFrame:
         try:
             gdf, note = read_vector(p, name, f"layer {name!r}", fid_as_index=True,
                                     use_arrow=True)
@@ -192,11 +216,34 @@ def read_layers(path: str | Path) -> RawLayers:
             raise InputError(f"{p}: layer {name!r} has no geometry column")
         gdf.index.name = None
         gdf["_fid"] = gdf.index.astype("int64")
-        layers[name] = gdf.reset_index(drop=True)
-        notes += [note] if note else []
-    if "estates" not in layers:
-        raise InputError(f"{p}: no layer named 'estates' (layers found: "
-                         f"{', '.join(sorted(set(layers) | set(ignored))) or 'none'}); for your "
-                         "own files write a project .toml naming each role's file, or convert "
-                         "them with geocheck import file|dxf|osm")
+        notes.extend([note] if note else [])
+        return gdf.reset_index(drop=True)
+
+    layers: Mapping[str, gpd.GeoDataFrame] = (
+        ArrivingLayers(read, roles) if ahead else {name: read(name) for name in roles})
     return RawLayers(p, layers, ignored, sources, notes=notes)
+
+
+class ArrivingLayers(Mapping[str, gpd.GeoDataFrame]):
+    """Layers read one after another, in the order named, by a thread of their own; looking
+    one up waits for it (and raises its reading error). :meth:`close` drops what is not yet
+    being read."""
+
+    def __init__(self, read: Callable[[str], gpd.GeoDataFrame], names: list[str]) -> None:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geocheck-read")
+        self._futures = {name: pool.submit(read, name) for name in names}
+        pool.shutdown(wait=False)
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        return self._futures[name].result()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._futures)
+
+    def __len__(self) -> int:
+        return len(self._futures)
+
+    def close(self) -> None:
+        """Cancel the reads not yet started (after an error elsewhere, say)."""
+        for future in self._futures.values():
+            future.cancel()

@@ -28,3 +28,29 @@ def test_a_project_layer_with_curves_is_linearised_every_degree_with_a_note(tmp_
     circle = loaded.frame.set_index("estate_id").loc["C", "geometry"]
     assert circle.area == pytest.approx(100**2 * 180 * np.sin(np.radians(1)), rel=1e-5)
     assert any("estates: c.gpkg: 1 curved feature(s) linearised" in n for n in loaded.notes)
+
+
+def test_layers_read_ahead_are_those_read_at_once_and_their_errors_come_on_lookup(
+        tmp_path) -> None:
+    import pandas as pd
+    import pyogrio
+
+    from geocheck import InputError
+    from geocheck.pipeline import check
+
+    path = circle_estate_gpkg(tmp_path / "c.gpkg", radius=100.0)
+    now = read.read_layers(path)
+    ahead = read.read_layers(path, ahead=True)
+    assert isinstance(ahead.layers, read.ArrivingLayers) and list(ahead.layers) == ["estates"]
+    assert ahead.layers["estates"].equals(now.layers["estates"])
+    assert ahead.notes == now.notes and len(now.notes) == 1  # complete once looked up
+    # a role layer with no geometry: read at once it fails the call; read ahead, its lookup
+    pyogrio.write_dataframe(pd.DataFrame({"name": ["x"]}), path, layer="bus_stops")
+    with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
+        read.read_layers(path)
+    ahead = read.read_layers(path, ahead=True)
+    assert len(ahead.layers["estates"]) == 2
+    with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
+        ahead.layers["bus_stops"]
+    with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
+        check(path)  # and a check (which reads ahead) says so
