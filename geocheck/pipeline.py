@@ -132,7 +132,7 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         try:
             site = normalise(raw, fields=fields, dst_crs=dst_crs)
         finally:
-            raw.close()  # after an error, what is not yet read is not read for nothing
+            raw.close()  # no reading thread left at the forks; after an error, no more read
         del raw  # a province's raw layers are not kept while it is judged
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)

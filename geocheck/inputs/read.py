@@ -63,7 +63,8 @@ class RawLayers:
     notes: list[str] = field(default_factory=list)
 
     def close(self) -> None:
-        """Stop the reads not yet started, when the layers are read ahead."""
+        """Stop the reads not yet started and end their thread, when the layers are read
+        ahead."""
         if isinstance(self.layers, ArrivingLayers):
             self.layers.close()
 
@@ -227,12 +228,11 @@ def read_layers(path: str | Path, *, ahead: bool = False) -> RawLayers:
 class ArrivingLayers(Mapping[str, gpd.GeoDataFrame]):
     """Layers read one after another, in the order named, by a thread of their own; looking
     one up waits for it (and raises its reading error). :meth:`close` drops what is not yet
-    being read."""
+    being read and ends the thread."""
 
     def __init__(self, read: Callable[[str], gpd.GeoDataFrame], names: list[str]) -> None:
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geocheck-read")
-        self._futures = {name: pool.submit(read, name) for name in names}
-        pool.shutdown(wait=False)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="geocheck-read")
+        self._futures = {name: self._pool.submit(read, name) for name in names}
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame:
         return self._futures[name].result()
@@ -244,6 +244,6 @@ class ArrivingLayers(Mapping[str, gpd.GeoDataFrame]):
         return len(self._futures)
 
     def close(self) -> None:
-        """Cancel the reads not yet started (after an error elsewhere, say)."""
-        for future in self._futures.values():
-            future.cancel()
+        """Cancel the reads not yet started (after an error elsewhere, say) and wait for the
+        thread to end, so that no thread of it is left when the run forks its processes."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -44,6 +44,8 @@ def test_layers_read_ahead_are_those_read_at_once_and_their_errors_come_on_looku
     assert isinstance(ahead.layers, read.ArrivingLayers) and list(ahead.layers) == ["estates"]
     assert ahead.layers["estates"].equals(now.layers["estates"])
     assert ahead.notes == now.notes and len(now.notes) == 1  # complete once looked up
+    assert _reading_threads()  # still open: its thread waits for more work
+    ahead.close()
     # a role layer with no geometry: read at once it fails the call; read ahead, its lookup
     pyogrio.write_dataframe(pd.DataFrame({"name": ["x"]}), path, layer="bus_stops")
     with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
@@ -52,5 +54,13 @@ def test_layers_read_ahead_are_those_read_at_once_and_their_errors_come_on_looku
     assert len(ahead.layers["estates"]) == 2
     with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
         ahead.layers["bus_stops"]
+    ahead.close()
+    assert not _reading_threads()  # closed: its thread has ended
     with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
         check(path)  # and a check (which reads ahead) says so
+    assert not _reading_threads()  # and leaves no thread behind (the run forks later)
+
+
+def _reading_threads() -> list[str]:
+    import threading
+    return [t.name for t in threading.enumerate() if t.name.startswith("geocheck-read")]
