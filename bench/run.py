@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pyogrio
 
 BENCH = Path(__file__).resolve().parent
@@ -221,6 +222,14 @@ def compare_verdicts(lean_csv: Path, findings_csv: Path) -> None:
               f"geocheck {row.status_gc}")
 
 
+def paired_ratios(lean: list[float], geocheck: list[float]) -> np.ndarray:
+    """Each geocheck run's seconds over those of the lean run just before it (the runs are
+    interleaved): unlike best against best, it holds when the machine's speed drifts, as both
+    runs of a pair meet about the same load."""
+    n = min(len(lean), len(geocheck))
+    return np.asarray(geocheck[:n], dtype=float) / np.asarray(lean[:n], dtype=float)
+
+
 def report(results: list[Result], target: float) -> int:
     """Print the table and the ratio; return the exit status."""
     print()
@@ -242,6 +251,11 @@ def report(results: list[Result], target: float) -> int:
     mem = by["geocheck"].peak_mb / by["lean"].peak_mb
     verdict = "met" if ratio <= target else "MISSED"
     print(f"\nratio geocheck / lean: time {ratio:.2f}x, peak memory {mem:.2f}x")
+    pairs = paired_ratios(by["lean"].seconds, by["geocheck"].seconds)
+    if len(pairs):
+        print(f"run by run (each geocheck run / the lean run just before it): median "
+              f"{np.median(pairs):.2f}x ({pairs.min():.2f}x-{pairs.max():.2f}x over "
+              f"{len(pairs)} pairs)")
     print(f"target: time ratio <= {target:g}x -> {verdict}")
     return 0 if ratio <= target else 1
 
