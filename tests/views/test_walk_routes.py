@@ -263,3 +263,33 @@ def test_the_grid_outline_of_scattered_pieces_covers_every_point_near_them() -> 
     assert shapely.union_all(shapely.buffer(lines, 18.75)).area < cover.area
     assert cover.area < shapely.union_all(shapely.buffer(lines, 84)).area
     assert shapely.union_all(shapely.buffer(lines, 84)).contains(cover)
+
+
+def test_a_district_page_cuts_the_whole_run_s_catchment_to_its_area(walk, tmp_path) -> None:
+    from geocheck.views.webmap import write_maps
+    from geocheck.views.webmap.districts import district_result
+
+    whole = walk.walk_catchments
+    assert len(whole) == 1  # a row a role and band: bus stops, 500 m (S-A's and S-E's)
+    part = district_result(walk, np.array([1]), margin_m=50.0)  # estate E alone
+    cut = part.walk_catchments
+    # worked out on the whole network: the paths near E alone (P-F, but not P-E, whose box
+    # starts at x = 3200, beyond E's area) would lose the walk east along P-E; and no
+    # network is built for the part
+    assert part.network is None
+    area = shapely.box(X0 + 2950, Y0 - 50, X0 + 3150, Y0 + 150)  # E's box and 50 m
+    expected = [(r, b, g.intersection(area)) for r, b, g
+                in zip(whole["role"], whole["band_m"], whole.geometry, strict=True)]
+    expected = [e for e in expected if not e[2].is_empty]
+    assert [(r, b) for r, b, _ in expected] == list(zip(cut["role"], cut["band_m"],
+                                                         strict=True))
+    assert len(cut) == 1 and cut.crs == whole.crs
+    assert cut.geometry.iloc[0].area < whole.geometry.iloc[0].area / 2  # S-A's part is gone
+    for (_, _, e), g in zip(expected, cut.geometry, strict=True):
+        assert g.symmetric_difference(e).area <= 1e-6 * e.area
+        assert area.buffer(1e-6).contains(g)
+    # S-E is 100 m from E along P-F: its catchment reaches E's boundary
+    assert cut.geometry.iloc[0].intersects(shapely.box(X0 + 3000, Y0, X0 + 3100, Y0 + 100))
+    pages = write_maps(walk, tmp_path / "map.html", max_estates=1)  # a page an estate
+    assert len(pages) == 3
+    assert all("walking catchment:" in p.read_text(encoding="utf-8") for p in pages[1:])

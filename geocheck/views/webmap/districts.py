@@ -6,7 +6,8 @@ is split into districts of at most that many (:func:`split_districts`: the estat
 halved again and again across the longer side, at the median, so each district is a compact
 piece of the area), each drawn on a page of its own, ``map-001.html``, ``map-002.html`` ...,
 exactly as :func:`geocheck.views.webmap.build_map` draws a whole run (verdicts, popups,
-facilities, evidence and proposals of its estates; walking catchments left out). ``map.html``
+facilities, evidence and proposals of its estates, and the walking catchments worked out once
+on the whole network, cut to the page's area). ``map.html``
 is then the index: each district's outline (the box around its estates), coloured by the
 share of its estates that fail, with its counts; a click opens its page.
 
@@ -77,8 +78,10 @@ def district_result(result: Result, positions: np.ndarray,
                     margin_m: float = MAP_MARGIN_M) -> Result:
     """The part of ``result`` for the estates at ``positions`` (site order): their findings,
     evidence and proposals, the layers the page draws within ``margin_m`` metres of them (not
-    the buildings: the page draws those only as evidence); no walking network (the page draws
-    no catchments)."""
+    the buildings: the page draws those only as evidence), and the walking catchments of the
+    whole run (worked out once, on the whole network) cut to the same area. The part has no
+    network of its own: one built from the paths near the district would cut off the walks
+    that leave it."""
     site, r = result.site, len(result.pack.rules)
     est = site.estates.iloc[positions].reset_index(drop=True)
     ids = pd.Index(est["estate_id"]).unique()
@@ -102,7 +105,17 @@ def district_result(result: Result, positions: np.ndarray,
     for name in ("declaration", "scores"):
         table = getattr(result, name)
         part.__dict__[name] = None if table is None else mine(table).reset_index(drop=True)
+    part.__dict__["walk_catchments"] = _cut(result.walk_catchments, (
+        x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m))
     return part
+
+
+def _cut(frame: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` with their geometry cut to ``box`` (metres), those left empty
+    dropped."""
+    cut = shapely.clip_by_rect(frame.geometry.to_numpy(), *box)
+    keep = ~shapely.is_empty(cut)
+    return frame[keep].set_geometry(cut[keep], crs=frame.crs).reset_index(drop=True)
 
 
 def page_name(k: int) -> str:
