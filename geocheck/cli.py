@@ -39,6 +39,7 @@ from .rules.packs.model import Pack
 from .rules.partition import PIECE_ESTATES, PIECE_RULES
 from .rules.proposals import PROPOSE_MAX
 from .rules.registry import CHECKS
+from .scale import TLS_FLAGS, use_tls
 from .views.database import default_run_id, write_database
 from .views.summary import summarise
 from .write import FORMATS, REPORT_MAPS, REPORT_SECTIONS, parse_formats, write_outputs
@@ -156,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--scheduler", metavar="ADDRESS",
                    help="judge the pieces on a running Dask cluster, e.g. tcp://10.0.0.5:8786 "
                         "(its workers need the same geocheck installed)")
+    for flag, what in zip(TLS_FLAGS, ("the CA's certificate(s)", "this client's certificate",
+                                      "its private key"), strict=True):
+        c.add_argument(flag, metavar="PEM", help=f"{what}, for a tls:// --scheduler")
     c.add_argument("--offline", action="store_true",
                    help="make map.html work with no internet: Leaflet inlined, blank basemap "
                         "first (tiles still need the internet)")
@@ -337,6 +341,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         else []
     refuse_unsafe(args.output, inputs)  # links and the run's own input, before any work
     hash_ahead(inputs)  # for the manifest, while the run works
+    tls = use_tls(args.tls_ca_file, args.tls_cert, args.tls_key, args.scheduler)
     if args.run_id is not None and not args.to_db:
         raise GeocheckError("--run-id names the rows --to-db writes: give --to-db URL too")
     if args.to_db:
@@ -370,7 +375,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
                "dst_crs": args.dst_crs, "attributes": args.attributes, "sheet": args.sheet,
                "distance": args.distance, "conditions": args.conditions,
                "proposals": args.proposals, "piece": args.piece, "workers": args.workers,
-               "scheduler": args.scheduler}
+               "scheduler": args.scheduler, "tls": tls}
     run_id = None
     if args.to_db:
         run_id = args.run_id or default_run_id(result.site.source, result.pack.id)

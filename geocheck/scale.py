@@ -9,7 +9,8 @@ A cluster is dask.distributed's: ``workers`` starts a local one of that many pro
 thread each) for the run; ``scheduler`` (``tcp://host:8786``) uses a running one, whose
 workers may be on other machines (each with the same geocheck installed: pieces travel as
 pickles). At most two pieces per worker are cut and in flight at once, so the driver's memory
-stays that of the site plus a few pieces.
+stays that of the site plus a few pieces. A ``tls://`` scheduler is reached with the PEM files
+Dask's settings name (:func:`use_tls` sets them from the command line).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 from .core.beside import Beside, can_fork
@@ -137,6 +139,42 @@ def _judge_beside(site: Site, pack: Pack, distance: str | None, progress: Progre
     return finish(site, pack, [part, other.result()], losses, None)
 
 
+TLS_FLAGS = ("--tls-ca-file", "--tls-cert", "--tls-key")
+"""The command line's TLS options for a ``tls://`` scheduler, as Dask's own command line
+names them for its scheduler and workers."""
+
+
+def use_tls(ca_file: str | None, cert: str | None, key: str | None,
+            scheduler: str | None) -> bool:
+    """Have this process's Dask client speak TLS to ``scheduler`` with these PEM files (the
+    certificate(s) of the authority that signed the cluster's certificates, the client's
+    certificate and its private key), through Dask's own settings (``distributed.comm.tls``,
+    encryption required); return whether it does. All three or none; only with a scheduler.
+    The files are named in no output (the run's manifest says only that TLS was used)."""
+    files = dict(zip(TLS_FLAGS, (ca_file, cert, key), strict=True))
+    given = [flag for flag, f in files.items() if f]
+    if not given:
+        return False
+    if len(given) < len(files):
+        raise GeocheckError(f"{', '.join(TLS_FLAGS)} go together: "
+                            f"{' and '.join(f for f in TLS_FLAGS if f not in given)} missing")
+    if scheduler is None or not scheduler.startswith("tls://"):
+        raise GeocheckError(f"{' '.join(TLS_FLAGS)} are for a --scheduler tls://HOST:PORT")
+    for flag, f in files.items():
+        if not Path(str(f)).is_file():
+            raise GeocheckError(f"{flag} {f}: no such file")
+    try:
+        import dask
+    except ImportError as exc:
+        raise GeocheckError("--scheduler needs Dask: pip install 'dask[distributed]' (or "
+                            "geocheck[dask])") from exc
+    dask.config.set({"distributed.comm.require-encryption": True,
+                     "distributed.comm.tls.ca-file": ca_file,
+                     "distributed.comm.tls.client.cert": cert,
+                     "distributed.comm.tls.client.key": key})
+    return True
+
+
 @contextmanager
 def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     try:
@@ -153,6 +191,12 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
         except (OSError, TimeoutError) as exc:
             raise GeocheckError(f"cannot reach the Dask scheduler at {scheduler}: "
                                 f"{exc}") from exc
+        except TypeError as exc:  # Dask's word for a tls:// address without certificates
+            if not scheduler.startswith("tls://"):
+                raise
+            raise GeocheckError(f"cannot reach the Dask scheduler at {scheduler}: TLS needs "
+                                f"{', '.join(TLS_FLAGS)} (or Dask's distributed.comm.tls "
+                                "settings)") from exc
         try:
             yield client
         finally:

@@ -1,12 +1,14 @@
 """Pieces judged on a Dask cluster give the findings of one process, byte for byte.
 
 The test starts a real dask.distributed scheduler and two worker processes on 127.0.0.1 (as an
-office would on its machines), and a local cluster through ``--workers 2``.
+office would on its machines), the same speaking only TLS, and a local cluster through
+``--workers 2``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -105,3 +107,84 @@ def test_workers_must_be_a_positive_number(city: Path, tmp_path: Path) -> None:
                           text=True, timeout=120)
     assert proc.returncode == 2
     assert "not a number of workers" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def tls_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A Dask scheduler and two workers on 127.0.0.1 that speak only TLS, with a throw-away
+    authority and one certificate for all (made with the openssl command); yields the address
+    and the folder of ca.pem, node.pem and node.key."""
+    if shutil.which("openssl") is None:
+        message = "openssl not found: apt-get install openssl"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pem = tmp_path_factory.mktemp("pem")
+
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=pem, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+            "ca.pem", "-days", "1", "-subj", "/CN=geocheck test authority")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
+            "-subj", "/CN=127.0.0.1")
+    (pem / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", "node.pem", "-days", "1", "-extfile", "san.cnf")
+    files = ["--tls-ca-file", str(pem / "ca.pem"), "--tls-cert", str(pem / "node.pem"),
+             "--tls-key", str(pem / "node.key")]
+    port = _free_port()
+    address = f"tls://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                               "--host", "127.0.0.1", "--port", str(port), "--protocol", "tls",
+                               "--no-dashboard", *files],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        for _ in range(2):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
+                 "1", "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard", *files],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        yield address, pem
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_a_tls_scheduler_gives_the_findings_of_one_process(city: Path, tmp_path: Path,
+                                                           tls_scheduler) -> None:
+    address, pem = tls_scheduler
+    tls = ["--tls-ca-file", str(pem / "ca.pem"), "--tls-cert", str(pem / "node.pem"),
+           "--tls-key", str(pem / "node.key")]
+
+    def run(name: str, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "geocheck", "check", str(city),
+                               "--format", "csv", "-o", str(tmp_path / name), *extra],
+                              cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+    one = run("one", "--piece", "all", "-q")
+    assert one.returncode in (0, 1), one.stderr
+    for _ in range(60):  # the workers may still be joining: they are waited for below too
+        spread = run("tls", "--scheduler", address, "--piece", "6", "-q", *tls)
+        if "cannot reach" not in spread.stderr:
+            break
+    assert spread.returncode in (0, 1), spread.stderr
+    assert (tmp_path / "tls" / "findings.csv").read_bytes() == \
+        (tmp_path / "one" / "findings.csv").read_bytes()
+    manifest = (tmp_path / "tls" / "geocheck-run.json").read_text(encoding="utf-8")
+    assert '"tls": true' in manifest and str(pem) not in manifest
+    # without the files, or with only some of them: a clear error before any work
+    plain = run("plain", "--scheduler", address, "-q")
+    assert plain.returncode == 2 and "Traceback" not in plain.stderr
+    assert f"cannot reach the Dask scheduler at {address}: TLS needs --tls-ca-file" \
+        in plain.stderr
+    some = run("some", "--scheduler", address, *tls[:4])
+    assert some.returncode == 2 and "--tls-key missing" in some.stderr
+    tcp = run("tcp", "--workers", "2", *tls)
+    assert tcp.returncode == 2 and "are for a --scheduler tls://HOST:PORT" in tcp.stderr
