@@ -131,8 +131,10 @@ def check(path: str | Path, *, pack: str | Path | Pack | None = None,
         pack = with_conditions(pack, conditions or [])
         try:
             site = normalise(raw, fields=fields, dst_crs=dst_crs)
-        finally:
-            raw.close()  # no reading thread left at the forks; after an error, no more read
+        except BaseException:  # an error or Ctrl-C: no more reading, and no waiting for it
+            raw.close(wait=False)
+            raise
+        raw.close()  # every layer read: its thread ends before the run forks
         del raw  # a province's raw layers are not kept while it is judged
         if attributes is not None:
             apply_attributes(site, pack.attributes, attributes, sheet, pack_id=pack.id)

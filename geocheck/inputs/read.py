@@ -62,11 +62,11 @@ class RawLayers:
     paths: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def close(self) -> None:
-        """Stop the reads not yet started and end their thread, when the layers are read
-        ahead."""
+    def close(self, wait: bool = True) -> None:
+        """Stop the reads not yet started and end their thread (``wait``: wait for the read
+        under way, if any), when the layers are read ahead."""
         if isinstance(self.layers, ArrivingLayers):
-            self.layers.close()
+            self.layers.close(wait)
 
     def path_of(self, role: str) -> Path:
         """The file a role layer was read from (the GeoPackage, or its own source file)."""
@@ -243,7 +243,8 @@ class ArrivingLayers(Mapping[str, gpd.GeoDataFrame]):
     def __len__(self) -> int:
         return len(self._futures)
 
-    def close(self) -> None:
-        """Cancel the reads not yet started (after an error elsewhere, say) and wait for the
-        thread to end, so that no thread of it is left when the run forks its processes."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Cancel the reads not yet started (after an error elsewhere, say) and end the
+        thread; ``wait`` for it to end (with the read under way, if any), so that no thread
+        of it is left when the run forks its processes."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)

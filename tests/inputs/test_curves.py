@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from wkb import circle_estate_gpkg
@@ -46,6 +48,10 @@ def test_layers_read_ahead_are_those_read_at_once_and_their_errors_come_on_looku
     assert ahead.notes == now.notes and len(now.notes) == 1  # complete once looked up
     assert _reading_threads()  # still open: its thread waits for more work
     ahead.close()
+    assert not _reading_threads()  # closed: its thread has ended
+    seen: list[threading.Thread] = []
+    check(path, on_read=lambda site, pack: seen.extend(_reading_threads()))
+    assert not seen  # a check's reading thread has ended when judging starts (and forks)
     # a role layer with no geometry: read at once it fails the call; read ahead, its lookup
     pyogrio.write_dataframe(pd.DataFrame({"name": ["x"]}), path, layer="bus_stops")
     with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
@@ -55,12 +61,12 @@ def test_layers_read_ahead_are_those_read_at_once_and_their_errors_come_on_looku
     with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
         ahead.layers["bus_stops"]
     ahead.close()
-    assert not _reading_threads()  # closed: its thread has ended
     with pytest.raises(InputError, match="layer 'bus_stops' has no geometry column"):
-        check(path)  # and a check (which reads ahead) says so
-    assert not _reading_threads()  # and leaves no thread behind (the run forks later)
+        check(path)  # and a check (which reads ahead) says so, not waiting for the thread,
+    for thread in _reading_threads():  # which ends by itself
+        thread.join(timeout=30)
+    assert not _reading_threads()
 
 
-def _reading_threads() -> list[str]:
-    import threading
-    return [t.name for t in threading.enumerate() if t.name.startswith("geocheck-read")]
+def _reading_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("geocheck-read")]
