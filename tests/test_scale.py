@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -38,24 +39,33 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    """A Dask scheduler and two single-threaded worker processes on 127.0.0.1."""
+@contextmanager
+def _cluster(protocol: str = "tcp", tls: Path | None = None) -> Iterator[str]:
+    """A Dask scheduler and two single-threaded worker processes on 127.0.0.1, speaking
+    ``protocol`` (with ``tls``: the folder of ca.pem, node.pem and node.key, one certificate for
+    all), once both workers have joined; yields the scheduler's address."""
     from distributed import Client
+    from distributed.security import Security
 
     port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    address = f"{protocol}://127.0.0.1:{port}"
+    files = [] if tls is None else ["--tls-ca-file", str(tls / "ca.pem"), "--tls-cert",
+                                    str(tls / "node.pem"), "--tls-key", str(tls / "node.key")]
+    security = None if tls is None else Security(
+        tls_ca_file=str(tls / "ca.pem"), tls_client_cert=str(tls / "node.pem"),
+        tls_client_key=str(tls / "node.key"), require_encryption=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
-                               "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                               "--host", "127.0.0.1", "--port", str(port), "--protocol",
+                               protocol, "--no-dashboard", *files],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         for _ in range(2):
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
-                 "1", "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard"],
+                 "1", "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard", *files],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        with Client(address, timeout="60s") as client:
+        with Client(address, timeout="60s", security=security) as client:
             client.wait_for_workers(2, timeout=120)
             assert len(client.scheduler_info()["workers"]) == 2
         yield address
@@ -67,6 +77,13 @@ def scheduler() -> Iterator[str]:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A Dask scheduler and two single-threaded worker processes on 127.0.0.1."""
+    with _cluster() as address:
+        yield address
 
 
 def test_a_scheduler_and_two_workers_give_the_findings_of_one_process(city: Path,
@@ -131,30 +148,8 @@ def tls_scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     (pem / "san.cnf").write_text("subjectAltName=IP:127.0.0.1\n")
     openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
             "-CAcreateserial", "-out", "node.pem", "-days", "1", "-extfile", "san.cnf")
-    files = ["--tls-ca-file", str(pem / "ca.pem"), "--tls-cert", str(pem / "node.pem"),
-             "--tls-key", str(pem / "node.key")]
-    port = _free_port()
-    address = f"tls://127.0.0.1:{port}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
-                               "--host", "127.0.0.1", "--port", str(port), "--protocol", "tls",
-                               "--no-dashboard", *files],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    try:
-        for _ in range(2):
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads",
-                 "1", "--nworkers", "1", "--host", "127.0.0.1", "--no-dashboard", *files],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    with _cluster("tls", pem) as address:
         yield address, pem
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 def test_a_tls_scheduler_gives_the_findings_of_one_process(city: Path, tmp_path: Path,
@@ -170,10 +165,7 @@ def test_a_tls_scheduler_gives_the_findings_of_one_process(city: Path, tmp_path:
 
     one = run("one", "--piece", "all", "-q")
     assert one.returncode in (0, 1), one.stderr
-    for _ in range(60):  # the workers may still be joining: they are waited for below too
-        spread = run("tls", "--scheduler", address, "--piece", "6", "-q", *tls)
-        if "cannot reach" not in spread.stderr:
-            break
+    spread = run("tls", "--scheduler", address, "--piece", "6", "-q", *tls)
     assert spread.returncode in (0, 1), spread.stderr
     assert (tmp_path / "tls" / "findings.csv").read_bytes() == \
         (tmp_path / "one" / "findings.csv").read_bytes()
@@ -188,3 +180,5 @@ def test_a_tls_scheduler_gives_the_findings_of_one_process(city: Path, tmp_path:
     assert some.returncode == 2 and "--tls-key missing" in some.stderr
     tcp = run("tcp", "--workers", "2", *tls)
     assert tcp.returncode == 2 and "are for a --scheduler tls://HOST:PORT" in tcp.stderr
+    gone = run("gone", "--scheduler", address, *tls[:5], str(pem / "none.key"))
+    assert gone.returncode == 2 and f"--tls-key {pem / 'none.key'}: no such file" in gone.stderr
