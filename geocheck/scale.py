@@ -139,6 +139,9 @@ def _judge_beside(site: Site, pack: Pack, distance: str | None, progress: Progre
     return finish(site, pack, [part, other.result()], losses, None)
 
 
+NEED_DASK = ("--workers and --scheduler need Dask: pip install 'dask[distributed]' (or "
+             "geocheck[dask])")
+
 TLS_FLAGS = ("--tls-ca-file", "--tls-cert", "--tls-key")
 """The command line's TLS options for a ``tls://`` scheduler, as Dask's own command line
 names them for its scheduler and workers."""
@@ -166,8 +169,7 @@ def use_tls(ca_file: str | None, cert: str | None, key: str | None,
     try:
         import dask
     except ImportError as exc:
-        raise GeocheckError("--scheduler needs Dask: pip install 'dask[distributed]' (or "
-                            "geocheck[dask])") from exc
+        raise GeocheckError(NEED_DASK) from exc
     dask.config.set({"distributed.comm.require-encryption": True,
                      "distributed.comm.tls.ca-file": ca_file,
                      "distributed.comm.tls.client.cert": cert,
@@ -180,8 +182,7 @@ def _client(workers: int | None, scheduler: str | None) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:
-        raise GeocheckError("--workers and --scheduler need Dask: pip install "
-                            "'dask[distributed]' (or geocheck[dask])") from exc
+        raise GeocheckError(NEED_DASK) from exc
     for name in ("distributed", "distributed.worker", "distributed.scheduler",
                  "distributed.nanny", "distributed.core"):
         logging.getLogger(name).setLevel(logging.ERROR)
